@@ -1,0 +1,4 @@
+import { main } from '@meph/cli-kit';
+import { spec } from './main.js';
+
+await main(spec);

@@ -1,0 +1,40 @@
+import type { Argv, ArgumentsCamelCase } from 'yargs';
+import type { Reporter } from './reporter.js';
+
+/** Options every meph command understands. */
+export interface GlobalArgs {
+  json: boolean;
+  quiet: boolean;
+}
+
+export interface CommandContext {
+  readonly reporter: Reporter;
+  /** Aborted on SIGINT/SIGTERM so long steps can release mounts and temp files. */
+  readonly signal: AbortSignal;
+  readonly env: NodeJS.ProcessEnv;
+  readonly cwd: string;
+}
+
+/**
+ * One subcommand. `run` returns the exit code (or nothing for 0); libraries it calls throw
+ * typed errors, which the runner prints as one line.
+ */
+export interface MephCommand<A = object> {
+  readonly command: string | readonly string[];
+  readonly describe: string;
+  /** Shown under the usage line of `--help`; every command gives at least one. */
+  readonly examples: ReadonlyArray<readonly [command: string, description: string]>;
+  readonly epilog?: string;
+  builder(y: Argv<GlobalArgs>): Argv<A & GlobalArgs>;
+  run(args: ArgumentsCamelCase<A & GlobalArgs>, ctx: CommandContext): Promise<number | void> | number | void;
+}
+
+export function defineCommand<A>(cmd: MephCommand<A>): MephCommand<A> {
+  return cmd;
+}
+
+/** Splits repeated and comma-separated list flags: `--arches a,b --arches c` → [a, b, c]. */
+export function csvList(value: unknown): string[] {
+  const items = Array.isArray(value) ? value : value === undefined ? [] : [value];
+  return items.flatMap((v) => String(v).split(',')).map((s) => s.trim()).filter(Boolean);
+}

@@ -1,0 +1,105 @@
+import type { MephEvent, EventSink } from './events.js';
+
+export interface ReporterOptions {
+  json: boolean;
+  quiet?: boolean;
+  stdout?: NodeJS.WritableStream;
+  stderr?: NodeJS.WritableStream & { isTTY?: boolean };
+  /** Turns an event into a human line; return undefined to stay silent for it. */
+  describe?: (event: MephEvent) => string | undefined;
+}
+
+export interface Reporter {
+  readonly emit: EventSink;
+  /** A human message on stderr (also a `message` event with --json). */
+  info(message: string): void;
+  warn(message: string): void;
+  /** Machine result written to stdout whatever the mode (query output, diff YAML, …). */
+  out(text: string): void;
+  close(): void;
+}
+
+/** Terminals get a live line; logs get a line every few seconds. */
+const PROGRESS_INTERVAL_MS = { tty: 250, log: 5000 };
+
+function formatBytes(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v.toFixed(i === 0 ? 0 : 1)} ${units[i]}`;
+}
+
+export function describeProgress(event: MephEvent): string {
+  const done = Number(event['done'] ?? 0);
+  const total = event['total'] === undefined ? undefined : Number(event['total']);
+  const fmt = event['unit'] === 'bytes' ? formatBytes : (n: number) => String(n);
+  const pct = total ? ` (${Math.floor((done / total) * 100)}%)` : '';
+  return `${String(event['step'])}: ${fmt(done)}${total !== undefined ? ` / ${fmt(total)}` : ''}${pct}`;
+}
+
+function defaultDescribe(event: MephEvent): string | undefined {
+  if (event.type === 'message') return String(event['message']);
+  const { type, ...rest } = event;
+  const fields = Object.entries(rest)
+    .filter(([, v]) => v !== undefined && typeof v !== 'object')
+    .map(([k, v]) => `${k}=${String(v)}`)
+    .join(' ');
+  return `${type}${fields ? ` ${fields}` : ''}`;
+}
+
+export function createReporter(options: ReporterOptions): Reporter {
+  const stdout = options.stdout ?? process.stdout;
+  const stderr = options.stderr ?? process.stderr;
+  const describe = options.describe ?? defaultDescribe;
+  const tty = Boolean(stderr.isTTY);
+  let lastProgressAt = 0;
+  let progressShown = false;
+
+  const clearProgress = (): void => {
+    if (progressShown && tty) stderr.write('\r\x1b[K');
+    progressShown = false;
+  };
+  const human = (line: string): void => {
+    if (options.quiet) return;
+    clearProgress();
+    stderr.write(`${line}\n`);
+  };
+
+  const emit: EventSink = (event) => {
+    if (options.json) {
+      stdout.write(`${JSON.stringify(event)}\n`);
+      return;
+    }
+    if (event.type === 'progress') {
+      if (options.quiet) return;
+      const now = Date.now();
+      const finished = event['total'] !== undefined && event['done'] === event['total'];
+      const interval = tty ? PROGRESS_INTERVAL_MS.tty : PROGRESS_INTERVAL_MS.log;
+      if (!finished && now - lastProgressAt < interval) return;
+      lastProgressAt = now;
+      const line = describeProgress(event);
+      if (tty && !finished) {
+        stderr.write(`\r\x1b[K${line}`);
+        progressShown = true;
+      } else {
+        clearProgress();
+        stderr.write(`${line}\n`);
+      }
+      return;
+    }
+    const line = describe(event);
+    if (line !== undefined) human(line);
+  };
+
+  return {
+    emit,
+    info: (message) => (options.json ? emit({ type: 'message', level: 'info', message }) : human(message)),
+    warn: (message) => (options.json ? emit({ type: 'message', level: 'warning', message }) : human(`warning: ${message}`)),
+    out: (text) => void stdout.write(text.endsWith('\n') || text === '' ? text : `${text}\n`),
+    close: clearProgress,
+  };
+}

@@ -1,0 +1,118 @@
+import yargs, { type Argv } from 'yargs';
+import { isMephError, UsageError, ExitError } from './errors.js';
+import { createReporter, type Reporter } from './reporter.js';
+import type { CommandContext, GlobalArgs, MephCommand } from './command.js';
+
+export interface CliIo {
+  stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+}
+
+export interface CliSpec {
+  /** Program name as typed by users. */
+  name: string;
+  version: string;
+  describe: string;
+  /** Subcommands; a program with a single default command passes one with command '$0 …'. */
+  commands: ReadonlyArray<MephCommand<any>>;
+  examples?: ReadonlyArray<readonly [string, string]>;
+}
+
+function errorLine(name: string, err: unknown): { line: string; code: number } {
+  if (err instanceof ExitError) return { line: '', code: err.exitCode };
+  if (isMephError(err)) {
+    const hint = err.hint ? ` (${err.hint})` : '';
+    return { line: `${name}: error: ${err.message}${hint}`, code: err.exitCode ?? 1 };
+  }
+  const e = err instanceof Error ? err : new Error(String(err));
+  const sys = e as NodeJS.ErrnoException;
+  if (sys.code && typeof sys.code === 'string' && sys.syscall) {
+    // Operating-system errors on user-named paths (ENOENT, EACCES, ENOSPC, …) are user errors.
+    return { line: `${name}: error: ${e.message}`, code: 1 };
+  }
+  return {
+    line: `${name}: internal error: ${e.stack ?? e.message}\nThis is a bug in meph; please report it with the command you ran.`,
+    code: 70,
+  };
+}
+
+/**
+ * Parses argv, runs the chosen command and returns the process exit code. Never calls
+ * process.exit, so tests can run a CLI in-process.
+ */
+export async function runCli(spec: CliSpec, argv: readonly string[], io: Partial<CliIo> = {}): Promise<number> {
+  const stdout = io.stdout ?? process.stdout;
+  const stderr = io.stderr ?? process.stderr;
+  const env = io.env ?? process.env;
+  const cwd = io.cwd ?? process.cwd();
+  const controller = new AbortController();
+  const onSignal = (sig: NodeJS.Signals): void => {
+    stderr.write(`${spec.name}: ${sig} received, cleaning up\n`);
+    controller.abort(new ExitError(sig === 'SIGINT' ? 130 : 143));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
+  let exitCode = 0;
+  let reporter: Reporter | undefined;
+  const parser: Argv<GlobalArgs> = yargs([...argv])
+    .scriptName(spec.name)
+    .usage(`$0 — ${spec.describe}`)
+    .option('json', { type: 'boolean', default: false, describe: 'Machine-readable events, one JSON object per line on stdout' })
+    .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'Only errors on stderr' })
+    .version(spec.version)
+    .help()
+    .alias('h', 'help')
+    .strict()
+    .wrap(Math.min(110, (stderr as { columns?: number }).columns ?? 100))
+    .exitProcess(false)
+    .fail((msg: string | undefined, err: Error | undefined) => {
+      throw err ?? new UsageError(msg ?? 'invalid arguments', `see ${spec.name} --help`);
+    });
+  for (const [cmd, text] of spec.examples ?? []) parser.example(cmd, text);
+
+  for (const command of spec.commands) {
+    parser.command({
+      command: command.command as string | string[],
+      describe: command.describe,
+      builder: (y: Argv<GlobalArgs>) => {
+        let b = command.builder(y);
+        for (const [c, d] of command.examples) b = b.example(c, d);
+        if (command.epilog) b = b.epilog(command.epilog);
+        return b;
+      },
+      handler: async (args: any) => {
+        reporter = createReporter({ json: Boolean(args.json), quiet: Boolean(args.quiet), stdout, stderr });
+        const ctx: CommandContext = { reporter, signal: controller.signal, env, cwd };
+        const code = await command.run(args, ctx);
+        exitCode = typeof code === 'number' ? code : 0;
+      },
+    });
+  }
+  const hasDefault = spec.commands.some((c) => [c.command].flat().some((s) => s.startsWith('$0')));
+  if (!hasDefault) parser.demandCommand(1, 'give a subcommand (see --help)');
+
+  try {
+    let helpOut = '';
+    await parser.parseAsync([...argv], {}, (_err, _parsed, output) => {
+      helpOut = output;
+    });
+    if (helpOut) stdout.write(`${helpOut}\n`);
+    return exitCode;
+  } catch (err) {
+    reporter?.close();
+    const { line, code } = errorLine(spec.name, err);
+    if (line) stderr.write(`${line}\n`);
+    return code;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+/** Entry for a bin script: runs the CLI on process.argv and sets process.exitCode. */
+export async function main(spec: CliSpec): Promise<void> {
+  process.exitCode = await runCli(spec, process.argv.slice(2));
+}

@@ -1,0 +1,92 @@
+/** Brand shared by every meph library error (Symbol.for, so it works across copies/realms). */
+export const MEPH_ERROR: unique symbol = Symbol.for('meph.error') as never;
+
+export abstract class SimplestreamsError extends Error {
+  readonly [MEPH_ERROR] = true as const;
+  abstract override readonly name: string;
+  /** What the user can do about it. */
+  readonly hint?: string;
+  constructor(message: string, options?: { cause?: unknown; hint?: string }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    if (options?.hint) this.hint = options.hint;
+  }
+}
+
+export function isSimplestreamsError(err: unknown): err is SimplestreamsError {
+  return typeof err === 'object' && err !== null && (err as Record<symbol, unknown>)[MEPH_ERROR] === true;
+}
+
+/** A document is not valid JSON. `line`/`column` locate the problem when known. */
+export class ParseError extends SimplestreamsError {
+  override readonly name = 'ParseError';
+  constructor(readonly source: string, readonly detail: string, readonly line?: number, readonly column?: number) {
+    super(`${source}${line !== undefined ? `:${line}${column !== undefined ? `:${column}` : ''}` : ''}: invalid JSON: ${detail}`);
+  }
+}
+
+/** Valid JSON but not a simplestreams document of the expected kind/version. */
+export class FormatError extends SimplestreamsError {
+  override readonly name = 'FormatError';
+  constructor(readonly source: string, readonly detail: string, hint?: string) {
+    super(`${source}: ${detail}`, hint ? { hint } : undefined);
+  }
+}
+
+export class MissingFileError extends SimplestreamsError {
+  override readonly name = 'MissingFileError';
+  constructor(readonly source: string, readonly referencedBy?: string) {
+    super(`${source}: no such file${referencedBy ? ` (referenced by ${referencedBy})` : ''}`);
+  }
+}
+
+export class HttpError extends SimplestreamsError {
+  override readonly name = 'HttpError';
+  constructor(readonly url: string, readonly status: number, readonly statusText = '') {
+    super(`${url}: HTTP ${status}${statusText ? ` ${statusText}` : ''}`);
+  }
+}
+
+/** A path from metadata or an archive that could escape its root. */
+export class UnsafePathError extends SimplestreamsError {
+  override readonly name = 'UnsafePathError';
+  constructor(readonly path: string, readonly reason: string, readonly source?: string) {
+    super(`${source ? `${source}: ` : ''}refusing unsafe path ${JSON.stringify(path)}: ${reason}`);
+  }
+}
+
+export class ChecksumMismatchError extends SimplestreamsError {
+  override readonly name = 'ChecksumMismatchError';
+  constructor(readonly path: string, readonly algorithm: string, readonly expected: string, readonly actual: string) {
+    super(`${path}: ${algorithm} mismatch: expected ${expected}, got ${actual}`);
+  }
+}
+
+export class SizeMismatchError extends SimplestreamsError {
+  override readonly name = 'SizeMismatchError';
+  constructor(readonly path: string, readonly expected: number, readonly actual: number) {
+    super(`${path}: size mismatch: expected ${expected} bytes, got ${actual}`);
+  }
+}
+
+/** Policy says signatures are required and the document is unsigned (or no verifier given). */
+export class SignatureRequiredError extends SimplestreamsError {
+  override readonly name = 'SignatureRequiredError';
+  constructor(readonly source: string, detail = 'is not signed') {
+    super(`${source}: ${detail}, and signatures are required`, { hint: 'give a keyring with --keyring, or pass --no-verify to read it unverified' });
+  }
+}
+
+export class FilterSyntaxError extends SimplestreamsError {
+  override readonly name = 'FilterSyntaxError';
+  constructor(readonly filter: string, detail: string) {
+    super(`invalid filter ${JSON.stringify(filter)}: ${detail}`, { hint: 'filters look like key=value, key!=value, key~regex or key!~regex' });
+  }
+}
+
+/** Another process holds the stream's write lock. */
+export class LockedError extends SimplestreamsError {
+  override readonly name = 'LockedError';
+  constructor(readonly dir: string, readonly holderPid: number | undefined) {
+    super(`${dir} is locked by another writer${holderPid ? ` (pid ${holderPid})` : ''}`, { hint: 'wait for it to finish, or remove the stale lock file if that process is gone' });
+  }
+}

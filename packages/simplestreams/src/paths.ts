@@ -1,0 +1,25 @@
+import path from 'node:path';
+import { UnsafePathError } from './errors.js';
+
+/**
+ * Checks a relative path taken from metadata (item `path`, index `path`) before anything is
+ * read or written with it: no absolute path, no `..` segment, no NUL, no backslash.
+ * Returns the path unchanged so it can be used inline.
+ */
+export function assertSafeRelativePath(p: unknown, source?: string): string {
+  if (typeof p !== 'string' || p === '') throw new UnsafePathError(String(p), 'not a non-empty string', source);
+  if (p.includes('\0')) throw new UnsafePathError(p, 'contains a NUL byte', source);
+  if (p.includes('\\')) throw new UnsafePathError(p, 'contains a backslash', source);
+  if (p.startsWith('/') || /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\//.test(p)) throw new UnsafePathError(p, 'is absolute', source);
+  if (p.split('/').some((seg) => seg === '..')) throw new UnsafePathError(p, 'contains a ".." segment', source);
+  return p;
+}
+
+/** Joins a checked relative path under root; the result is guaranteed to stay inside root. */
+export function resolveInside(root: string, rel: string, source?: string): string {
+  assertSafeRelativePath(rel, source);
+  const abs = path.resolve(root, rel);
+  const base = path.resolve(root);
+  if (abs !== base && !abs.startsWith(base + path.sep)) throw new UnsafePathError(rel, `escapes ${base}`, source);
+  return abs;
+}

@@ -1,17 +1,25 @@
-// Prints "N passed, N failed" (", N skipped") from a Vitest JSON report.
+// Prints "N passed, N failed" (", N skipped") summed over Vitest JSON reports.
 import { readFileSync } from 'node:fs';
 
-const file = process.argv[2];
-let report;
-try {
-  report = JSON.parse(readFileSync(file, 'utf8'));
-} catch {
-  console.log('0 passed, 1 failed');
-  console.error(`test-summary: no test report at ${file} (the test runner crashed?)`);
-  process.exit(1);
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+let total = 0;
+for (const file of process.argv.slice(2)) {
+  let report;
+  try {
+    report = JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    console.error(`test-summary: no readable test report at ${file} (did the test runner crash?)`);
+    failed += 1;
+    continue;
+  }
+  // A file that failed to load (syntax error, import failure) has no assertion results.
+  const brokenFiles = report.testResults.filter((r) => r.status === 'failed' && r.assertionResults.length === 0).length;
+  passed += report.numPassedTests;
+  failed += report.numFailedTests + brokenFiles;
+  skipped += report.numPendingTests + report.numTodoTests;
+  total += report.numTotalTests;
 }
-const failedSuites = report.testResults.filter((r) => r.status === 'failed' && r.assertionResults.length === 0).length;
-const failed = report.numFailedTests + failedSuites;
-const skipped = report.numPendingTests + report.numTodoTests;
-console.log(`${report.numPassedTests} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
-process.exit(failed > 0 || report.numTotalTests === 0 ? 1 : 0);
+console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
+process.exit(failed > 0 || total === 0 ? 1 : 0);

@@ -1,19 +1,9 @@
-import { defineCommand, type CliSpec } from '@meph/cli-kit';
-
-// Placeholder: replaced by the real command.
-const command = defineCommand({
-  command: '$0',
-  describe: 'meph2-build (not yet implemented)',
-  examples: [],
-  builder: (y) => y,
-  run: () => {
-    throw new Error('not implemented');
-  },
-});
+import type { CliSpec } from '@meph/cli-kit';
+import { buildCommand } from './commands/build.js';
 
 export const spec: CliSpec = {
   name: 'meph2-build',
   version: '0.1.0',
-  describe: 'meph2-build',
-  commands: [command],
+  describe: 'build one release/arch/version of a MAAS v3 image stream from a cloud image',
+  commands: [buildCommand],
 };

@@ -1,19 +1,208 @@
-import { defineCommand, type CliSpec } from '@meph/cli-kit';
+import { createWriteStream } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  checkSigningArgs,
+  csvList,
+  defineCommand,
+  signIfWanted,
+  signingWanted,
+  UsageError,
+  verifierFromArgs,
+  withKeyringOptions,
+  withSigningOptions,
+  type CliSpec,
+  type KeyringArgs,
+  type SigningArgs,
+} from '@meph/cli-kit';
+import { parseRebuild } from './plan.js';
 
-// Placeholder: replaced by the real command.
-const command = defineCommand({
-  command: '$0',
-  describe: 'meph2-cloudimg-sync (not yet implemented)',
-  examples: [],
-  builder: (y) => y,
-  run: () => {
-    throw new Error('not implemented');
+export const DEFAULT_SOURCE = 'http://cloud-images.ubuntu.com/daily/streams/v1/com.ubuntu.cloud:daily:download.json';
+const DEFAULT_CONFIG = fileURLToPath(new URL('../../../conf/meph-v3.yaml', import.meta.url));
+
+/** The original's default arches per host (`uname -m`); undefined = no default. */
+export function defaultArches(machine: string = os.machine()): string[] | undefined {
+  if (machine === 'x86_64') return ['i386', 'amd64', 'armhf', 'arm64'];
+  if (machine === 'aarch64') return ['arm64', 'armhf'];
+  if (machine === 'ppc64le') return ['ppc64el'];
+  if (machine === 's390x') return ['s390x'];
+  if (/^i[3-6]86$/.test(machine)) return ['i386'];
+  if (machine === 'armhf' || machine.startsWith('armv7')) return ['armhf'];
+  return undefined;
+}
+
+/** The original's d-i mirrors: archive for x86, ports for the rest. */
+function ubuntuDiArchive(arch: string): string {
+  return arch === 'i386' || arch === 'amd64' ? 'http://archive.ubuntu.com/ubuntu' : 'http://ports.ubuntu.com/ubuntu-ports';
+}
+
+/** A repeatable string option: absent, once or several times. */
+function listOf(v: string | string[] | undefined): string[] {
+  return v === undefined ? [] : Array.isArray(v) ? v : [v];
+}
+
+interface SyncArgs extends SigningArgs, KeyringArgs {
+  outputDir: string;
+  filters: string[];
+  config?: string;
+  source: string;
+  target?: string;
+  max: number;
+  arches?: string | string[];
+  rebuild?: string | string[];
+  proposed: boolean;
+  proposedPackages?: string;
+  prePurgePackages?: string;
+  disableDi: boolean;
+  enableDi: boolean;
+  diArchive?: string;
+  diKeyring?: string | string[];
+  fake: boolean;
+  jobs: number;
+  dryRun: boolean;
+  v: number;
+  logFile?: string;
+}
+
+const command = defineCommand<SyncArgs>({
+  command: '$0 <output-dir> [filters..]',
+  describe: 'Build the cloud-image versions a MAAS stream lacks and write the updated stream',
+  examples: [
+    ['$0 --config conf/meph-v3.yaml --target force --arches amd64 --max 1 -u out.d "release~(noble|jammy)"', 'the MAAS CI call: build the newest noble and jammy amd64 images, unsigned'],
+    ['$0 --config conf/debian-bookworm.yaml --source http://127.0.0.1:8080/streams/v1/index.json --target out.d --dry-run out.d', 'show what a sync would build, build nothing'],
+    ['$0 --target force --rebuild 20260101:20260101.1 -u out.d release=noble arch=amd64', 'rebuild serial 20260101 as MAAS version 20260101.1'],
+  ],
+  epilog:
+    '"Already built" compares (release, arch, version) of the target\'s primary-kernel products with the feed, so the daily and candidate feeds both work. ' +
+    'The output holds the target\'s current products (metadata only) plus every new version that built; failed builds are listed and the exit status is 1. ' +
+    'MAAS_CLOUDIMG2EPH2=fake (or fake-maas-cloudimg2eph2, or --fake) selects the fake converter.',
+  builder: (y) =>
+    withSigningOptions(withKeyringOptions(y))
+      .positional('output-dir', { type: 'string', demandOption: true, describe: 'Output stream root' })
+      .positional('filters', { type: 'string', array: true, default: [], describe: 'Filters on source items (key=value, key!=value, key~regex, key!~regex)' })
+      .option('config', { type: 'string', describe: 'Build matrix YAML (default: $MEPH_CONFIG, $MEPH2_CONFIG_YAML, conf/meph-v3.yaml)' })
+      .option('source', { type: 'string', default: DEFAULT_SOURCE, describe: 'Cloud-image feed: products file, index or mirror root (.sjson = must verify)' })
+      .option('target', { type: 'string', describe: 'Existing MAAS stream that says what is built (default: config default_target); "force" = empty' })
+      .option('max', { type: 'number', default: 1, describe: 'Consider the N newest versions of each source product' })
+      // Not `array: true`: yargs arrays swallow the positional arguments that follow.
+      .option('arches', { type: 'string', describe: 'Arches to build, comma-separated or repeated (default: by host, as the original)' })
+      .option('rebuild', { type: 'string', describe: 'FROM:TO — treat source version FROM as not built and publish it as TO (repeatable)' })
+      .option('proposed', { type: 'boolean', default: false, describe: 'Build with -proposed enabled' })
+      .option('proposed-packages', { type: 'string', describe: 'CSV of packages to take from -proposed (with --proposed)' })
+      .option('pre-purge-packages', { type: 'string', describe: 'CSV of packages to purge and reinstall' })
+      .option('disable-di', { type: 'boolean', default: false, describe: 'Do not add d-i kernels/initrds' })
+      .option('enable-di', { type: 'boolean', default: false, describe: 'Add d-i kernels/initrds even if the config has enable_di: false' })
+      .option('di-archive', { alias: 'archive', type: 'string', describe: 'Archive root for d-i files (default: archive/ports.ubuntu.com, or the host\'s Debian mirror for Debian configs)' })
+      .option('di-keyring', { type: 'string', describe: 'Keyring for the d-i archive (default: the distro\'s archive keyring in /usr/share/keyrings)' })
+      .option('fake', { type: 'boolean', default: false, describe: 'Use the fake converter (same as MAAS_CLOUDIMG2EPH2=fake)' })
+      .option('jobs', { alias: 'j', type: 'number', default: 2, describe: 'Release/arch pairs built at once' })
+      .option('dry-run', { alias: 'n', type: 'boolean', default: false, describe: 'Print (release, arch, source serial → MAAS version) to build; build and write nothing' })
+      .option('v', { alias: 'verbose', type: 'count', describe: 'More progress messages (repeatable)' })
+      .option('log-file', { type: 'string', normalize: true, describe: 'Also append every event, timestamped, to this file' })
+      .check((a) => {
+        if (a.disableDi && a.enableDi) throw new UsageError('--disable-di conflicts with --enable-di');
+        if (a.max !== undefined && (!Number.isInteger(a.max) || a.max < 1)) throw new UsageError(`--max ${String(a.max)}: must be a positive integer`);
+        if (a.jobs !== undefined && (!Number.isInteger(a.jobs) || a.jobs < 1)) throw new UsageError(`--jobs ${String(a.jobs)}: must be a positive integer`);
+        return true;
+      }) as never,
+  async run(args, ctx) {
+    const { loadBuildConfig, resolveConfigPath, selectConverter, hostDebianMirror } = await import('@meph/image-transform');
+    const { parseFilters } = await import('@meph/simplestreams');
+    const { runSync } = await import('./sync.js');
+    const { SyncBuildFailedError } = await import('./errors.js');
+
+    const rebuild = parseRebuild(listOf(args.rebuild));
+    if (typeof rebuild === 'string') throw new UsageError(`--rebuild ${JSON.stringify(rebuild)}: expected FROM:TO, e.g. 20260101:20260101.1`);
+    const arches = args.arches ? csvList(args.arches) : defaultArches();
+    if (!arches?.length) throw new UsageError(`no default arches for host arch ${os.machine()}`, 'pass --arches');
+    const filters = parseFilters([`arch~(${arches.map((a) => a.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})`, ...args.filters]);
+    const configPath = resolveConfigPath(args.config, ctx.env, DEFAULT_CONFIG);
+    const config = await loadBuildConfig(configPath);
+    const target = args.target ?? config.defaultTarget;
+    if (!target) throw new UsageError(`${configPath} has no default_target and no --target was given`, 'pass --target URL, or --target force to build as if the stream were empty');
+    if (!args.dryRun) await checkSigningArgs(args, ctx);
+    const { verifier, policy } = await verifierFromArgs(args, ctx.env, ctx.cwd);
+    const enableDi = args.disableDi ? false : args.enableDi || config.enableDi;
+    let diVerifier;
+    if (enableDi && !args.dryRun) {
+      const { createVerifier } = await import('@meph/signer');
+      const given = listOf(args.diKeyring);
+      const keyrings = given.length
+        ? given
+        : [config.distro === 'debian' ? '/usr/share/keyrings/debian-archive-keyring.gpg' : '/usr/share/keyrings/ubuntu-archive-keyring.gpg'];
+      diVerifier = await createVerifier({ keyrings });
+    }
+    let diArchive: (arch: string) => string = ubuntuDiArchive;
+    if (args.diArchive) diArchive = () => args.diArchive!;
+    else if (config.distro === 'debian' && enableDi) {
+      const mirror = await hostDebianMirror(config.releases[0]?.release ?? 'stable');
+      if (!mirror) throw new UsageError('no Debian mirror in this host\'s apt sources for the d-i files', 'pass --di-archive URL');
+      diArchive = () => mirror;
+    }
+    let converter;
+    let converterName: string = 'fake';
+    if (!args.dryRun || args.fake) {
+      const mod = (await import('@meph/image-transform')) as Record<string, unknown>;
+      const choice = selectConverter({ fake: args.fake, env: ctx.env, ...(typeof mod['realConverter'] === 'function' ? { real: mod['realConverter'] as never } : {}) });
+      converter = choice.converter;
+      converterName = choice.name;
+      if (args.v) ctx.reporter.info(`converter: ${choice.name} (${choice.reason})`);
+    }
+
+    const verbose = args.v > 0;
+    const log = args.logFile ? createWriteStream(path.resolve(ctx.cwd, args.logFile), { flags: 'a' }) : undefined;
+    const result = await runSync({
+      config,
+      source: args.source,
+      target,
+      outputDir: args.outputDir,
+      arches,
+      filters,
+      max: args.max,
+      rebuild,
+      proposed: args.proposed,
+      proposedPackages: csvList(args.proposedPackages),
+      prePurgePackages: csvList(args.prePurgePackages),
+      enableDi,
+      diArchive,
+      ...(diVerifier ? { diVerifier } : {}),
+      ...(verifier ? { verifier } : {}),
+      policy,
+      converter: converter ?? (async () => ({ files: [], timings: {} })),
+      converterName,
+      jobs: args.jobs,
+      dryRun: args.dryRun,
+      signal: ctx.signal,
+      onEvent: (e) => {
+        log?.write(`${new Date().toISOString()} ${JSON.stringify(e)}\n`);
+        if (e.type === 'progress' || e.type === 'build-failed' || e.type === 'build-done' || e.type === 'warning' || e.type === 'http-retry' || verbose) ctx.reporter.emit(e);
+      },
+    });
+
+    if (log) await new Promise<void>((resolve) => log.end(() => resolve()));
+    if (args.dryRun) {
+      if (!args.json) {
+        for (const j of result.plan.jobs) ctx.reporter.out(`${j.release} ${j.arch} ${j.sourceVersion} -> ${j.version}`);
+        ctx.reporter.info(`dry run: ${result.plan.jobs.length} version(s) would be built, ${result.plan.skipped.length} already built; nothing was written`);
+      } else {
+        for (const j of result.plan.jobs) ctx.reporter.emit({ type: 'would-build', release: j.release, arch: j.arch, sourceVersion: j.sourceVersion, version: j.version });
+      }
+      return 0;
+    }
+    if (signingWanted(args)) await signIfWanted(args, args.outputDir, ctx);
+    ctx.reporter.info(`${result.built.length} version(s) built, ${result.plan.skipped.length} already built, ${result.failures.length} failed; stream: ${result.productsPath}`);
+    if (result.failures.length) {
+      for (const f of result.failures) ctx.reporter.warn(`failed: ${f.job.release} ${f.job.arch} ${f.job.sourceVersion} -> ${f.job.version}: ${f.error.message}`);
+      throw new SyncBuildFailedError(result.failures.length, result.built.length);
+    }
+    return 0;
   },
 });
 
 export const spec: CliSpec = {
   name: 'meph2-cloudimg-sync',
   version: '0.1.0',
-  describe: 'meph2-cloudimg-sync',
+  describe: 'Keep a MAAS stream in step with a cloud-image feed, building only what is new',
   commands: [command],
 };

@@ -3,3 +3,18 @@ export { ignoreEvents, type MephEvent, type ProgressEvent, type EventSink } from
 export { createReporter, describeProgress, type Reporter, type ReporterOptions } from './reporter.js';
 export { defineCommand, csvList, type MephCommand, type CommandContext, type GlobalArgs } from './command.js';
 export { runCli, main, type CliSpec, type CliIo } from './run.js';
+export {
+  withSigningOptions,
+  withSigningKeyOptions,
+  withKeyringOptions,
+  checkSigningArgs,
+  signIfWanted,
+  signerFromArgs,
+  signingWanted,
+  verifierFromArgs,
+  keyringsFromArgs,
+  SIGNING_ENV,
+  DEFAULT_KEYRING,
+  type SigningArgs,
+  type KeyringArgs,
+} from './signing.js';

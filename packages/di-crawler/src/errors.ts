@@ -1,2 +1,83 @@
 /** Brand shared by every meph library error (Symbol.for, so it works across copies/realms). */
 export const MEPH_ERROR: unique symbol = Symbol.for('meph.error') as never;
+
+export abstract class DiCrawlerError extends Error {
+  readonly [MEPH_ERROR] = true as const;
+  abstract override readonly name: string;
+  /** What the user can do about it. */
+  readonly hint?: string;
+  constructor(message: string, options?: { cause?: unknown; hint?: string }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    if (options?.hint) this.hint = options.hint;
+  }
+}
+
+/** A request got a non-success HTTP status (after retries for 5xx). */
+export class HttpStatusError extends DiCrawlerError {
+  override readonly name = 'HttpStatusError';
+  constructor(readonly url: string, readonly status: number, readonly attempts = 1) {
+    super(`${url}: HTTP ${status}${attempts > 1 ? ` after ${attempts} attempts` : ''}`);
+  }
+}
+
+/** The connection failed or timed out on every attempt. */
+export class FetchFailedError extends DiCrawlerError {
+  override readonly name = 'FetchFailedError';
+  constructor(readonly url: string, readonly detail: string, readonly attempts: number, cause?: unknown) {
+    super(`${url}: ${detail} (gave up after ${attempts} attempt${attempts === 1 ? '' : 's'})`, {
+      cause,
+      hint: 'check the archive URL, the network and http_proxy/https_proxy/no_proxy',
+    });
+  }
+}
+
+/** A proxy URL from http_proxy/https_proxy is unusable or refused the tunnel. */
+export class ProxyError extends DiCrawlerError {
+  override readonly name = 'ProxyError';
+  constructor(readonly proxy: string, detail: string) {
+    super(`proxy ${proxy}: ${detail}`, { hint: 'fix http_proxy/https_proxy, or list the host in no_proxy' });
+  }
+}
+
+/** A SHA256SUMS / Release file could not be parsed. */
+export class ChecksumListError extends DiCrawlerError {
+  override readonly name = 'ChecksumListError';
+  constructor(readonly source: string, detail: string) {
+    super(`${source}: ${detail}`);
+  }
+}
+
+/** A checksum list could not be tied to a valid signature (neither SHA256SUMS.gpg nor Release chain). */
+export class UnverifiedChecksumsError extends DiCrawlerError {
+  override readonly name = 'UnverifiedChecksumsError';
+  constructor(readonly source: string, detail: string, cause?: unknown) {
+    super(`${source}: ${detail}`, {
+      cause,
+      hint: 'pass the archive signing key with --keyring FILE (for Ubuntu: /usr/share/keyrings/ubuntu-archive-keyring.gpg)',
+    });
+  }
+}
+
+/** Two different files map to the same item key in one installer version. */
+export class NameCollisionError extends DiCrawlerError {
+  override readonly name = 'NameCollisionError';
+  constructor(readonly key: string, readonly first: string, readonly second: string, readonly product: string) {
+    super(`${product}: name collision: ${first} and ${second} both map to item ${key}`);
+  }
+}
+
+/** Two different items would be stored at the same local path. */
+export class PathCollisionError extends DiCrawlerError {
+  override readonly name = 'PathCollisionError';
+  constructor(readonly path: string, readonly first: string, readonly second: string) {
+    super(`path collision: ${first} and ${second} would both be stored as ${path}`);
+  }
+}
+
+/** Asked for d-i data (release/arch/flavor/krel/format) the crawl did not find. */
+export class DiKernelInfoMissingError extends DiCrawlerError {
+  override readonly name = 'DiKernelInfoMissingError';
+  constructor(readonly what: string) {
+    super(`no d-i kernel info for ${what}`, { hint: 'check that the archive has an installer for this release/arch, or build with --disable-di' });
+  }
+}

@@ -29,6 +29,8 @@ export interface ConvertRequest {
   version: string;
   /** Local file path or http(s) URL of the source image. */
   source: string;
+  /** Expected sha256 (hex) of the source; checked after download (or on the local file). */
+  sourceSha256?: string;
   /** `auto` detects from content. */
   imageFormat: 'auto' | 'img-tar' | 'root-image' | 'root-image-gz' | 'root-tar' | 'squashfs-image';
   kernels: KernelRequest[];

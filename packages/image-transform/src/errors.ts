@@ -14,7 +14,120 @@ export abstract class ImageTransformError extends Error {
 /** A config file is invalid: names the file, line and key. */
 export class ConfigError extends ImageTransformError {
   override readonly name = 'ConfigError';
-  constructor(readonly file: string, readonly detail: string, readonly line?: number, readonly key?: string) {
-    super(`${file}${line !== undefined ? `:${line}` : ''}: ${key ? `${key}: ` : ''}${detail}`);
+  constructor(readonly file: string, readonly detail: string, readonly line?: number, readonly key?: string, options?: { hint?: string }) {
+    super(`${file}${line !== undefined ? `:${line}` : ''}: ${key ? `${key}: ` : ''}${detail}`, options);
+  }
+}
+
+// ---- pipeline (real converter) and boot test ----
+
+/** An external tool failed; `stderrTail` holds the last lines it printed. */
+export class CommandFailedError extends ImageTransformError {
+  override readonly name = 'CommandFailedError';
+  constructor(readonly command: string, readonly exitCode: number | null, readonly stderrTail: string, options?: { cause?: unknown; hint?: string; what?: string }) {
+    super(`${options?.what ?? command} failed (exit ${exitCode ?? 'signal'})${stderrTail ? `: ${lastLine(stderrTail)}` : ''}`, options);
+  }
+}
+
+/** A source URL could not be downloaded (HTTP status, e.g. 404, or a network error). */
+export class SourceDownloadError extends ImageTransformError {
+  override readonly name = 'SourceDownloadError';
+  constructor(readonly url: string, readonly status: number | undefined, detail: string, options?: { cause?: unknown }) {
+    super(`cannot download source ${url}: ${detail}`, { ...options, hint: status === 404 ? 'check the source URL; the server has no such file' : 'check the URL and the network' });
+  }
+}
+
+/** A downloaded or local source does not match its expected checksum. */
+export class SourceChecksumError extends ImageTransformError {
+  override readonly name = 'SourceChecksumError';
+  constructor(readonly file: string, readonly expected: string, readonly actual: string) {
+    super(`${file}: sha256 ${actual} does not match the expected ${expected}`, { hint: 'the download is damaged or the source changed; remove it from the cache and retry' });
+  }
+}
+
+/** The source is missing, not a recognised image type, or damaged (truncated/corrupt archive). */
+export class SourceFormatError extends ImageTransformError {
+  override readonly name = 'SourceFormatError';
+  constructor(readonly file: string, detail: string, options?: { cause?: unknown; hint?: string }) {
+    super(`${file}: ${detail}`, options);
+  }
+}
+
+/** An archive member would land outside the work tree (absolute, `..`, through a symlink, hard link out). */
+export class UnsafeArchiveMemberError extends ImageTransformError {
+  override readonly name = 'UnsafeArchiveMemberError';
+  constructor(readonly file: string, readonly member: string, readonly reason: string) {
+    super(`${file}: refusing archive member '${member}': ${reason}`, { hint: 'the archive is not a plain root file system; use a trusted source image' });
+  }
+}
+
+/** The kernel package of a kernel line does not exist in the configured archive. */
+export class KernelPackageNotFoundError extends ImageTransformError {
+  override readonly name = 'KernelPackageNotFoundError';
+  constructor(readonly kernelPackage: string, readonly flavor: string, options?: { cause?: unknown }) {
+    super(`kernel package '${kernelPackage}' (flavour ${flavor}) is not available from the image's apt sources`, { ...options, hint: 'fix the kernel line in the config or the mirror/repositories' });
+  }
+}
+
+/** The work or output file system ran out of space. */
+export class NoSpaceError extends ImageTransformError {
+  override readonly name = 'NoSpaceError';
+  constructor(readonly path: string, readonly step: string, options?: { cause?: unknown }) {
+    super(`no space left on the file system of ${path} during ${step}`, { ...options, hint: 'free space there or choose another --work-dir/output directory' });
+  }
+}
+
+/** A disk image holds no file system that can serve as the root. */
+export class NoRootFilesystemError extends ImageTransformError {
+  override readonly name = 'NoRootFilesystemError';
+  constructor(readonly file: string, detail: string) {
+    super(`${file}: no root file system found (${detail})`);
+  }
+}
+
+/** The boot test did not reach userspace on the squashfs root. */
+export class BootTestError extends ImageTransformError {
+  override readonly name = 'BootTestError';
+  constructor(message: string, readonly reachedStage: string, readonly consoleTail: string, options?: { hint?: string }) {
+    super(message, options);
+  }
+}
+
+/** The most telling line of a tool's output: the first error-looking line, else the last line. */
+function lastLine(text: string): string {
+  const lines = text.trim().split('\n').map((l) => l.trim()).filter(Boolean);
+  const telling = lines.find((l) => /^(E:|error|fatal|meph:)|\b(error|invalid|cannot|failed|not found|unexpected)\b/i.test(l));
+  return (telling ?? lines[lines.length - 1] ?? '').slice(0, 300);
+}
+
+/** The requested release is not in the build config. */
+export class UnknownReleaseError extends ImageTransformError {
+  override readonly name = 'UnknownReleaseError';
+  constructor(readonly file: string, readonly release: string, readonly known: readonly string[]) {
+    super(`${file}: release ${JSON.stringify(release)} is not in the config`, { hint: `known releases: ${known.join(', ') || 'none'}` });
+  }
+}
+
+/** The config expands into something that cannot be built (duplicate product ids, …). */
+export class PlanError extends ImageTransformError {
+  override readonly name = 'PlanError';
+  constructor(message: string, options?: { hint?: string }) {
+    super(message, options);
+  }
+}
+
+/** A converter finished without producing a file it was asked for. */
+export class ConverterOutputError extends ImageTransformError {
+  override readonly name = 'ConverterOutputError';
+  constructor(readonly converter: string, readonly missing: readonly string[]) {
+    super(`${converter} did not produce ${missing.length} requested file(s): ${missing.slice(0, 3).join(', ')}${missing.length > 3 ? ', …' : ''}`);
+  }
+}
+
+/** The converter chosen (flag, MAAS_CLOUDIMG2EPH2) cannot be used. */
+export class ConverterUnavailableError extends ImageTransformError {
+  override readonly name = 'ConverterUnavailableError';
+  constructor(message: string, options?: { hint?: string }) {
+    super(message, options);
   }
 }

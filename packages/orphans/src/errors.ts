@@ -1,2 +1,72 @@
 /** Brand shared by every meph library error (Symbol.for, so it works across copies/realms). */
 export const MEPH_ERROR: unique symbol = Symbol.for('meph.error') as never;
+
+export abstract class OrphansError extends Error {
+  readonly [MEPH_ERROR] = true as const;
+  abstract override readonly name: string;
+  /** What the user can do about it. */
+  readonly hint?: string;
+  constructor(message: string, options?: { cause?: unknown; hint?: string }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    if (options?.hint) this.hint = options.hint;
+  }
+}
+
+export function isOrphansError(err: unknown): err is OrphansError {
+  return err instanceof OrphansError;
+}
+
+/** The orphans file exists but is not what find-orphans writes. */
+export class OrphansFileError extends OrphansError {
+  override readonly name = 'OrphansFileError';
+  constructor(readonly file: string, readonly detail: string, options?: { cause?: unknown }) {
+    super(`${file}: ${detail}`, { ...options, hint: 'it must be a JSON object mapping paths to RFC 2822 timestamps, as find-orphans writes it; delete it to start over' });
+  }
+}
+
+/** The streams given reference no file at all: a wrong path must not turn a whole pool into orphans. */
+export class NoReferencesError extends OrphansError {
+  override readonly name = 'NoReferencesError';
+  constructor(readonly streams: readonly string[]) {
+    super(`the streams ${streams.map((s) => JSON.stringify(s)).join(', ')} reference no data file at all; refusing to treat every file as an orphan`, {
+      hint: 'check the stream paths (a mirror root, a streams/v1/index.json or a products file)',
+    });
+  }
+}
+
+/** A `--older` value that is not a duration. */
+export class DurationError extends OrphansError {
+  override readonly name = 'DurationError';
+  constructor(readonly value: string) {
+    super(`invalid duration ${JSON.stringify(value)}`, { hint: 'use <number><d|h|m|s> tokens, e.g. 3d, 1d12h, 90m; a bare number means days' });
+  }
+}
+
+/** Nothing says which streams reference the data directory. */
+export class NoStreamsError extends OrphansError {
+  override readonly name = 'NoStreamsError';
+  constructor(readonly dataDir: string, readonly orphansFile?: string) {
+    super(
+      orphansFile
+        ? `${orphansFile} does not record which streams it was computed from, and ${dataDir} is not a stream itself`
+        : `no stream given, and ${dataDir} has no streams/v1 of its own`,
+      { hint: 'name the streams that use the data directory after DATA_DIR' },
+    );
+  }
+}
+
+/** A file-system operation on a named path failed (permissions, read-only file system, …). */
+export class OrphansIoError extends OrphansError {
+  override readonly name = 'OrphansIoError';
+  constructor(readonly path: string, readonly action: string, cause: unknown) {
+    super(`cannot ${action} ${path}: ${(cause as NodeJS.ErrnoException).code ?? (cause as Error).message}`, { cause, hint: 'check the path and its permissions' });
+  }
+}
+
+/** Re-throws a Node file-system error as a branded OrphansIoError naming the path. */
+export function ioError(path: string, action: string): (err: unknown) => never {
+  return (err: unknown) => {
+    if (typeof (err as NodeJS.ErrnoException)?.code === 'string' && !(err instanceof OrphansError)) throw new OrphansIoError(path, action, err);
+    throw err;
+  };
+}

@@ -41,8 +41,8 @@ export class MissingFileError extends SimplestreamsError {
 
 export class HttpError extends SimplestreamsError {
   override readonly name = 'HttpError';
-  constructor(readonly url: string, readonly status: number, readonly statusText = '') {
-    super(`${url}: HTTP ${status}${statusText ? ` ${statusText}` : ''}`);
+  constructor(readonly url: string, readonly status: number, readonly statusText = '', readonly referencedBy?: string) {
+    super(`${url}: HTTP ${status}${statusText ? ` ${statusText}` : ''}${referencedBy ? ` (referenced by ${referencedBy})` : ''}`);
   }
 }
 
@@ -88,5 +88,64 @@ export class LockedError extends SimplestreamsError {
   override readonly name = 'LockedError';
   constructor(readonly dir: string, readonly holderPid: number | undefined) {
     super(`${dir} is locked by another writer${holderPid ? ` (pid ${holderPid})` : ''}`, { hint: 'wait for it to finish, or remove the stale lock file if that process is gone' });
+  }
+}
+
+/** A stream-editing operation (insert, promote, patch, …) cannot proceed with its input. */
+export class StreamOpError extends SimplestreamsError {
+  override readonly name = 'StreamOpError';
+  constructor(readonly operation: string, detail: string, options?: { cause?: unknown; hint?: string }) {
+    super(`${operation}: ${detail}`, options);
+  }
+}
+
+/** A patch/diff YAML document is malformed or names something that does not exist. */
+export class PatchFormatError extends SimplestreamsError {
+  override readonly name = 'PatchFormatError';
+  constructor(readonly source: string, detail: string, hint?: string) {
+    super(`${source}: ${detail}`, hint ? { hint } : undefined);
+  }
+}
+
+/** The same (product, version) has different items on two sides (diff, merge, copy-version). */
+export class VersionConflictError extends SimplestreamsError {
+  override readonly name = 'VersionConflictError';
+  constructor(readonly productId: string, readonly version: string, detail: string, hint?: string) {
+    super(`${productId} version ${version}: ${detail}`, hint ? { hint } : undefined);
+  }
+}
+
+/** The server could not be reached at all (DNS, refused connection, TLS, reset). */
+export class NetworkError extends SimplestreamsError {
+  override readonly name = 'NetworkError';
+  constructor(readonly url: string, detail: string, cause?: unknown) {
+    super(`${url}: cannot fetch: ${detail}`, { cause, hint: 'check the URL and that the server is reachable' });
+  }
+}
+
+/** An `_aliases` table has no entry for a value that refers to it. */
+export class AliasError extends SimplestreamsError {
+  override readonly name = 'AliasError';
+  constructor(readonly source: string, readonly field: string, readonly value: string) {
+    super(`${source}: _aliases.${field} has no entry for ${JSON.stringify(value)}`);
+  }
+}
+
+/** A `%(key)s` output format names a field the record does not have. */
+export class OutputFormatError extends SimplestreamsError {
+  override readonly name = 'OutputFormatError';
+  constructor(readonly format: string, detail: string) {
+    super(`invalid output format ${JSON.stringify(format)}: ${detail}`, { hint: 'use Python %-style fields such as "%(product_name)s %(item_url)s"' });
+  }
+}
+
+/** The MAAS check was asked to run gpgv (as MAAS does) but gpgv cannot be started. */
+export class GpgvUnavailableError extends SimplestreamsError {
+  override readonly name = 'GpgvUnavailableError';
+  constructor(cause: unknown) {
+    super(`cannot run gpgv to check signatures the way MAAS does: ${cause instanceof Error ? cause.message : String(cause)}`, {
+      cause,
+      hint: 'install the gpgv package (apt-get install gpgv)',
+    });
   }
 }

@@ -1,12 +1,44 @@
-import { defineCommand } from '@meph/cli-kit';
+import { checkSigningArgs, defineCommand, signIfWanted, UsageError, withSigningOptions } from '@meph/cli-kit';
+import { location, opIo, summarize, withWriteOptions } from '../options.js';
 
-// Placeholder: replaced by the real command.
 export const cleanMdCommand = defineCommand({
-  command: 'clean-md',
-  describe: 'clean-md (not yet implemented)',
-  examples: [],
-  builder: (y) => y,
-  run: () => {
-    throw new Error('clean-md: not implemented');
+  command: 'clean-md <words..>',
+  describe: 'drop all but the newest MAX versions of each product from a stream\'s metadata',
+  examples: [
+    ['meph2-util clean-md 3 stable.d', 'keep the 3 newest versions of every product, then sign'],
+    ['meph2-util clean-md --max=3 -n stable.d release=focal', 'show which focal versions beyond the newest 3 would go'],
+  ],
+  epilog: [
+    'Usage: clean-md [options] MAX STREAM [FILTER..]   or   clean-md --max=MAX [options] STREAM [FILTER..]',
+    'Versions are compared as plain strings. Only versions holding an item that matches the filters are counted and removed.',
+    'Metadata only: data files stay; run find-orphans and reap-orphans to free the space.',
+    'Differences from the original: --max=N is accepted as the README shows (the original rejected it) [BUG? fixed]; MAX must be ≥ 1.',
+  ].join('\n'),
+  builder: (y) =>
+    withSigningOptions(
+      withWriteOptions(
+        y
+          .positional('words', { type: 'string', array: true, describe: 'MAX STREAM [FILTER..] (MAX omitted when --max is given)' })
+          .option('max', { type: 'number', describe: 'Keep at most this many versions per product (instead of the MAX positional)' })
+          .option('keyring', { type: 'string', hidden: true, describe: 'Accepted for compatibility; unused (the stream is read from its own index.json)' }),
+      ),
+    ),
+  async run(args, ctx) {
+    const words = (args.words ?? []).map(String);
+    let max = args.max;
+    if (max === undefined) {
+      const first = words.shift();
+      if (first === undefined || !/^\d+$/.test(first)) throw new UsageError(`clean-md: expected MAX (a whole number) before STREAM, got ${JSON.stringify(first ?? '')}`, 'e.g. meph2-util clean-md 3 stable.d');
+      max = Number(first);
+    }
+    const stream = words.shift();
+    if (stream === undefined) throw new UsageError('clean-md: missing STREAM', 'e.g. meph2-util clean-md 3 stable.d');
+    if (!Number.isInteger(max) || max < 1) throw new UsageError(`clean-md: MAX must be a whole number ≥ 1, got ${String(max)}`);
+    if (!args.dryRun) await checkSigningArgs(args, ctx);
+    const { cleanMd } = await import('@meph/simplestreams/ops');
+    const target = location(ctx, stream);
+    const result = await cleanMd(target, max, { ...opIo(args, ctx), filters: words });
+    ctx.reporter.info(summarize('clean-md', result, args.dryRun));
+    if (!args.dryRun) await signIfWanted(args, target, ctx);
   },
 });

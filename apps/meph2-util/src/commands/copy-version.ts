@@ -1,12 +1,33 @@
-import { defineCommand } from '@meph/cli-kit';
+import { checkSigningArgs, defineCommand, signIfWanted, withSigningOptions } from '@meph/cli-kit';
+import { location, opIo, summarize, withFilters, withWriteOptions } from '../options.js';
 
-// Placeholder: replaced by the real command.
 export const copyVersionCommand = defineCommand({
-  command: 'copy-version',
-  describe: 'copy-version (not yet implemented)',
-  examples: [],
-  builder: (y) => y,
-  run: () => {
-    throw new Error('copy-version: not implemented');
+  command: 'copy-version <data_d> <from_version> <to_version> [filters..]',
+  describe: 'duplicate a version under a new (higher) name, with its files, so clients move off a bad image',
+  examples: [['meph2-util copy-version stable.d 20260720 20260720.1 release=noble', 'republish noble 20260720 as 20260720.1, then sign']],
+  epilog: [
+    'FROM is replaced by TO in every item path and each new file is copied once (symlinks are recreated, not followed; shared files once).',
+    'Filters match product-level fields only. Running it again after an interruption completes it; a TO that already exists with other',
+    'content is an error (a published version never changes).',
+  ].join('\n'),
+  builder: (y) =>
+    withSigningOptions(
+      withWriteOptions(
+        withFilters(
+          y
+            .positional('data_d', { type: 'string', demandOption: true, describe: 'Stream directory' })
+            .positional('from_version', { type: 'string', demandOption: true, describe: 'Existing version name' })
+            .positional('to_version', { type: 'string', demandOption: true, describe: 'New version name' })
+            .option('keyring', { type: 'string', hidden: true, describe: 'Accepted for compatibility; unused' }),
+        ),
+      ),
+    ),
+  async run(args, ctx) {
+    if (!args.dryRun) await checkSigningArgs(args, ctx);
+    const { copyVersion } = await import('@meph/simplestreams/ops');
+    const target = location(ctx, args.data_d);
+    const result = await copyVersion(target, String(args.from_version), String(args.to_version), { ...opIo(args, ctx), filters: args.filters ?? [] });
+    ctx.reporter.info(summarize('copy-version', result, args.dryRun));
+    if (!args.dryRun) await signIfWanted(args, target, ctx);
   },
 });

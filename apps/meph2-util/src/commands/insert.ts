@@ -1,12 +1,28 @@
-import { defineCommand } from '@meph/cli-kit';
+import { checkSigningArgs, defineCommand, signIfWanted, verifierFromArgs, withSigningOptions } from '@meph/cli-kit';
+import { location, withSourceKeyring, opIo, summarize, withFilters, withWriteOptions } from '../options.js';
 
-// Placeholder: replaced by the real command.
 export const insertCommand = defineCommand({
-  command: 'insert',
-  describe: 'insert (not yet implemented)',
-  examples: [],
-  builder: (y) => y,
-  run: () => {
-    throw new Error('insert: not implemented');
+  command: 'insert <src> <target> [filters..]',
+  describe: 'add new versions from a stream (e.g. build output) to a stream, copying their files',
+  examples: [
+    ['meph2-util insert build-output.d daily.d', 'add every version daily.d lacks, then sign'],
+    ['meph2-util insert -u -n build-output.d daily.d release=noble arch=amd64', 'show what noble/amd64 would add, unsigned, changing nothing'],
+  ],
+  epilog: [
+    'Additive only: versions are added (at most 20 kept per product), never removed; files already in the target are verified, not rewritten.',
+    'Data files are copied first (size + checksum verified), then the products file, then index.json, each atomically, under the stream lock.',
+    'Products are condensed so MAAS 3.7 and 3.8 read every field where they look for it.',
+    'Differences from the original: SRC may be a plain directory (its index.json is read; .sjson is verified when a keyring is configured) — the',
+    'original required .../streams/v1/index.json for unsigned build output [QUIRK fixed]; --dry-run lists every item and file and writes nothing.',
+  ].join('\n'),
+  builder: (y) => withSourceKeyring(withSigningOptions(withWriteOptions(withFilters(y.positional('src', { type: 'string', demandOption: true, describe: 'Source stream: directory, .../streams/v1/index.(s)json, products file or http(s) URL' }).positional('target', { type: 'string', demandOption: true, describe: 'Target stream directory (created if missing)' }))))),
+  async run(args, ctx) {
+    if (!args.dryRun) await checkSigningArgs(args, ctx);
+    const { verifier, policy } = await verifierFromArgs(args, ctx.env, ctx.cwd);
+    const { insert } = await import('@meph/simplestreams/ops');
+    const target = location(ctx, args.target);
+    const result = await insert(location(ctx, args.src), target, { ...opIo(args, ctx), filters: args.filters ?? [], policy, ...(verifier ? { verifier } : {}) });
+    ctx.reporter.info(summarize('insert', result, args.dryRun));
+    if (!args.dryRun) await signIfWanted(args, target, ctx);
   },
 });

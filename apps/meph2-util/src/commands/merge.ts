@@ -1,12 +1,33 @@
-import { defineCommand } from '@meph/cli-kit';
+import { checkSigningArgs, defineCommand, signIfWanted, verifierFromArgs, withSigningOptions } from '@meph/cli-kit';
+import { location, withSourceKeyring, opIo, summarize, withWriteOptions } from '../options.js';
 
-// Placeholder: replaced by the real command.
 export const mergeCommand = defineCommand({
-  command: 'merge',
-  describe: 'merge (not yet implemented)',
-  examples: [],
-  builder: (y) => y,
-  run: () => {
-    throw new Error('merge: not implemented');
+  command: 'merge <src> <target>',
+  describe: 'combine another stream (e.g. bootloaders) into a stream: copy its files, replace same-named products files',
+  examples: [['meph2-util merge bootloaders.d images.d', 'add the bootloader products file and its files to images.d, then sign']],
+  epilog: [
+    'Each source item whose (product, version, item) already exists in the target must have the same sha256 (else the merge stops before',
+    'changing anything); other files are copied (verified). Each source products file then replaces the target file of the same name.',
+    'Differences from the original: a product present in the target without that version no longer crashes (KeyError) [BUG? fixed];',
+    '-n/--dry-run is supported.',
+  ].join('\n'),
+  builder: (y) =>
+    withSourceKeyring(
+      withSigningOptions(
+        withWriteOptions(
+          y
+            .positional('src', { type: 'string', demandOption: true, describe: 'Stream to merge in (directory or index file)' })
+            .positional('target', { type: 'string', demandOption: true, describe: 'Stream directory to merge into' }),
+        ),
+      ),
+    ),
+  async run(args, ctx) {
+    if (!args.dryRun) await checkSigningArgs(args, ctx);
+    const { verifier, policy } = await verifierFromArgs(args, ctx.env, ctx.cwd);
+    const { merge } = await import('@meph/simplestreams/ops');
+    const target = location(ctx, args.target);
+    const result = await merge(location(ctx, args.src), target, { ...opIo(args, ctx), policy, ...(verifier ? { verifier } : {}) });
+    ctx.reporter.info(summarize('merge', result, args.dryRun));
+    if (!args.dryRun) await signIfWanted(args, target, ctx);
   },
 });

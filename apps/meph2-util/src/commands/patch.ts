@@ -1,12 +1,59 @@
-import { defineCommand } from '@meph/cli-kit';
+import { readFile } from 'node:fs/promises';
+import { text } from 'node:stream/consumers';
+import { checkSigningArgs, defineCommand, signIfWanted, UsageError, verifierFromArgs, withSigningOptions } from '@meph/cli-kit';
+import { location, withSourceKeyring, opIo, summarize, withWriteOptions } from '../options.js';
 
-// Placeholder: replaced by the real command.
 export const patchCommand = defineCommand({
-  command: 'patch',
-  describe: 'patch (not yet implemented)',
-  examples: [],
-  builder: (y) => y,
-  run: () => {
-    throw new Error('patch: not implemented');
+  command: 'patch <streams..>',
+  describe: 'apply a patch (YAML from `diff`, e.g. conf/cpc-patch.yaml) to a stream: promote, delete, or edit metadata',
+  examples: [
+    ['meph2-util patch candidate.d stable.d -i conf/cpc-patch.yaml', 'promote what the patch lists from candidate.d into stable.d, then sign'],
+    ['meph2-util patch stable.d -i delete-version.yaml -n', 'show what a deleting patch would do (no source needed)'],
+  ],
+  epilog: [
+    'STREAMS is TARGET, or SRC TARGET (SRC: directory or http(s) URL; needed only to add versions/products).',
+    'Regexes are anchored (^…$) and match product ids without the stream label. A version listed without the target\'s label is removed;',
+    'listed with it and absent, it is copied from SRC with its files (size + sha256 verified); present, it is left alone. A product whose',
+    '`labels` lack the target label is removed. Metadata keys take the value given for the target label.',
+    'Differences from the original: -n/--dry-run writes nothing at all; more than two streams is a usage error (was an AssertionError);',
+    'unquoted dates stay strings; a metadata value also replaces version/item-level copies that would shadow it for clients; a product',
+    'left without versions is removed (MAAS rejects empty products); copied versions and added products carry the target label.',
+  ].join('\n'),
+  builder: (y) =>
+    withSourceKeyring(
+      withSigningOptions(
+        withWriteOptions(
+          y
+            .positional('streams', { type: 'string', array: true, describe: '[SRC] TARGET' })
+            .option('input', { alias: 'i', type: 'string', describe: 'Patch YAML file (default: stdin; "-" = stdin)' }),
+        ),
+      ),
+    ),
+  async run(args, ctx) {
+    const streams = (args.streams ?? []).map(String);
+    if (streams.length < 1 || streams.length > 2) throw new UsageError(`patch takes TARGET or SRC TARGET, got ${streams.length} stream(s)`, 'e.g. meph2-util patch candidate.d stable.d -i patch.yaml');
+    const [srcArg, targetArg] = streams.length === 2 ? [streams[0], streams[1] as string] : [undefined, streams[0] as string];
+    const fromStdin = args.input === undefined || args.input === '-';
+    const patchSource = fromStdin ? 'stdin' : (args.input as string);
+    const yamlText = fromStdin ? await text(process.stdin) : await readFile(location(ctx, args.input as string), 'utf8');
+    const { parsePatch, applyPatch } = await import('@meph/simplestreams/ops');
+    const patch = parsePatch(yamlText, patchSource);
+    if (!Object.keys(patch).length) {
+      ctx.reporter.warn(`no diff defined in ${patchSource}; nothing to do`);
+      return 0;
+    }
+    if (!args.dryRun) await checkSigningArgs(args, ctx);
+    const { verifier, policy } = await verifierFromArgs(args, ctx.env, ctx.cwd);
+    const target = location(ctx, targetArg);
+    const result = await applyPatch(patch, target, {
+      ...opIo(args, ctx),
+      patchSource,
+      ...(srcArg ? { sourceLocation: location(ctx, srcArg) } : {}),
+      policy,
+      ...(verifier ? { verifier } : {}),
+    });
+    ctx.reporter.info(summarize('patch', result, args.dryRun));
+    if (!args.dryRun) await signIfWanted(args, target, ctx);
+    return 0;
   },
 });

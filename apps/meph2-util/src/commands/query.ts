@@ -1,12 +1,94 @@
-import { defineCommand } from '@meph/cli-kit';
+import { defineCommand, UsageError, verifierFromArgs, withKeyringOptions, type KeyringArgs } from '@meph/cli-kit';
 
-// Placeholder: replaced by the real command.
-export const queryCommand = defineCommand({
-  command: 'query',
-  describe: 'query (not yet implemented)',
-  examples: [],
-  builder: (y) => y,
-  run: () => {
-    throw new Error('query: not implemented');
+interface QueryArgs extends KeyringArgs {
+  location: string;
+  filters: string[];
+  max?: number;
+  path?: string;
+  outputFormat?: string;
+}
+
+/** Lines are written in batches: a quarter of a million items should not mean as many writes. */
+const BATCH_LINES = 2000;
+
+export const queryCommand = defineCommand<QueryArgs>({
+  command: 'query <location> [filters..]',
+  describe: 'list the items of a stream that match filters (same arguments and answers as sstream-query)',
+  examples: [
+    ['meph2-util query --json ./streams/v1/index.json arch=amd64 --max=1', 'newest amd64 version of every product, as a JSON array'],
+    ["meph2-util query --keyring ./cloudimg.gpg https://images.maas.io/ephemeral-v3/stable/ release=noble -o '%(version_name)s %(item_url)s'", 'verified query of a remote mirror, one line per item'],
+    ['meph2-util query --max 1 ss_product_noble.json', 'a single products file (its directory is the mirror root)'],
+  ],
+  epilog:
+    'LOCATION is a mirror root (directory or http(s) URL), a .../streams/v1/index.(s)json, or one products file. ' +
+    'FILTERs are ANDed: key=value, key!=value, key~regex (Python re.search, unanchored), key!~regex; a missing key compares as "". ' +
+    'Output per products file (index order), per product (document order), versions newest first (plain string order), items in document order. ' +
+    'Default output is one Python-style dict per item; --json prints one JSON array (sorted keys); -o takes a Python %-format such as "%(product_name)s %(item_url)s". ' +
+    'A location ending in .sjson must be signed and verify (give --keyring, or --no-verify).',
+  builder: (y) =>
+    // nargs 1: `--keyring K LOCATION` must not swallow LOCATION into the keyring array.
+    // TODO(integrate): drop once withKeyringOptions sets nargs itself.
+    withKeyringOptions(
+      y
+        .positional('location', { type: 'string', demandOption: true, describe: 'Mirror root, index file or products file (path or http(s) URL)' })
+        .positional('filters', { type: 'string', array: true, default: [], describe: 'key=value, key!=value, key~regex, key!~regex' })
+        .option('max', { type: 'number', requiresArg: true, describe: 'At most N newest versions per product (counted after filtering)' })
+        .option('path', { type: 'string', requiresArg: true, describe: 'First document relative to the mirror root (overrides the streams/v1/ split of LOCATION)' })
+        .option('output-format', { alias: 'o', type: 'string', requiresArg: true, describe: 'Python %-format per item, e.g. "%(product_name)s %(item_url)s"' }),
+    ).nargs('keyring', 1) as never,
+  async run(args, ctx) {
+    const ss = await import('@meph/simplestreams');
+    if (args.json && args.outputFormat !== undefined) throw new UsageError('--json and -o/--output-format cannot be used together', 'pick one output form');
+    const max = args.max;
+    if (max !== undefined && (!Number.isInteger(max) || max < 0)) throw new UsageError(`--max must be a whole number >= 0, got ${String(max)}`);
+    const filters = ss.parseFilters(args.filters.map(String));
+    const render = args.outputFormat !== undefined ? ss.compilePercentFormat(args.outputFormat) : undefined;
+
+    const { verifier, policy: flagPolicy } = await verifierFromArgs(args, ctx.env, ctx.cwd);
+    const location = await ss.resolveStreamLocation(args.location, { ...(args.path !== undefined ? { path: args.path } : {}), cwd: ctx.cwd });
+    // Like sstream-query: starting from a .sjson means every document must be signed and verify.
+    const policy = flagPolicy === 'when-present' && location.path?.endsWith('sjson') ? 'required' : flagPolicy;
+
+    const stream = await ss.loadStream(args.location, {
+      ...(args.path !== undefined ? { path: args.path } : {}),
+      ...(verifier ? { verifier } : {}),
+      policy,
+      cwd: ctx.cwd,
+      signal: ctx.signal,
+    });
+    const records = ss.queryStream(stream, filters, max !== undefined ? { max } : {});
+
+    let lines: string[] = [];
+    const flush = (): void => {
+      if (lines.length) ctx.reporter.out(`${lines.join('\n')}\n`);
+      lines = [];
+    };
+    if (args.json) {
+      // One JSON array, written in pieces of whole lines.
+      let batch: string[] = [];
+      for (const chunk of ss.pythonJsonChunks(records)) {
+        batch.push(chunk);
+        if (batch.length >= BATCH_LINES) {
+          ctx.reporter.out(batch.join(''));
+          batch = [];
+        }
+      }
+      if (batch.length) ctx.reporter.out(batch.join(''));
+      return 0;
+    }
+    for (const record of records) {
+      if (!render) lines.push(ss.pyRepr(record));
+      else {
+        const r = render(record);
+        if (r.ok) lines.push(r.text);
+        else {
+          flush();
+          ctx.reporter.warn(`output format failed: item ${record.product_name} ${record.version_name} ${record.item_name} has no field ${JSON.stringify(r.missing)}; skipped`);
+        }
+      }
+      if (lines.length >= BATCH_LINES) flush();
+    }
+    flush();
+    return 0;
   },
 });

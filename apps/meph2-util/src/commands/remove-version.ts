@@ -1,12 +1,34 @@
-import { defineCommand } from '@meph/cli-kit';
+import { checkSigningArgs, defineCommand, signIfWanted, withSigningOptions } from '@meph/cli-kit';
+import { location, opIo, summarize, withFilters, withWriteOptions } from '../options.js';
 
-// Placeholder: replaced by the real command.
 export const removeVersionCommand = defineCommand({
-  command: 'remove-version',
-  describe: 'remove-version (not yet implemented)',
-  examples: [],
-  builder: (y) => y,
-  run: () => {
-    throw new Error('remove-version: not implemented');
+  command: 'remove-version <data_d> <ver> [filters..]',
+  describe: 'remove one version from the products of a stream (metadata only)',
+  examples: [
+    ['meph2-util remove-version stable.d 20200721 release=focal', 'remove 20200721 from every focal product, then sign'],
+    ["meph2-util remove-version -n stable.d 20200721 'release~(bionic|xenial)'", 'show what would be removed'],
+  ],
+  epilog: [
+    'Filters match product-level fields only (no inheritance), plus product_name and content_id. Files stay for find-orphans/reap-orphans.',
+    'A product left with no version is removed as well (MAAS rejects a product without versions). Nothing is written when nothing matches (signatures are only refreshed if stale).',
+  ].join('\n'),
+  builder: (y) =>
+    withSigningOptions(
+      withWriteOptions(
+        withFilters(
+          y
+            .positional('data_d', { type: 'string', demandOption: true, describe: 'Stream directory' })
+            .positional('ver', { type: 'string', demandOption: true, describe: 'Version name to remove' })
+            .option('keyring', { type: 'string', hidden: true, describe: 'Accepted for compatibility; unused (the stream is read from its own index.json)' }),
+        ),
+      ),
+    ),
+  async run(args, ctx) {
+    if (!args.dryRun) await checkSigningArgs(args, ctx);
+    const { removeVersion } = await import('@meph/simplestreams/ops');
+    const target = location(ctx, args.data_d);
+    const result = await removeVersion(target, String(args.ver), { ...opIo(args, ctx), filters: args.filters ?? [] });
+    ctx.reporter.info(summarize('remove-version', result, args.dryRun));
+    if (!args.dryRun) await signIfWanted(args, target, ctx);
   },
 });

@@ -1,12 +1,114 @@
-import { defineCommand } from '@meph/cli-kit';
+import { defineCommand, UsageError, verifierFromArgs, withKeyringOptions, type CommandContext, type KeyringArgs } from '@meph/cli-kit';
 
-// Placeholder: replaced by the real command.
-export const verifyCommand = defineCommand({
-  command: 'verify',
-  describe: 'verify (not yet implemented)',
-  examples: [],
-  builder: (y) => y,
-  run: () => {
-    throw new Error('verify: not implemented');
+interface VerifyArgs extends KeyringArgs {
+  stream: string;
+  data: boolean;
+  maas: boolean;
+  maasVersion: '3.7' | '3.8' | 'both';
+  jobs: number;
+}
+
+/** One line of output, whatever produced it. */
+interface Finding {
+  check: 'signature' | 'index' | 'data' | 'maas';
+  severity: 'fatal' | 'error' | 'warning';
+  file?: string;
+  message: string;
+  [field: string]: unknown;
+}
+
+function humanLine(f: Finding): string {
+  const head = f.check === 'maas' ? `${f.severity} maas ${String(f['rule'])} (MAAS ${(f['maas'] as string[]).join('+')})` : `${f.severity} ${f.check}`;
+  // Messages of typed errors already start with the file they are about.
+  const body = !f.file || f.message.startsWith(f.file) ? f.message : `${f.file}: ${f.message}`;
+  const coords = [f['contentId'], f['productId'], f['version'], f['item']].filter((v) => typeof v === 'string' && v !== '');
+  const tail = f.check === 'maas' && f['consequence'] ? ` → ${String(f['consequence'])}` : '';
+  return `${head}: ${body}${coords.length ? ` [${coords.join(' ')}]` : ''}${tail}`;
+}
+
+function output(ctx: CommandContext, json: boolean, f: Finding): void {
+  if (json) ctx.reporter.emit({ type: 'finding', ...f });
+  else ctx.reporter.out(humanLine(f));
+}
+
+export const verifyCommand = defineCommand<VerifyArgs>({
+  command: 'verify <stream>',
+  describe: 'Check a stream: every signature, that index and products agree, optionally every file (--data) and what MAAS would reject (--maas)',
+  examples: [
+    ['$0 verify --keyring ubuntu-cloudimage-keyring.gpg ./stable', 'signatures and index/products agreement of a local mirror'],
+    ['$0 verify --keyring k.gpg --data --maas http://mirror.example/ephemeral-v3/stable/', 'also every file (size + checksums) and the MAAS 3.7/3.8 import rules'],
+    ['$0 verify --no-verify --maas ./candidate', 'MAAS rules and consistency of an unsigned work-in-progress stream'],
+    ['$0 verify --json --keyring k.gpg ./stable | jq -c "select(.type==\\"finding\\")"', 'one JSON object per finding'],
+  ],
+  epilog:
+    'Exit status: 0 when nothing is wrong (warnings allowed), 1 when any check failed, 2 for bad usage. ' +
+    'Signatures made with SHA-1 or by RSA keys under 2048 bits are refused unless --allow-weak-signatures.',
+  builder: (y) =>
+    withKeyringOptions(
+      y
+        .positional('stream', { type: 'string', demandOption: true, describe: 'Mirror root (directory or http(s) URL), an index, or one products file' })
+        .option('data', { type: 'boolean', default: false, describe: "Also check every item's file: size and every checksum (streamed, in parallel)" })
+        .option('maas', { type: 'boolean', default: false, describe: 'Also check every rule MAAS applies when importing the stream (maas-acceptance §3)' })
+        .option('maas-version', { choices: ['3.7', '3.8', 'both'] as const, default: 'both' as const, describe: 'Which MAAS importer to check against with --maas' })
+        .option('jobs', { alias: 'j', type: 'number', default: 4, describe: 'Files checked in parallel with --data' }),
+    ) as never,
+  async run(args, ctx) {
+    if (!Number.isInteger(args.jobs) || args.jobs < 1) throw new UsageError(`--jobs must be a positive integer, not ${String(args.jobs)}`);
+    const { verifier, policy } = await verifierFromArgs(args, ctx.env, ctx.cwd);
+    if (policy !== 'off' && !verifier)
+      throw new UsageError('no keyring to check signatures with', 'give --keyring FILE (or set MEPH_KEYRING), or --no-verify to skip signature checks');
+
+    const { verifyStream } = await import('@meph/signer');
+    const result = await verifyStream(args.stream, {
+      ...(verifier ? { verifier } : {}),
+      checkData: args.data,
+      concurrency: args.jobs,
+      cwd: ctx.cwd,
+      signal: ctx.signal,
+      onEvent: ctx.reporter.emit,
+    });
+    const findings: Finding[] = result.findings.map((f) => ({ ...f }));
+
+    let maasCount = 0;
+    if (args.maas) {
+      const { checkMaasStream } = await import('@meph/simplestreams/maas');
+      const maas = await checkMaasStream(result.stream, {
+        maasVersion: args.maasVersion,
+        requireSigned: policy !== 'off',
+        checkData: args.data,
+        concurrency: args.jobs,
+        signal: ctx.signal,
+      });
+      maasCount = maas.length;
+      for (const m of maas) findings.push({ check: 'maas', ...m });
+    }
+
+    for (const f of findings) output(ctx, args.json, f);
+    const errors = findings.filter((f) => f.severity !== 'warning').length;
+    const warnings = findings.length - errors;
+    const s = result.stats;
+    const summary = {
+      type: 'summary',
+      stream: args.stream,
+      ok: errors === 0,
+      documents: s.documents,
+      signaturesChecked: s.signaturesChecked,
+      signaturesGood: s.signaturesGood,
+      ...(args.data ? { filesChecked: s.itemsChecked, bytesChecked: s.bytesChecked } : {}),
+      ...(args.maas ? { maasFindings: maasCount } : {}),
+      errors,
+      warnings,
+    };
+    if (args.json) ctx.reporter.emit(summary);
+    else {
+      const parts = [
+        `${s.documents} document(s)`,
+        policy === 'off' ? 'signatures not checked (--no-verify)' : `${s.signaturesGood}/${s.signaturesChecked} signature(s) good`,
+        ...(args.data ? [`${s.itemsChecked} file(s) checked`] : []),
+        ...(args.maas ? [`${maasCount} MAAS finding(s)`] : []),
+      ];
+      ctx.reporter.out(`${errors === 0 ? 'OK' : 'FAILED'}: ${args.stream}: ${parts.join(', ')}; ${errors} error(s), ${warnings} warning(s)`);
+    }
+    return errors === 0 ? 0 : 1;
   },
 });

@@ -1,1 +1,14 @@
-export {};
+/** MAAS acceptance checks for simplestreams boot-image streams (`@meph/simplestreams/maas`). */
+export { checkMaasStream, checkMaasDocuments, isBlocking } from './check.js';
+export { MAAS_RULES, maasRule, type MaasRule, type MaasRuleId, type MaasEffect } from './rules.js';
+export { currentUbuntuLts } from './check-stream.js';
+export type {
+  MaasFinding,
+  MaasSeverity,
+  MaasVersion,
+  MaasCheckOptions,
+  MaasDocuments,
+  MaasProductsFile,
+  MaasStreamInput,
+  MaasStreamSource,
+} from './types.js';

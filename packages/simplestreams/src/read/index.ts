@@ -1,1 +1,14 @@
-export {};
+export { parseJson, lineAndColumn, locateJsonError } from './json.js';
+export { parseProducts, parseIndex, parseDocument } from './documents.js';
+export { isClearsigned, extractClearsignedPayload } from './clearsign.js';
+export {
+  DEFAULT_INDEX_PATH,
+  DEFAULT_SIGNED_INDEX_PATH,
+  isHttpUrl,
+  splitMirrorUrl,
+  resolveStreamLocation,
+  signedSibling,
+  type StreamLocation,
+} from './location.js';
+export { openSource, type StreamSource, type SourceOptions, type ReadOptions, type ReadDocumentResult } from './source.js';
+export { loadStream, assertProductsPathsSafe, type LoadedStream, type LoadedProducts, type LoadStreamOptions } from './load.js';

@@ -1,1 +1,8 @@
-export {};
+export { condenseProducts, maasCondense, MEPH2_UTIL_STICKY, MEPH2_BUILD_STICKY, MAAS_ITEM_FIELDS, MAAS_VERSION_ONLY_FIELDS, MAAS_PRODUCT_AND_VERSION_FIELDS, type CondenseOptions } from './condense.js';
+export { serializeJson } from './serialize.js';
+export { formatUpdated } from './updated.js';
+export { buildIndex, regenerateIndex, listProductsFiles, STREAMS_DIR, INDEX_PATH, type IndexSource, type RegenerateIndexOptions } from './index-doc.js';
+export { writeFileAtomic, writeJsonAtomic, isTempName, TEMP_SUFFIX } from './atomic.js';
+export { hashFile, verifyFile, copyFileVerified, CHECKSUM_ALGORITHMS, type ChecksumAlgorithm, type FileDigest } from './checksum.js';
+export { withStreamLock, LOCK_FILE, type StreamLockOptions } from './lock.js';
+export { commitStreamUpdate, type StreamUpdate, type DataFileUpdate, type CommitEvent, type CommitResult } from './commit.js';

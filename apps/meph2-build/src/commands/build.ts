@@ -1,0 +1,174 @@
+import path from 'node:path';
+import { checkSigningArgs, defineCommand, signIfWanted, UsageError, withSigningOptions, type CommandContext, type GlobalArgs, type SigningArgs } from '@meph/cli-kit';
+import type { BuildFlags, Converter, ImageFormatSetting, PipelineEvent, SquashfsCompression } from '@meph/image-transform';
+import { DEFAULT_CONFIG } from '../default-config.js';
+import { describeEvent, eventVerbosity, planText } from '../render.js';
+import { openLogFile } from '../log-file.js';
+
+const IMAGE_FORMATS = ['auto', 'img-tar', 'root-image', 'root-image-gz', 'root-tar', 'squashfs-image'] as const;
+const COMPRESSIONS = ['xz', 'zstd', 'gzip'] as const;
+
+interface BuildArgs extends SigningArgs {
+  arch: string;
+  release: string;
+  versionName: string;
+  source: string;
+  outputDir: string;
+  config?: string;
+  imageFormat?: ImageFormatSetting;
+  proposed?: boolean;
+  enableDi?: boolean;
+  disableDi?: boolean;
+  flatJson?: string;
+  squashfsCompression?: SquashfsCompression;
+  squashfsBlockSize?: string;
+  mirror?: string;
+  fake?: boolean;
+  cacheDir?: string;
+  kernelConcurrency?: number;
+  dryRun: boolean;
+  verbose: number;
+  logFile?: string;
+}
+
+/** Splits M2E_ADD_REPOS / M2E_ADD_PACKAGES (comma- or space-separated, as the original). */
+function envList(env: NodeJS.ProcessEnv, name: string): string[] {
+  return (env[name] ?? '').split(/[\s,]+/).filter(Boolean);
+}
+
+function flagsFrom(args: BuildArgs): BuildFlags {
+  const flags: BuildFlags = {};
+  if (args.proposed) flags.proposed = true;
+  if (args.enableDi) flags.enableDi = true;
+  if (args.disableDi) flags.enableDi = false;
+  if (args.imageFormat) flags.imageFormat = args.imageFormat;
+  if (args.squashfsCompression) flags.squashfsCompression = args.squashfsCompression;
+  if (args.squashfsBlockSize) flags.squashfsBlockSize = args.squashfsBlockSize;
+  if (args.mirror) flags.mirror = args.mirror;
+  return flags;
+}
+
+/** Routes library events to the reporter (and the log file) by -v level. */
+function eventSink(args: BuildArgs & GlobalArgs, ctx: CommandContext): (e: PipelineEvent) => void {
+  const log = args.logFile ? openLogFile(path.resolve(ctx.cwd, args.logFile)) : undefined;
+  return (e) => {
+    if (e.type === 'progress') {
+      ctx.reporter.emit(e);
+      return;
+    }
+    const warning = e.type === 'warning' || e['level'] === 'warning';
+    const visible = warning || eventVerbosity(e) <= args.verbose;
+    if (visible) log?.(`${warning ? 'warning: ' : ''}${describeEvent(e)}`);
+    if (args.json) ctx.reporter.emit(e);
+    else if (warning) ctx.reporter.warn(describeEvent(e));
+    else if (visible) ctx.reporter.info(describeEvent(e));
+  };
+}
+
+export const buildCommand = defineCommand<BuildArgs>({
+  command: '$0 <arch> <release> <version-name> <source> <output-dir>',
+  describe: 'Build the MAAS v3 boot artifacts (squashfs, kernels, initrds, manifest) and products metadata of one release/arch/version from a cloud image',
+  examples: [
+    ['$0 --config conf/debian-bookworm.yaml --no-sign amd64 bookworm 20260101 bookworm-root.tar.gz out/', 'build Debian bookworm (generic + cloud kernels) from a root tarball into out/'],
+    ['$0 --config conf/meph-v3.yaml --image-format squashfs-image -u amd64 noble 20240101 noble.squashfs out/', 'the original CPC call: noble from a squashfs image, unsigned'],
+    ['$0 --dry-run amd64 noble 20240101 https://example.org/noble.squashfs out/', 'print the products, items and paths that would be built; change nothing'],
+    ['MAAS_CLOUDIMG2EPH2=fake $0 -u amd64 noble 20240101 any.img out/', 'fast fake build (small placeholder artifacts) for stream-tooling tests'],
+  ],
+  epilog: [
+    'Settings are taken, highest first, from: command-line flags; MEPH_* environment variables',
+    '(MEPH_PROPOSED, MEPH_ENABLE_DI, MEPH_PROPOSED_PACKAGES, MEPH_PRE_PURGE_PACKAGES, MEPH_MIRROR,',
+    'MEPH_IMAGE_FORMAT, MEPH_SQUASHFS_COMPRESSION, MEPH_SQUASHFS_BLOCK_SIZE); the config file',
+    '(--config, else MEPH_CONFIG, else MEPH2_CONFIG_YAML, else conf/meph-v3.yaml); built-in defaults.',
+    'M2E_ADD_REPOS and M2E_ADD_PACKAGES add apt repositories/packages to the image, as in the original.',
+    'MAAS_CLOUDIMG2EPH2=fake (or fake-maas-cloudimg2eph2) selects the fake converter like --fake.',
+    'See conf/README.md for the config format.',
+  ].join('\n'),
+  builder: (y) =>
+    withSigningOptions(
+      y
+        .positional('arch', { type: 'string', demandOption: true, describe: 'dpkg architecture, e.g. amd64' })
+        .positional('release', { type: 'string', demandOption: true, describe: 'release codename, e.g. noble or bookworm' })
+        .positional('version-name', { type: 'string', demandOption: true, describe: 'version name (serial) to build, e.g. 20240101 or 20240101.1' })
+        .positional('source', { type: 'string', demandOption: true, describe: 'source image: local file or http(s) URL (never modified)' })
+        .positional('output-dir', { type: 'string', demandOption: true, describe: 'stream root to write into (created if missing)' })
+        .option('config', { type: 'string', describe: 'build matrix YAML (default: $MEPH_CONFIG, $MEPH2_CONFIG_YAML, conf/meph-v3.yaml)' })
+        .option('image-format', { choices: IMAGE_FORMATS, describe: 'source image format (default: auto, detected from content)' })
+        .option('proposed', { type: 'boolean', describe: 'build with -proposed enabled (can only switch it on)' })
+        .option('enable-di', { type: 'boolean', describe: 'override config enable_di: publish d-i kernels' })
+        .option('disable-di', { type: 'boolean', describe: 'override config enable_di: no d-i kernels' })
+        .conflicts('enable-di', 'disable-di')
+        .option('flat-json', { type: 'string', describe: 'also write a JSON list of every new item to this file' })
+        .option('squashfs-compression', { choices: COMPRESSIONS, describe: 'mksquashfs compression (default xz, as MAAS expects)' })
+        .option('squashfs-block-size', { type: 'string', describe: 'mksquashfs block size, 4K … 1M (default: mksquashfs\'s 128K)' })
+        .option('mirror', { type: 'string', describe: 'apt mirror for the image (default: config mirror; for Debian the host\'s configured mirror)' })
+        .option('fake', { type: 'boolean', describe: 'use the fake converter: small placeholder artifacts in seconds (tests only)' })
+        .option('cache-dir', { type: 'string', describe: 'download cache for http(s) sources' })
+        .option('kernel-concurrency', { type: 'number', describe: 'kernels built in parallel (default: the converter\'s)' })
+        .option('dry-run', { alias: 'n', type: 'boolean', default: false, describe: 'print the plan (products, items, paths) and change nothing' })
+        .option('verbose', { alias: 'v', type: 'count', describe: 'more log detail: -v every item and converter step, -vv debug output' })
+        .option('log-file', { type: 'string', describe: 'also append timestamped log lines (at the -v level) to this file' }),
+    ) as never,
+  async run(args, ctx) {
+    if (!/^[a-z0-9]+$/.test(args.arch)) throw new UsageError(`arch ${JSON.stringify(args.arch)} is not a dpkg architecture`, 'e.g. amd64, arm64');
+    if (args.kernelConcurrency !== undefined && !(Number.isInteger(args.kernelConcurrency) && args.kernelConcurrency > 0)) {
+      throw new UsageError(`--kernel-concurrency ${args.kernelConcurrency} is not a positive integer`);
+    }
+    const lib = await import('@meph/image-transform');
+    const configPath = path.resolve(ctx.cwd, lib.resolveConfigPath(args.config, ctx.env, DEFAULT_CONFIG));
+    const config = await lib.loadBuildConfig(configPath);
+    if (args.squashfsBlockSize) lib.checkSquashfsBlockSize(args.squashfsBlockSize, '--squashfs-block-size');
+    const settings = lib.resolveBuildSettings(config, flagsFrom(args), ctx.env);
+    const real = (lib as Record<string, unknown>)['realConverter'] as Converter | undefined;
+    const onEvent = eventSink(args, ctx);
+    const outputDir = path.resolve(ctx.cwd, args.outputDir);
+    const choice = args.dryRun
+      ? (() => {
+          try {
+            return lib.selectConverter({ fake: Boolean(args.fake), env: ctx.env, ...(real ? { real } : {}) });
+          } catch {
+            return undefined;
+          }
+        })()
+      : lib.selectConverter({ fake: Boolean(args.fake), env: ctx.env, ...(real ? { real } : {}) });
+    if (!args.dryRun) await checkSigningArgs(args, ctx);
+
+    const result = await lib.buildVersion({
+      config,
+      arch: args.arch,
+      release: args.release,
+      version: args.versionName,
+      source: /^[a-z]+:\/\//.test(args.source) ? args.source : path.resolve(ctx.cwd, args.source),
+      outputDir,
+      converter: choice?.converter ?? lib.fakeConverter,
+      converterName: choice?.name ?? 'none available',
+      settings,
+      addRepos: envList(ctx.env, 'M2E_ADD_REPOS'),
+      addPackages: envList(ctx.env, 'M2E_ADD_PACKAGES'),
+      ...(args.flatJson ? { flatJson: path.resolve(ctx.cwd, args.flatJson) } : {}),
+      ...(args.cacheDir ? { cacheDir: path.resolve(ctx.cwd, args.cacheDir) } : {}),
+      ...(args.kernelConcurrency ? { kernelConcurrency: args.kernelConcurrency } : {}),
+      dryRun: args.dryRun,
+      signal: ctx.signal,
+      onEvent,
+      sign: (root) => signIfWanted(args, root, ctx),
+    });
+
+    if (args.dryRun) {
+      const converter = choice ? `${choice.name} (${choice.reason})` : 'none available (use --fake)';
+      if (args.json) {
+        ctx.reporter.emit({ type: 'plan-detail', dryRun: true, converter, needsConversion: result.needsConversion, plan: result.plan, request: result.request });
+      } else {
+        ctx.reporter.out(planText(result, outputDir, converter));
+      }
+      return 0;
+    }
+    if (result.plan.products.length === 0) return 0;
+    const summary = { type: 'build-done', outputDir, products: result.plan.products.length, items: result.items.length, converterRan: result.converterRan, productsPath: result.productsPath };
+    if (args.json) ctx.reporter.emit(summary);
+    else {
+      ctx.reporter.info(`built ${result.plan.products.length} products (${result.items.length} items) for ${args.release}/${args.arch} ${args.versionName}; stream:`);
+      ctx.reporter.out(outputDir);
+    }
+    return 0;
+  },
+});

@@ -1,0 +1,59 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCliCaptured } from '@meph/cli-kit/testing';
+import { spec } from '../main.js';
+import { assertStreamIntact, JAMMY, makeStream, NOBLE, productId, productsPath, readProducts, tempDir, versionMap } from './stream-fixture.js';
+
+let dir: string;
+beforeAll(async () => {
+  dir = await tempDir('meph-copy-version-');
+});
+afterAll(async () => {
+  await fs.rm(dir, { recursive: true, force: true });
+});
+const env = { ...process.env, MEPH_SIGNING_KEY: '', MEPH_GPG_KEY: '', MEPH_KEYRING: '' };
+const run = (args: string[]) => runCliCaptured(spec, args, { cwd: dir, env });
+
+describe('meph2-util copy-version', () => {
+  it('duplicates the version, rewrites the version string in item paths and copies shared files once (seed 16)', async () => {
+    const root = path.join(dir, 'c');
+    await makeStream(root, { serials: ['20260720'], releases: [NOBLE, JAMMY] });
+    await fs.symlink('squashfs', path.join(root, 'noble/amd64/20260720/squashfs.link'));
+    const r = await run(['copy-version', '-u', '--json', 'c', '20260720', '20260720.1', 'release=noble']);
+    expect(r.code).toBe(0);
+    const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(events.filter((e) => e.type === 'version-copied')).toHaveLength(2);
+    // 2 products share one squashfs + manifest: 2 + 2 kernels + 2 initrds = 6 files, each once
+    expect(events.filter((e) => e.type === 'file-copied').map((e) => e.path).sort()).toEqual([
+      'noble/amd64/20260720.1/ga-24.04/generic/boot-initrd',
+      'noble/amd64/20260720.1/ga-24.04/generic/boot-kernel',
+      'noble/amd64/20260720.1/hwe-24.04/generic/boot-initrd',
+      'noble/amd64/20260720.1/hwe-24.04/generic/boot-kernel',
+      'noble/amd64/20260720.1/squashfs',
+      'noble/amd64/20260720.1/squashfs.manifest',
+    ]);
+    const doc = await readProducts(root, productsPath('candidate'));
+    const v = doc.products[productId('candidate', NOBLE, 'amd64', 'ga-24.04')]!.versions['20260720.1']!;
+    expect(v.items['squashfs']!.path).toBe('noble/amd64/20260720.1/squashfs');
+    expect(versionMap(doc)[productId('candidate', JAMMY, 'amd64', 'ga-22.04')]).toEqual(['20260720']);
+    expect(await assertStreamIntact(root)).toBe(24);
+    // a rerun is a no-op, a conflicting TO is refused
+    const again = await run(['copy-version', '-u', '--json', 'c', '20260720', '20260720.1', 'release=noble']);
+    expect(again.code).toBe(0);
+    expect(again.stdout).not.toContain('version-copied');
+  });
+
+  it('recreates symlinked items as symlinks (no following)', async () => {
+    const root = path.join(dir, 'l');
+    await makeStream(root, { serials: ['20260720'], releases: [NOBLE] });
+    const file = path.join(root, productsPath('candidate'));
+    const doc = JSON.parse(await fs.readFile(file, 'utf8'));
+    const sq = doc.products[productId('candidate', NOBLE, 'amd64', 'ga-24.04')].versions['20260720'].items.squashfs;
+    await fs.rename(path.join(root, sq.path), path.join(root, 'pool-squashfs'));
+    await fs.symlink('../../../pool-squashfs', path.join(root, sq.path));
+    expect((await run(['copy-version', '-u', 'l', '20260720', '20260801'])).code).toBe(0);
+    expect(await fs.readlink(path.join(root, 'noble/amd64/20260801/squashfs'))).toBe('../../../pool-squashfs');
+    await assertStreamIntact(root);
+  });
+});

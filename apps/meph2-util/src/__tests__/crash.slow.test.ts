@@ -1,0 +1,127 @@
+/**
+ * Crash safety: each mutating command is SIGKILLed right after its n-th committed file (data
+ * file, products file, index), for every n until it runs to the end. After each kill the stream
+ * must still read, reference only files that exist with the right checksum, show either the old
+ * or the new metadata, and a plain rerun must complete the job. Also: the single-writer lock.
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { withStreamLock } from '@meph/simplestreams';
+import { runAppProcess } from '@meph/cli-kit/testing';
+import { assertStreamIntact, JAMMY, makeStream, NOBLE, productsPath, readProducts, tempDir, versionMap } from './stream-fixture.js';
+
+let dir: string;
+beforeAll(async () => {
+  dir = await tempDir('meph-crash-');
+  await makeStream(path.join(dir, 'candidate'), { label: 'candidate', serials: ['20260720', '20260722'], releases: [NOBLE, JAMMY] });
+  await makeStream(path.join(dir, 'base-daily'), { label: 'candidate', serials: ['20260701', '20260710', '20260720'], releases: [NOBLE] });
+  await makeStream(path.join(dir, 'base-stable'), { label: 'stable', serials: ['20260701'], releases: [JAMMY] });
+  await fs.writeFile(
+    path.join(dir, 'promote.yaml'),
+    "com.ubuntu.maas:v3:download.json:\n  com.ubuntu.maas:v3:boot:22.04:.*:\n    versions:\n      '20260701': {}\n      '20260722': {labels: [candidate, stable]}\n    support_eol: {stable: '2027-06-01'}\n",
+  );
+}, 120_000);
+afterAll(async () => {
+  await fs.rm(dir, { recursive: true, force: true });
+});
+
+const env = { MEPH_SIGNING_KEY: '', MEPH_GPG_KEY: '', MEPH_KEYRING: '' };
+
+interface Scenario {
+  name: string;
+  base: string;
+  productsFile: string;
+  args: (target: string) => string[];
+}
+
+const scenarios: Scenario[] = [
+  { name: 'insert', base: 'base-daily', productsFile: productsPath('candidate'), args: (t) => ['insert', '-u', 'candidate', t, 'release=noble'] },
+  { name: 'promote', base: 'base-daily', productsFile: 'streams/v1/com.ubuntu.maas:v3:download.json', args: (t) => ['promote', '-u', 'candidate', t, '20260722', 'release=noble'] },
+  { name: 'patch', base: 'base-stable', productsFile: productsPath('stable'), args: (t) => ['patch', '-u', 'candidate', t, '-i', 'promote.yaml'] },
+  { name: 'clean-md', base: 'base-daily', productsFile: productsPath('candidate'), args: (t) => ['clean-md', '-u', '1', t] },
+];
+
+async function versionsOf(root: string, rel: string): Promise<Record<string, string[]> | undefined> {
+  try {
+    return versionMap(await readProducts(root, rel));
+  } catch {
+    return undefined;
+  }
+}
+
+describe('crash safety (SIGKILL after each committed file)', () => {
+  for (const s of scenarios) {
+    it(`${s.name}: killed at every step, the stream stays readable and a rerun completes`, async () => {
+      // the expected end state, from an uninterrupted run
+      const ref = path.join(dir, `${s.name}-ref`);
+      await fs.cp(path.join(dir, s.base), ref, { recursive: true });
+      const oldVersions = await versionsOf(ref, s.productsFile);
+      const full = await runAppProcess('meph2-util', [...s.args(ref), '--json'], { cwd: dir, env });
+      expect(full.stderr).not.toMatch(/error/);
+      expect(full.code).toBe(0);
+      const newVersions = await versionsOf(ref, s.productsFile);
+      expect(newVersions).not.toEqual(oldVersions);
+      // commits: data files, then products files, then the index. Kill after the first and the
+      // last data file, after each products file and after the index (then one past the end).
+      const events = full.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string });
+      const data = events.filter((e) => e.type === 'file-copied').length;
+      const total = data + 2;
+      const points = [...new Set([1, data, ...Array.from({ length: total - data + 1 }, (_, i) => data + i + 1)])].filter((n) => n >= 1);
+
+      let killedAt = 0;
+      for (const n of points) {
+        const target = path.join(dir, `${s.name}-${n}`);
+        await fs.cp(path.join(dir, s.base), target, { recursive: true });
+        const r = await runAppProcess('meph2-util', s.args(target), { cwd: dir, env: { ...env, MEPH_TEST_CRASH_AFTER: String(n) } });
+        if (r.signal !== 'SIGKILL') {
+          expect(r.code).toBe(0); // fewer than n commits: it ran to the end
+          break;
+        }
+        killedAt = n;
+        // readers still see a complete stream: old or new metadata, every referenced file intact
+        await assertStreamIntact(target);
+        expect([JSON.stringify(oldVersions), JSON.stringify(newVersions)]).toContain(JSON.stringify(await versionsOf(target, s.productsFile)));
+        const rerun = await runAppProcess('meph2-util', s.args(target), { cwd: dir, env });
+        expect(rerun.code, rerun.stderr).toBe(0);
+        await assertStreamIntact(target);
+        expect(await versionsOf(target, s.productsFile)).toEqual(newVersions);
+        const index = JSON.parse(await fs.readFile(path.join(target, 'streams/v1/index.json'), 'utf8'));
+        const refIndex = JSON.parse(await fs.readFile(path.join(ref, 'streams/v1/index.json'), 'utf8'));
+        expect(Object.fromEntries(Object.entries(index.index).map(([k, v]) => [k, (v as { products: string[] }).products]))).toEqual(
+          Object.fromEntries(Object.entries(refIndex.index).map(([k, v]) => [k, (v as { products: string[] }).products])),
+        );
+        await fs.rm(target, { recursive: true, force: true });
+      }
+      expect(killedAt).toBe(total); // every point up to the index commit was a real kill
+    }, 600_000);
+  }
+});
+
+describe('single writer lock', () => {
+  it('a second writer fails naming the holder pid, or waits with --wait-lock', async () => {
+    const target = path.join(dir, 'locked');
+    await fs.cp(path.join(dir, 'base-daily'), target, { recursive: true });
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    let entered!: () => void;
+    const holding = new Promise<void>((r) => (entered = r));
+    const holder = withStreamLock(target, async () => {
+      entered();
+      await released;
+    });
+    await holding;
+    const failed = await runAppProcess('meph2-util', ['insert', '-u', 'candidate', target], { cwd: dir, env });
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toContain(`is locked by another writer (pid ${process.pid})`);
+    expect(await versionsOf(target, productsPath('candidate'))).toEqual(await versionsOf(path.join(dir, 'base-daily'), productsPath('candidate')));
+
+    const waiting = runAppProcess('meph2-util', ['insert', '-u', '--wait-lock', 'candidate', target], { cwd: dir, env });
+    await new Promise((r) => setTimeout(r, 2500));
+    release();
+    await holder;
+    const waited = await waiting;
+    expect(waited.code, waited.stderr).toBe(0);
+    expect(versionMap(await readProducts(target, productsPath('candidate')))['com.ubuntu.maas.candidate:v3:boot:24.04:amd64:ga-24.04']).toContain('20260722');
+  }, 120_000);
+});

@@ -1,0 +1,46 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCliCaptured, SHARED_DIR } from '@meph/cli-kit/testing';
+import { spec } from '../main.js';
+import { assertStreamIntact, readProducts, tempDir } from './stream-fixture.js';
+
+let dir: string;
+beforeAll(async () => {
+  dir = await tempDir('meph-import-');
+  await fs.writeFile(
+    path.join(dir, 'notify.yaml'),
+    'product_id: com.ubuntu.maas:candidate:1:maas-notification\ncontent_id: com.ubuntu.maas:candidate:1:maas-notification\nrelease-notification:\n  version: 1.0\n  maas_version: "3.5.0"\n  message: "<b>MAAS 3.5 is out</b>"\n',
+  );
+});
+afterAll(async () => {
+  await fs.rm(dir, { recursive: true, force: true });
+});
+const env = { ...process.env, MEPH_SIGNING_KEY: '', MEPH_GPG_KEY: '', MEPH_KEYRING: '' };
+const run = (args: string[]) => runCliCaptured(spec, args, { cwd: dir, env });
+const FILE = 'streams/v1/com.ubuntu.maas:candidate:1:maas-notification.json';
+
+describe('meph2-util import', () => {
+  it('publishes a release notification once; an unchanged config adds no duplicate version', async () => {
+    const r = await run(['import', '-u', 'notify.yaml', 'stream']);
+    expect(r.stderr).not.toContain('error');
+    expect(r.code).toBe(0);
+    const doc = await readProducts(path.join(dir, 'stream'), FILE);
+    expect(doc.datatype).toBe('release-notifications');
+    const product = doc.products['com.ubuntu.maas:candidate:1:maas-notification']!;
+    const [version] = Object.keys(product.versions);
+    expect(version).toMatch(/^\d{8}\.0$/);
+    expect(product.versions[version!]!.items['release_notification']).toMatchObject({ ftype: 'notifications', release_notification: { maas_version: '3.5.0', message: '<b>MAAS 3.5 is out</b>' } });
+    await assertStreamIntact(path.join(dir, 'stream'));
+    expect((await run(['import', '-u', 'notify.yaml', 'stream'])).code).toBe(0);
+    expect(Object.keys((await readProducts(path.join(dir, 'stream'), FILE)).products['com.ubuntu.maas:candidate:1:maas-notification']!.versions)).toEqual([version]);
+  });
+
+  it('rejects an unquoted maas_version and names the unsupported import kinds in one line', async () => {
+    await fs.writeFile(path.join(dir, 'bad.yaml'), 'product_id: p\ncontent_id: p\nrelease-notification:\n  version: 1.0\n  maas_version: 3.5\n  message: hi\n');
+    expect((await run(['import', '-u', 'bad.yaml', 'stream'])).stderr).toMatch(/^meph2-util: error: import: .*maas_version must be a quoted string/);
+    const r = await run(['import', '-u', path.join(SHARED_DIR, 'reference/conf/bootloaders.yaml'), 'stream']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^meph2-util: error: .*bootloaders\.yaml: bootloader imports .* does not support yet\); only release-notification imports are supported\n$/);
+  });
+});

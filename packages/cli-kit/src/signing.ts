@@ -1,0 +1,282 @@
+/**
+ * Shared signing and keyring options of the meph commands.
+ *
+ * Mutating commands (insert, promote, clean-md, patch, merge, import, …):
+ *
+ * ```ts
+ * builder: (y) => withSigningOptions(y.positional(…)),
+ * async run(args, ctx) {
+ *   await checkSigningArgs(args, ctx);          // fail early, before changing anything
+ *   …change the stream…
+ *   await signIfWanted(args, rootDir, ctx);     // regenerate index + .sjson/.json.gpg unless -u
+ * }
+ * ```
+ *
+ * Reading commands (query, verify, diff, insert's source, …):
+ *
+ * ```ts
+ * builder: (y) => withKeyringOptions(y),
+ * async run(args, ctx) {
+ *   const { verifier, policy } = await verifierFromArgs(args, ctx.env);
+ *   const stream = await loadStream(location, { verifier, policy });
+ * }
+ * ```
+ */
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Argv } from 'yargs';
+import type { SignatureVerifier, SignaturePolicy } from '@meph/simplestreams';
+import type { Signer } from '@meph/signer';
+import type { CommandContext } from './command.js';
+import { UsageError } from './errors.js';
+
+/** Options added by {@link withSigningOptions}. */
+export interface SigningArgs {
+  /** false with `--no-sign`. */
+  sign: boolean;
+  /** `-u`: same as `--no-sign` (the original tools' flag). */
+  u?: boolean;
+  /** Secret key file (armored or binary), for the built-in openpgp.js signer. */
+  key?: string;
+  /** Fingerprint or key id choosing one secret key when `--key` holds several. */
+  keyId?: string;
+  /** Key id / user id for the system gpg (`gpg --local-user`). */
+  gpgKey?: string;
+  /** File whose first line is the secret key's passphrase. */
+  passphraseFile?: string;
+}
+
+/** Options added by {@link withKeyringOptions}. */
+export interface KeyringArgs {
+  /** Public keyrings to verify with (binary `.gpg` or armored `.asc`); a string when given once. */
+  keyring?: string | string[];
+  /** false with `--no-verify`: read signed files without checking their signatures. */
+  verify: boolean;
+  /** Accept SHA-1 signatures and RSA keys under 2048 bits. */
+  allowWeakSignatures: boolean;
+}
+
+/** Environment variables read when the matching flag is absent. */
+export const SIGNING_ENV = {
+  key: 'MEPH_SIGNING_KEY',
+  keyId: 'MEPH_SIGNING_KEY_ID',
+  gpgKey: 'MEPH_GPG_KEY',
+  passphrase: 'MEPH_SIGNING_PASSPHRASE',
+  passphraseFile: 'MEPH_SIGNING_PASSPHRASE_FILE',
+  keyring: 'MEPH_KEYRING',
+} as const;
+
+/** The keyring MAAS documents for images.maas.io, used when no `--keyring` is given and it exists. */
+export const DEFAULT_KEYRING = '/usr/share/keyrings/ubuntu-cloudimage-keyring.gpg';
+
+const NO_KEY_MESSAGE =
+  `no signing key configured: set --key FILE (or ${SIGNING_ENV.key}) or --gpg-key ID (or ${SIGNING_ENV.gpgKey}), or pass -u/--no-sign to leave the stream unsigned`;
+
+/**
+ * Adds `-u`/`--no-sign`, `--key FILE`, `--key-id FPR`, `--gpg-key ID` and `--passphrase-file FILE`
+ * (group "Signing"). Signing is on by default; the key comes from the flags or, when absent,
+ * from `MEPH_SIGNING_KEY` / `MEPH_SIGNING_KEY_ID` / `MEPH_GPG_KEY`, and the passphrase from
+ * `MEPH_SIGNING_PASSPHRASE` or `MEPH_SIGNING_PASSPHRASE_FILE` (never from the command line).
+ */
+export function withSigningOptions<T>(y: Argv<T>): Argv<T & SigningArgs> {
+  return withSigningKeyOptions(
+    y
+      .option('sign', {
+        type: 'boolean',
+        default: true,
+        group: 'Signing:',
+        describe: 'Regenerate streams/v1/index.json and sign every streams/v1 JSON (.sjson + .json.gpg) after the change; --no-sign or -u leaves it unsigned',
+      })
+      .option('u', { type: 'boolean', group: 'Signing:', describe: 'Do not sign (same as --no-sign)' }),
+  ) as unknown as Argv<T & SigningArgs>;
+}
+
+/**
+ * Only the key options of {@link withSigningOptions} (no `-u`/`--no-sign`), for commands whose
+ * whole job is to sign (`meph2-util sign`).
+ */
+export function withSigningKeyOptions<T>(y: Argv<T>): Argv<T & Omit<SigningArgs, 'sign' | 'u'>> {
+  return y
+    .option('key', {
+      type: 'string',
+      group: 'Signing:',
+      normalize: true,
+      describe: `OpenPGP secret key file, armored or binary (default: $${SIGNING_ENV.key})`,
+    })
+    .option('key-id', {
+      type: 'string',
+      group: 'Signing:',
+      describe: `Fingerprint or key id of the key to use when --key holds several (default: $${SIGNING_ENV.keyId})`,
+    })
+    .option('gpg-key', {
+      type: 'string',
+      group: 'Signing:',
+      describe: `Sign with the system gpg and this key (gpg --local-user; GNUPGHOME is honoured) (default: $${SIGNING_ENV.gpgKey})`,
+    })
+    .option('passphrase-file', {
+      type: 'string',
+      group: 'Signing:',
+      normalize: true,
+      describe: `File holding the secret key's passphrase (default: $${SIGNING_ENV.passphraseFile}; or put it in $${SIGNING_ENV.passphrase})`,
+    }) as unknown as Argv<T & Omit<SigningArgs, 'sign' | 'u'>>;
+}
+
+/** True unless `-u`/`--no-sign` was given. */
+export function signingWanted(args: Partial<SigningArgs>): boolean {
+  return args.sign !== false && args.u !== true;
+}
+
+type SignerChoice =
+  | { kind: 'none' }
+  | { kind: 'openpgp'; key: string; keyId?: string; passphraseFile?: string; passphrase?: string }
+  | { kind: 'gpg'; localUser: string; passphraseFile?: string; passphrase?: string };
+
+function resolveChoice(args: Partial<SigningArgs>, ctx: Pick<CommandContext, 'env' | 'cwd'>): SignerChoice {
+  const env = ctx.env;
+  const explicitKey = args.key !== undefined || args.gpgKey !== undefined || args.keyId !== undefined;
+  if (!signingWanted(args)) {
+    if (explicitKey) throw new UsageError('-u/--no-sign conflicts with --key/--key-id/--gpg-key', 'drop one of them');
+    return { kind: 'none' };
+  }
+  if (args.key !== undefined && args.gpgKey !== undefined) throw new UsageError('give either --key FILE or --gpg-key ID, not both');
+  const nonEmpty = (v: string | undefined): string | undefined => (v === undefined || v === '' ? undefined : v);
+  const passphraseFile = nonEmpty(args.passphraseFile) ?? nonEmpty(env[SIGNING_ENV.passphraseFile]);
+  const passphrase = env[SIGNING_ENV.passphrase];
+  const common = {
+    ...(passphraseFile !== undefined ? { passphraseFile: path.resolve(ctx.cwd, passphraseFile) } : {}),
+    ...(passphrase !== undefined && passphraseFile === undefined ? { passphrase } : {}),
+  };
+  // A flag beats any environment variable; between env vars an explicit file key wins.
+  const gpgKey = args.gpgKey ?? (args.key === undefined ? nonEmpty(env[SIGNING_ENV.gpgKey]) : undefined);
+  const key = args.key ?? (args.gpgKey === undefined ? nonEmpty(env[SIGNING_ENV.key]) : undefined);
+  if (key !== undefined) {
+    const keyId = args.keyId ?? nonEmpty(env[SIGNING_ENV.keyId]);
+    return { kind: 'openpgp', key: path.resolve(ctx.cwd, key), ...(keyId ? { keyId } : {}), ...common };
+  }
+  if (gpgKey !== undefined) {
+    if (args.keyId !== undefined) throw new UsageError('--key-id selects a key inside --key FILE; with gpg give the key to --gpg-key');
+    return { kind: 'gpg', localUser: gpgKey, ...common };
+  }
+  throw new UsageError(NO_KEY_MESSAGE);
+}
+
+/**
+ * Checks the signing flags and environment without touching any file: throws a one-line
+ * UsageError when signing is wanted but no key is configured (or flags conflict). Call it at
+ * the start of `run`, before changing the stream, so a missing key fails before any work.
+ */
+export async function checkSigningArgs(args: Partial<SigningArgs>, ctx: Pick<CommandContext, 'env' | 'cwd'>): Promise<void> {
+  resolveChoice(args, ctx);
+}
+
+async function readPassphrase(choice: { passphraseFile?: string; passphrase?: string }): Promise<string | undefined> {
+  if (choice.passphraseFile === undefined) return choice.passphrase;
+  const text = await readFile(choice.passphraseFile, 'utf8');
+  return text.split(/\r?\n/, 1)[0] ?? '';
+}
+
+/**
+ * Builds the signer the flags/environment ask for, or undefined with `-u`/`--no-sign`.
+ * Throws a one-line UsageError when signing is wanted and no key is configured.
+ */
+export async function signerFromArgs(args: Partial<SigningArgs>, ctx: Pick<CommandContext, 'env' | 'cwd'>): Promise<Signer | undefined> {
+  const choice = resolveChoice(args, ctx);
+  if (choice.kind === 'none') return undefined;
+  const { createOpenPgpSigner, createGpgSigner } = await import('@meph/signer');
+  const passphrase = await readPassphrase(choice);
+  if (choice.kind === 'openpgp') {
+    return createOpenPgpSigner({
+      key: choice.key,
+      ...(choice.keyId !== undefined ? { keyId: choice.keyId } : {}),
+      ...(passphrase !== undefined ? { passphrase } : {}),
+    });
+  }
+  const gnupgHome = ctx.env['GNUPGHOME'];
+  return createGpgSigner({
+    localUser: choice.localUser,
+    ...(gnupgHome ? { gnupgHome } : {}),
+    ...(passphrase !== undefined ? { passphrase } : {}),
+  });
+}
+
+/**
+ * The end of every mutating command: unless `-u`/`--no-sign`, regenerates
+ * `streams/v1/index.json` under `rootDir` and writes `.sjson` + `.json.gpg` for every JSON
+ * in `streams/v1` (unchanged files are not re-signed). Events go to `ctx.reporter`.
+ * Throws a one-line UsageError when signing is wanted and no key is configured — call
+ * {@link checkSigningArgs} first to fail before changing anything.
+ */
+export async function signIfWanted(args: Partial<SigningArgs>, rootDir: string, ctx: CommandContext): Promise<void> {
+  const signer = await signerFromArgs(args, ctx);
+  if (!signer) return;
+  const { signStream } = await import('@meph/signer');
+  await signStream(path.resolve(ctx.cwd, rootDir), signer, { onEvent: ctx.reporter.emit, signal: ctx.signal });
+}
+
+/**
+ * Adds repeatable `--keyring FILE` (binary `.gpg` or armored `.asc`; default `$MEPH_KEYRING`,
+ * colon-separated, else the Ubuntu cloud-image keyring if installed), `--no-verify` and
+ * `--allow-weak-signatures` (group "Signatures").
+ */
+export function withKeyringOptions<T>(y: Argv<T>): Argv<T & KeyringArgs> {
+  return y
+    // Not `array: true`: that would swallow the positional after it (`--keyring k.gpg DIR`);
+    // repeating the flag still collects every value.
+    .option('keyring', {
+      type: 'string',
+      requiresArg: true,
+      group: 'Signatures:',
+      describe: `Public keyring to check signatures with, binary (.gpg) or armored (.asc); repeatable (default: $${SIGNING_ENV.keyring}, else ${DEFAULT_KEYRING} if present)`,
+    })
+    .option('verify', {
+      type: 'boolean',
+      default: true,
+      group: 'Signatures:',
+      describe: 'Check signatures of signed (.sjson) files; --no-verify reads them without checking',
+    })
+    .option('allow-weak-signatures', {
+      type: 'boolean',
+      default: false,
+      group: 'Signatures:',
+      describe: 'Accept SHA-1 signatures and RSA keys under 2048 bits (older real streams use them)',
+    }) as unknown as Argv<T & KeyringArgs>;
+}
+
+function givenKeyrings(args: Partial<KeyringArgs>): string[] {
+  return [args.keyring ?? []].flat().filter((k) => k !== '');
+}
+
+/** The keyring files the flags/environment name (empty when none is configured or installed). */
+export function keyringsFromArgs(args: Partial<KeyringArgs>, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): string[] {
+  const given = givenKeyrings(args);
+  if (given.length) return given.map((k) => path.resolve(cwd, k));
+  const fromEnv = (env[SIGNING_ENV.keyring] ?? '').split(':').filter(Boolean);
+  if (fromEnv.length) return fromEnv.map((k) => path.resolve(cwd, k));
+  return existsSync(DEFAULT_KEYRING) ? [DEFAULT_KEYRING] : [];
+}
+
+/**
+ * Turns the keyring flags into what `openSource`/`loadStream` take:
+ * - `--no-verify` → `{ policy: 'off' }` (signed files are read unverified);
+ * - `--keyring` given → a verifier and `policy: 'required'` (every document must be signed);
+ * - otherwise → `policy: 'when-present'` with a verifier from `$MEPH_KEYRING` or the installed
+ *   Ubuntu cloud-image keyring, if any (signed files are checked, unsigned ones accepted).
+ * Keyring files are read here, so a missing or unreadable keyring fails before any download.
+ */
+export async function verifierFromArgs(
+  args: Partial<KeyringArgs>,
+  env: NodeJS.ProcessEnv = process.env,
+  cwd = process.cwd(),
+): Promise<{ verifier?: SignatureVerifier; policy: SignaturePolicy }> {
+  if (args.verify === false) {
+    if (givenKeyrings(args).length) throw new UsageError('--no-verify conflicts with --keyring', 'drop one of them');
+    return { policy: 'off' };
+  }
+  const keyrings = keyringsFromArgs(args, env, cwd);
+  const policy: SignaturePolicy = givenKeyrings(args).length ? 'required' : 'when-present';
+  if (!keyrings.length) return { policy };
+  const { createVerifier } = await import('@meph/signer');
+  const verifier = await createVerifier({ keyrings, allowWeak: args.allowWeakSignatures === true });
+  return { verifier, policy };
+}

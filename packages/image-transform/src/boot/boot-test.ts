@@ -1,0 +1,166 @@
+import { spawn } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { access, constants, stat } from 'node:fs/promises';
+import type { PipelineEvent } from '../converter.js';
+import { BootTestError, SourceFormatError } from '../errors.js';
+import { dieWithParent } from '../pipeline/exec.js';
+
+export interface BootTestOptions {
+  kernel: string;
+  initrd: string;
+  /** The root squashfs, attached read-only as the first virtio disk (/dev/vda). */
+  squashfs: string;
+  /** Whole boot, default 300 s (TCG on 2 shared cores reaches userspace in ~20–60 s). */
+  timeoutMs?: number;
+  memoryMb?: number;
+  /**
+   * Default `tcg`. `kvm` only on request (or MEPH_BOOT_ACCEL=kvm): on the project's machines
+   * /dev/kvm opens but nested KVM dies with "KVM internal error … emulation failure" mid-boot,
+   * so its mere presence proves nothing.
+   */
+  accel?: 'kvm' | 'tcg';
+  /** Extra kernel parameters. */
+  append?: string;
+  qemu?: string;
+  /** Where the whole serial console is written (default: kept in memory only). */
+  consoleFile?: string;
+  signal?: AbortSignal;
+  onEvent?: (e: PipelineEvent) => void;
+}
+
+export type BootStage = 'kernel' | 'initramfs' | 'root-mounted' | 'userspace' | 'root-check';
+
+export interface BootTestResult {
+  /** Seconds from QEMU start at which each stage was seen on the console. */
+  stages: Partial<Record<BootStage, number>>;
+  /** What `findmnt` reported for / from inside the booted system. */
+  rootFsType: string;
+  rootSource: string;
+  accel: string;
+  seconds: number;
+  consoleTail: string;
+}
+
+/**
+ * How a pass is proven: the kernel command line carries `systemd.run=` (systemd's
+ * run-generator), so once the real systemd of the image is up it runs
+ * `findmnt --mountpoint /` as a service whose output goes to the serial console, then powers
+ * off. The test passes only when that line shows `squashfs` on `/dev/vda`: userspace was
+ * reached (the generator and the unit run under PID 1) and the root is the squashfs. Nothing
+ * is added to the image for it, so the artifacts booted are exactly the published ones.
+ */
+export const ROOT_CHECK = '/usr/bin/findmnt --noheadings --output FSTYPE,SOURCE,TARGET --mountpoint /';
+
+const STAGES: Array<[BootStage, RegExp]> = [
+  ['kernel', /Linux version \d/],
+  ['initramfs', /Run \/init as init process|Loading, please wait|Begin: Loading essential drivers/],
+  ['root-mounted', /Begin: Running \/scripts\/(local-bottom|init-bottom)|VFS: Mounted root|squashfs: version/],
+  ['userspace', /systemd\[1\]: |Welcome to .*!|systemd \d+ running in system mode/],
+];
+/** The root check's output as journald forwards it to the console: `[  45.06] findmnt[193]: squashfs /dev/vda /`. */
+const ROOT_LINE = /^(?:\[\s*[\d.]+\]\s+)?(?:findmnt\[\d+\]:\s+)?(\S+)\s+(\/dev\/\S+)\s+\/\s*$/m;
+const FATAL = /Kernel panic - not syncing|KVM internal error|Gave up waiting for root|ALERT! .* does not exist|Dropping to a shell|\(initramfs\)/;
+
+/** Boots kernel + initrd with the squashfs as root under qemu-system-x86_64; see ROOT_CHECK. */
+export async function bootTest(o: BootTestOptions): Promise<BootTestResult> {
+  for (const f of [o.kernel, o.initrd, o.squashfs]) {
+    const st = await stat(f).catch(() => undefined);
+    if (!st?.isFile()) throw new SourceFormatError(f, 'does not exist or is not a file', { hint: 'boot-test needs the kernel, initrd and squashfs that were built' });
+  }
+  const accel = (o.accel ?? process.env['MEPH_BOOT_ACCEL']) === 'kvm' && (await kvmUsable()) ? 'kvm' : 'tcg';
+  const timeoutMs = o.timeoutMs ?? 300_000;
+  const cmdline = [
+    'root=/dev/vda', 'rootfstype=squashfs', 'ro', 'console=ttyS0,115200', 'panic=-1', 'net.ifnames=0',
+    `systemd.run="${ROOT_CHECK}"`, 'systemd.run_success_action=poweroff', 'systemd.run_failure_action=poweroff',
+    o.append ?? '',
+  ].filter(Boolean).join(' ');
+  const args = [
+    '-accel', accel,
+    '-m', String(o.memoryMb ?? 1024), '-smp', '1',
+    '-nographic', '-monitor', 'none', '-serial', 'stdio', '-no-reboot', '-nodefaults',
+    '-kernel', o.kernel, '-initrd', o.initrd,
+    '-drive', `file=${o.squashfs},format=raw,if=virtio,readonly=on`,
+    '-append', cmdline,
+  ];
+  const t0 = performance.now();
+  const stages: Partial<Record<BootStage, number>> = {};
+  let console_ = '';
+  let rootFsType: string | undefined;
+  let rootSource = '';
+  const [file, argv] = dieWithParent(o.qemu ?? 'qemu-system-x86_64', args);
+  const child = spawn(file, argv, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const log = o.consoleFile ? createWriteStream(o.consoleFile) : undefined;
+  const kill = () => {
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+  };
+  let failure: BootTestError | undefined;
+  const elapsed = () => Math.round((performance.now() - t0) / 100) / 10;
+  const tail = () => console_.replace(/\r/g, '').split('\n').slice(-40).join('\n');
+  const reached = () => (Object.keys(stages) as BootStage[]).pop() ?? 'none';
+  const fail = (message: string, hint?: string) => {
+    if (!failure && !rootFsType) failure = new BootTestError(message, reached(), tail(), { hint });
+    kill();
+  };
+
+  const done = new Promise<number | null>((resolve) => {
+    const onData = (d: Buffer) => {
+      log?.write(d);
+      console_ = (console_ + d.toString('utf8')).slice(-256 * 1024);
+      for (const [stage, re] of STAGES) {
+        if (stages[stage] === undefined && re.test(console_)) {
+          stages[stage] = elapsed();
+          o.onEvent?.({ type: 'boot-stage', stage, seconds: stages[stage] });
+        }
+      }
+      const m = stages.userspace !== undefined ? ROOT_LINE.exec(console_.replace(/\r/g, '')) : null;
+      if (m && rootFsType === undefined) {
+        rootFsType = m[1]!;
+        rootSource = m[2]!;
+        stages['root-check'] = elapsed();
+        o.onEvent?.({ type: 'boot-stage', stage: 'root-check', seconds: stages['root-check'], fstype: rootFsType, source: rootSource });
+        if (rootFsType !== 'squashfs') fail(`booted, but the root file system is ${rootFsType} on ${rootSource}, not the squashfs`);
+        // it powers off by itself; do not wait for that
+        setTimeout(kill, 2000).unref();
+      }
+      const fatal = FATAL.exec(console_);
+      if (fatal && !rootFsType) fail(`boot failed: "${fatal[0]}"`, 'the initramfs could not mount the squashfs root; see the console tail');
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('error', (e) => {
+      fail(`cannot start ${o.qemu ?? 'qemu-system-x86_64'}: ${e.message}`, 'install qemu-system-x86');
+      resolve(null);
+    });
+    child.on('close', (code) => resolve(code));
+  });
+  const timer = setTimeout(() => fail(`no userspace on a squashfs root within ${Math.round(timeoutMs / 1000)} s (reached: ${reached()})`), timeoutMs);
+  const onAbort = () => fail('boot test aborted');
+  o.signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    await done;
+  } finally {
+    clearTimeout(timer);
+    o.signal?.removeEventListener('abort', onAbort);
+    kill();
+    log?.end();
+  }
+  if (o.signal?.aborted) throw o.signal.reason;
+  if (failure) throw failure;
+  if (rootFsType !== 'squashfs') {
+    throw new BootTestError(`QEMU exited before the root check ran (reached: ${reached()})`, reached(), tail());
+  }
+  return { stages, rootFsType, rootSource, accel, seconds: elapsed(), consoleTail: tail() };
+}
+
+async function kvmUsable(): Promise<boolean> {
+  try {
+    await access('/dev/kvm', constants.R_OK | constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,87 @@
+import { execFile } from 'node:child_process';
+import { promises as fsp } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { gunzipSync } from 'node:zlib';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { ConvertRequest } from '../converter.js';
+import { ConverterUnavailableError, SourceFormatError } from '../errors.js';
+import { fakeConverter } from './fake-converter.js';
+import { selectConverter } from './select.js';
+
+const run = promisify(execFile);
+const dirs: string[] = [];
+afterEach(async () => {
+  for (const d of dirs.splice(0)) await fsp.rm(d, { recursive: true, force: true });
+});
+
+async function request(over: Partial<ConvertRequest> = {}): Promise<ConvertRequest> {
+  const d = await fsp.mkdtemp(path.join(os.tmpdir(), 'meph-fake-'));
+  dirs.push(d);
+  await fsp.writeFile(path.join(d, 'src.img'), 'x');
+  return {
+    arch: 'amd64', release: 'noble', version: '20240101', source: path.join(d, 'src.img'), imageFormat: 'auto',
+    kernels: [
+      { package: 'linux-generic', flavor: 'generic', kernelPath: path.join(d, 'o/k1'), initrdPath: path.join(d, 'o/i1') },
+      { package: 'linux-generic-hwe-24.04', flavor: 'generic', kernelPath: path.join(d, 'o/k2'), initrdPath: path.join(d, 'o/i2'), dtb: { name: 'x.dtb', path: path.join(d, 'o/d2') } },
+    ],
+    squashfs: { path: path.join(d, 'o/squashfs'), compression: 'xz' },
+    manifestPath: path.join(d, 'o/squashfs.manifest'),
+    rootImageGzPath: path.join(d, 'o/root-image.gz'),
+    proposed: false, addRepos: [], addPackages: ['vim'], prePurgePackages: [], proposedPackages: [],
+    workDir: path.join(d, 'work'),
+    ...over,
+  };
+}
+
+describe('fakeConverter', () => {
+  it('writes every requested output: a real squashfs, a dpkg-query manifest, distinct kernels', async () => {
+    const req = await request();
+    const res = await fakeConverter(req);
+    expect(res.files.sort()).toEqual([req.squashfs!.path, req.manifestPath, req.rootImageGzPath!, ...req.kernels.flatMap((k) => [k.kernelPath, k.initrdPath]), req.kernels[1]!.dtb!.path].sort());
+    const { stdout } = await run('unsquashfs', ['-s', req.squashfs!.path]);
+    expect(stdout).toMatch(/Compression xz/);
+    const { stdout: list } = await run('unsquashfs', ['-l', req.squashfs!.path]);
+    expect(list).toContain('squashfs-root/etc/os-release');
+    expect(await fsp.readFile(req.manifestPath, 'utf8')).toMatch(/^base-files\t\S+\ncloud-init\t.*\nlinux-generic\t.*\nlinux-generic-hwe-24\.04\t.*\noverlayroot\t.*\nvim\t/s);
+    expect(await fsp.readFile(req.kernels[0]!.kernelPath)).not.toEqual(await fsp.readFile(req.kernels[1]!.kernelPath));
+    expect(gunzipSync(await fsp.readFile(req.kernels[0]!.initrdPath)).toString()).toContain('package=linux-generic\n');
+    // its scratch tree is gone
+    expect(await fsp.readdir(req.workDir)).toEqual([]);
+  });
+
+  it('is deterministic and honours compression and block size', async () => {
+    const a = await request({ squashfs: undefined });
+    const base = path.dirname(a.manifestPath);
+    const r1 = await fakeConverter({ ...a, squashfs: { path: path.join(base, 's1'), compression: 'zstd', blockSize: '1M' } });
+    const r2 = await fakeConverter({ ...a, squashfs: { path: path.join(base, 's2'), compression: 'zstd', blockSize: '1M' } });
+    expect(r1.files).toHaveLength(r2.files.length);
+    expect(await fsp.readFile(path.join(base, 's1'))).toEqual(await fsp.readFile(path.join(base, 's2')));
+    const { stdout } = await run('unsquashfs', ['-s', path.join(base, 's1')]);
+    expect(stdout).toMatch(/Compression zstd/);
+    expect(stdout).toMatch(/Block size 1048576/);
+  });
+
+  it('refuses a missing local source', async () => {
+    const req = await request({ source: '/nonexistent/meph-src.img' });
+    await expect(fakeConverter(req)).rejects.toBeInstanceOf(SourceFormatError);
+  });
+});
+
+describe('selectConverter', () => {
+  const real = async (): Promise<never> => {
+    throw new Error('real');
+  };
+  it('--fake and MAAS_CLOUDIMG2EPH2=fake|fake-maas-cloudimg2eph2 select the fake', () => {
+    expect(selectConverter({ fake: true, env: {}, real }).name).toBe('fake');
+    expect(selectConverter({ env: { MAAS_CLOUDIMG2EPH2: 'fake' }, real }).name).toBe('fake');
+    expect(selectConverter({ env: { MAAS_CLOUDIMG2EPH2: '/usr/bin/fake-maas-cloudimg2eph2' }, real })).toMatchObject({ name: 'fake', converter: fakeConverter });
+  });
+  it('defaults to the real pipeline; unknown names and a missing pipeline are clear errors', () => {
+    expect(selectConverter({ env: {}, real })).toMatchObject({ name: 'real', converter: real });
+    expect(selectConverter({ env: { MAAS_CLOUDIMG2EPH2: 'maas-cloudimg2eph2' }, real }).name).toBe('real');
+    expect(() => selectConverter({ env: { MAAS_CLOUDIMG2EPH2: 'foo' }, real })).toThrow(/MAAS_CLOUDIMG2EPH2=foo: unknown converter/);
+    expect(() => selectConverter({ env: {} })).toThrow(ConverterUnavailableError);
+  });
+});

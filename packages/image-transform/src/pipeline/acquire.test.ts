@@ -1,0 +1,92 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { SourceChecksumError, SourceDownloadError, SourceFormatError } from '../errors.js';
+import { acquireSource } from './acquire.js';
+
+const body = randomBytes(3 * 1024 * 1024 + 123);
+const sha = createHash('sha256').update(body).digest('hex');
+let server: http.Server;
+let base: string;
+let dir: string;
+const requests: Array<{ url: string; range?: string }> = [];
+
+beforeAll(async () => {
+  server = http.createServer((req, res) => {
+    requests.push({ url: req.url ?? '', ...(req.headers.range ? { range: req.headers.range } : {}) });
+    if (req.url !== '/img/root.tar.xz') {
+      res.writeHead(404).end('not found');
+      return;
+    }
+    const m = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
+    const etagOk = !req.headers['if-range'] || req.headers['if-range'] === '"v1"';
+    if (m && etagOk) {
+      const from = Number(m[1]);
+      res.writeHead(206, { 'content-length': body.length - from, 'content-range': `bytes ${from}-${body.length - 1}/${body.length}`, etag: '"v1"' });
+      res.end(body.subarray(from));
+    } else {
+      res.writeHead(200, { 'content-length': body.length, etag: '"v1"' });
+      res.end(body);
+    }
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(() => server.close());
+beforeEach(() => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'meph-acquire-'));
+  requests.length = 0;
+  return () => rmSync(dir, { recursive: true, force: true });
+});
+
+describe('acquireSource', () => {
+  it('streams a URL into the cache with progress and checksum, then reuses it', async () => {
+    const events: unknown[] = [];
+    const got = await acquireSource(`${base}/img/root.tar.xz`, { cacheDir: dir, sha256: sha, onEvent: (e) => events.push(e) });
+    expect(got).toMatchObject({ size: body.length, sha256: sha, cached: false });
+    expect(readFileSync(got.file).equals(body)).toBe(true);
+    expect(events.at(-1)).toMatchObject({ type: 'progress', step: 'download', done: body.length, total: body.length, unit: 'bytes' });
+    const again = await acquireSource(`${base}/img/root.tar.xz`, { cacheDir: dir, sha256: sha });
+    expect(again).toMatchObject({ file: got.file, cached: true });
+    expect(requests).toHaveLength(1);
+  });
+
+  it('resumes an interrupted download with a Range request', async () => {
+    const first = await acquireSource(`${base}/img/root.tar.xz`, { cacheDir: dir });
+    // simulate a crash mid-transfer: only the first MiB arrived, the meta says incomplete
+    rmSync(first.file);
+    writeFileSync(`${first.file}.part`, body.subarray(0, 1024 * 1024));
+    writeFileSync(`${first.file}.meta.json`, JSON.stringify({ etag: '"v1"', complete: false }));
+    requests.length = 0;
+    const got = await acquireSource(`${base}/img/root.tar.xz`, { cacheDir: dir, sha256: sha });
+    expect(requests).toEqual([{ url: '/img/root.tar.xz', range: 'bytes=1048576-' }]);
+    expect(got.sha256).toBe(sha);
+    expect(readFileSync(got.file).equals(body)).toBe(true);
+    expect(existsSync(`${got.file}.part`)).toBe(false);
+  });
+
+  it('a 404 is a SourceDownloadError naming the URL', async () => {
+    const err = await acquireSource(`${base}/img/missing.tar.xz`, { cacheDir: dir }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SourceDownloadError);
+    expect((err as SourceDownloadError).status).toBe(404);
+    expect((err as Error).message).toContain(`${base}/img/missing.tar.xz`);
+  });
+
+  it('a checksum mismatch is refused and nothing is left in the cache as complete', async () => {
+    const err = await acquireSource(`${base}/img/root.tar.xz`, { cacheDir: dir, sha256: '0'.repeat(64) }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SourceChecksumError);
+    const again = await acquireSource(`${base}/img/root.tar.xz`, { cacheDir: dir });
+    expect(again.cached).toBe(false);
+  });
+
+  it('uses a local file in place and names a missing one', async () => {
+    const f = path.join(dir, 'local.img');
+    writeFileSync(f, body);
+    await expect(acquireSource(f, { cacheDir: dir, sha256: sha })).resolves.toMatchObject({ file: f, size: body.length });
+    await expect(acquireSource(path.join(dir, 'nope.img'), { cacheDir: dir })).rejects.toBeInstanceOf(SourceFormatError);
+  });
+});

@@ -1,0 +1,193 @@
+import { promises as fsp } from 'node:fs';
+import path from 'node:path';
+import { resolveInside, resolveStreamLocation, withStreamLock } from '@meph/simplestreams';
+import { ioError, OrphansFileError } from './errors.js';
+import { defaultStreams, type OrphanEvent } from './find.js';
+import { readOrphansFile, writeOrphansFile } from './orphans-file.js';
+import { scanPool } from './pool.js';
+import { pickRead, type StreamReadOptions } from './references.js';
+import { parseRfc2822 } from './timestamp.js';
+
+export interface ReapOrphansOptions extends StreamReadOptions {
+  orphansFile: string;
+  dataDir: string;
+  /** Grace period in ms: entries first seen more than this long ago are reaped (default 3 days). */
+  olderThanMs?: number;
+  /** Reap every entry regardless of age (`--now`). */
+  all?: boolean;
+  /** Report only; delete nothing and leave the orphans file unchanged. */
+  dryRun?: boolean;
+  /**
+   * Streams to re-check against. Default: those recorded in the orphans file, else the data
+   * directory itself when it is a stream.
+   */
+  streams?: readonly string[];
+  now?: Date;
+  cwd?: string;
+  onEvent?: (event: OrphanEvent) => void;
+}
+
+export interface ReapOrphansResult {
+  reaped: Array<{ path: string; bytes: number; firstSeen: string }>;
+  /** Bytes freed (sizes of the regular files removed; links count their own size). */
+  bytes: number;
+  /** Entries left for later (too recent). */
+  kept: string[];
+  /** Entries dropped because a stream references them again. */
+  referencedAgain: string[];
+  /** Entries whose file was already gone. */
+  gone: string[];
+  /** Entries refused because they point outside the data directory (kept in the file). */
+  refused: string[];
+  dryRun: boolean;
+}
+
+export const DEFAULT_GRACE_MS = 3 * 86_400_000;
+
+/**
+ * Runs fn holding the writer lock of every local stream root (sorted, so two reapers cannot
+ * deadlock). A stream directory we may not write to cannot be locked; it is read unlocked
+ * and reported through `warn`.
+ */
+async function withLocks<T>(roots: readonly string[], fn: () => Promise<T>, warn: (message: string) => void): Promise<T> {
+  const [first, ...rest] = [...new Set(roots)].sort();
+  if (first === undefined) return fn();
+  const inner = (): Promise<T> => withLocks(rest, fn, warn);
+  let entered = false;
+  try {
+    return await withStreamLock(
+      first,
+      () => {
+        entered = true;
+        return inner();
+      },
+      { wait: true },
+    );
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (entered || (code !== 'EACCES' && code !== 'EROFS' && code !== 'EPERM')) throw err;
+    warn(`cannot lock ${first} (${code}); re-checking it without the writer lock`);
+    return inner();
+  }
+}
+
+/**
+ * Deletes orphans older than the grace period. Before deleting anything it takes the writer
+ * lock of every local stream and re-reads the streams, and skips (and forgets) any entry that
+ * is referenced again. Deletion never leaves the data directory: entries that escape it
+ * lexically or through a symlinked directory are refused, and a symlink is removed as a link,
+ * never followed. Directories emptied by the deletions are removed up to, not including, the
+ * data directory. The orphans file is rewritten without the entries handled.
+ */
+export async function reapOrphans(options: ReapOrphansOptions): Promise<ReapOrphansResult> {
+  const cwd = options.cwd ?? process.cwd();
+  const emit = options.onEvent ?? (() => {});
+  const dryRun = Boolean(options.dryRun);
+  if (options.orphansFile === '-') throw new OrphansFileError('-', 'reap-orphans needs the orphans file on disk (it rewrites it)');
+  const orphansPath = path.resolve(cwd, options.orphansFile);
+  const dataDir = path.resolve(cwd, options.dataDir);
+  const file = await readOrphansFile(orphansPath);
+  const streams = options.streams?.length ? await defaultStreams(dataDir, options.streams, cwd) : file.streams?.length ? file.streams : await defaultStreams(dataDir, [], cwd, options.orphansFile);
+  const now = (options.now ?? new Date()).getTime();
+  const grace = options.olderThanMs ?? DEFAULT_GRACE_MS;
+
+  const result: ReapOrphansResult = { reaped: [], bytes: 0, kept: [], referencedAgain: [], gone: [], refused: [], dryRun };
+  const due: Array<[string, string]> = [];
+  for (const [rel, firstSeen] of [...file.entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    const seenAt = parseRfc2822(firstSeen)!; // validated by readOrphansFile
+    if (options.all || seenAt + grace < now) due.push([rel, firstSeen]);
+    else {
+      result.kept.push(rel);
+      emit({ type: 'orphan-kept', path: rel, firstSeen, reason: 'too-recent' });
+    }
+  }
+  if (due.length === 0) return result;
+
+  const reap = async (): Promise<void> => {
+    // the re-check: current stream contents, read under the writers' locks
+    const scan = await scanPool(dataDir, streams, { ...pickRead(options), exclude: [orphansPath] });
+    const realData = scan.realDataDir;
+    for (const [rel, firstSeen] of due) {
+      if (scan.live.has(rel)) {
+        result.referencedAgain.push(rel);
+        emit({ type: 'orphan-kept', path: rel, firstSeen, reason: 'referenced' });
+        continue;
+      }
+      const target = await safeTarget(realData, rel);
+      if (target === 'outside') {
+        result.refused.push(rel);
+        emit({ type: 'orphan-kept', path: rel, firstSeen, reason: 'outside-data-dir' });
+        continue;
+      }
+      const st = target ? await fsp.lstat(target).catch(() => undefined) : undefined;
+      if (!target || !st) {
+        result.gone.push(rel);
+        emit({ type: 'orphan-dropped', path: rel, reason: 'gone' });
+        continue;
+      }
+      if (st.isDirectory()) {
+        result.kept.push(rel);
+        emit({ type: 'orphan-kept', path: rel, firstSeen, reason: 'not-a-file' });
+        continue;
+      }
+      if (!dryRun) {
+        await fsp.unlink(target).catch(ioError(target, 'delete')); // a symlink is unlinked itself, never followed
+        await removeEmptyParents(path.dirname(target), realData);
+      }
+      result.reaped.push({ path: rel, bytes: st.size, firstSeen });
+      result.bytes += st.size;
+      emit({ type: 'orphan-reaped', path: rel, firstSeen, bytes: st.size, dryRun });
+    }
+    if (!dryRun) {
+      const handled = new Set([...result.reaped.map((r) => r.path), ...result.referencedAgain, ...result.gone]);
+      for (const rel of handled) file.entries.delete(rel);
+      await writeOrphansFile(orphansPath, { entries: file.entries, streams });
+    }
+  };
+  if (dryRun) await reap();
+  else {
+    await withLocks(await localStreamRoots(streams), reap, (message) => emit({ type: 'warning', message }));
+  }
+  return result;
+}
+
+/** Mirror roots of the local streams (what withStreamLock locks). */
+async function localStreamRoots(streams: readonly string[]): Promise<string[]> {
+  const roots: string[] = [];
+  for (const s of streams) {
+    const loc = await resolveStreamLocation(s);
+    if (!loc.isUrl) roots.push(path.resolve(loc.root));
+  }
+  return roots;
+}
+
+/**
+ * The absolute path to delete for an entry; `'outside'` if it would leave the data directory:
+ * lexically (absolute, `..`, NUL, backslash) or because a parent directory is a symlink
+ * pointing out. The last component itself is not resolved (a symlink is removed as a link).
+ */
+async function safeTarget(realDataDir: string, rel: string): Promise<string | 'outside' | undefined> {
+  let lexical: string;
+  try {
+    lexical = resolveInside(realDataDir, rel, 'orphans file');
+  } catch {
+    return 'outside';
+  }
+  const parent = await fsp.realpath(path.dirname(lexical)).catch(() => undefined);
+  if (parent === undefined) return undefined; // parent directory gone: so is the file
+  if (parent !== realDataDir && !parent.startsWith(realDataDir + path.sep)) return 'outside';
+  return path.join(parent, path.basename(lexical));
+}
+
+/** rmdir upwards while empty, stopping before the data directory itself. */
+async function removeEmptyParents(dir: string, realDataDir: string): Promise<void> {
+  let d = dir;
+  while (d !== realDataDir && d.startsWith(realDataDir + path.sep)) {
+    try {
+      await fsp.rmdir(d);
+    } catch {
+      return; // not empty (or already gone)
+    }
+    d = path.dirname(d);
+  }
+}

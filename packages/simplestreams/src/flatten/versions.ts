@@ -1,0 +1,28 @@
+/**
+ * Orders version names the way simplestreams does: plain C-locale (byte) string comparison,
+ * never numeric or date parsing (`9` > `20161020`, `samepaths` > `20121026.1`). Returns a
+ * negative number, zero or a positive number, so `names.sort(compareVersions)` is oldest
+ * first.
+ */
+export function compareVersions(a: string, b: string): number {
+  if (a === b) return 0;
+  // UTF-16 code-unit order equals UTF-8 byte order except around surrogate pairs.
+  if (!hasSurrogates(a) && !hasSurrogates(b)) return a < b ? -1 : 1;
+  const ca = Array.from(a, (c) => c.codePointAt(0)!);
+  const cb = Array.from(b, (c) => c.codePointAt(0)!);
+  for (let i = 0; i < Math.min(ca.length, cb.length); i++) if (ca[i] !== cb[i]) return ca[i]! - cb[i]!;
+  return ca.length - cb.length;
+}
+
+function hasSurrogates(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdfff) return true;
+  }
+  return false;
+}
+
+/** Version names newest first. */
+export function newestFirst(names: Iterable<string>): string[] {
+  return [...names].sort((a, b) => compareVersions(b, a));
+}

@@ -1,0 +1,137 @@
+import type { Item, ProductsDocument } from '../model.js';
+import { assertSafeRelativePath } from '../paths.js';
+import { filterProducts, parseFilters } from '../flatten/index.js';
+import { formatUpdated } from '../write/index.js';
+import { emptyPlan, type StreamPlan } from './plan.js';
+import { buildProduct, docHead, flattenProduct, resolveWork } from './tree.js';
+import { jsonPathOf, loadSourceStream, type ProductsFile, type ReadOptions } from './streams.js';
+import { runOnTarget, type OpIoOptions, type OpResult } from './run.js';
+
+/** How promote renames and relabels what insert copies (identity for plain insert). */
+export interface InsertTransform {
+  contentId(cid: string): string;
+  productId(pid: string): string;
+  item(item: Item): Item;
+}
+
+export interface InsertPlanOptions {
+  filters?: readonly string[];
+  /** At most this many versions per product after the insert (upstream: 20 for insert, 100 for promote). */
+  max?: number;
+  transform?: InsertTransform;
+  operation?: string;
+  now?: Date;
+}
+
+/**
+ * Plans `insert` (upstream §8.1): source versions missing from the target are added (additive
+ * only, never removes), products touched are rebuilt from their flattened items and condensed
+ * MAAS-safely, and every new item's file is copied to the same relative path.
+ */
+export function planInsert(source: readonly ProductsFile[], target: readonly ProductsFile[], options: InsertPlanOptions = {}): StreamPlan {
+  const operation = options.operation ?? 'insert';
+  const plan = emptyPlan(operation);
+  const filters = parseFilters([...(options.filters ?? [])]);
+  const max = options.max ?? 20;
+  const updated = formatUpdated(options.now);
+  const outputs = new Map<string, ProductsFile & { touched: boolean }>();
+
+  const targetFileFor = (cid: string, src: ProductsFile): ProductsFile & { touched: boolean } => {
+    let out = outputs.get(cid);
+    if (out) return out;
+    const existing = target.find((f) => f.doc.content_id === cid);
+    if (existing) {
+      out = { path: existing.path, doc: { ...existing.doc, products: { ...existing.doc.products } }, touched: false };
+    } else {
+      const { updated: _u, ...head } = docHead(src.doc);
+      const path = options.transform ? `streams/v1/${cid}.json` : jsonPathOf(src.path);
+      assertSafeRelativePath(path, 'products path');
+      out = { path, doc: { ...head, content_id: cid, products: {} } as ProductsDocument, touched: false };
+    }
+    outputs.set(cid, out);
+    return out;
+  };
+
+  for (const src of source) {
+    const filtered = filters.length ? filterProducts(src.doc, filters) : src.doc;
+    const cid = options.transform?.contentId(src.doc.content_id) ?? src.doc.content_id;
+    for (const [pid, product] of Object.entries(filtered.products)) {
+      const out = targetFileFor(cid, src);
+      const tpid = options.transform?.productId(pid) ?? pid;
+      const existing = out.doc.products[tpid];
+      const { add } = resolveWork(Object.keys(product.versions ?? {}), Object.keys(existing?.versions ?? {}), max, true);
+      if (!add.length) continue;
+      const flat = flattenProduct(filtered, pid);
+      const versions = flattenProduct(out.doc, tpid);
+      for (const vname of add) {
+        const items: Record<string, Item> = {};
+        for (const [iname, raw] of Object.entries(flat[vname] ?? {})) {
+          const item = options.transform ? options.transform.item(raw) : raw;
+          items[iname] = item;
+          const pedigree = `${tpid}/${vname}/${iname}`;
+          if (item.path !== undefined) {
+            assertSafeRelativePath(item.path, `${src.path}: ${pid}/${vname}/${iname}`);
+            plan.copies.push({ from: item.path, to: item.path, item, pedigree });
+          }
+          plan.events.push({ type: 'item-inserted', content_id: cid, product: tpid, version: vname, item: iname, path: item.path });
+        }
+        versions[vname] = items;
+      }
+      out.doc.products[tpid] = buildProduct(docHead(out.doc), tpid, versions, existing);
+      out.touched = true;
+    }
+  }
+  for (const out of outputs.values()) {
+    if (!out.touched) continue;
+    out.doc.updated = updated;
+    plan.changes.push({ path: out.path, contentId: out.doc.content_id, doc: out.doc });
+  }
+  return plan;
+}
+
+export interface InsertOptions extends OpIoOptions, ReadOptions {
+  filters?: readonly string[];
+}
+
+/** `meph2-util insert SRC TARGET [FILTER…]`. */
+export async function insert(sourceLocation: string, targetRoot: string, options: InsertOptions = {}): Promise<OpResult> {
+  const source = await loadSourceStream(sourceLocation, options);
+  return runOnTarget(targetRoot, { createTarget: true, ...options }, (target) => ({
+    plan: planInsert(source.products, target, { ...(options.filters ? { filters: options.filters } : {}) }),
+    source: source.source,
+  }));
+}
+
+export const PROMOTE_LABELS = ['alpha1', 'alpha2', 'alpha3', 'beta1', 'beta2', 'beta3', 'rc', 'release'] as const;
+export type PromoteLabel = (typeof PROMOTE_LABELS)[number];
+
+/** upstream §8.2: `:candidate` leaves the content id, `.candidate:` becomes `:` in product ids. */
+export function promoteTransform(label: string): InsertTransform {
+  return {
+    contentId: (cid) => cid.replace(':candidate', ''),
+    productId: (pid) => pid.replace('.candidate:', ':'),
+    item: (item) => ({ ...item, label }),
+  };
+}
+
+export interface PromoteOptions extends OpIoOptions, ReadOptions {
+  filters?: readonly string[];
+  label?: string;
+  /** Metadata only (the original's test switch); the files must then already be in the target. */
+  skipFileCopy?: boolean;
+}
+
+/** `meph2-util promote [-l LABEL] SRC TARGET VERSION [FILTER…]`. */
+export async function promote(sourceLocation: string, targetRoot: string, version: string, options: PromoteOptions = {}): Promise<OpResult> {
+  const source = await loadSourceStream(sourceLocation, options);
+  return runOnTarget(targetRoot, { createTarget: true, ...options }, (target) => {
+    const plan = planInsert(source.products, target, {
+      filters: [...(options.filters ?? []), `version_name=${version}`],
+      max: 100,
+      transform: promoteTransform(options.label ?? 'release'),
+      operation: 'promote',
+    });
+    if (options.skipFileCopy) plan.copies = [];
+    return { plan, source: source.source };
+  });
+}

@@ -1,0 +1,89 @@
+import { isDeepStrictEqual } from 'node:util';
+import type { Product, Version } from '../model.js';
+import { assertSafeRelativePath } from '../paths.js';
+import { VersionConflictError } from '../errors.js';
+import { matchesFilters, parseFilters } from '../flatten/index.js';
+import { emptyPlan, type StreamPlan } from './plan.js';
+import { cloneJson } from './tree.js';
+import type { ProductsFile } from './streams.js';
+import { runOnTarget, type OpIoOptions, type OpResult } from './run.js';
+
+/**
+ * What remove-version/copy-version filters see (upstream §8.6): the product's own scalar
+ * fields, no inheritance, plus `product_name` and `content_id` for convenience.
+ */
+function productRecord(contentId: string, pid: string, product: Product): Record<string, unknown> {
+  const rec: Record<string, unknown> = { content_id: contentId, product_name: pid };
+  for (const [k, v] of Object.entries(product)) if (k !== 'versions' && (v === null || typeof v !== 'object')) rec[k] = v;
+  return rec;
+}
+
+/** Plans `remove-version STREAM VERSION [FILTER…]`; a product left with no version is removed too (MAAS rejects empty products). */
+export function planRemoveVersion(target: readonly ProductsFile[], version: string, filterSpecs: readonly string[] = []): StreamPlan {
+  const plan = emptyPlan('remove-version');
+  const filters = parseFilters([...filterSpecs]);
+  for (const file of target) {
+    let products: Record<string, Product> | undefined;
+    for (const [pid, product] of Object.entries(file.doc.products)) {
+      if (!product.versions?.[version] || !matchesFilters(productRecord(file.doc.content_id, pid, product), filters)) continue;
+      products ??= { ...file.doc.products };
+      const { [version]: _gone, ...versions } = product.versions;
+      plan.events.push({ type: 'version-removed', content_id: file.doc.content_id, product: pid, version });
+      if (Object.keys(versions).length) products[pid] = { ...product, versions };
+      else {
+        delete products[pid];
+        plan.events.push({ type: 'product-removed', content_id: file.doc.content_id, product: pid, reason: 'no versions left' });
+      }
+    }
+    if (products) plan.changes.push({ path: file.path, contentId: file.doc.content_id, doc: Object.keys(products).length ? { ...file.doc, products } : null });
+  }
+  return plan;
+}
+
+/**
+ * Plans `copy-version STREAM FROM TO [FILTER…]` (upstream §8.6): the version is duplicated under
+ * the new name, `FROM` replaced by `TO` in every item path, and each new path's file copied once
+ * (symlinks recreated, not followed). An existing `TO` identical to the copy is left alone (so a
+ * rerun completes); a different one is an error: files of a published version never change.
+ */
+export function planCopyVersion(target: readonly ProductsFile[], from: string, to: string, filterSpecs: readonly string[] = []): StreamPlan {
+  const plan = emptyPlan('copy-version');
+  const filters = parseFilters([...filterSpecs]);
+  for (const file of target) {
+    let products: Record<string, Product> | undefined;
+    for (const [pid, product] of Object.entries(file.doc.products)) {
+      const original = product.versions?.[from];
+      if (!original || !matchesFilters(productRecord(file.doc.content_id, pid, product), filters)) continue;
+      const copy: Version = cloneJson(original);
+      for (const [iname, item] of Object.entries(copy.items ?? {})) {
+        if (typeof item.path !== 'string') continue;
+        const oldPath = assertSafeRelativePath(item.path, `${file.path}: ${pid}/${from}/${iname}`);
+        const newPath = assertSafeRelativePath(oldPath.split(from).join(to), `${file.path}: ${pid}/${to}/${iname}`);
+        item.path = newPath;
+        if (newPath !== oldPath) plan.copies.push({ from: oldPath, to: newPath, item, pedigree: `${pid}/${to}/${iname}`, withinTarget: true });
+      }
+      const present = product.versions[to];
+      if (present) {
+        if (isDeepStrictEqual(present, copy)) continue;
+        throw new VersionConflictError(pid, to, `already exists in ${file.path} with different content`, 'pick a version name that is not published yet');
+      }
+      products ??= { ...file.doc.products };
+      products[pid] = { ...product, versions: { ...product.versions, [to]: copy } };
+      plan.events.push({ type: 'version-copied', content_id: file.doc.content_id, product: pid, from, to });
+    }
+    if (products) plan.changes.push({ path: file.path, contentId: file.doc.content_id, doc: { ...file.doc, products } });
+  }
+  return plan;
+}
+
+export interface VersionOpOptions extends OpIoOptions {
+  filters?: readonly string[];
+}
+
+export async function removeVersion(targetRoot: string, version: string, options: VersionOpOptions = {}): Promise<OpResult> {
+  return runOnTarget(targetRoot, options, (target) => ({ plan: planRemoveVersion(target, version, options.filters) }));
+}
+
+export async function copyVersion(targetRoot: string, from: string, to: string, options: VersionOpOptions = {}): Promise<OpResult> {
+  return runOnTarget(targetRoot, options, (target) => ({ plan: planCopyVersion(target, from, to, options.filters) }));
+}

@@ -1,0 +1,148 @@
+import { ParseError } from '../errors.js';
+
+/**
+ * Parses JSON text. On failure throws a ParseError naming `source` and the line/column of
+ * the first offending character (V8's own message does not always carry a position).
+ * A leading UTF-8 byte order mark is ignored.
+ */
+export function parseJson(text: string, source: string): unknown {
+  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  try {
+    return JSON.parse(body);
+  } catch (err) {
+    const at = locateJsonError(body);
+    const { line, column } = lineAndColumn(body, at.offset);
+    throw new ParseError(source, at.detail, line, column);
+  }
+}
+
+/** 1-based line and column of a UTF-16 offset. */
+export function lineAndColumn(text: string, offset: number): { line: number; column: number } {
+  let line = 1;
+  let lineStart = 0;
+  for (let i = text.indexOf('\n'); i !== -1 && i < offset; i = text.indexOf('\n', i + 1)) {
+    line++;
+    lineStart = i + 1;
+  }
+  return { line, column: offset - lineStart + 1 };
+}
+
+class Stop {
+  constructor(readonly offset: number, readonly detail: string) {}
+}
+
+/**
+ * Finds where `text` stops being valid JSON. Only called after JSON.parse failed, so it
+ * favours clarity over speed.
+ */
+export function locateJsonError(text: string): { offset: number; detail: string } {
+  let i = 0;
+  const n = text.length;
+  const describe = (at: number): string => (at >= n ? 'end of input' : `${JSON.stringify(text[at])}`);
+  const fail = (expected: string): never => {
+    throw new Stop(i, i >= n ? `unexpected end of input, expected ${expected} (truncated file?)` : `unexpected ${describe(i)}, expected ${expected}`);
+  };
+  const ws = (): void => {
+    while (i < n) {
+      const c = text.charCodeAt(i);
+      if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) i++;
+      else break;
+    }
+  };
+  const literal = (word: string): void => {
+    for (let k = 0; k < word.length; k++, i++) if (text[i] !== word[k]) fail(`"${word}"`);
+  };
+  const string = (): void => {
+    i++; // opening quote
+    while (i < n) {
+      const c = text.charCodeAt(i);
+      if (c === 0x22) {
+        i++;
+        return;
+      }
+      if (c < 0x20) throw new Stop(i, 'control character inside a string');
+      if (c === 0x5c) {
+        i++;
+        const e = text[i];
+        if (e === 'u') {
+          if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 1, i + 5))) throw new Stop(i, 'bad \\u escape');
+          i += 5;
+        } else if (e !== undefined && '"\\/bfnrt'.includes(e)) i++;
+        else fail('an escape character');
+      } else i++;
+    }
+    fail('closing quote of string');
+  };
+  const number = (): void => {
+    const m = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(i, i + 400));
+    if (!m) fail('a number');
+    i += m![0].length;
+  };
+  const value = (depth: number): void => {
+    ws();
+    const c = text[i];
+    if (c === '{') {
+      i++;
+      ws();
+      if (text[i] === '}') {
+        i++;
+        return;
+      }
+      for (;;) {
+        ws();
+        if (text[i] !== '"') fail('a double-quoted property name');
+        string();
+        ws();
+        if (text[i] !== ':') fail('":"');
+        i++;
+        value(depth + 1);
+        ws();
+        if (text[i] === ',') {
+          i++;
+          continue;
+        }
+        if (text[i] === '}') {
+          i++;
+          return;
+        }
+        fail('"," or "}"');
+      }
+    } else if (c === '[') {
+      i++;
+      ws();
+      if (text[i] === ']') {
+        i++;
+        return;
+      }
+      for (;;) {
+        value(depth + 1);
+        ws();
+        if (text[i] === ',') {
+          i++;
+          continue;
+        }
+        if (text[i] === ']') {
+          i++;
+          return;
+        }
+        fail('"," or "]"');
+      }
+    } else if (c === '"') string();
+    else if (c === 't') literal('true');
+    else if (c === 'f') literal('false');
+    else if (c === 'n') literal('null');
+    else if (c === '-' || (c !== undefined && c >= '0' && c <= '9')) number();
+    else fail('a JSON value');
+  };
+  try {
+    value(0);
+    ws();
+    if (i < n) fail('end of input');
+  } catch (e) {
+    if (e instanceof Stop) return { offset: e.offset, detail: e.detail };
+    if (e instanceof RangeError) return { offset: i, detail: 'nesting too deep' };
+    throw e;
+  }
+  // JSON.parse refused it but the scanner did not: report the engine's message.
+  return { offset: 0, detail: 'not valid JSON' };
+}

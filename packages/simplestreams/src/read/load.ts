@@ -1,0 +1,97 @@
+import { FormatError } from '../errors.js';
+import { INDEX_FORMAT, PRODUCTS_FORMAT, type IndexDocument, type ProductsDocument, type VerifiedPayload } from '../model.js';
+import { assertSafeRelativePath } from '../paths.js';
+import { parseDocument } from './documents.js';
+import { DEFAULT_INDEX_PATH, DEFAULT_SIGNED_INDEX_PATH, resolveStreamLocation } from './location.js';
+import { openSource, type SourceOptions, type StreamSource } from './source.js';
+
+export interface LoadedProducts {
+  /** Path relative to the mirror root of the file actually read. */
+  path: string;
+  doc: ProductsDocument;
+  signature?: VerifiedPayload;
+}
+
+export interface LoadedStream {
+  source: StreamSource;
+  /** Set when the stream was reached through an index. */
+  indexPath?: string;
+  index?: IndexDocument;
+  indexSignature?: VerifiedPayload;
+  /** Products files in index order (or the one file given). */
+  products: LoadedProducts[];
+}
+
+export interface LoadStreamOptions extends SourceOptions {
+  /** First document relative to the root (like `sstream-query --path`). */
+  path?: string;
+  /** Called when an index entry is skipped because its format is not readable. */
+  onEvent?: (event: { type: 'index-entry-skipped'; contentId: string; reason: string }) => void;
+}
+
+/** Every `path` in a products tree must be safe before anything uses it (reference: check_tree_paths). */
+export function assertProductsPathsSafe(doc: ProductsDocument, source: string): void {
+  const check = (p: unknown): void => {
+    if (p !== undefined && p !== '') assertSafeRelativePath(p, source);
+  };
+  for (const pname in doc.products) {
+    const product = doc.products[pname]!;
+    check(product['path']);
+    const versions = product.versions;
+    for (const vname in versions) {
+      const version = versions[vname]!;
+      check(version['path']);
+      const items = version.items;
+      for (const iname in items) check(items[iname]!.path);
+    }
+  }
+}
+
+/**
+ * Loads a stream from a mirror root (directory or URL), a `…/streams/v1/index.(s)json`, or a
+ * single products file, and reads every products file the index lists (in index order;
+ * nested indexes are followed). Fails on the first missing or invalid file, naming it and the
+ * index that referenced it.
+ */
+export async function loadStream(pathOrUrl: string, options: LoadStreamOptions = {}): Promise<LoadedStream> {
+  const location = await resolveStreamLocation(pathOrUrl, { ...(options.path !== undefined ? { path: options.path } : {}), ...(options.cwd ? { cwd: options.cwd } : {}) });
+  const source = openSource(location.root, options);
+  const first = location.path ?? (options.policy === 'required' ? DEFAULT_SIGNED_INDEX_PATH : DEFAULT_INDEX_PATH);
+  const result: LoadedStream = { source, products: [] };
+  const visited = new Set<string>();
+
+  const visit = async (relPath: string, referencedBy: string | undefined): Promise<void> => {
+    const read = await source.readDocument(relPath, referencedBy ? { referencedBy } : {});
+    const label = source.url(read.path);
+    if (visited.has(read.path)) throw new FormatError(label, 'is referenced in a loop of nested indexes');
+    visited.add(read.path);
+    const doc = parseDocument(read.value, label);
+    if (doc.format === PRODUCTS_FORMAT) {
+      assertProductsPathsSafe(doc, label);
+      result.products.push({ path: read.path, doc, ...(read.signature ? { signature: read.signature } : {}) });
+      return;
+    }
+    if (result.index === undefined) {
+      result.index = doc;
+      result.indexPath = read.path;
+      if (read.signature) result.indexSignature = read.signature;
+    }
+    const entries = Object.entries(doc.index);
+    // Check every entry path before reading any of them.
+    for (const [, entry] of entries) if (entry.path !== undefined && entry.path !== '') assertSafeRelativePath(entry.path, label);
+    for (const [contentId, entry] of entries) {
+      if (!entry.path) {
+        options.onEvent?.({ type: 'index-entry-skipped', contentId, reason: 'no path' });
+        continue;
+      }
+      if (entry.format !== PRODUCTS_FORMAT && entry.format !== INDEX_FORMAT) {
+        options.onEvent?.({ type: 'index-entry-skipped', contentId, reason: `format ${JSON.stringify(entry.format)}` });
+        continue;
+      }
+      await visit(entry.path, label);
+    }
+  };
+
+  await visit(first, undefined);
+  return result;
+}

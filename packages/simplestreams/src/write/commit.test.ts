@@ -1,0 +1,136 @@
+import { promises as fsp } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { SHARED_DIR } from '@meph/cli-kit/testing';
+import { buildIndex, regenerateIndex } from './index-doc.js';
+import { commitStreamUpdate } from './commit.js';
+import { listFiles, makeVersions, productsDoc, readAndCheckStream } from './__fixtures__/stream-builder.js';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'meph-commit-'));
+});
+afterEach(async () => {
+  await fsp.rm(dir, { recursive: true, force: true });
+});
+
+describe('buildIndex / regenerateIndex', () => {
+  it('regenerates the foocloud index with the same entries as the original producer (upstream §13 seed 7)', async () => {
+    const src = path.join(SHARED_DIR, 'reference/streams/simplestreams-examples/foocloud');
+    await fsp.cp(path.join(src, 'streams'), path.join(dir, 'streams'), { recursive: true });
+    const original = JSON.parse(await fsp.readFile(path.join(src, 'streams/v1/index.json'), 'utf8'));
+    const regenerated = await regenerateIndex(dir, { updated: 'Wed, 20 Mar 2013 17:56:57 +0000' });
+    expect(regenerated).toEqual(original);
+    expect(JSON.parse(await fsp.readFile(path.join(dir, 'streams/v1/index.json'), 'utf8'))).toEqual(original);
+  });
+
+  it('copies datatype/updated/format only when truthy, sorts products, skips indexes and files without content_id', () => {
+    const idx = buildIndex(
+      [
+        { path: 'streams/v1/a.json', doc: { format: 'products:1.0', content_id: 'a', datatype: '', products: { z: { versions: {} }, b: { versions: {} } } } },
+        { path: 'streams/v1/index.json', doc: { format: 'index:1.0', index: {} } as never },
+        { path: 'streams/v1/x.json', doc: { format: 'products:1.0', products: {} } as never },
+      ],
+      { updated: 'U' },
+    );
+    expect(idx).toEqual({ format: 'index:1.0', updated: 'U', index: { a: { path: 'streams/v1/a.json', products: ['b', 'z'], format: 'products:1.0' } } });
+    expect(() => buildIndex([{ path: '../a.json', doc: { format: 'products:1.0', content_id: 'a', products: {} } }])).toThrow(/unsafe path/);
+  });
+
+  it('fails on an unparsable products file instead of dropping it from the index', async () => {
+    await fsp.mkdir(path.join(dir, 'streams/v1'), { recursive: true });
+    await fsp.writeFile(path.join(dir, 'streams/v1/broken.json'), '{"format": ');
+    await expect(regenerateIndex(dir)).rejects.toMatchObject({ name: 'ParseError' });
+  });
+});
+
+describe('commitStreamUpdate', () => {
+  const root = (): string => path.join(dir, 'stream');
+
+  async function initial() {
+    const v1 = await makeVersions(path.join(dir, 'src'), ['com.example:p1', 'com.example:p2'], ['20240101'], 1024);
+    await commitStreamUpdate(root(), {
+      data: v1.data,
+      products: [
+        { path: 'streams/v1/a.json', doc: productsDoc('com.example:a', v1.items) },
+        { path: 'streams/v1/b.json', doc: productsDoc('com.example:b', { 'com.example:p1': v1.items['com.example:p1']! }) },
+      ],
+      index: 'regenerate',
+    });
+    return v1;
+  }
+
+  it('writes data, products and index; the result reads back and verifies; a rerun is idempotent', async () => {
+    const v1 = await initial();
+    const state = await readAndCheckStream(root());
+    expect(Object.keys(state.index.index).sort()).toEqual(['com.example:a', 'com.example:b']);
+    expect(state.index.index['com.example:a']!.products).toEqual(['com.example:p1', 'com.example:p2']);
+    const events: string[] = [];
+    const again = await commitStreamUpdate(root(), {
+      data: v1.data,
+      products: [{ path: 'streams/v1/a.json', doc: productsDoc('com.example:a', v1.items) }],
+      index: 'regenerate',
+      onEvent: (e) => events.push(e.type),
+    });
+    expect(again.copied).toEqual([]);
+    expect(again.present).toHaveLength(v1.data.length);
+    expect(events.filter((t) => t === 'data-present')).toHaveLength(4);
+    expect((await listFiles(root())).filter((f) => f.includes('meph-tmp') || f.endsWith('.lock'))).toEqual([]);
+  });
+
+  it('removes products files after the index stops listing them, with their signed twins', async () => {
+    await initial();
+    await fsp.writeFile(path.join(root(), 'streams/v1/b.sjson'), 'signed');
+    await fsp.writeFile(path.join(root(), 'streams/v1/b.json.gpg'), 'sig');
+    const order: string[] = [];
+    const res = await commitStreamUpdate(root(), { products: [], removeProducts: ['streams/v1/b.json'], index: 'regenerate', onEvent: (e) => order.push(e.type) });
+    expect(order).toEqual(['index-written', 'products-removed']);
+    expect(Object.keys(res.index!.index)).toEqual(['com.example:a']);
+    expect((await fsp.readdir(path.join(root(), 'streams/v1'))).sort()).toEqual(['a.json', 'index.json']);
+  });
+
+  it('dry run reports the plan and changes nothing', async () => {
+    await initial();
+    const before = await listFiles(root());
+    const beforeIndex = await fsp.readFile(path.join(root(), 'streams/v1/index.json'), 'utf8');
+    const v2 = await makeVersions(path.join(dir, 'src2'), ['com.example:p3'], ['20240202'], 512);
+    const res = await commitStreamUpdate(root(), {
+      data: v2.data,
+      products: [{ path: 'streams/v1/c.json', doc: productsDoc('com.example:c', v2.items) }],
+      removeProducts: ['streams/v1/b.json'],
+      index: 'regenerate',
+      dryRun: true,
+    });
+    expect(res.copied.sort()).toEqual(v2.data.map((d) => d.to).sort());
+    expect(Object.keys(res.index!.index).sort()).toEqual(['com.example:a', 'com.example:c']);
+    expect(res.productsRemoved).toEqual(['streams/v1/b.json']);
+    expect(await listFiles(root())).toEqual(before);
+    expect(await fsp.readFile(path.join(root(), 'streams/v1/index.json'), 'utf8')).toBe(beforeIndex);
+  });
+
+  it('refuses unsafe paths, wrong formats and a corrupt data file before metadata is touched', async () => {
+    await initial();
+    const before = await fsp.readFile(path.join(root(), 'streams/v1/a.json'), 'utf8');
+    const v2 = await makeVersions(path.join(dir, 'src2'), ['com.example:p1'], ['20240303'], 256);
+    const doc = productsDoc('com.example:a', v2.items);
+    await expect(commitStreamUpdate(root(), { data: [{ ...v2.data[0]!, to: '../escape' }], products: [], index: false })).rejects.toMatchObject({ name: 'UnsafePathError' });
+    await expect(commitStreamUpdate(root(), { products: [{ path: 'streams/v1/a.json', doc: { ...doc, format: 'index:1.0' as never } }], index: false })).rejects.toMatchObject({ name: 'FormatError' });
+    await fsp.writeFile(v2.data[1]!.from as string, 'corrupted');
+    // with several copies in flight, the failure is reported only once all of them have settled
+    await expect(commitStreamUpdate(root(), { data: v2.data, products: [], index: false, concurrency: 2 })).rejects.toMatchObject({ name: 'SizeMismatchError' });
+    expect(await fsp.readdir(dir)).toContain('stream');
+    expect((await listFiles(root())).filter((f) => f.includes('meph-tmp') || f.endsWith('.lock'))).toEqual([]);
+    await expect(commitStreamUpdate(root(), { data: v2.data, products: [{ path: 'streams/v1/a.json', doc }], index: 'regenerate' })).rejects.toMatchObject({ name: 'SizeMismatchError' });
+    expect(await fsp.readFile(path.join(root(), 'streams/v1/a.json'), 'utf8')).toBe(before);
+    await readAndCheckStream(root());
+  });
+
+  it('refuses to overwrite a published data file whose content differs', async () => {
+    const v1 = await initial();
+    const first = v1.data[0]!;
+    await expect(commitStreamUpdate(root(), { data: [{ ...first, expected: { ...first.expected, sha256: '0'.repeat(64) } }], products: [], index: false })).rejects.toMatchObject({
+      name: 'ChecksumMismatchError',
+    });
+  });
+});

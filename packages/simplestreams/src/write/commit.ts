@@ -1,0 +1,218 @@
+import { promises as fsp } from 'node:fs';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import pLimit from 'p-limit';
+import { FormatError, MissingFileError } from '../errors.js';
+import { INDEX_FORMAT, PRODUCTS_FORMAT, type IndexDocument, type Item, type ProductsDocument } from '../model.js';
+import { resolveInside } from '../paths.js';
+import { fsyncDir, pidAlive, tempWriterPid, writeJsonAtomic } from './atomic.js';
+import { copyFileVerified, verifyFile } from './checksum.js';
+import { buildIndex, INDEX_PATH, listProductsFiles, regenerateIndex, STREAMS_DIR } from './index-doc.js';
+import { parseJson } from '../read/index.js';
+import { withStreamLock, type StreamLockOptions } from './lock.js';
+
+/** A data file to place in the stream before any metadata refers to it. */
+export interface DataFileUpdate {
+  /** Source: a local file path or a stream (e.g. an HTTP body). */
+  from: string | Readable;
+  /** Destination relative to the stream root (the item's `path`). */
+  to: string;
+  /** The item it belongs to: its `size` and checksums are verified before the rename. */
+  expected: Item;
+}
+
+export interface StreamUpdate {
+  data?: readonly DataFileUpdate[];
+  /** Products files to (re)write; `path` relative to the root, e.g. `streams/v1/x.json`. */
+  products: ReadonlyArray<{ path: string; doc: ProductsDocument }>;
+  /** Products files to delete (relative paths); their `.sjson`/`.json.gpg` twins go too. */
+  removeProducts?: readonly string[];
+  /**
+   * `'regenerate'`: rebuild `streams/v1/index.json` from the products files on disk (minus
+   * `removeProducts`); an IndexDocument: write that; `false`: leave the index alone.
+   */
+  index: 'regenerate' | IndexDocument | false;
+  /** Report the plan and change nothing. */
+  dryRun?: boolean;
+  /** Progress and per-file events (`data-copied`, `data-present`, `products-written`, …). */
+  onEvent?: (event: CommitEvent) => void;
+  /** Parallel data copies (default 4). */
+  concurrency?: number;
+  /** Passed to withStreamLock (e.g. `{ wait: true }`). */
+  lock?: StreamLockOptions;
+}
+
+export type CommitEvent =
+  | { type: 'data-copied'; path: string; size: number | undefined; dryRun: boolean }
+  | { type: 'data-present'; path: string }
+  | { type: 'products-written'; path: string; dryRun: boolean }
+  | { type: 'index-written'; path: string; dryRun: boolean }
+  | { type: 'products-removed'; path: string; dryRun: boolean };
+
+export interface CommitResult {
+  /** Data files copied (relative paths); files already present and verified are in `present`. */
+  copied: string[];
+  present: string[];
+  productsWritten: string[];
+  productsRemoved: string[];
+  /** The index written (or that would be written), if any. */
+  index?: IndexDocument;
+  dryRun: boolean;
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await fsp.lstat(file);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw err;
+  }
+}
+
+function checkProductsDoc(doc: ProductsDocument, rel: string): void {
+  if (doc?.format !== PRODUCTS_FORMAT) throw new FormatError(rel, `refusing to write a products file whose format is ${JSON.stringify(doc?.format)} (expected ${PRODUCTS_FORMAT})`);
+  if (typeof doc.content_id !== 'string' || doc.content_id === '') throw new FormatError(rel, 'refusing to write a products file without a content_id');
+}
+
+/**
+ * Applies one update to a stream directory in the order that keeps it readable at every
+ * instant, under the stream's writer lock:
+ *
+ * 1. data files: each copied to a temp file, verified (size + every checksum of its item),
+ *    fsynced and renamed into place. A destination that already exists is verified instead of
+ *    rewritten (published content never changes; a mismatch is an error, not an overwrite),
+ *    so re-running an interrupted update is safe and cheap;
+ * 2. products files, each written atomically ({@link writeJsonAtomic}, original dump format);
+ * 3. the index, atomically, last;
+ * 4. only then removed products files (and their signed twins), which the new index no
+ *    longer lists.
+ *
+ * A crash (even SIGKILL) at any point leaves either the old or the new stream visible to
+ * readers: new data is unreferenced until the metadata naming it is renamed into place, and
+ * the old index keeps pointing at files that still exist. Callers that read, modify and write
+ * a stream should hold {@link withStreamLock} around the whole sequence (the lock is
+ * re-entrant, so this function's own locking nests inside it). Signing (`.sjson`) happens
+ * after this returns, via `@meph/signer`'s `signStream`.
+ *
+ * With `dryRun` nothing is touched: the result and events describe what would happen.
+ */
+export async function commitStreamUpdate(rootDir: string, update: StreamUpdate): Promise<CommitResult> {
+  const dryRun = Boolean(update.dryRun);
+  const emit = update.onEvent ?? (() => {});
+  // validate every path before touching anything
+  const data = (update.data ?? []).map((d) => ({ ...d, abs: resolveInside(rootDir, d.to, 'data file') }));
+  const products = update.products.map((p) => {
+    checkProductsDoc(p.doc, p.path);
+    return { ...p, abs: resolveInside(rootDir, p.path, 'products file') };
+  });
+  const removals = (update.removeProducts ?? []).map((rel) => ({ rel, abs: resolveInside(rootDir, rel, 'products file') }));
+  const written = new Set(products.map((p) => p.path));
+  for (const r of removals) if (written.has(r.rel)) throw new FormatError(r.rel, 'is both written and removed in one update');
+  if (typeof update.index === 'object' && update.index.format !== INDEX_FORMAT) throw new FormatError(INDEX_PATH, `refusing to write an index whose format is ${JSON.stringify(update.index.format)}`);
+
+  const result: CommitResult = { copied: [], present: [], productsWritten: [], productsRemoved: [], dryRun };
+
+  const run = async (): Promise<CommitResult> => {
+    if (!dryRun) await removeStaleTemps([path.join(rootDir, STREAMS_DIR), ...new Set(data.map((d) => path.dirname(d.abs)))]);
+    // 1. data
+    const limit = pLimit(Math.max(1, update.concurrency ?? 4));
+    let failure: { error: unknown } | undefined;
+    await Promise.allSettled(
+      data.map((d) =>
+        limit(async () => {
+          if (failure) return;
+          if (await exists(d.abs)) {
+            await verifyFile(d.abs, d.expected);
+            result.present.push(d.to);
+            emit({ type: 'data-present', path: d.to });
+            return;
+          }
+          if (dryRun) {
+            if (typeof d.from === 'string' && !(await exists(d.from))) throw new MissingFileError(d.from, d.to);
+          } else {
+            await copyFileVerified(d.from, d.abs, d.expected);
+          }
+          result.copied.push(d.to);
+          emit({ type: 'data-copied', path: d.to, size: typeof d.expected.size === 'number' ? d.expected.size : undefined, dryRun });
+        }).catch((error: unknown) => {
+          // queued copies see `failure` and skip; running ones finish (or fail) before we return
+          failure ??= { error };
+        }),
+      ),
+    );
+    if (failure) throw failure.error;
+    // 2. products
+    for (const p of products) {
+      if (!dryRun) await writeJsonAtomic(p.abs, p.doc);
+      result.productsWritten.push(p.path);
+      emit({ type: 'products-written', path: p.path, dryRun });
+    }
+    // 3. index
+    if (update.index === 'regenerate') {
+      result.index = dryRun
+        ? await regenerateDryRun(rootDir, products, removals.map((r) => r.rel))
+        : await regenerateIndex(rootDir, { exclude: removals.map((r) => r.rel) });
+    } else if (update.index) {
+      if (!dryRun) await writeJsonAtomic(path.join(rootDir, INDEX_PATH), update.index);
+      result.index = update.index;
+    }
+    if (result.index) emit({ type: 'index-written', path: INDEX_PATH, dryRun });
+    // 4. removals, now that nothing lists them
+    const dirs = new Set<string>();
+    for (const r of removals) {
+      if (!(await exists(r.abs))) continue;
+      if (!dryRun) {
+        for (const twin of signedTwins(r.abs)) await fsp.rm(twin, { force: true });
+        dirs.add(path.dirname(r.abs));
+      }
+      result.productsRemoved.push(r.rel);
+      emit({ type: 'products-removed', path: r.rel, dryRun });
+    }
+    for (const dir of dirs) await fsyncDir(dir);
+    return result;
+  };
+
+  if (dryRun) return await run();
+  await fsp.mkdir(rootDir, { recursive: true });
+  return await withStreamLock(rootDir, run, update.lock);
+}
+
+/**
+ * Removes temp files left in `dirs` by writers that died (SIGKILL, power loss). Only files
+ * named by tempPathFor whose writer pid is gone are touched.
+ */
+async function removeStaleTemps(dirs: readonly string[]): Promise<void> {
+  for (const dir of dirs) {
+    let names: string[];
+    try {
+      names = await fsp.readdir(dir);
+    } catch {
+      continue;
+    }
+    for (const name of names) {
+      const pid = tempWriterPid(name);
+      if (pid !== undefined && pid !== process.pid && !pidAlive(pid)) await fsp.rm(path.join(dir, name), { force: true });
+    }
+  }
+}
+
+/** `x.json` → [`x.json`, `x.sjson`, `x.json.gpg`]. */
+function signedTwins(file: string): string[] {
+  return file.endsWith('.json') ? [file, `${file.slice(0, -'.json'.length)}.sjson`, `${file}.gpg`] : [file];
+}
+
+/** What regenerateIndex would produce once `products` were written, without writing them. */
+async function regenerateDryRun(rootDir: string, products: ReadonlyArray<{ path: string; doc: ProductsDocument }>, removed: readonly string[]): Promise<IndexDocument> {
+  const pending = new Map(products.map((p) => [p.path, p.doc]));
+  const sources: Array<{ path: string; doc: ProductsDocument }> = [];
+  const onDisk = await listProductsFiles(rootDir);
+  for (const rel of new Set([...onDisk, ...pending.keys()])) {
+    // regenerateIndex only sees streams/v1/*.json
+    if (removed.includes(rel) || path.posix.dirname(rel) !== STREAMS_DIR || !rel.endsWith('.json')) continue;
+    const doc = pending.get(rel) ?? (parseJson(await fsp.readFile(path.join(rootDir, rel), 'utf8'), path.join(rootDir, rel)) as ProductsDocument);
+    sources.push({ path: rel, doc });
+  }
+  sources.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return buildIndex(sources);
+}

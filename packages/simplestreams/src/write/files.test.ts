@@ -1,0 +1,98 @@
+import { createHash } from 'node:crypto';
+import { promises as fsp } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ChecksumMismatchError, MissingFileError, SizeMismatchError } from '../errors.js';
+import { isTempName, writeFileAtomic, writeJsonAtomic } from './atomic.js';
+import { copyFileVerified, hashFile, verifyFile } from './checksum.js';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'meph-write-'));
+});
+afterEach(async () => {
+  await fsp.rm(dir, { recursive: true, force: true });
+});
+
+const digest = (alg: string, data: Uint8Array | string): string => createHash(alg).update(data).digest('hex');
+
+describe('writeFileAtomic / writeJsonAtomic', () => {
+  it('writes strings, bytes and streams, replaces the old content and leaves no temp file', async () => {
+    const f = path.join(dir, 'sub', 'a.json');
+    await writeFileAtomic(f, 'one');
+    expect(await fsp.readFile(f, 'utf8')).toBe('one');
+    await writeFileAtomic(f, new TextEncoder().encode('two'));
+    expect(await fsp.readFile(f, 'utf8')).toBe('two');
+    await writeFileAtomic(f, Readable.from([Buffer.from('th'), 'ree']));
+    expect(await fsp.readFile(f, 'utf8')).toBe('three');
+    await writeJsonAtomic(f, { b: 1, a: [true] });
+    expect(await fsp.readFile(f, 'utf8')).toBe('{\n "a": [\n  true\n ],\n "b": 1\n}\n');
+    expect(await fsp.readdir(path.join(dir, 'sub'))).toEqual(['a.json']);
+  });
+
+  it('keeps the old file and removes the temp file when the source stream fails', async () => {
+    const f = path.join(dir, 'a.json');
+    await writeFileAtomic(f, 'old');
+    const failing = new Readable({
+      read() {
+        this.push('partial');
+        this.destroy(new Error('network gone'));
+      },
+    });
+    await expect(writeFileAtomic(f, failing)).rejects.toThrow('network gone');
+    expect(await fsp.readFile(f, 'utf8')).toBe('old');
+    expect(await fsp.readdir(dir)).toEqual(['a.json']);
+  });
+
+  it('names temp files so they never look like products files', () => {
+    expect(isTempName('.x.json.123.abcd1234.meph-tmp')).toBe(true);
+    expect('.x.json.123.abcd1234.meph-tmp'.endsWith('.json')).toBe(false);
+  });
+});
+
+describe('hashFile / verifyFile / copyFileVerified', () => {
+  const data = Buffer.alloc(3 * 1024 * 1024 + 17, 7); // spans several read chunks
+  const item = { size: data.length, sha256: digest('sha256', data), sha512: digest('sha512', data), md5: digest('md5', data) };
+
+  it('computes size and all three checksums in one pass', async () => {
+    const f = path.join(dir, 'd');
+    await fsp.writeFile(f, data);
+    expect(await hashFile(f, ['sha256', 'sha512', 'md5'])).toEqual(item);
+    expect(await hashFile(f)).toEqual({ size: item.size, sha256: item.sha256 });
+    await expect(hashFile(path.join(dir, 'missing'))).rejects.toBeInstanceOf(MissingFileError);
+  });
+
+  it('verifies size and every checksum present, naming the failing one', async () => {
+    const f = path.join(dir, 'd');
+    await fsp.writeFile(f, data);
+    await verifyFile(f, item);
+    await verifyFile(f, { md5: item.md5 });
+    await expect(verifyFile(f, { ...item, size: 5 })).rejects.toBeInstanceOf(SizeMismatchError);
+    await expect(verifyFile(f, { ...item, sha512: '0'.repeat(128) })).rejects.toMatchObject({ name: 'ChecksumMismatchError', algorithm: 'sha512' });
+    await expect(verifyFile(f, { ...item, md5: 'f'.repeat(32) })).rejects.toBeInstanceOf(ChecksumMismatchError);
+    await expect(verifyFile(f, { path: 'x' })).rejects.toThrow(/neither a size nor a checksum/);
+    await expect(verifyFile(path.join(dir, 'nope'), item)).rejects.toBeInstanceOf(MissingFileError);
+  });
+
+  it('copies a file or a stream with verification, and refuses a corrupt source without touching the target', async () => {
+    const src = path.join(dir, 'src');
+    await fsp.writeFile(src, data);
+    const to = path.join(dir, 'out', 'deep', 'file');
+    await copyFileVerified(src, to, item);
+    expect((await fsp.readFile(to)).equals(data)).toBe(true);
+    const to2 = path.join(dir, 'out', 'streamed');
+    await copyFileVerified(Readable.from([data.subarray(0, 10), data.subarray(10)]), to2, item);
+    expect((await fsp.readFile(to2)).equals(data)).toBe(true);
+
+    await fsp.writeFile(to, 'previous');
+    const bad = Buffer.from(data);
+    bad[100] = 8;
+    await fsp.writeFile(src, bad);
+    await expect(copyFileVerified(src, to, item)).rejects.toMatchObject({ name: 'ChecksumMismatchError', algorithm: 'sha256' });
+    expect(await fsp.readFile(to, 'utf8')).toBe('previous');
+    expect((await fsp.readdir(path.join(dir, 'out', 'deep'))).sort()).toEqual(['file']);
+    await expect(copyFileVerified(path.join(dir, 'absent'), to, item)).rejects.toBeInstanceOf(MissingFileError);
+  });
+});

@@ -1,0 +1,68 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { SHARED_DIR } from '@meph/cli-kit/testing';
+import { serializeJson } from './serialize.js';
+import { formatUpdated } from './updated.js';
+
+/** Reference implementation: sorted deep copy + JSON.stringify(indent 1) + newline. */
+function reference(value: unknown): string {
+  const sortDeep = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(sortDeep);
+    if (v && typeof v === 'object') return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortDeep((v as Record<string, unknown>)[k])]));
+    return v;
+  };
+  return `${JSON.stringify(sortDeep(value), null, 1)}\n`;
+}
+
+function jsonFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((n) => {
+    const p = path.join(dir, n);
+    if (statSync(p).isDirectory()) return jsonFiles(p);
+    return n.endsWith('.json') ? [p] : [];
+  });
+}
+
+describe('serializeJson', () => {
+  const files = jsonFiles(path.join(SHARED_DIR, 'reference/streams'));
+
+  it('equals the reference implementation on every reference JSON file', () => {
+    expect(files.length).toBeGreaterThan(20);
+    for (const f of files) {
+      const value: unknown = JSON.parse(readFileSync(f, 'utf8'));
+      expect(serializeJson(value), f).toBe(reference(value));
+    }
+  });
+
+  it("reproduces the reference client's own dumps byte for byte (golden condense files)", () => {
+    const golden = files.filter((f) => f.includes(`${path.sep}condense${path.sep}`));
+    expect(golden).toHaveLength(8);
+    for (const f of golden) {
+      const text = readFileSync(f, 'utf8');
+      expect(serializeJson(JSON.parse(text)), f).toBe(text);
+    }
+  });
+
+  it('handles empty containers, nesting, escapes, undefined and non-finite numbers like JSON.stringify', () => {
+    const v = { b: [], a: {}, c: [1, 'x"\n\u2028', null, { z: 1, y: [{}] }], d: undefined, e: Number.NaN, f: true, g: [undefined] };
+    expect(serializeJson(v)).toBe(reference(v));
+    expect(serializeJson({})).toBe('{}\n');
+    // sorted subtrees (native fast path) nested at several depths inside unsorted parents
+    const mixed = { b: { y: [{ a: 1, b: { c: [1, { d: 2, e: [] }] } }, { z: 1, a: 2 }], x: { b: 1, a: 2 } }, a: 'q', c: [[{ k: 'v' }]] };
+    expect(serializeJson(mixed)).toBe(reference(mixed));
+    // integer-like keys sort as strings, as Python does (a JS object would list 2 before 10)
+    expect(serializeJson({ '2': 'b', '10': 'a' })).toBe('{\n "10": "a",\n "2": "b"\n}\n');
+    const big = { products: Object.fromEntries(Array.from({ length: 3000 }, (_, i) => [`p${i}`, { z: i, a: { s: 'x'.repeat(i % 50) } }])) };
+    expect(serializeJson(big)).toBe(reference(big));
+    expect(serializeJson('é')).toBe('"é"\n');
+  });
+});
+
+describe('formatUpdated', () => {
+  it('writes RFC 2822 in UTC with English names and +0000', () => {
+    expect(formatUpdated(new Date(Date.UTC(2026, 6, 23, 10, 7, 14)))).toBe('Thu, 23 Jul 2026 10:07:14 +0000');
+    expect(formatUpdated(new Date(Date.UTC(2024, 0, 1, 0, 0, 0)))).toBe('Mon, 01 Jan 2024 00:00:00 +0000');
+    expect(formatUpdated()).toMatch(/^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d\d:\d\d:\d\d \+0000$/);
+    expect(() => formatUpdated(new Date('x'))).toThrow(RangeError);
+  });
+});

@@ -1,0 +1,137 @@
+/**
+ * The original's JSON dump format (`json.dumps(indent=1, sort_keys=True, separators=(',',
+ * ': '))` plus a trailing newline): stable and diff-friendly.
+ *
+ * `JSON.stringify` cannot sort keys without first building sorted copies of every object
+ * (twice the memory and time on a 100 MB products file), so this walks the tree itself. Speed
+ * comes from two things: every subtree whose keys are already in order at every level (the
+ * common case for documents read from a sorted file) is handed to the native
+ * `JSON.stringify` in one call and re-indented; and output is gathered in flattened chunks
+ * rather than millions of small strings, which keeps the garbage collector out of the way.
+ *
+ * Keys are sorted by UTF-16 code unit (Python sorts by code point; the two differ only for
+ * keys mixing astral characters with U+E000–U+FFFF, which no stream has). Values follow
+ * `JSON.stringify` rules: `undefined`, functions and symbols are dropped from objects (null
+ * in arrays), non-finite numbers become `null`, `toJSON` is honoured.
+ */
+export function serializeJson(value: unknown): string {
+  const out = new ChunkedOutput();
+  writeValue(value, 0, out);
+  out.push('\n');
+  return out.finish();
+}
+
+/** Collects output in ~64 KiB flattened chunks. */
+class ChunkedOutput {
+  private readonly chunks: string[] = [];
+  private cur = '';
+  push(s: string): void {
+    this.cur += s;
+    if (this.cur.length > 65_536) this.flush();
+  }
+  private flush(): void {
+    // reading a character makes V8 flatten the rope now, while its pieces are still young
+    this.cur.charCodeAt(0);
+    this.chunks.push(this.cur);
+    this.cur = '';
+  }
+  finish(): string {
+    if (this.chunks.length === 0) return this.cur;
+    this.flush();
+    return this.chunks.join('');
+  }
+}
+
+const INDENTS: string[] = ['\n'];
+function indent(depth: number): string {
+  let s = INDENTS[depth];
+  if (s === undefined) {
+    for (let d = INDENTS.length; d <= depth; d++) INDENTS[d] = '\n' + ' '.repeat(d);
+    s = INDENTS[depth] as string;
+  }
+  return s;
+}
+
+const hasToJson = (v: object): boolean => typeof (v as { toJSON?: unknown }).toJSON === 'function';
+
+/** True when every object below (and including) `v` lists its keys in sorted order. */
+function isSortedDeep(v: unknown): boolean {
+  if (typeof v !== 'object' || v === null) return true;
+  if (hasToJson(v)) return false;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) if (!isSortedDeep(v[i])) return false;
+    return true;
+  }
+  const o = v as Record<string, unknown>;
+  let prev: string | undefined;
+  for (const k in o) {
+    if (!Object.prototype.hasOwnProperty.call(o, k)) continue;
+    if (prev !== undefined && prev > k) return false;
+    prev = k;
+    const child = o[k];
+    if (typeof child === 'object' && child !== null && !isSortedDeep(child)) return false;
+  }
+  return true;
+}
+
+/** The native serialisation of an already-sorted subtree, indented for `depth`. */
+function nativeAt(v: object, depth: number): string {
+  const s = JSON.stringify(v, null, 1);
+  return depth === 0 ? s : s.replaceAll('\n', indent(depth)); // string values never hold a raw newline
+}
+
+function writeValue(value: unknown, depth: number, out: ChunkedOutput): void {
+  switch (typeof value) {
+    case 'string':
+      out.push(JSON.stringify(value));
+      return;
+    case 'number':
+      out.push(Number.isFinite(value) ? String(value) : 'null');
+      return;
+    case 'boolean':
+      out.push(value ? 'true' : 'false');
+      return;
+    case 'bigint':
+      throw new TypeError('serializeJson: cannot serialise a BigInt');
+    case 'object':
+      break;
+    default:
+      out.push('null'); // undefined/function/symbol at top level or in an array
+      return;
+  }
+  if (value === null) {
+    out.push('null');
+    return;
+  }
+  if (hasToJson(value)) {
+    writeValue((value as { toJSON: () => unknown }).toJSON(), depth, out);
+    return;
+  }
+  if (isSortedDeep(value)) {
+    out.push(nativeAt(value, depth));
+    return;
+  }
+  if (Array.isArray(value)) {
+    const inner = indent(depth + 1);
+    out.push('[');
+    for (let i = 0; i < value.length; i++) {
+      out.push(i === 0 ? inner : ',' + inner);
+      writeValue(value[i], depth + 1, out);
+    }
+    out.push(indent(depth) + ']');
+    return;
+  }
+  const obj = value as Record<string, unknown>;
+  const keys = Object.keys(obj).sort();
+  const inner = indent(depth + 1);
+  let first = true;
+  out.push('{');
+  for (const key of keys) {
+    const v = obj[key];
+    if (v === undefined || typeof v === 'function' || typeof v === 'symbol') continue;
+    out.push((first ? inner : ',' + inner) + JSON.stringify(key) + ': ');
+    writeValue(v, depth + 1, out);
+    first = false;
+  }
+  out.push(first ? '}' : indent(depth) + '}');
+}

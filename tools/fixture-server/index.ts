@@ -1,0 +1,4 @@
+export * from './server.js';
+export * from './gpg.js';
+export * from './make-archive.js';
+export * from './make-feed.js';

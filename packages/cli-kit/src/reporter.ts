@@ -22,7 +22,8 @@ export interface Reporter {
 /** Terminals get a live line; logs get a line every few seconds. */
 const PROGRESS_INTERVAL_MS = { tty: 250, log: 5000 };
 
-function formatBytes(n: number): string {
+/** Human size in binary units: 1536 → "1.5 KiB". */
+export function formatBytes(n: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
   let v = n;
   let i = 0;

@@ -1,4 +1,4 @@
-import { defineCommand, UsageError, verifierFromArgs, withKeyringOptions, type KeyringArgs } from '@meph/cli-kit';
+import { defineCommand, formatBytes, UsageError, verifierFromArgs, withKeyringOptions, type KeyringArgs } from '@meph/cli-kit';
 
 interface ReapOrphansArgs extends KeyringArgs {
   orphansFile: string;
@@ -9,15 +9,8 @@ interface ReapOrphansArgs extends KeyringArgs {
   dryRun: boolean;
 }
 
-function formatBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return i === 0 ? `${n} B` : `${v.toFixed(1)} ${units[i]} (${n} bytes)`;
+function describeReclaimed(n: number): string {
+  return n < 1024 ? `${n} B` : `${formatBytes(n)} (${n} bytes)`;
 }
 
 export const reapOrphansCommand = defineCommand<ReapOrphansArgs>({
@@ -77,7 +70,7 @@ export const reapOrphansCommand = defineCommand<ReapOrphansArgs>({
     });
     const verb = args.dryRun ? 'would reap' : 'reaped';
     ctx.reporter.info(
-      `reap-orphans: ${verb} ${result.reaped.length} file(s), ${formatBytes(result.bytes)} ${args.dryRun ? 'would be ' : ''}reclaimed; ` +
+      `reap-orphans: ${verb} ${result.reaped.length} file(s), ${describeReclaimed(result.bytes)} ${args.dryRun ? 'would be ' : ''}reclaimed; ` +
         `${result.kept.length} kept for later, ${result.referencedAgain.length} referenced again, ${result.gone.length} already gone` +
         (result.refused.length ? `, ${result.refused.length} refused (outside ${args.dataDir})` : ''),
     );

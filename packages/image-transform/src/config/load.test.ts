@@ -1,4 +1,4 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -105,8 +105,12 @@ describe('parseBuildConfig: errors name the file, line and key', () => {
 
   it('names a missing file', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'meph-conf-'));
-    await expect(loadBuildConfig(path.join(dir, 'nope.yaml'))).rejects.toThrow(`${path.join(dir, 'nope.yaml')}: no such config file`);
-    await writeFile(path.join(dir, 'empty.yaml'), '');
-    await expect(loadBuildConfig(path.join(dir, 'empty.yaml'))).rejects.toThrow('the file is empty');
+    try {
+      await expect(loadBuildConfig(path.join(dir, 'nope.yaml'))).rejects.toThrow(`${path.join(dir, 'nope.yaml')}: no such config file`);
+      await writeFile(path.join(dir, 'empty.yaml'), '');
+      await expect(loadBuildConfig(path.join(dir, 'empty.yaml'))).rejects.toThrow('the file is empty');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

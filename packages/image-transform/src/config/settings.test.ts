@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -52,11 +52,15 @@ describe('the host Debian mirror', () => {
   });
   it('picks the first non-security mirror serving the release; none is a clear error', async () => {
     const apt = await mkdtemp(path.join(os.tmpdir(), 'meph-apt-'));
-    await mkdir(path.join(apt, 'sources.list.d'));
-    await expect(hostDebianMirror('bookworm', apt)).rejects.toThrow(/no Debian archive mirror is configured on this host/);
-    await writeFile(path.join(apt, 'sources.list.d/a.sources'), 'Types: deb\nURIs: http://security.example/debian-security\nSuites: bookworm-security\n');
-    await writeFile(path.join(apt, 'sources.list'), 'deb http://old.example/debian bullseye main\ndeb http://new.example/debian/ bookworm main\n');
-    expect(await hostDebianMirror('bookworm', apt)).toBe('http://new.example/debian');
-    expect(await hostDebianMirror('trixie', apt)).toBe('http://old.example/debian');
+    try {
+      await mkdir(path.join(apt, 'sources.list.d'));
+      await expect(hostDebianMirror('bookworm', apt)).rejects.toThrow(/no Debian archive mirror is configured on this host/);
+      await writeFile(path.join(apt, 'sources.list.d/a.sources'), 'Types: deb\nURIs: http://security.example/debian-security\nSuites: bookworm-security\n');
+      await writeFile(path.join(apt, 'sources.list'), 'deb http://old.example/debian bullseye main\ndeb http://new.example/debian/ bookworm main\n');
+      expect(await hostDebianMirror('bookworm', apt)).toBe('http://new.example/debian');
+      expect(await hostDebianMirror('trixie', apt)).toBe('http://old.example/debian');
+    } finally {
+      await rm(apt, { recursive: true, force: true });
+    }
   });
 });

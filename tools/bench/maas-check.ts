@@ -8,16 +8,10 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { buildIndex, loadStream, serializeJson } from '@meph/simplestreams';
 import { checkMaasStream } from '@meph/simplestreams/maas';
-import { itemCount, makeMaasStream, type MaasShape } from './maas-stream.js';
+import { itemCount, makeMaasStream, numberArg, shapeForItems } from './maas-stream.js';
 
-const arg = (name: string, dflt: number): number => {
-  const at = process.argv.indexOf(name);
-  return at >= 0 ? Number(process.argv[at + 1]) : dflt;
-};
-const wanted = arg('--items', 100_000);
-const ROUNDS = arg('--rounds', 3);
-const ARCHES = ['amd64', 'arm64', 'ppc64el', 's390x', 'riscv64'];
-const shape: MaasShape = { releases: 20, arches: ARCHES, subarches: 25, versions: Math.ceil(wanted / (20 * 5 * 25 * 4)) };
+const ROUNDS = numberArg('--rounds', 3);
+const shape = shapeForItems(numberArg('--items', 100_000));
 
 let peakRss = 0;
 const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 10);

@@ -18,6 +18,22 @@ export function itemCount(s: MaasShape): number {
   return s.releases * s.arches.length * s.subarches * s.versions * ITEM_NAMES.length;
 }
 
+/** `--name N` from the command line, or the default. */
+export function numberArg(name: string, dflt: number): number {
+  const at = process.argv.indexOf(name);
+  return at >= 0 ? Number(process.argv[at + 1]) : dflt;
+}
+
+/**
+ * The benchmarks' standard shape (20 releases × 5 arches × 25 subarches) with enough versions
+ * for at least `items` items; `extraVersions` adds versions beyond that.
+ */
+export function shapeForItems(items: number, extraVersions = 0): MaasShape {
+  const base = { releases: 20, arches: ['amd64', 'arm64', 'ppc64el', 's390x', 'riscv64'], subarches: 25 };
+  const perVersion = base.releases * base.arches.length * base.subarches * ITEM_NAMES.length;
+  return { ...base, versions: Math.ceil(items / perVersion) + extraVersions };
+}
+
 const fakeSha = (s: string): string => createHash('sha256').update(s).digest('hex');
 
 /** Product/version/item names and data paths of a synthetic MAAS stream, in generation order. */

@@ -7,15 +7,10 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { findOrphans } from '@meph/orphans';
 import { regenerateIndex, serializeJson } from '@meph/simplestreams';
-import { itemCount, maasItems, makeMaasStream, type MaasShape } from './maas-stream.js';
+import { itemCount, maasItems, makeMaasStream, numberArg, shapeForItems } from './maas-stream.js';
 
-const arg = (name: string, dflt: number): number => {
-  const at = process.argv.indexOf(name);
-  return at >= 0 ? Number(process.argv[at + 1]) : dflt;
-};
-const wanted = arg('--items', 250_000);
-const ROUNDS = arg('--rounds', 2);
-const shape: MaasShape = { releases: 20, arches: ['amd64', 'arm64', 'ppc64el', 's390x', 'riscv64'], subarches: 25, versions: Math.ceil(wanted / (20 * 5 * 25 * 4)) };
+const ROUNDS = numberArg('--rounds', 2);
+const shape = shapeForItems(numberArg('--items', 250_000));
 
 let peakRss = 0;
 const sample = (): void => {

@@ -8,16 +8,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { expandProducts, filterProducts, maasCondense, parseFilters, parseProducts, serializeJson, writeFileAtomic } from '@meph/simplestreams';
-import { itemCount, makeMaasStream, type MaasShape } from './maas-stream.js';
+import { itemCount, makeMaasStream, numberArg, shapeForItems } from './maas-stream.js';
 
-const arg = (name: string, dflt: number): number => {
-  const at = process.argv.indexOf(name);
-  return at >= 0 ? Number(process.argv[at + 1]) : dflt;
-};
-const wanted = arg('--items', 250_000);
-const ROUNDS = arg('--rounds', 3);
-const ARCHES = ['amd64', 'arm64', 'ppc64el', 's390x', 'riscv64'];
-const shape: MaasShape = { releases: 20, arches: ARCHES, subarches: 25, versions: Math.ceil(wanted / (20 * 5 * 25 * 4)) };
+const ROUNDS = numberArg('--rounds', 3);
+const shape = shapeForItems(numberArg('--items', 250_000));
 
 let peakRss = 0;
 const sample = (): void => {
@@ -40,7 +34,7 @@ try {
   const file = path.join(dir, 'com.ubuntu.maas:stable:v3:download.json');
   await fsp.writeFile(file, serializeJson(makeMaasStream(shape)));
   const text = await fsp.readFile(file, 'utf8');
-  const products = shape.releases * ARCHES.length * shape.subarches;
+  const products = shape.releases * shape.arches.length * shape.subarches;
   console.log(`stream: ${itemCount(shape).toLocaleString('en')} items, ${(text.length / 1e6).toFixed(1)} MB (${products} products × ${shape.versions} versions × 4 items); best of ${ROUNDS} rounds`);
 
   const floorRun = async (): Promise<Steps> => {

@@ -13,17 +13,10 @@ import pLimit from 'p-limit';
 import { buildIndex, serializeJson, type ProductsDocument } from '@meph/simplestreams';
 import { cleanMd, insert, promote } from '@meph/simplestreams/ops';
 import { findOrphans } from '@meph/orphans';
-import { makeMaasStream, type MaasShape } from './maas-stream.js';
+import { makeMaasStream, numberArg, shapeForItems } from './maas-stream.js';
 
-const arg = (name: string, dflt: number): number => {
-  const at = process.argv.indexOf(name);
-  return at >= 0 ? Number(process.argv[at + 1]) : dflt;
-};
-const wanted = arg('--items', 250_000);
-const ARCHES = ['amd64', 'arm64', 'ppc64el', 's390x', 'riscv64'];
 // one more version than kept in daily: the newest is the "build output" that insert adds
-const versions = Math.ceil(wanted / (20 * ARCHES.length * 25 * 4)) + 1;
-const shape: MaasShape = { releases: 20, arches: ARCHES, subarches: 25, versions };
+const shape = shapeForItems(numberArg('--items', 250_000), 1);
 
 let peakRss = 0;
 const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 10);
@@ -169,7 +162,7 @@ async function main(): Promise<void> {
     const promoteFloor = pro.floor;
     rows.push(['promote (1 version × 125 products)', pro.ms, promoteFloor, `${pro.value.copied} files copied`]);
 
-    const keep = Math.max(1, versions - 7);
+    const keep = Math.max(1, shape.versions - 7);
     const cm = await floorAround(dailyFile, () => cleanMd(daily, keep, quiet));
     const cleanFloor = cm.floor;
     const removed = cm.value.plan.events.filter((e) => e.type === 'version-removed').length;

@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { serializeJson } from '@meph/simplestreams';
 import { createOpenPgpSigner, createVerifier, createGpgSigner } from '@meph/signer';
+import { run, type GpgResult } from '../../packages/signer/src/__fixtures__/gnupg.js';
 import { makeMaasStream } from './maas-stream.js';
 
 const targetMb = Number(process.argv[2] ?? 30);
@@ -18,18 +19,8 @@ const targetMb = Number(process.argv[2] ?? 30);
 let peakRss = 0;
 const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 20);
 
-function gpg(home: string, args: string[], input?: string): Promise<{ code: number; stdout: Buffer; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('gpg', ['--batch', '--no-tty', ...args], { env: { ...process.env, GNUPGHOME: home, LC_ALL: 'C' }, cwd: home });
-    const out: Buffer[] = [];
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => out.push(d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout: Buffer.concat(out), stderr: err }));
-    child.stdin.on('error', () => {});
-    child.stdin.end(input ?? '');
-  });
+function gpg(home: string, args: string[], input?: string): Promise<GpgResult> {
+  return run('gpg', ['--batch', '--no-tty', ...args], { home, cwd: home, ...(input === undefined ? {} : { input }) });
 }
 
 async function time<T>(fn: () => Promise<T>): Promise<[number, T]> {

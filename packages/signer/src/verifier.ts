@@ -68,16 +68,7 @@ class OpenPgpVerifier implements SignatureVerifier {
       const hash = c.packet.hashAlgorithm;
       if (parsed.hashes.length && (hash === null || !parsed.hashes.includes(hash)))
         throw new Error(`the armor header says Hash: ${parsed.hashes.map((h) => hashArmorName(h)).join(',')} but the signature uses ${hashName(hash)}`);
-      const result = await openpgp.verify({
-        message: await openpgp.createMessage({ binary: parsed.canonical }),
-        signature: single(c.packet),
-        verificationKeys: c.key,
-        date,
-        config,
-        expectSigned: false,
-        format: 'binary',
-      });
-      await this.awaitVerified(result.signatures, c);
+      await this.verifyWith(c, await openpgp.createMessage({ binary: parsed.canonical }), config, date);
     });
     // Only the text the signature covers, never the text around it.
     return { payload: parsed.text, ...info };
@@ -103,17 +94,22 @@ class OpenPgpVerifier implements SignatureVerifier {
         c.packet.signatureType === openpgp.enums.signature.text
           ? await openpgp.createMessage({ text: Buffer.from(bytes).toString('utf8') })
           : await openpgp.createMessage({ binary: bytes });
-      const result = await openpgp.verify({
-        message: literal,
-        signature: single(c.packet),
-        verificationKeys: c.key,
-        date,
-        config,
-        expectSigned: false,
-        format: 'binary',
-      });
-      await this.awaitVerified(result.signatures, c);
+      await this.verifyWith(c, literal, config, date);
     });
+  }
+
+  /** Verifies one signature packet of candidate `c` over `message`. */
+  private async verifyWith(c: Candidate, message: openpgp.Message<string | Uint8Array>, config: openpgp.PartialConfig, date: Date): Promise<void> {
+    const result = await openpgp.verify({
+      message,
+      signature: single(c.packet),
+      verificationKeys: c.key,
+      date,
+      config,
+      expectSigned: false,
+      format: 'binary',
+    });
+    await this.awaitVerified(result.signatures, c);
   }
 
   private async awaitVerified(results: Array<{ keyID: openpgp.KeyID; verified: Promise<true> }>, c: Candidate): Promise<void> {

@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import type { Argv } from 'yargs';
-import { isHttpUrl } from '@meph/simplestreams';
+import { isHttpUrl, resolveWriteTarget, type WriteTarget } from '@meph/simplestreams';
 import { withKeyringOptions, type CommandContext, type KeyringArgs } from '@meph/cli-kit';
 import type { OpResult, OpsEvent } from '@meph/simplestreams/ops';
 
@@ -40,6 +40,14 @@ export function withFilters<T>(y: Argv<T>, name = 'filters'): Argv<T & FilterArg
 /** A local path resolved against the command's cwd; URLs stay as they are. */
 export function location(ctx: Pick<CommandContext, 'cwd'>, where: string): string {
   return isHttpUrl(where) ? where : path.resolve(ctx.cwd, where);
+}
+
+/**
+ * The mirror root a command writes to, from a directory or a `…/streams/v1/<name>.json|.sjson`
+ * path (the original's target forms); a URL or another file is one clear error.
+ */
+export function writeTarget(ctx: Pick<CommandContext, 'cwd'>, where: string, command: string): Promise<WriteTarget> {
+  return resolveWriteTarget(where, { cwd: ctx.cwd, command });
 }
 
 /**

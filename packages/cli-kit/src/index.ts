@@ -14,6 +14,8 @@ export {
   verifierFromArgs,
   keyringsFromArgs,
   SIGNING_ENV,
+  SS_GPG_DEFAULT_KEY,
+  defaultGpgSecretKey,
   DEFAULT_KEYRING,
   type SigningArgs,
   type KeyringArgs,

@@ -22,7 +22,9 @@
  * }
  * ```
  */
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import os from 'node:os';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Argv } from 'yargs';
@@ -70,13 +72,18 @@ export const SIGNING_ENV = {
 /** The keyring MAAS documents for images.maas.io, used when no `--keyring` is given and it exists. */
 export const DEFAULT_KEYRING = '/usr/share/keyrings/ubuntu-cloudimage-keyring.gpg';
 
+/** The original tools' variable naming the gpg key to sign with (`gpg --default-key`). */
+export const SS_GPG_DEFAULT_KEY = 'SS_GPG_DEFAULT_KEY';
+
 const NO_KEY_MESSAGE =
-  `no signing key configured: set --key FILE (or ${SIGNING_ENV.key}) or --gpg-key ID (or ${SIGNING_ENV.gpgKey}), or pass -u/--no-sign to leave the stream unsigned`;
+  `no signing key configured: set --key FILE (or ${SIGNING_ENV.key}) or --gpg-key ID (or ${SIGNING_ENV.gpgKey} or ${SS_GPG_DEFAULT_KEY}), ` +
+  'or create a secret key in the GnuPG home ($GNUPGHOME), or pass -u/--no-sign to leave the stream unsigned';
 
 /**
  * Adds `-u`/`--no-sign`, `--key FILE`, `--key-id FPR`, `--gpg-key ID` and `--passphrase-file FILE`
  * (group "Signing"). Signing is on by default; the key comes from the flags or, when absent,
- * from `MEPH_SIGNING_KEY` / `MEPH_SIGNING_KEY_ID` / `MEPH_GPG_KEY`, and the passphrase from
+ * from `MEPH_SIGNING_KEY` / `MEPH_SIGNING_KEY_ID` / `MEPH_GPG_KEY`, then (as the original tools)
+ * `SS_GPG_DEFAULT_KEY`, then the GnuPG home's default secret key; the passphrase from
  * `MEPH_SIGNING_PASSPHRASE` or `MEPH_SIGNING_PASSPHRASE_FILE` (never from the command line).
  */
 export function withSigningOptions<T>(y: Argv<T>): Argv<T & SigningArgs> {
@@ -112,7 +119,7 @@ export function withSigningKeyOptions<T>(y: Argv<T>): Argv<T & Omit<SigningArgs,
     .option('gpg-key', {
       type: 'string',
       group: 'Signing:',
-      describe: `Sign with the system gpg and this key (gpg --local-user; GNUPGHOME is honoured) (default: $${SIGNING_ENV.gpgKey})`,
+      describe: `Sign with the system gpg and this key (gpg --local-user; GNUPGHOME is honoured) (default: $${SIGNING_ENV.gpgKey}, else $${SS_GPG_DEFAULT_KEY}, else gpg's default secret key when no --key/$${SIGNING_ENV.key})`,
     })
     .option('passphrase-file', {
       type: 'string',
@@ -132,7 +139,44 @@ type SignerChoice =
   | { kind: 'openpgp'; key: string; keyId?: string; passphraseFile?: string; passphrase?: string }
   | { kind: 'gpg'; localUser: string; passphraseFile?: string; passphrase?: string };
 
-function resolveChoice(args: Partial<SigningArgs>, ctx: Pick<CommandContext, 'env' | 'cwd'>): SignerChoice {
+/** `default-key` of the home's gpg.conf (the last one wins, as in gpg), if any. */
+async function gpgConfDefaultKey(home: string): Promise<string | undefined> {
+  const text = await readFile(path.join(home, 'gpg.conf'), 'utf8').catch(() => '');
+  let key: string | undefined;
+  for (const line of text.split('\n')) {
+    const m = /^\s*default-key\s+(\S+)/.exec(line);
+    if (m) key = m[1];
+  }
+  return key;
+}
+
+/**
+ * The key the system gpg signs with when none is named, as the original relied on: gpg.conf's
+ * `default-key`, else the first usable signing secret key of the GnuPG home. Undefined when the
+ * home has no secret key or gpg cannot be run.
+ */
+export async function defaultGpgSecretKey(env: NodeJS.ProcessEnv): Promise<string | undefined> {
+  const home = env['GNUPGHOME'] || path.join(env['HOME'] || os.homedir(), '.gnupg');
+  if (!existsSync(home)) return undefined;
+  const fromConf = await gpgConfDefaultKey(home);
+  const listed = await new Promise<string>((resolve) => {
+    execFile('gpg', ['--batch', '--no-tty', '--with-colons', '--fixed-list-mode', '--list-secret-keys'], { env: { ...env, GNUPGHOME: home, LC_ALL: 'C' }, timeout: 30_000 }, (err, stdout) =>
+      resolve(err ? '' : String(stdout)),
+    );
+  });
+  let fpr: string | undefined;
+  let usable = false;
+  for (const line of listed.split('\n')) {
+    const f = line.split(':');
+    if (f[0] === 'sec') usable = !['r', 'e', 'd', 'i'].includes(f[1] ?? '') && /s/i.test(f[11] ?? '');
+    else if (f[0] === 'fpr' && usable && fpr === undefined) fpr = f[9];
+    if (f[0] === 'ssb' || f[0] === 'uid') usable = false;
+  }
+  if (fpr === undefined) return undefined;
+  return fromConf ?? fpr;
+}
+
+async function resolveChoice(args: Partial<SigningArgs>, ctx: Pick<CommandContext, 'env' | 'cwd'>): Promise<SignerChoice> {
   const env = ctx.env;
   const explicitKey = args.key !== undefined || args.gpgKey !== undefined || args.keyId !== undefined;
   if (!signingWanted(args)) {
@@ -158,6 +202,12 @@ function resolveChoice(args: Partial<SigningArgs>, ctx: Pick<CommandContext, 'en
     if (args.keyId !== undefined) throw new UsageError('--key-id selects a key inside --key FILE; with gpg give the key to --gpg-key');
     return { kind: 'gpg', localUser: gpgKey, ...common };
   }
+  if (args.keyId !== undefined) throw new UsageError('--key-id selects a key inside --key FILE; give --key FILE too (or MEPH_SIGNING_KEY)');
+  // The original's fallbacks: SS_GPG_DEFAULT_KEY, then gpg's own default secret key.
+  const ssDefault = nonEmpty(env[SS_GPG_DEFAULT_KEY]);
+  if (ssDefault !== undefined) return { kind: 'gpg', localUser: ssDefault, ...common };
+  const fallback = await defaultGpgSecretKey(env);
+  if (fallback !== undefined) return { kind: 'gpg', localUser: fallback, ...common };
   throw new UsageError(NO_KEY_MESSAGE);
 }
 
@@ -167,7 +217,7 @@ function resolveChoice(args: Partial<SigningArgs>, ctx: Pick<CommandContext, 'en
  * the start of `run`, before changing the stream, so a missing key fails before any work.
  */
 export async function checkSigningArgs(args: Partial<SigningArgs>, ctx: Pick<CommandContext, 'env' | 'cwd'>): Promise<void> {
-  resolveChoice(args, ctx);
+  await resolveChoice(args, ctx);
 }
 
 async function readPassphrase(choice: { passphraseFile?: string; passphrase?: string }): Promise<string | undefined> {
@@ -181,7 +231,7 @@ async function readPassphrase(choice: { passphraseFile?: string; passphrase?: st
  * Throws a one-line UsageError when signing is wanted and no key is configured.
  */
 export async function signerFromArgs(args: Partial<SigningArgs>, ctx: Pick<CommandContext, 'env' | 'cwd'>): Promise<Signer | undefined> {
-  const choice = resolveChoice(args, ctx);
+  const choice = await resolveChoice(args, ctx);
   if (choice.kind === 'none') return undefined;
   const { createOpenPgpSigner, createGpgSigner } = await import('@meph/signer');
   const passphrase = await readPassphrase(choice);

@@ -39,6 +39,14 @@ export class MissingFileError extends SimplestreamsError {
   }
 }
 
+/** A command-line stream location cannot be used the way the command needs it (e.g. a URL as a write target). */
+export class StreamLocationError extends SimplestreamsError {
+  override readonly name = 'StreamLocationError';
+  constructor(readonly location: string, detail: string, hint?: string) {
+    super(`${location}: ${detail}`, hint ? { hint } : undefined);
+  }
+}
+
 export class HttpError extends SimplestreamsError {
   override readonly name = 'HttpError';
   constructor(readonly url: string, readonly status: number, readonly statusText = '', readonly referencedBy?: string) {

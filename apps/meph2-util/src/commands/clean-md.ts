@@ -1,5 +1,5 @@
 import { checkSigningArgs, defineCommand, signIfWanted, UsageError, withSigningOptions } from '@meph/cli-kit';
-import { location, opIo, summarize, withWriteOptions } from '../options.js';
+import { writeTarget, opIo, summarize, withWriteOptions } from '../options.js';
 
 export const cleanMdCommand = defineCommand({
   command: 'clean-md <words..>',
@@ -36,8 +36,8 @@ export const cleanMdCommand = defineCommand({
     if (!Number.isInteger(max) || max < 1) throw new UsageError(`clean-md: MAX must be a whole number ≥ 1, got ${String(max)}`);
     if (!args.dryRun) await checkSigningArgs(args, ctx);
     const { cleanMd } = await import('@meph/simplestreams/ops');
-    const target = location(ctx, stream);
-    const result = await cleanMd(target, max, { ...opIo(args, ctx), filters: words });
+    const { root: target, productsPath } = await writeTarget(ctx, stream, 'clean-md');
+    const result = await cleanMd(target, max, { ...opIo(args, ctx), filters: words, ...(productsPath ? { productsPath } : {}) });
     ctx.reporter.info(summarize('clean-md', result, args.dryRun));
     if (!args.dryRun) await signIfWanted(args, target, ctx);
   },

@@ -1,5 +1,5 @@
 import { checkSigningArgs, defineCommand, signIfWanted, withSigningOptions } from '@meph/cli-kit';
-import { location, opIo, summarize, withFilters, withWriteOptions } from '../options.js';
+import { writeTarget, opIo, summarize, withFilters, withWriteOptions } from '../options.js';
 
 export const copyVersionCommand = defineCommand({
   command: 'copy-version <data_d> <from_version> <to_version> [filters..]',
@@ -25,7 +25,7 @@ export const copyVersionCommand = defineCommand({
   async run(args, ctx) {
     if (!args.dryRun) await checkSigningArgs(args, ctx);
     const { copyVersion } = await import('@meph/simplestreams/ops');
-    const target = location(ctx, args.data_d);
+    const { root: target } = await writeTarget(ctx, args.data_d, 'copy-version');
     const result = await copyVersion(target, String(args.from_version), String(args.to_version), { ...opIo(args, ctx), filters: args.filters ?? [] });
     ctx.reporter.info(summarize('copy-version', result, args.dryRun));
     if (!args.dryRun) await signIfWanted(args, target, ctx);

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { checkSigningArgs, defineCommand, signIfWanted, UsageError, withSigningOptions } from '@meph/cli-kit';
-import { location, opIo, summarize, withWriteOptions } from '../options.js';
+import { location, writeTarget, opIo, summarize, withWriteOptions } from '../options.js';
 
 /** The repository's conf/ directory (configs are looked up there first, as the original does). */
 const CONF_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../conf');
@@ -47,7 +47,7 @@ export const importCommand = defineCommand({
     if (!cfg || !('release-notification' in cfg)) throw new UsageError(`${cfgPath}: unsupported import config: expected a release-notification:, bootloaders:, image_index: or packer-maas: section`);
     if (!args.dryRun) await checkSigningArgs(args, ctx);
     const { importReleaseNotification } = await import('@meph/simplestreams/ops');
-    const target = location(ctx, args.target);
+    const { root: target } = await writeTarget(ctx, args.target, 'import');
     const result = await importReleaseNotification(cfg as never, target, { ...opIo(args, ctx), source: cfgPath });
     ctx.reporter.info(summarize('import', result, args.dryRun));
     if (!args.dryRun) await signIfWanted(args, target, ctx);

@@ -1,5 +1,5 @@
 import { checkSigningArgs, defineCommand, signIfWanted, verifierFromArgs, withSigningOptions } from '@meph/cli-kit';
-import { location, withSourceKeyring, opIo, summarize, withFilters, withWriteOptions } from '../options.js';
+import { location, writeTarget, withSourceKeyring, opIo, summarize, withFilters, withWriteOptions } from '../options.js';
 
 export const insertCommand = defineCommand({
   command: 'insert <src> <target> [filters..]',
@@ -20,7 +20,7 @@ export const insertCommand = defineCommand({
     if (!args.dryRun) await checkSigningArgs(args, ctx);
     const { verifier, policy } = await verifierFromArgs(args, ctx.env, ctx.cwd);
     const { insert } = await import('@meph/simplestreams/ops');
-    const target = location(ctx, args.target);
+    const { root: target } = await writeTarget(ctx, args.target, 'insert');
     const result = await insert(location(ctx, args.src), target, { ...opIo(args, ctx), filters: args.filters ?? [], policy, ...(verifier ? { verifier } : {}) });
     ctx.reporter.info(summarize('insert', result, args.dryRun));
     if (!args.dryRun) await signIfWanted(args, target, ctx);

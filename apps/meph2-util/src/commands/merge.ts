@@ -1,5 +1,5 @@
 import { checkSigningArgs, defineCommand, signIfWanted, verifierFromArgs, withSigningOptions } from '@meph/cli-kit';
-import { location, withSourceKeyring, opIo, summarize, withWriteOptions } from '../options.js';
+import { location, writeTarget, withSourceKeyring, opIo, summarize, withWriteOptions } from '../options.js';
 
 export const mergeCommand = defineCommand({
   command: 'merge <src> <target>',
@@ -25,7 +25,7 @@ export const mergeCommand = defineCommand({
     if (!args.dryRun) await checkSigningArgs(args, ctx);
     const { verifier, policy } = await verifierFromArgs(args, ctx.env, ctx.cwd);
     const { merge } = await import('@meph/simplestreams/ops');
-    const target = location(ctx, args.target);
+    const { root: target } = await writeTarget(ctx, args.target, 'merge');
     const result = await merge(location(ctx, args.src), target, { ...opIo(args, ctx), policy, ...(verifier ? { verifier } : {}) });
     ctx.reporter.info(summarize('merge', result, args.dryRun));
     if (!args.dryRun) await signIfWanted(args, target, ctx);

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { text } from 'node:stream/consumers';
 import { checkSigningArgs, defineCommand, signIfWanted, UsageError, verifierFromArgs, withSigningOptions } from '@meph/cli-kit';
-import { location, withSourceKeyring, opIo, summarize, withWriteOptions } from '../options.js';
+import { location, writeTarget, withSourceKeyring, opIo, summarize, withWriteOptions } from '../options.js';
 
 export const patchCommand = defineCommand({
   command: 'patch <streams..>',
@@ -44,7 +44,7 @@ export const patchCommand = defineCommand({
     }
     if (!args.dryRun) await checkSigningArgs(args, ctx);
     const { verifier, policy } = await verifierFromArgs(args, ctx.env, ctx.cwd);
-    const target = location(ctx, targetArg);
+    const { root: target } = await writeTarget(ctx, targetArg, 'patch');
     const result = await applyPatch(patch, target, {
       ...opIo(args, ctx),
       patchSource,

@@ -1,5 +1,5 @@
 import { checkSigningArgs, defineCommand, signIfWanted, verifierFromArgs, withSigningOptions } from '@meph/cli-kit';
-import { location, withSourceKeyring, opIo, summarize, withFilters, withWriteOptions } from '../options.js';
+import { location, writeTarget, withSourceKeyring, opIo, summarize, withFilters, withWriteOptions } from '../options.js';
 
 const LABELS = ['alpha1', 'alpha2', 'alpha3', 'beta1', 'beta2', 'beta3', 'rc', 'release'] as const;
 
@@ -35,7 +35,7 @@ export const promoteCommand = defineCommand({
     if (!args.dryRun) await checkSigningArgs(args, ctx);
     const { verifier, policy } = await verifierFromArgs(args, ctx.env, ctx.cwd);
     const { promote } = await import('@meph/simplestreams/ops');
-    const target = location(ctx, args.target);
+    const { root: target } = await writeTarget(ctx, args.target, 'promote');
     const filters = args.filters ?? [];
     ctx.reporter.info(`filter_list=${JSON.stringify([...filters, `version_name=${args.ver}`])}`);
     const result = await promote(location(ctx, args.src), target, String(args.ver), {

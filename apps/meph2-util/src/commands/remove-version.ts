@@ -1,5 +1,5 @@
 import { checkSigningArgs, defineCommand, signIfWanted, withSigningOptions } from '@meph/cli-kit';
-import { location, opIo, summarize, withFilters, withWriteOptions } from '../options.js';
+import { writeTarget, opIo, summarize, withFilters, withWriteOptions } from '../options.js';
 
 export const removeVersionCommand = defineCommand({
   command: 'remove-version <data_d> <ver> [filters..]',
@@ -26,7 +26,7 @@ export const removeVersionCommand = defineCommand({
   async run(args, ctx) {
     if (!args.dryRun) await checkSigningArgs(args, ctx);
     const { removeVersion } = await import('@meph/simplestreams/ops');
-    const target = location(ctx, args.data_d);
+    const { root: target } = await writeTarget(ctx, args.data_d, 'remove-version');
     const result = await removeVersion(target, String(args.ver), { ...opIo(args, ctx), filters: args.filters ?? [] });
     ctx.reporter.info(summarize('remove-version', result, args.dryRun));
     if (!args.dryRun) await signIfWanted(args, target, ctx);

@@ -49,9 +49,18 @@ export function planCleanMd(target: readonly ProductsFile[], max: number, option
 
 export interface CleanMdOptions extends OpIoOptions {
   filters?: readonly string[];
+  /** Only this products file (path relative to the root), as when the stream was named by it. */
+  productsPath?: string;
 }
 
 /** `meph2-util clean-md MAX STREAM [FILTER…]`. */
 export async function cleanMd(targetRoot: string, max: number, options: CleanMdOptions = {}): Promise<OpResult> {
-  return runOnTarget(targetRoot, options, (target) => ({ plan: planCleanMd(target, max, options.filters ? { filters: options.filters } : {}) }));
+  return runOnTarget(targetRoot, options, (target) => {
+    const only = options.productsPath;
+    const files = only === undefined ? target : target.filter((f) => f.path === only);
+    if (only !== undefined && !files.length) {
+      throw new StreamOpError('clean-md', `${only} is not a products file of the stream at ${targetRoot}`, { hint: 'name the stream by its directory or streams/v1/index.json to clean every products file' });
+    }
+    return { plan: planCleanMd(files, max, options.filters ? { filters: options.filters } : {}) };
+  });
 }

@@ -8,7 +8,9 @@ export {
   splitMirrorUrl,
   resolveStreamLocation,
   signedSibling,
+  resolveWriteTarget,
   type StreamLocation,
+  type WriteTarget,
 } from './location.js';
 export { openSource, type StreamSource, type SourceOptions, type ReadOptions, type ReadDocumentResult } from './source.js';
 export { loadStream, assertProductsPathsSafe, type LoadedStream, type LoadedProducts, type LoadStreamOptions } from './load.js';

@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { FormatError } from '../errors.js';
+import { FormatError, StreamLocationError } from '../errors.js';
 
 /** Default first document of a mirror when the location names only its root. */
 export const DEFAULT_INDEX_PATH = 'streams/v1/index.json';
@@ -69,4 +69,42 @@ export function signedSibling(relPath: string): string | undefined {
   if (relPath.endsWith('.sjson')) return `${relPath.slice(0, -'.sjson'.length)}.json`;
   if (relPath.endsWith('.json')) return `${relPath.slice(0, -'.json'.length)}.sjson`;
   return undefined;
+}
+
+/** A local stream that a command writes to, as the user named it. */
+export interface WriteTarget {
+  /** Absolute mirror root: where streams/v1/ and the data files live. */
+  root: string;
+  /**
+   * The products file the user named (`…/streams/v1/<name>.json|.sjson`, as its `.json` path
+   * relative to root), when it is not an index: the original then worked on that file only.
+   */
+  productsPath?: string;
+}
+
+const INDEX_NAME = /^index\.s?json$/;
+
+/**
+ * Decides where a command writes when given `location` (the original's path_from_mirror_url
+ * rule, for write targets): a mirror root directory, or a path ending in
+ * `streams/v1/<name>.json|.sjson` whose mirror root is everything before `streams/v1/`.
+ * URLs and other files cannot be written to and fail with one clear line.
+ */
+export async function resolveWriteTarget(location: string, options: { cwd?: string; command?: string } = {}): Promise<WriteTarget> {
+  const what = options.command ? `${options.command} writes to this stream` : 'this stream is written to';
+  if (isHttpUrl(location)) {
+    throw new StreamLocationError(location, `${what}, so it must be a local directory, not a URL`, 'give the mirror root directory (or its streams/v1/index.json) on this machine');
+  }
+  const cwd = options.cwd ?? process.cwd();
+  const split = splitMirrorUrl(location);
+  const root = path.resolve(cwd, split.root === '' ? '.' : split.root);
+  const rootStat = await stat(root).catch(() => undefined);
+  if (rootStat && !rootStat.isDirectory()) {
+    throw new StreamLocationError(location, `is a file, not a stream directory`, 'give the mirror root (the directory holding streams/v1/) or its streams/v1/index.json');
+  }
+  if (split.path === undefined) return { root };
+  const name = path.posix.basename(split.path);
+  if (INDEX_NAME.test(name)) return { root };
+  const productsPath = split.path.endsWith('.sjson') ? `${split.path.slice(0, -'.sjson'.length)}.json` : split.path;
+  return { root, productsPath };
 }

@@ -46,8 +46,8 @@ export function location(ctx: Pick<CommandContext, 'cwd'>, where: string): strin
  * The mirror root a command writes to, from a directory or a `…/streams/v1/<name>.json|.sjson`
  * path (the original's target forms); a URL or another file is one clear error.
  */
-export function writeTarget(ctx: Pick<CommandContext, 'cwd'>, where: string, command: string): Promise<WriteTarget> {
-  return resolveWriteTarget(where, { cwd: ctx.cwd, command });
+export function writeTarget(ctx: Pick<CommandContext, 'cwd'>, where: string, command: string, options: { mustExist?: boolean } = {}): Promise<WriteTarget> {
+  return resolveWriteTarget(where, { cwd: ctx.cwd, command, ...options });
 }
 
 /**

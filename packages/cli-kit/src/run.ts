@@ -29,8 +29,11 @@ function errorLine(name: string, err: unknown): { line: string; code: number } {
   const e = err instanceof Error ? err : new Error(String(err));
   const sys = e as NodeJS.ErrnoException;
   if (sys.code && typeof sys.code === 'string' && sys.syscall) {
-    // Operating-system errors on user-named paths (ENOENT, EACCES, ENOSPC, …) are user errors.
-    return { line: `${name}: error: ${e.message}`, code: 1 };
+    // Operating-system errors on user-named paths (ENOENT, EACCES, ENOSPC, …) are user errors:
+    // "PATH: no such file or directory" rather than Node's "ENOENT: …, open 'PATH'".
+    const what = /^[A-Z0-9_]+: (.*?), \w+(?: '|$)/.exec(e.message)?.[1];
+    const where = sys.path ? `${sys.path}${(sys as { dest?: string }).dest ? ` → ${(sys as { dest?: string }).dest}` : ''}: ` : '';
+    return { line: `${name}: error: ${where && what ? `${where}${what} (${sys.code})` : e.message}`, code: 1 };
   }
   return {
     line: `${name}: internal error: ${e.stack ?? e.message}\nThis is a bug in meph; please report it with the command you ran.`,

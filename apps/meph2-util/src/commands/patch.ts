@@ -3,6 +3,17 @@ import { text } from 'node:stream/consumers';
 import { checkSigningArgs, defineCommand, signIfWanted, UsageError, verifierFromArgs, withSigningOptions } from '@meph/cli-kit';
 import { location, writeTarget, withSourceKeyring, opIo, summarize, withWriteOptions } from '../options.js';
 
+/** The patch YAML; a missing or unreadable file is one line naming it. */
+async function readPatchFile(abs: string, given: string): Promise<string> {
+  try {
+    return await readFile(abs, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such patch file' : code === 'EISDIR' ? 'is a directory, not a patch file' : code === 'EACCES' ? 'permission denied' : (err as Error).message;
+    throw new UsageError(`-i ${given}: ${why}`, 'give the YAML written by `meph2-util diff` (e.g. conf/cpc-patch.yaml), or - for stdin');
+  }
+}
+
 export const patchCommand = defineCommand({
   command: 'patch <streams..>',
   describe: 'apply a patch (YAML from `diff`, e.g. conf/cpc-patch.yaml) to a stream: promote, delete, or edit metadata',
@@ -33,9 +44,10 @@ export const patchCommand = defineCommand({
     const streams = (args.streams ?? []).map(String);
     if (streams.length < 1 || streams.length > 2) throw new UsageError(`patch takes TARGET or SRC TARGET, got ${streams.length} stream(s)`, 'e.g. meph2-util patch candidate.d stable.d -i patch.yaml');
     const [srcArg, targetArg] = streams.length === 2 ? [streams[0], streams[1] as string] : [undefined, streams[0] as string];
+    const { root: target } = await writeTarget(ctx, targetArg, 'patch', { mustExist: true });
     const fromStdin = args.input === undefined || args.input === '-';
     const patchSource = fromStdin ? 'stdin' : (args.input as string);
-    const yamlText = fromStdin ? await text(process.stdin) : await readFile(location(ctx, args.input as string), 'utf8');
+    const yamlText = fromStdin ? await text(process.stdin) : await readPatchFile(location(ctx, patchSource), patchSource);
     const { parsePatch, applyPatch } = await import('@meph/simplestreams/ops');
     const patch = parsePatch(yamlText, patchSource);
     if (!Object.keys(patch).length) {
@@ -44,7 +56,6 @@ export const patchCommand = defineCommand({
     }
     if (!args.dryRun) await checkSigningArgs(args, ctx);
     const { verifier, policy } = await verifierFromArgs(args, ctx.env, ctx.cwd);
-    const { root: target } = await writeTarget(ctx, targetArg, 'patch');
     const result = await applyPatch(patch, target, {
       ...opIo(args, ctx),
       patchSource,

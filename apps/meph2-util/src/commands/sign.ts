@@ -37,6 +37,8 @@ export const signCommand = defineCommand<SignArgs>({
     const { stat } = await import('node:fs/promises');
     const st = await stat(root).catch(() => undefined);
     if (!st?.isDirectory()) throw new StreamDirError(args.streamDir, 'no such directory');
+    const v1 = await stat(`${root}/streams/v1`).catch(() => undefined);
+    if (!v1?.isDirectory()) throw new StreamDirError(args.streamDir, 'is not a stream: it has no streams/v1 directory');
     if (args.u === true || args.sign === false) ctx.reporter.warn('sign: -u/--no-sign ignored: sign always signs (as the original)');
     const { u: _u, sign: _s, ...keyArgs } = args;
     const signer = await signerFromArgs(keyArgs, ctx);

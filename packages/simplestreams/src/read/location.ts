@@ -88,9 +88,10 @@ const INDEX_NAME = /^index\.s?json$/;
  * Decides where a command writes when given `location` (the original's path_from_mirror_url
  * rule, for write targets): a mirror root directory, or a path ending in
  * `streams/v1/<name>.json|.sjson` whose mirror root is everything before `streams/v1/`.
- * URLs and other files cannot be written to and fail with one clear line.
+ * URLs and other files cannot be written to and fail with one clear line; with `mustExist`
+ * (commands that edit an existing stream) so does a directory without streams/v1/index.json.
  */
-export async function resolveWriteTarget(location: string, options: { cwd?: string; command?: string } = {}): Promise<WriteTarget> {
+export async function resolveWriteTarget(location: string, options: { cwd?: string; command?: string; mustExist?: boolean } = {}): Promise<WriteTarget> {
   const what = options.command ? `${options.command} writes to this stream` : 'this stream is written to';
   if (isHttpUrl(location)) {
     throw new StreamLocationError(location, `${what}, so it must be a local directory, not a URL`, 'give the mirror root directory (or its streams/v1/index.json) on this machine');
@@ -101,6 +102,9 @@ export async function resolveWriteTarget(location: string, options: { cwd?: stri
   const rootStat = await stat(root).catch(() => undefined);
   if (rootStat && !rootStat.isDirectory()) {
     throw new StreamLocationError(location, `is a file, not a stream directory`, 'give the mirror root (the directory holding streams/v1/) or its streams/v1/index.json');
+  }
+  if (options.mustExist && !(await stat(path.join(root, DEFAULT_INDEX_PATH)).catch(() => undefined))?.isFile()) {
+    throw new StreamLocationError(location, rootStat ? `is not a stream: ${DEFAULT_INDEX_PATH} is missing` : 'no such stream directory', 'give the mirror root (the directory holding streams/v1/index.json) or its streams/v1/index.json');
   }
   if (split.path === undefined) return { root };
   const name = path.posix.basename(split.path);

@@ -11,10 +11,15 @@ export const promoteCommand = defineCommand({
     ['meph2-util promote -l rc -u candidate.d released.d 20260722 release=noble', 'promote noble only, label "rc", unsigned'],
   ],
   epilog: [
-    'The content id loses ":candidate" (com.ubuntu.maas:candidate:v3:download → com.ubuntu.maas:v3:download) and product ids lose',
-    '".candidate:" → ":"; every promoted item gets label=LABEL. Files are copied to the same relative paths (verified) unless',
-    '--skip-file-copy. Existing versions are never rewritten; at most 100 versions per product are kept.',
-    'Note: production promotes with `diff` + `patch` instead, which keeps label-substituted names (com.ubuntu.maas.stable:…).',
+    'SRC is a directory, .../streams/v1/index.(s)json, a products file or an http(s) URL; TARGET a directory or its streams/v1/index.json.',
+    'The stream label is swapped: com.ubuntu.maas:candidate:v3:download → com.ubuntu.maas:stable:v3:download, product ids',
+    'com.ubuntu.maas.candidate:… → com.ubuntu.maas.stable:… — the label of the existing target stream, else --target-label (default stable),',
+    'so that `diff --promote SRC TARGET` and `patch` work between the two afterwards. Every promoted item gets label=LABEL (default: the',
+    'target\'s stream label). Files are copied to the same relative paths (verified) unless --skip-file-copy. Existing versions are never',
+    'rewritten; at most 100 versions per product are kept.',
+    'Differences from the original: into a new (empty) target the original wrote the label-less com.ubuntu.maas:v3:download with',
+    'products com.ubuntu.maas:v3:… and item label "release", which diff/patch cannot pair with the source; meph writes the labelled names',
+    'above. A target that already holds the original\'s label-less file keeps being written the original way.',
   ].join('\n'),
   builder: (y) =>
     withSourceKeyring(
@@ -25,7 +30,8 @@ export const promoteCommand = defineCommand({
               .positional('src', { type: 'string', demandOption: true, describe: 'Candidate stream (directory, index file or URL)' })
               .positional('target', { type: 'string', demandOption: true, describe: 'Released stream directory' })
               .positional('ver', { type: 'string', demandOption: true, describe: 'Version name to promote, e.g. 20260722' })
-              .option('label', { alias: 'l', choices: LABELS, default: 'release' as (typeof LABELS)[number], describe: 'Label written on the promoted items' })
+              .option('label', { alias: 'l', choices: LABELS, describe: 'Label written on the promoted items (default: the target stream\'s label, e.g. stable; "release" for a label-less target)' })
+              .option('target-label', { type: 'string', describe: 'Stream label of a new target (default stable): X:candidate:v3:download → X:<label>:v3:download' })
               .option('skip-file-copy', { type: 'boolean', default: false, describe: 'Metadata only (testing): the files must already be in the target' }),
           ),
         ),
@@ -41,7 +47,8 @@ export const promoteCommand = defineCommand({
     const result = await promote(location(ctx, args.src), target, String(args.ver), {
       ...opIo(args, ctx),
       filters,
-      label: args.label,
+      ...(args.label !== undefined ? { label: args.label } : {}),
+      ...(args.targetLabel !== undefined ? { targetLabel: String(args.targetLabel) } : {}),
       skipFileCopy: args.skipFileCopy,
       policy,
       ...(verifier ? { verifier } : {}),

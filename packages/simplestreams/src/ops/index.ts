@@ -10,7 +10,7 @@ export type { OpIoOptions, OpResult } from './run.js';
 export { loadTargetStream, loadSourceStream, type ProductsFile, type ReadOptions } from './streams.js';
 export { resolveWork } from './tree.js';
 export { streamLabel, unlabelStreamName, labelStreamName, unlabelProductId, relabelProductId } from './labels.js';
-export { planInsert, insert, promote, promoteTransform, PROMOTE_LABELS, type InsertOptions, type InsertPlanOptions, type InsertTransform, type PromoteOptions, type PromoteLabel } from './insert.js';
+export { planInsert, insert, promote, promoteTransform, promoteTransformFor, sourceStreamLabel, DEFAULT_PROMOTE_STREAM_LABEL, PROMOTE_LABELS, type InsertOptions, type InsertPlanOptions, type InsertTransform, type PromoteOptions, type PromoteLabel } from './insert.js';
 export { planCleanMd, cleanMd, type CleanMdOptions } from './clean-md.js';
 export { planRemoveVersion, planCopyVersion, removeVersion, copyVersion, type VersionOpOptions } from './versions.js';
 export { planMerge, merge, type MergeOptions } from './merge.js';

@@ -1,4 +1,5 @@
 import type { Item, ProductsDocument } from '../model.js';
+import { relabelProductId, unlabelProductId } from './labels.js';
 import { assertSafeRelativePath } from '../paths.js';
 import { filterProducts, parseFilters } from '../flatten/index.js';
 import { formatUpdated } from '../write/index.js';
@@ -10,7 +11,8 @@ import { runOnTarget, type OpIoOptions, type OpResult } from './run.js';
 /** How promote renames and relabels what insert copies (identity for plain insert). */
 export interface InsertTransform {
   contentId(cid: string): string;
-  productId(pid: string): string;
+  /** `contentId` is the source products file's content id. */
+  productId(pid: string, contentId: string): string;
   item(item: Item): Item;
 }
 
@@ -57,7 +59,7 @@ export function planInsert(source: readonly ProductsFile[], target: readonly Pro
     const cid = options.transform?.contentId(src.doc.content_id) ?? src.doc.content_id;
     for (const [pid, product] of Object.entries(filtered.products)) {
       const out = targetFileFor(cid, src);
-      const tpid = options.transform?.productId(pid) ?? pid;
+      const tpid = options.transform?.productId(pid, src.doc.content_id) ?? pid;
       const existing = out.doc.products[tpid];
       const { add } = resolveWork(Object.keys(product.versions ?? {}), Object.keys(existing?.versions ?? {}), max, true);
       if (!add.length) continue;
@@ -114,21 +116,85 @@ export function promoteTransform(label: string): InsertTransform {
   };
 }
 
+/** The label default of promote: the stream label of a new target. */
+export const DEFAULT_PROMOTE_STREAM_LABEL = 'stable';
+
+/**
+ * The stream label of a source products file (the second `:` field of its content id, as
+ * diff/patch see it), when its product ids carry it as `<prefix>.<label>:…`; undefined for a
+ * label-less stream such as the original promote wrote (`com.ubuntu.maas:v3:download`).
+ */
+export function sourceStreamLabel(doc: ProductsDocument): string | undefined {
+  const label = doc.content_id.split(':')[1];
+  if (!label || doc.content_id.split(':').length < 3) return undefined;
+  const pids = Object.keys(doc.products);
+  if (label === 'candidate' || (pids.length && pids.every((pid) => pid.includes(`.${label}:`)))) return label;
+  return undefined;
+}
+
+function withLabel(cid: string, label: string): string {
+  const fields = cid.split(':');
+  fields[1] = label;
+  return fields.join(':');
+}
+
+/**
+ * How promote names what it writes into `target`. A source labelled L (`X:L:v3:download`,
+ * products `X.L:…`) lands in the target's own stream of that name: an existing
+ * `X:<T>:v3:download` keeps its label T; an existing label-less `X:v3:download` (made by the
+ * original promote) is kept as is; otherwise (a new target) it becomes `X:<targetLabel>:…`
+ * (default "stable"), so `diff`/`patch` can then work between the two streams. Items are
+ * labelled `itemLabel`, or the target's stream label when none is given.
+ */
+export function promoteTransformFor(source: readonly ProductsFile[], target: readonly ProductsFile[], options: { itemLabel?: string; targetLabel?: string } = {}): InsertTransform {
+  const plans = new Map<string, { from: string; to: string | undefined }>();
+  for (const src of source) {
+    const from = sourceStreamLabel(src.doc);
+    if (from === undefined) continue;
+    const cid = src.doc.content_id;
+    const labelled = target.map((t) => t.doc.content_id).find((t) => t.split(':').length === cid.split(':').length && t !== cid && withLabel(t, from) === cid);
+    const labelless = target.some((t) => t.doc.content_id === cid.replace(`:${from}`, ''));
+    const to = options.targetLabel ?? (labelled ? labelled.split(':')[1] : labelless ? undefined : DEFAULT_PROMOTE_STREAM_LABEL);
+    plans.set(cid, { from, to });
+  }
+  const itemLabel = options.itemLabel ?? options.targetLabel ?? [...plans.values()].find((p) => p.to !== undefined)?.to ?? 'release';
+  const legacy = promoteTransform(itemLabel);
+  return {
+    contentId: (cid) => {
+      const plan = plans.get(cid);
+      if (!plan) return legacy.contentId(cid);
+      return plan.to === undefined ? cid.replace(`:${plan.from}`, '') : withLabel(cid, plan.to);
+    },
+    productId: (pid, cid) => {
+      const plan = plans.get(cid);
+      if (!plan) return legacy.productId(pid, cid);
+      return plan.to === undefined ? unlabelProductId(pid, plan.from) : relabelProductId(pid, plan.from, plan.to);
+    },
+    item: legacy.item,
+  };
+}
+
 export interface PromoteOptions extends OpIoOptions, ReadOptions {
   filters?: readonly string[];
+  /** Item label (the original's -l); default: the target's stream label ("release" for a label-less one). */
   label?: string;
+  /** Stream label of a new target (default "stable"); an existing target keeps its own. */
+  targetLabel?: string;
   /** Metadata only (the original's test switch); the files must then already be in the target. */
   skipFileCopy?: boolean;
 }
 
-/** `meph2-util promote [-l LABEL] SRC TARGET VERSION [FILTER…]`. */
+/** `meph2-util promote [-l LABEL] [--target-label L] SRC TARGET VERSION [FILTER…]`. */
 export async function promote(sourceLocation: string, targetRoot: string, version: string, options: PromoteOptions = {}): Promise<OpResult> {
   const source = await loadSourceStream(sourceLocation, options);
   return runOnTarget(targetRoot, { createTarget: true, ...options }, (target) => {
     const plan = planInsert(source.products, target, {
       filters: [...(options.filters ?? []), `version_name=${version}`],
       max: 100,
-      transform: promoteTransform(options.label ?? 'release'),
+      transform: promoteTransformFor(source.products, target, {
+        ...(options.label !== undefined ? { itemLabel: options.label } : {}),
+        ...(options.targetLabel !== undefined ? { targetLabel: options.targetLabel } : {}),
+      }),
       operation: 'promote',
     });
     if (options.skipFileCopy) plan.copies = [];

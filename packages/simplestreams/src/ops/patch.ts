@@ -111,7 +111,8 @@ function patchProduct(ctx: PatchContext, pid: string, current: Product, spec: Pr
  * with it and absent are copied (files too) from SRC, metadata takes the target label's value
  * (also where a version or item carried its own copy, which would otherwise shadow it);
  * unmatched regexes add the matching SRC products whose labels include the target label.
- * A product left without versions is removed (MAAS rejects empty products).
+ * A product left without versions is removed (MAAS rejects empty products). A products file
+ * that neither stream has is skipped (reported), unless no key of the patch applies at all.
  */
 export function planPatch(patch: PatchDocument, target: readonly ProductsFile[], source: readonly ProductsFile[] | undefined, options: { patchSource?: string; now?: Date } = {}): StreamPlan {
   const plan = emptyPlan('patch');
@@ -120,8 +121,15 @@ export function planPatch(patch: PatchDocument, target: readonly ProductsFile[],
   const tgt = labelStream(target, 'target');
   const src = source ? labelStream(source, 'source') : undefined;
   const updated = formatUpdated(options.now);
+  const absent = Object.keys(patch).filter((key) => !tgt.files.has(key) && !src?.files.has(key));
+  const applicable = Object.keys(patch).length - absent.length;
   for (const [streamKey, streamPatch] of Object.entries(patch)) {
     const tfile = tgt.files.get(streamKey);
+    if (!tfile && applicable > 0 && absent.includes(streamKey)) {
+      // A shared patch (conf/cpc-patch.yaml) names streams a site may not carry: nothing to do.
+      plan.events.push({ type: 'stream-skipped', stream: streamKey, reason: `neither stream has this products file (label ${tgt.label})` });
+      continue;
+    }
     if (!tfile) {
       throw new PatchFormatError(patchSource, `${streamKey}: the target has no such products file (its files: ${[...tgt.files.keys()].join(', ')})`, `patch keys name products files without the stream label; the target's label is ${tgt.label}`);
     }

@@ -20,7 +20,7 @@ import {
 let dir: string;
 let keyFile: string;
 let ring: string;
-const noEnv = { MEPH_SIGNING_KEY: '', MEPH_GPG_KEY: '', MEPH_KEYRING: '' };
+const noEnv = { MEPH_SIGNING_KEY: '', MEPH_GPG_KEY: '', MEPH_KEYRING: '', GNUPGHOME: '/nonexistent/meph-empty-gnupg-home' };
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'meph-clikit-signing-'));
@@ -54,11 +54,13 @@ describe('withSigningOptions', () => {
     const err = await checkSigningArgs(await parseSigning(['d']), ctx).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UsageError);
     expect((err as Error).message).toBe(
-      'no signing key configured: set --key FILE (or MEPH_SIGNING_KEY) or --gpg-key ID (or MEPH_GPG_KEY), or pass -u/--no-sign to leave the stream unsigned',
+      'no signing key configured: set --key FILE (or MEPH_SIGNING_KEY) or --gpg-key ID (or MEPH_GPG_KEY or SS_GPG_DEFAULT_KEY), ' +
+        'or create a secret key in the GnuPG home ($GNUPGHOME), or pass -u/--no-sign to leave the stream unsigned',
     );
     await expect(checkSigningArgs(await parseSigning(['-u', 'd']), ctx)).resolves.toBeUndefined();
     await expect(checkSigningArgs(await parseSigning(['d']), { cwd: dir, env: { MEPH_SIGNING_KEY: keyFile } })).resolves.toBeUndefined();
     await expect(checkSigningArgs(await parseSigning(['d']), { cwd: dir, env: { MEPH_GPG_KEY: 'ABCDEF0123456789' } })).resolves.toBeUndefined();
+    await expect(checkSigningArgs(await parseSigning(['d']), { cwd: dir, env: { ...noEnv, SS_GPG_DEFAULT_KEY: 'ABCDEF0123456789' } })).resolves.toBeUndefined();
     await expect(checkSigningArgs(await parseSigning(['-u', '--key', keyFile, 'd']), ctx)).rejects.toThrow(/-u\/--no-sign conflicts with --key/);
     await expect(checkSigningArgs(await parseSigning(['--key', 'a', '--gpg-key', 'b', 'd']), ctx)).rejects.toThrow(/either --key FILE or --gpg-key ID/);
   });

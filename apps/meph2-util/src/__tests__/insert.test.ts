@@ -13,7 +13,7 @@ afterAll(async () => {
   await fs.rm(dir, { recursive: true, force: true });
 });
 
-const env = { ...process.env, MEPH_SIGNING_KEY: '', MEPH_GPG_KEY: '', MEPH_KEYRING: '' };
+const env = { ...process.env, MEPH_SIGNING_KEY: '', MEPH_GPG_KEY: '', MEPH_KEYRING: '', SS_GPG_DEFAULT_KEY: '', GNUPGHOME: '/nonexistent/meph-empty-gnupg-home' };
 const run = (args: string[]) => runCliCaptured(spec, args, { cwd: dir, env });
 
 describe('meph2-util insert', () => {

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expandProducts } from '@meph/simplestreams';
 import { parsePatch } from '@meph/simplestreams/ops';
-import { runCliCaptured, SHARED_DIR } from '@meph/cli-kit/testing';
+import { REPO_ROOT, runAppProcess, runCliCaptured, SHARED_DIR } from '@meph/cli-kit/testing';
 import { spec } from '../main.js';
 import { assertStreamIntact, JAMMY, listFiles, makeStream, NOBLE, productsPath, readProducts, tempDir, versionMap, type FixtureRelease } from './stream-fixture.js';
 
@@ -215,9 +215,46 @@ describe('meph2-util patch', () => {
     expect(r.stderr).toMatch(/^meph2-util: error: unknown\.yaml: com\.ubuntu\.maas:v9:download\.json: the target has no such products file/);
     const missing = await run(['patch', '-u', 'no-such-stream', '-i', p]);
     expect(missing.code).toBe(1);
-    expect(missing.stderr).toMatch(/^meph2-util: error: .*no-such-stream: no such file\n$/);
+    expect(missing.stderr).toMatch(/^meph2-util: error: no-such-stream: no such stream directory \(give the mirror root/);
     await expect(fs.access(path.join(dir, 'no-such-stream'))).rejects.toThrow();
     const b = await writePatch('bad.yaml', 'a: [\n');
     expect((await run(['patch', '-u', 's-errors', '-i', b])).stderr).toMatch(/^meph2-util: error: bad\.yaml: not valid YAML/);
   });
+
+  it('a missing -i file is one line naming it (was a raw ENOENT)', async () => {
+    await stable('s-missing', [JAMMY]);
+    const r = await run(['patch', '-u', 's-missing', '-i', 'missing.yaml']);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toMatch(/^meph2-util: error: -i missing\.yaml: no such patch file \(give the YAML written by `meph2-util diff`/);
+    expect(r.stderr).not.toMatch(/ENOENT/);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('the shipped conf/cpc-patch.yaml applies to meph\'s own Ubuntu streams (a products file neither stream has is skipped)', async () => {
+    const root = await stable('s-cpc-own', [JAMMY]);
+    const r = await runCliCaptured(spec, ['patch', '-u', 'candidate', 's-cpc-own', '-i', path.join(REPO_ROOT, 'conf/cpc-patch.yaml')], { cwd: dir, env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/stream-skipped stream=com\.ubuntu\.maas:centos-bases-download\.json/);
+    const doc = await readProducts(root, productsPath('stable'));
+    expect(versionMap(doc)[SP(JAMMY, 'ga-22.04')]).toEqual(['20200721', '20260720', '20260722']);
+    expect(doc.products[SP(JAMMY, 'ga-22.04')]!['support_eol']).toBe('2027-06-01');
+    await assertStreamIntact(root);
+    // a patch none of whose products files exist is still an error
+    const none = await writePatch('none.yaml', 'com.ubuntu.maas:v9:download.json:\n  x: {labels: []}\ncom.ubuntu.maas:v8:download.json:\n  x: {labels: []}\n');
+    expect((await run(['patch', '-u', 'candidate', 's-cpc-own', '-i', none])).code).toBe(1);
+  });
+
+  it('the shipped conf/debian-patch.yaml adds the Debian products stable lacks', async () => {
+    const build = await runAppProcess('meph2-build', ['--config', 'conf/debian-bookworm.yaml', '--no-sign', 'amd64', 'bookworm', '20260101', path.join(REPO_ROOT, 'conf/README.md'), path.join(dir, 'deb-cand')], {
+      cwd: REPO_ROOT,
+      env: { ...env, MAAS_CLOUDIMG2EPH2: 'fake' },
+    });
+    expect(build.code, build.stderr).toBe(0);
+    expect((await run(['promote', '-u', 'deb-cand', 'deb-stable', '20260101', 'kflavor=generic'])).code).toBe(0);
+    const r = await runCliCaptured(spec, ['patch', '-u', 'deb-cand', 'deb-stable', '-i', path.join(REPO_ROOT, 'conf/debian-patch.yaml')], { cwd: dir, env });
+    expect(r.code, r.stderr).toBe(0);
+    const doc = await readProducts(path.join(dir, 'deb-stable'), 'streams/v1/org.debian.meph:stable:v3:download.json');
+    expect(versionMap(doc)).toEqual({ 'org.debian.meph.stable:v3:boot:12:amd64:ga-12': ['20260101'], 'org.debian.meph.stable:v3:boot:12:amd64:ga-12-cloud': ['20260101'] });
+    await assertStreamIntact(path.join(dir, 'deb-stable'));
+  }, 120_000);
 });

@@ -10,7 +10,7 @@ import { makeStream, NOBLE, productsPath, tempDir, throwAwayKey } from './stream
 let dir: string;
 let key: { home: string; secretKey: string; keyring: string };
 const { MEPH_SIGNING_PASSPHRASE: _unused, ...inherited } = process.env;
-const baseEnv = { ...inherited, MEPH_SIGNING_KEY: '', MEPH_GPG_KEY: '', MEPH_KEYRING: '', MEPH_SIGNING_PASSPHRASE_FILE: '' };
+const baseEnv = { ...inherited, MEPH_SIGNING_KEY: '', MEPH_GPG_KEY: '', MEPH_KEYRING: '', MEPH_SIGNING_PASSPHRASE_FILE: '', SS_GPG_DEFAULT_KEY: '', GNUPGHOME: '/nonexistent/meph-empty-gnupg-home' };
 const run = (args: string[], env: NodeJS.ProcessEnv = {}) => runCliCaptured(spec, args, { cwd: dir, env: { ...baseEnv, ...env } });
 
 function gpgv(keyring: string, ...files: string[]): number {
@@ -139,5 +139,53 @@ describe('meph2-util sign', () => {
     expect(noKeyFile.code).toBe(1);
     expect(noKeyFile.stderr).toMatch(/nokey\.asc: no such keyring file/);
     expect((await run(['sign', '--help'])).stdout).toMatch(/Examples:[\s\S]*sign --key/);
+  });
+
+  it('no key named: SS_GPG_DEFAULT_KEY, then the GnuPG home\'s default secret key, as the original (real gpg)', async () => {
+    const fpr = (home: string) => spawnSync('gpg', ['--batch', '--with-colons', '--list-secret-keys'], { env: { ...process.env, GNUPGHOME: home } }).stdout.toString().split('\n').find((l) => l.startsWith('fpr:'))!.split(':')[9]!;
+    // the GnuPG home's only secret key
+    const s1 = await copyStream('default-home');
+    const r1 = await run(['sign', s1], { GNUPGHOME: key.home });
+    expect(r1.code, r1.stderr).toBe(0);
+    expect(r1.stderr).toContain(`fingerprint=${fpr(key.home)}`);
+    expect(gpgv(key.keyring, path.join(dir, s1, 'streams/v1/index.sjson'))).toBe(0);
+    // a second key in the same home: SS_GPG_DEFAULT_KEY picks it, gpg.conf default-key too
+    const second = spawnSync('gpg', ['--batch', '--with-colons', '--passphrase', '', '--pinentry-mode', 'loopback', '--quick-gen-key', 'second <second@example.invalid>', 'ed25519', 'sign', 'never'], { env: { ...process.env, GNUPGHOME: key.home } });
+    expect(second.status).toBe(0);
+    const list = spawnSync('gpg', ['--batch', '--with-colons', '--list-secret-keys', 'second@example.invalid'], { env: { ...process.env, GNUPGHOME: key.home } }).stdout.toString();
+    const fpr2 = list.split('\n').find((l) => l.startsWith('fpr:'))!.split(':')[9]!;
+    const s2 = await copyStream('ss-default');
+    const r2 = await run(['sign', s2], { GNUPGHOME: key.home, SS_GPG_DEFAULT_KEY: 'second@example.invalid' });
+    expect(r2.code, r2.stderr).toBe(0);
+    expect(r2.stderr).toContain(`fingerprint=${fpr2}`);
+    await fs.writeFile(path.join(key.home, 'gpg.conf'), `default-key ${fpr2}\n`);
+    try {
+      const s3 = await copyStream('conf-default');
+      const r3 = await run(['insert', 'stream', s3 + '-ins'], { GNUPGHOME: key.home });
+      expect(r3.code, r3.stderr).toBe(0);
+      expect(r3.stderr).toContain(`fingerprint=${fpr2}`);
+    } finally {
+      await fs.rm(path.join(key.home, 'gpg.conf'));
+    }
+    // MEPH_* still win over both
+    const s4 = await copyStream('meph-wins');
+    const r4 = await run(['sign', s4], { GNUPGHOME: key.home, SS_GPG_DEFAULT_KEY: 'second@example.invalid', MEPH_GPG_KEY: fpr(key.home) });
+    expect(r4.stderr).toContain(`fingerprint=${fpr(key.home)}`);
+    // an empty home: the clear error
+    const empty = path.join(dir, 'empty-home');
+    await fs.mkdir(empty, { mode: 0o700 });
+    const r5 = await run(['sign', s4], { GNUPGHOME: empty });
+    expect(r5.code).toBe(2);
+    expect(r5.stderr.trim()).toMatch(/^meph2-util: error: no signing key configured: .*SS_GPG_DEFAULT_KEY.*GnuPG home/);
+  });
+
+  it('accepts -u and --no-sign DIR as the original (which signed anyway): signs, and says the flag is ignored', async () => {
+    for (const flag of ['-u', '--no-sign']) {
+      const s = await copyStream(`flag${flag}`);
+      const r = await run(['sign', flag, s], { MEPH_SIGNING_KEY: key.secretKey });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toMatch(/warning: sign: -u\/--no-sign ignored: sign always signs/);
+      expect(gpgv(key.keyring, path.join(dir, s, 'streams/v1/index.sjson'))).toBe(0);
+    }
   });
 });

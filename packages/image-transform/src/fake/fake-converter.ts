@@ -68,6 +68,9 @@ function manifest(req: ConvertRequest): string {
   for (const k of req.kernels) pkgs.set(k.package, '0.meph-fake');
   for (const p of req.addPackages) pkgs.set(p, '0.meph-fake');
   for (const p of req.prePurgePackages) pkgs.delete(p);
+  // With -proposed on, what came from it carries a recognisable version (all, or only the
+  // selected proposed_packages), so tests can see that the switch reached the converter.
+  if (req.proposed) for (const p of pkgs.keys()) if (!req.proposedPackages.length || req.proposedPackages.includes(p)) pkgs.set(p, '0.meph-fake+proposed');
   return [...pkgs].sort(([a], [b]) => (a < b ? -1 : 1)).map(([p, v]) => `${p}\t${v}\n`).join('');
 }
 

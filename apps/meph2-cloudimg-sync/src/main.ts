@@ -117,9 +117,13 @@ const command = defineCommand<SyncArgs>({
     const arches = args.arches ? csvList(args.arches) : defaultArches();
     if (!arches?.length) throw new UsageError(`no default arches for host arch ${os.machine()}`, 'pass --arches');
     const filters = parseFilters([`arch~(${arches.map((a) => a.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})`, ...args.filters]);
-    const configPath = resolveConfigPath(args.config, ctx.env, DEFAULT_CONFIG);
+    // Paths the user typed are relative to the command's working directory (ctx.cwd).
+    const configPath = path.resolve(ctx.cwd, resolveConfigPath(args.config, ctx.env, DEFAULT_CONFIG));
+    const outputDir = path.resolve(ctx.cwd, args.outputDir);
     const config = await loadBuildConfig(configPath);
-    const target = args.target ?? config.defaultTarget;
+    const local = (where: string): string => (/^https?:\/\//i.test(where) || where === 'force' ? where : path.resolve(ctx.cwd, where));
+    const given = args.target ?? config.defaultTarget;
+    const target = given === undefined ? undefined : local(given);
     if (!target) throw new UsageError(`${configPath} has no default_target and no --target was given`, 'pass --target URL, or --target force to build as if the stream were empty');
     if (!args.dryRun) await checkSigningArgs(args, ctx);
     const { verifier, policy } = await verifierFromArgs(args, ctx.env, ctx.cwd);
@@ -154,9 +158,9 @@ const command = defineCommand<SyncArgs>({
     const log = args.logFile ? createWriteStream(path.resolve(ctx.cwd, args.logFile), { flags: 'a' }) : undefined;
     const result = await runSync({
       config,
-      source: args.source,
+      source: local(args.source),
       target,
-      outputDir: args.outputDir,
+      outputDir,
       arches,
       filters,
       max: args.max,
@@ -190,7 +194,7 @@ const command = defineCommand<SyncArgs>({
       }
       return 0;
     }
-    if (signingWanted(args)) await signIfWanted(args, args.outputDir, ctx);
+    if (signingWanted(args)) await signIfWanted(args, outputDir, ctx);
     ctx.reporter.info(`${result.built.length} version(s) built, ${result.plan.skipped.length} already built, ${result.failures.length} failed; stream: ${result.productsPath}`);
     if (result.failures.length) {
       for (const f of result.failures) ctx.reporter.warn(`failed: ${f.job.release} ${f.job.arch} ${f.job.sourceVersion} -> ${f.job.version}: ${f.error.message}`);

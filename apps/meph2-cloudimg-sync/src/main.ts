@@ -76,7 +76,9 @@ const command = defineCommand<SyncArgs>({
   epilog:
     '"Already built" compares (release, arch, version) of the target\'s primary-kernel products with the feed, so the daily and candidate feeds both work. ' +
     'The output holds the target\'s current products (metadata only) plus every new version that built; failed builds are listed and the exit status is 1. ' +
-    'MAAS_CLOUDIMG2EPH2=fake (or fake-maas-cloudimg2eph2, or --fake) selects the fake converter.',
+    'MAAS_CLOUDIMG2EPH2=fake (or fake-maas-cloudimg2eph2, or --fake) selects the fake converter. ' +
+    'Differences from the original: --dry-run lists what would be built and writes nothing (the original ignored it) [BUG? fixed]; ' +
+    '--source may be a products file, an index or a mirror root (an index no longer yields nothing). All differences: docs/compat.md.',
   builder: (y) =>
     withSigningOptions(withKeyringOptions(y))
       .positional('output-dir', { type: 'string', demandOption: true, describe: 'Output stream root' })

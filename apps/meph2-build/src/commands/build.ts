@@ -82,6 +82,9 @@ export const buildCommand = defineCommand<BuildArgs>({
     'M2E_ADD_REPOS and M2E_ADD_PACKAGES add apt repositories/packages to the image, as in the original.',
     'MAAS_CLOUDIMG2EPH2=fake (or fake-maas-cloudimg2eph2) selects the fake converter like --fake.',
     'See conf/README.md for the config format.',
+    'Differences from the original: --dry-run prints the plan and writes nothing (the original ignored it and built) [BUG? fixed];',
+    'the default config is conf/meph-v3.yaml (the original: conf/meph-v2.yaml); a release missing from the config is one clear error',
+    '(was a crash); the fake converter works with every config and writes a squashfs. All differences: docs/compat.md.',
   ].join('\n'),
   builder: (y) =>
     withSigningOptions(

@@ -11,7 +11,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { runCliCaptured } from '@meph/cli-kit/testing';
+import { REPO_ROOT, runCliCaptured } from '@meph/cli-kit/testing';
 import { spec } from '../main.js';
 import { JAMMY, listFiles, makeStream, NOBLE, productsPath, readProducts, tempDir, throwAwayKey, versionMap } from './stream-fixture.js';
 
@@ -61,10 +61,22 @@ const signedFiles = async (root: string) => (await fs.readdir(path.join(dir, roo
 const gpgvOk = (root: string) => spawnSync('gpgv', ['--keyring', key.keyring, path.join(dir, root, 'streams/v1/index.sjson')]).status === 0;
 
 describe('compat meph2-util (no subcommand)', () => {
-  it('prints help and fails without a subcommand', async () => {
+  it('fails without a subcommand (original: help, exit 1; meph: one usage line, exit 2 — docs/compat.md)', async () => {
     const r = await util([]);
-    expect(r.code).not.toBe(0);
+    expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/give a subcommand/);
+  });
+});
+
+describe('compat meph2-util --help', () => {
+  it('every subcommand\'s --help points at docs/compat.md, and docs/compat.md has a row for every subcommand', async () => {
+    const doc = await fs.readFile(path.join(REPO_ROOT, 'docs/compat.md'), 'utf8');
+    for (const c of spec.commands) {
+      const name = String([c.command].flat()[0]).split(' ')[0]!;
+      const r = await util([name, '--help']);
+      expect(r.stdout.replace(/\s+/g, ' '), name).toMatch(/docs\/compat\.md/);
+      expect(doc.includes(`\`${name}`), `docs/compat.md row for ${name}`).toBe(true);
+    }
   });
 });
 

@@ -23,7 +23,7 @@ export const bootTestCommand = defineCommand<BootTestArgs>({
     'QEMU (qemu-system-x86_64, TCG unless --accel kvm) boots with the squashfs as a read-only virtio disk (root=/dev/vda rootfstype=squashfs) ' +
     'and a serial console; systemd.run= on the kernel command line makes the booted systemd print `findmnt` for / and power off. ' +
     'The test passes only when that shows a squashfs root. Reports the time to each stage (kernel, initramfs, root-mounted, userspace, root-check); ' +
-    'on failure prints the console tail and exits 1.',
+    'on failure prints the console tail and exits 1. A meph addition: the original has no boot-test. See docs/compat.md.',
   builder: (y) =>
     withKeyringOptions(
       y

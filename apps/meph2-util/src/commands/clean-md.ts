@@ -12,7 +12,9 @@ export const cleanMdCommand = defineCommand({
     'Usage: clean-md [options] MAX STREAM [FILTER..]   or   clean-md --max=MAX [options] STREAM [FILTER..]',
     'Versions are compared as plain strings. Only versions holding an item that matches the filters are counted and removed.',
     'Metadata only: data files stay; run find-orphans and reap-orphans to free the space.',
-    'Differences from the original: --max=N is accepted as the README shows (the original rejected it) [BUG? fixed]; MAX must be ≥ 1.',
+    'STREAM is the mirror root or its streams/v1/index.(s)json; naming one products file (streams/v1/<name>.json) cleans that file only.',
+    'Differences from the original: --max=N is accepted as the README shows (the original rejected it) [BUG? fixed]; MAX must be ≥ 1',
+    '(0 would leave products MAAS rejects); a URL is refused in one line. All differences: docs/compat.md.',
   ].join('\n'),
   builder: (y) =>
     withSigningOptions(

@@ -8,7 +8,8 @@ export const copyVersionCommand = defineCommand({
   epilog: [
     'FROM is replaced by TO in every item path and each new file is copied once (symlinks are recreated, not followed; shared files once).',
     'Filters match product-level fields only. Running it again after an interruption completes it; a TO that already exists with other',
-    'content is an error (a published version never changes).',
+    'content is an error (a published version never changes). DATA_D is the mirror root or its streams/v1/index.json.',
+    'Differences from the original: an existing TO is never overwritten (see above). All differences: docs/compat.md.',
   ].join('\n'),
   builder: (y) =>
     withSigningOptions(

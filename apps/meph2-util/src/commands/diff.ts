@@ -12,7 +12,8 @@ export const diffCommand = defineCommand({
     'Output format: header comments, then <products file without label>: <product regex without label>: {labels, <key>: {label: value}, versions:',
     "{'<version>': {labels: [...]}}} — the format of conf/cpc-patch.yaml, which `meph2-util patch` applies. Identical streams give only the header.",
     'A version present on both sides with different files is an error: published versions must never change.',
-    'Signed files are checked when a keyring is configured (the original never verified diff input).',
+    'Differences from the original: signed files are checked when a keyring is configured (the original never verified diff input);',
+    'a version with different files on the two sides is a one-line error (was an AssertionError). All differences: docs/compat.md.',
   ].join('\n'),
   builder: (y) =>
     withSourceKeyring(

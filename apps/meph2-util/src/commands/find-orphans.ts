@@ -22,6 +22,7 @@ export const findOrphansCommand = defineCommand<FindOrphansArgs>({
     'holds streams/v1. A STREAM is a mirror root, a .../streams/v1/index.(s)json, a products file or an http(s) URL; signed streams are',
     'verified with --keyring. Top-level streams/ and .data/ of DATA_DIR are never orphans. Streams that reference no file at all are refused',
     '(a mistyped path must not make a whole pool orphaned). Non-destructive: only ORPHANS_FILE is written (atomically).',
+    'Differences from the original: streams that reference no file are refused (see above). All differences: docs/compat.md.',
   ].join('\n'),
   builder: (y) =>
     withKeyringOptions(

@@ -23,7 +23,8 @@ export const importCommand = defineCommand({
     'IMPORT_CFG is looked up in the repository conf/ first, then as a path. Supported: configs with a `release-notification:` section',
     '(product_id, content_id, release-notification: {version, maas_version: "X.Y.Z", message}); a new YYYYMMDD.N version is added',
     'unless the newest one already carries this notification (the original added a duplicate every run [BUG? fixed]).',
-    'Not supported (fail with one line): bootloaders:, image_index: (CentOS) and packer-maas: configs.',
+    'Not supported (fail with one line): bootloaders:, image_index: (CentOS) and packer-maas: configs (the original imported them).',
+    'TARGET may be .../streams/v1/index.json. All differences from the original: docs/compat.md.',
   ].join('\n'),
   builder: (y) =>
     withSigningOptions(

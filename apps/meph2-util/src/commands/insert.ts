@@ -14,6 +14,7 @@ export const insertCommand = defineCommand({
     'Products are condensed so MAAS 3.7 and 3.8 read every field where they look for it.',
     'Differences from the original: SRC may be a plain directory (its index.json is read; .sjson is verified when a keyring is configured) — the',
     'original required .../streams/v1/index.json for unsigned build output [QUIRK fixed]; --dry-run lists every item and file and writes nothing.',
+    'TARGET may also be given as .../streams/v1/index.json (its mirror root is written, as the original). All differences: docs/compat.md.',
   ].join('\n'),
   builder: (y) => withSourceKeyring(withSigningOptions(withWriteOptions(withFilters(y.positional('src', { type: 'string', demandOption: true, describe: 'Source stream: directory, .../streams/v1/index.(s)json, products file or http(s) URL' }).positional('target', { type: 'string', demandOption: true, describe: 'Target stream directory (created if missing)' }))))),
   async run(args, ctx) {

@@ -9,7 +9,7 @@ export const mergeCommand = defineCommand({
     'Each source item whose (product, version, item) already exists in the target must have the same sha256 (else the merge stops before',
     'changing anything); other files are copied (verified). Each source products file then replaces the target file of the same name.',
     'Differences from the original: a product present in the target without that version no longer crashes (KeyError) [BUG? fixed];',
-    '-n/--dry-run is supported.',
+    '-n/--dry-run is supported. SRC and TARGET may be given as .../streams/v1/index.json. All differences: docs/compat.md.',
   ].join('\n'),
   builder: (y) =>
     withSourceKeyring(

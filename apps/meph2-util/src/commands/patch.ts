@@ -28,7 +28,9 @@ export const patchCommand = defineCommand({
     '`labels` lack the target label is removed. Metadata keys take the value given for the target label.',
     'Differences from the original: -n/--dry-run writes nothing at all; more than two streams is a usage error (was an AssertionError);',
     'unquoted dates stay strings; a metadata value also replaces version/item-level copies that would shadow it for clients; a product',
-    'left without versions is removed (MAAS rejects empty products); copied versions and added products carry the target label.',
+    'left without versions is removed (MAAS rejects empty products); copied versions and added products carry the target label; a',
+    'products file that neither stream has is skipped with a stream-skipped event (the shared conf/cpc-patch.yaml names centos-bases),',
+    'unless no key applies at all; a missing -i file is one line. TARGET may be .../streams/v1/index.json. All differences: docs/compat.md.',
   ].join('\n'),
   builder: (y) =>
     withSourceKeyring(

@@ -19,7 +19,7 @@ export const promoteCommand = defineCommand({
     'rewritten; at most 100 versions per product are kept.',
     'Differences from the original: into a new (empty) target the original wrote the label-less com.ubuntu.maas:v3:download with',
     'products com.ubuntu.maas:v3:… and item label "release", which diff/patch cannot pair with the source; meph writes the labelled names',
-    'above. A target that already holds the original\'s label-less file keeps being written the original way.',
+    'above. A target that already holds the original\'s label-less file keeps being written the original way. All differences: docs/compat.md.',
   ].join('\n'),
   builder: (y) =>
     withSourceKeyring(

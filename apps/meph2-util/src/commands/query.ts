@@ -24,7 +24,8 @@ export const queryCommand = defineCommand<QueryArgs>({
     'FILTERs are ANDed: key=value, key!=value, key~regex (Python re.search, unanchored), key!~regex; a missing key compares as "". ' +
     'Output per products file (index order), per product (document order), versions newest first (plain string order), items in document order. ' +
     'Default output is one Python-style dict per item; --json prints one JSON array (sorted keys); -o takes a Python %-format such as "%(product_name)s %(item_url)s". ' +
-    'A location ending in .sjson must be signed and verify (give --keyring, or --no-verify).',
+    'A location ending in .sjson must be signed and verify (give --keyring, or --no-verify). ' +
+    'A meph addition: the original meph2-util has no query (sstream-query answers the same way). See docs/compat.md.',
   builder: (y) =>
     // nargs 1: `--keyring K LOCATION` must not swallow LOCATION into the keyring array.
     // TODO(integrate): drop once withKeyringOptions sets nargs itself.

@@ -29,6 +29,7 @@ export const reapOrphansCommand = defineCommand<ReapOrphansArgs>({
     'Nothing outside DATA_DIR is ever deleted: entries escaping it (.., absolute, through a symlinked directory) are refused, and a',
     'symlink is removed as a link, never followed. Emptied directories are removed up to, but never including, DATA_DIR (the original',
     'could remove DATA_DIR itself [QUIRK fixed]). -n/--dry-run prints what would go and changes nothing, ORPHANS_FILE included.',
+    'All differences from the original: docs/compat.md.',
   ].join('\n'),
   builder: (y) =>
     withKeyringOptions(

@@ -11,6 +11,8 @@ export const removeVersionCommand = defineCommand({
   epilog: [
     'Filters match product-level fields only (no inheritance), plus product_name and content_id. Files stay for find-orphans/reap-orphans.',
     'A product left with no version is removed as well (MAAS rejects a product without versions). Nothing is written when nothing matches (signatures are only refreshed if stale).',
+    'DATA_D is the mirror root or its streams/v1/index.json. Differences from the original: the emptied product is removed (the original',
+    'kept it); a missing stream is one clear error. All differences: docs/compat.md.',
   ].join('\n'),
   builder: (y) =>
     withSigningOptions(

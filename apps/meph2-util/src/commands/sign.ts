@@ -22,7 +22,8 @@ export const signCommand = defineCommand<SignArgs>({
     'STREAM_DIR is the mirror root or its streams/v1/index.json. Key: --key/--gpg-key, else $MEPH_SIGNING_KEY/$MEPH_GPG_KEY, else',
     '$SS_GPG_DEFAULT_KEY, else the default secret key of $GNUPGHOME (as the original).',
     'Differences from the original: -u/--no-sign are accepted and ignored with a warning (sign always signs, as the original did',
-    'silently); the Launchpad signing service (LP_SIGNING_URL) is not supported.',
+    'silently); the Launchpad signing service (LP_SIGNING_URL) is not supported; SS_GPG_BATCH is ignored (gpg always runs --batch).',
+    'All differences: docs/compat.md.',
   ].join('\n'),
   builder: (y) =>
     withSigningKeyOptions(

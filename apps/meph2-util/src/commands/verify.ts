@@ -42,7 +42,8 @@ export const verifyCommand = defineCommand<VerifyArgs>({
   ],
   epilog:
     'Exit status: 0 when nothing is wrong (warnings allowed), 1 when any check failed, 2 for bad usage. ' +
-    'Signatures made with SHA-1 or by RSA keys under 2048 bits are refused unless --allow-weak-signatures.',
+    'Signatures made with SHA-1 or by RSA keys under 2048 bits are refused unless --allow-weak-signatures. ' +
+    'A meph addition: the original meph2-util has no verify. See docs/compat.md.',
   builder: (y) =>
     withKeyringOptions(
       y

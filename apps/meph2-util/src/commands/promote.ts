@@ -1,4 +1,4 @@
-import { checkSigningArgs, defineCommand, signIfWanted, verifierFromArgs, withSigningOptions } from '@meph/cli-kit';
+import { checkSigningArgs, defineCommand, signIfWanted, UsageError, verifierFromArgs, withSigningOptions } from '@meph/cli-kit';
 import { location, writeTarget, withSourceKeyring, opIo, summarize, withFilters, withWriteOptions } from '../options.js';
 
 const LABELS = ['alpha1', 'alpha2', 'alpha3', 'beta1', 'beta2', 'beta3', 'rc', 'release'] as const;
@@ -38,6 +38,9 @@ export const promoteCommand = defineCommand({
       ),
     ),
   async run(args, ctx) {
+    if (args.targetLabel !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_-]*$/.test(String(args.targetLabel))) {
+      throw new UsageError(`--target-label ${JSON.stringify(args.targetLabel)}: a stream label is letters, digits, - and _ (e.g. stable)`);
+    }
     if (!args.dryRun) await checkSigningArgs(args, ctx);
     const { verifier, policy } = await verifierFromArgs(args, ctx.env, ctx.cwd);
     const { promote } = await import('@meph/simplestreams/ops');

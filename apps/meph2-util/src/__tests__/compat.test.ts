@@ -11,7 +11,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { REPO_ROOT, runCliCaptured } from '@meph/cli-kit/testing';
+import { REPO_ROOT, runAppProcess, runCliCaptured, SHARED_DIR } from '@meph/cli-kit/testing';
 import { spec } from '../main.js';
 import { JAMMY, listFiles, makeStream, NOBLE, productsPath, readProducts, tempDir, throwAwayKey, versionMap } from './stream-fixture.js';
 
@@ -192,6 +192,15 @@ describe('compat meph2-util find-orphans / reap-orphans (--keyring; -n --older -
     await ok(['reap-orphans', '--now', 'my-orphans.json', `./${d}/`]);
     for (const p of paths) expect(existsSync(path.join(dir, d, p))).toBe(false);
   });
+  it('find-orphans --keyring K with signed streams (.sjson) verifies them; a wrong keyring fails', async () => {
+    const d = await copy('daily');
+    await ok(['clean-md', '3', d]); // signed by the default key
+    await ok(['find-orphans', '--keyring', key.keyring, 'signed-orphans.json', `./${d}/`, `./${d}/streams/v1/index.sjson`]);
+    expect(Object.keys(JSON.parse(await fs.readFile(path.join(dir, 'signed-orphans.json'), 'utf8'))).filter((k) => !k.startsWith('/')).length).toBe(6 + 2 * 4);
+    const wrong = await util(['find-orphans', '--keyring', path.join(SHARED_DIR, 'reference/streams/keys/cirros-8F4CE6D0.gpg'), 'wrong-orphans.json', `./${d}/`, `./${d}/streams/v1/index.sjson`]);
+    expect(wrong.code).not.toBe(0);
+    expect(existsSync(path.join(dir, 'wrong-orphans.json'))).toBe(false);
+  });
   // The orphans file shared with the original must be exactly {path: timestamp} (issue 10).
   // Fails on this branch (meph adds "/meph:streams"); the `orphans` branch implements it.
   it.skip('the orphans file holds only path → timestamp entries, as the original reads it (orphans branch)', async () => {
@@ -285,6 +294,12 @@ describe('compat meph2-util patch [src] target (-i -n -u)', () => {
     expect(versionMap(await readProducts(path.join(dir, s), STABLE))[SGA]).toEqual(SERIALS);
     expect(existsSync(path.join(dir, s, 'noble/amd64/20260704/squashfs'))).toBe(true);
     expect(await signedFiles(s)).toEqual([]);
+  });
+  it('the patch from stdin (no -i), as a real process', async () => {
+    const s = await copy('stable');
+    const r = await runAppProcess('meph2-util', ['patch', '-u', s], { cwd: dir, env: env(), input: "com.ubuntu.maas:v3:download.json:\n  com.ubuntu.maas:v3:boot:24.04:.*:\n    versions:\n      '20260702': {}\n" });
+    expect(r.code, r.stderr).toBe(0);
+    expect(versionMap(await readProducts(path.join(dir, s), STABLE))[SGA]).toEqual(['20260701']);
   });
   it('more than two streams is a usage error (the original raised an AssertionError)', async () => {
     const r = await util(['patch', 'a', 'b', 'c', '-i', 'delete.yaml']);

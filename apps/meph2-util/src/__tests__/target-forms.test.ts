@@ -155,5 +155,9 @@ describe('read-only inputs: also http(s) URLs of either form', () => {
     const orphans = Object.keys(JSON.parse(await fs.readFile(path.join(dir, 'o.json'), 'utf8'))).filter((k) => !k.startsWith('/'));
     expect(orphans.every((o) => o.includes('/20260701/'))).toBe(true);
     expect(orphans).toHaveLength(6);
+    // the streams may also be read over http
+    const u = await run(['find-orphans', 'ou.json', `./${d}/`, `${server.url}/${d}/streams/v1/index.json`]);
+    expect(u.code, u.stderr).toBe(0);
+    expect(Object.keys(JSON.parse(await fs.readFile(path.join(dir, 'ou.json'), 'utf8'))).filter((k) => !k.startsWith('/')).sort()).toEqual(orphans.sort());
   });
 });

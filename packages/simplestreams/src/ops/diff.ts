@@ -23,7 +23,11 @@ interface LabelledStream {
 
 /** Groups a stream's products files by label-less name; all must carry one label (upstream §2.8). */
 export function labelStream(files: readonly ProductsFile[], side: string): LabelledStream {
-  if (!files.length) throw new StreamOpError('diff', `the ${side} stream has no products files`);
+  if (!files.length) {
+    throw new StreamOpError('diff', `the ${side} stream has no products files`, {
+      hint: side === 'target' ? 'start a new stream with meph2-util promote SOURCE TARGET VERSION (it takes the target label, e.g. stable), then diff/patch' : 'check the stream path',
+    });
+  }
   const labels = new Set(files.map((f) => streamLabel(f.path)));
   if (labels.size !== 1) {
     throw new StreamOpError('diff', `the ${side} stream mixes labels ${[...labels].join(', ')} in its products file names`, { hint: 'every products file of one stream must share its label (second ":" field)' });

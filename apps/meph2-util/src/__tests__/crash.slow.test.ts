@@ -37,7 +37,7 @@ interface Scenario {
 
 const scenarios: Scenario[] = [
   { name: 'insert', base: 'base-daily', productsFile: productsPath('candidate'), args: (t) => ['insert', '-u', 'candidate', t, 'release=noble'] },
-  { name: 'promote', base: 'base-daily', productsFile: 'streams/v1/com.ubuntu.maas:v3:download.json', args: (t) => ['promote', '-u', 'candidate', t, '20260722', 'release=noble'] },
+  { name: 'promote', base: 'base-daily', productsFile: productsPath('stable'), args: (t) => ['promote', '-u', 'candidate', t, '20260722', 'release=noble'] },
   { name: 'patch', base: 'base-stable', productsFile: productsPath('stable'), args: (t) => ['patch', '-u', 'candidate', t, '-i', 'promote.yaml'] },
   { name: 'clean-md', base: 'base-daily', productsFile: productsPath('candidate'), args: (t) => ['clean-md', '-u', '1', t] },
 ];

@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { defineCommand, UsageError } from './index.js';
 import { runCliCaptured } from './testing.js';
@@ -11,6 +12,7 @@ const echo = defineCommand<{ word: string; twice: boolean }>({
   run: (args, ctx) => {
     if (args.word === 'bad') throw new UsageError('bad word', 'try another');
     if (args.word === 'boom') throw new Error('kaboom');
+    if (args.word === 'missing') return readFile('/nonexistent/meph-run-test/patch.yaml').then(() => 0);
     ctx.reporter.out(args.twice ? `${args.word} ${args.word}` : args.word);
     ctx.reporter.emit({ type: 'echoed', word: args.word });
     return args.word === 'three' ? 3 : 0;
@@ -37,6 +39,11 @@ describe('runCli', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^demo: error: Unknown argument: nope/);
     expect((await runCliCaptured(spec, [])).code).toBe(2);
+  });
+  it('operating-system errors on a path are one line naming the path first, exit 1', async () => {
+    const r = await runCliCaptured(spec, ['echo', 'missing']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('demo: error: /nonexistent/meph-run-test/patch.yaml: no such file or directory (ENOENT)\n');
   });
   it('reports internal errors with their stack and exit 70', async () => {
     const r = await runCliCaptured(spec, ['echo', 'boom']);

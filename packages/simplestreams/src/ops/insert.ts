@@ -154,10 +154,10 @@ export function promoteTransformFor(source: readonly ProductsFile[], target: rea
     const cid = src.doc.content_id;
     const labelled = target.map((t) => t.doc.content_id).find((t) => t.split(':').length === cid.split(':').length && t !== cid && withLabel(t, from) === cid);
     const labelless = target.some((t) => t.doc.content_id === cid.replace(`:${from}`, ''));
-    const to = options.targetLabel ?? (labelled ? labelled.split(':')[1] : labelless ? undefined : DEFAULT_PROMOTE_STREAM_LABEL);
+    const to = labelled ? labelled.split(':')[1] : labelless ? undefined : (options.targetLabel ?? DEFAULT_PROMOTE_STREAM_LABEL);
     plans.set(cid, { from, to });
   }
-  const itemLabel = options.itemLabel ?? options.targetLabel ?? [...plans.values()].find((p) => p.to !== undefined)?.to ?? 'release';
+  const itemLabel = options.itemLabel ?? [...plans.values()].find((p) => p.to !== undefined)?.to ?? 'release';
   const legacy = promoteTransform(itemLabel);
   return {
     contentId: (cid) => {

@@ -5,7 +5,7 @@ import { resolveWork } from './tree.js';
 import { diffStreams } from './diff.js';
 import { formatPatch, parsePatch } from './patch-format.js';
 import { planPatch } from './patch.js';
-import { planInsert, promoteTransform } from './insert.js';
+import { planInsert, promoteTransform, promoteTransformFor } from './insert.js';
 import { planCleanMd } from './clean-md.js';
 import { planCopyVersion, planRemoveVersion } from './versions.js';
 import { planMerge } from './merge.js';
@@ -72,6 +72,19 @@ describe('planInsert / promote', () => {
     expect(Object.keys(change.doc!.products)).toEqual(['com.ubuntu.maas:v3:boot:a']);
     expect(change.doc!.products['com.ubuntu.maas:v3:boot:a']!['label']).toBe('rc');
     expect(Object.keys(change.doc!.products['com.ubuntu.maas:v3:boot:a']!.versions)).toEqual(['2']);
+  });
+  it('promote into a new target takes the target label; an existing target keeps its own', () => {
+    const src = [stream('candidate', { a: ['1', '2'] })];
+    const fresh = planInsert(src, [], { filters: ['version_name=2'], transform: promoteTransformFor(src, []), max: 100 });
+    expect(fresh.changes[0]!.path).toBe('streams/v1/com.ubuntu.maas:stable:v3:download.json');
+    expect(Object.keys(fresh.changes[0]!.doc!.products)).toEqual(['com.ubuntu.maas.stable:v3:boot:a']);
+    expect(fresh.changes[0]!.doc!.products['com.ubuntu.maas.stable:v3:boot:a']!['label']).toBe('stable');
+    const existing = [stream('gold', { a: ['1'] })];
+    const t = promoteTransformFor(src, existing, { targetLabel: 'beta', itemLabel: 'rc' });
+    expect(t.contentId('com.ubuntu.maas:candidate:v3:download')).toBe('com.ubuntu.maas:gold:v3:download');
+    expect(t.productId('com.ubuntu.maas.candidate:v3:boot:a', 'com.ubuntu.maas:candidate:v3:download')).toBe('com.ubuntu.maas.gold:v3:boot:a');
+    expect(t.item({ path: 'x' })['label']).toBe('rc');
+    expect(promoteTransformFor(src, [], { targetLabel: 'beta' }).contentId('com.ubuntu.maas:candidate:v3:download')).toBe('com.ubuntu.maas:beta:v3:download');
   });
   it('refuses unsafe item paths', () => {
     const s = stream('candidate', { a: ['1'] });

@@ -28,7 +28,7 @@ export class OrphansFileError extends OrphansError {
 export class NoReferencesError extends OrphansError {
   override readonly name = 'NoReferencesError';
   constructor(readonly streams: readonly string[]) {
-    super(`the streams ${streams.map((s) => JSON.stringify(s)).join(', ')} reference no data file at all; refusing to treat every file as an orphan`, {
+    super(`the stream(s) ${streams.map((s) => JSON.stringify(s)).join(', ')} reference no data file at all; refusing to treat their files as orphans`, {
       hint: 'check the stream paths (a mirror root, a streams/v1/index.json or a products file); --force overrides',
     });
   }

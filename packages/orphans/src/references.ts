@@ -148,7 +148,8 @@ export interface StreamToRead {
  * (following its symlinks, e.g. `daily/data -> ../data`) and against the data directory itself
  * (pools whose streams live elsewhere) — and counts as referenced wherever either resolution
  * lands inside the data directory. Paths of remote streams are relative to the data directory.
- * Throws NoReferencesError when the streams reference nothing at all (unless `force`).
+ * Throws NoReferencesError when the streams reference nothing at all, or a stream given (not
+ * found) references nothing (unless `force`).
  */
 export async function collectReferences(
   streams: ReadonlyArray<string | StreamToRead>,
@@ -200,6 +201,10 @@ export async function collectReferences(
     present += here;
   }
   const names = streams.map((s) => (typeof s === 'string' ? s : s.stream));
-  if (total === 0 && !options.force) throw new NoReferencesError(names);
+  if (!options.force) {
+    // a stream given that references nothing is as suspicious as no references at all
+    const empty = perStream.filter((s) => s.referenced === 0 && !s.discovered).map((s) => s.stream);
+    if (total === 0 || empty.length > 0) throw new NoReferencesError(total === 0 ? names : empty);
+  }
   return { paths, total, present, missing: total - present, perStream, streams: names, localRoots: [...localRoots] };
 }

@@ -1,6 +1,18 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { assertProductsPathsSafe, isHttpUrl, loadStream, openSource, signedSibling, type LoadStreamOptions, type ProductsDocument } from '@meph/simplestreams';
+import {
+  assertProductsPathsSafe,
+  assertSafeRelativePath,
+  INDEX_FORMAT,
+  isHttpUrl,
+  loadStream,
+  openSource,
+  parseDocument,
+  PRODUCTS_FORMAT,
+  signedSibling,
+  type LoadStreamOptions,
+  type ProductsDocument,
+} from '@meph/simplestreams';
 import { NoReferencesError } from './errors.js';
 
 /** Options for reading streams (a verifier and signature policy from the CLI's keyring flags). */
@@ -95,12 +107,26 @@ export async function loadEveryDocument(stream: string, options: StreamReadOptio
     read.add(p.path);
     docs.push(p.doc);
   };
-  if (primary.indexPath !== undefined) {
-    for (const index of [primary.indexPath, signedSibling(primary.indexPath)]) {
-      if (index === undefined || !(await raw.exists(index))) continue;
-      for (const p of (await loadStream(root, { ...unchecked, path: index })).products) add(p);
+  // the other twin of the index, followed without re-reading what the primary read
+  const visited = new Set<string>();
+  const visit = async (rel: string): Promise<void> => {
+    if (read.has(rel) || visited.has(rel) || !(await raw.exists(rel))) return;
+    visited.add(rel);
+    const got = await raw.readDocument(rel);
+    const label = raw.url(got.path);
+    const doc = parseDocument(got.value, label);
+    if (doc.format === PRODUCTS_FORMAT) {
+      assertProductsPathsSafe(doc, label);
+      add({ path: got.path, doc });
+      return;
     }
-  }
+    for (const entry of Object.values(doc.index)) {
+      if (!entry.path || (entry.format !== PRODUCTS_FORMAT && entry.format !== INDEX_FORMAT)) continue;
+      await visit(assertSafeRelativePath(entry.path, label));
+    }
+  };
+  const twinIndex = primary.indexPath === undefined ? undefined : signedSibling(primary.indexPath);
+  if (twinIndex !== undefined) await visit(twinIndex);
   for (const p of [...read]) {
     const twin = signedSibling(p);
     if (twin === undefined || read.has(twin) || !(await raw.exists(twin))) continue;
@@ -187,7 +213,7 @@ export async function collectReferences(
     for (const p of seen) {
       // paths were checked safe (relative, no "..") by the reader
       const viaRoot = root === undefined ? undefined : await inPool(path.join(root, p));
-      const viaData = await inPool(path.join(realDataDir, p));
+      const viaData = root === realDataDir ? viaRoot : await inPool(path.join(realDataDir, p));
       let found = false;
       for (const rel of [viaRoot, viaData]) {
         if (rel === undefined) continue;

@@ -124,11 +124,28 @@ describe('meph2-util find-orphans / reap-orphans (upstream §13 seed 10)', () =>
     await expect(fsp.access(path.join(work, 'typo.json'))).rejects.toThrow();
   });
 
+  it('reap with another data directory than find-orphans used: exit 1, one line, nothing deleted (issue 9 §3)', async () => {
+    await mirror('daily', ['noble/3/squashfs'], ['noble/1/squashfs', 'noble/2/squashfs']);
+    await mirror('stable', ['noble/1/squashfs', 'noble/2/squashfs', 'noble/3/squashfs'], []);
+    expect((await run(['find-orphans', 'my-orphans.json', 'daily'])).code).toBe(0);
+    const res = await run(['reap-orphans', '--now', 'my-orphans.json', 'stable']);
+    expect(res.code).toBe(1);
+    expect(res.stderr.trim().split('\n')).toHaveLength(1);
+    expect(res.stderr).toMatch(/my-orphans\.json was computed for data directory .*daily, not .*stable; refusing to use it/);
+    for (const v of ['1', '2', '3']) await fsp.access(path.join(work, `stable/noble/${v}/squashfs`));
+    // the right one still works
+    const ok = await run(['reap-orphans', '--now', 'my-orphans.json', 'daily']);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stderr).toContain('reaped 2 file(s)');
+  });
+
   it('--help shows the usage and an example', async () => {
     for (const cmd of ['find-orphans', 'reap-orphans']) {
       const res = await run([cmd, '--help']);
       expect(res.code).toBe(0);
       expect(res.stdout + res.stderr).toMatch(new RegExp(`meph2-util ${cmd} .*my-orphans\\.json`));
+      expect(res.stdout).toMatch(/--force/);
+      expect(res.stdout).toMatch(/mirror\s+root[\s\S]*DATA_DIR/);
     }
   });
 

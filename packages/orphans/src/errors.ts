@@ -47,7 +47,7 @@ export class DataDirMismatchError extends OrphansError {
   override readonly name = 'DataDirMismatchError';
   constructor(readonly file: string, readonly recorded: string, readonly given: string) {
     super(`${file} was computed for data directory ${recorded}, not ${given}; refusing to use it`, {
-      hint: `give ${recorded}, or use another orphans file for ${given} (find-orphans starts one)`,
+      hint: `give ${recorded}, or let find-orphans start another orphans file for ${given}`,
     });
   }
 }

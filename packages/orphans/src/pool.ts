@@ -37,8 +37,9 @@ async function localRoot(stream: string): Promise<string | undefined> {
 
 /**
  * Reads the streams, walks the data directory and works out which files are in use. Besides the
- * streams given, every stream found inside the data directory is read too (the data directory's
- * own one with the caller's signature checks, nested ones unchecked: they only add references).
+ * streams given, every stream found inside the data directory is read too (with no stream given,
+ * the data directory's own one with the caller's signature checks; otherwise unchecked: they only
+ * add references).
  * A referenced symlink keeps its target alive too (when the target is inside the pool). Refuses
  * (LayoutError) when a stream's paths mostly name no file of the pool, unless `force`.
  */
@@ -62,7 +63,9 @@ export async function scanPool(dataDir: string, streams: readonly string[], opti
     const abs = rel === '' ? realDataDir : path.join(realDataDir, rel);
     if (givenRoots.has(abs)) continue;
     discovered.push(abs);
-    toRead.push(rel === '' ? { stream: abs } : { stream: abs, discovered: true });
+    // DATA_DIR's own stream is "the" stream when none is given (checked like one); otherwise a
+    // stream found in the pool only adds references and is read unchecked
+    toRead.push(rel === '' && streams.length === 0 ? { stream: abs } : { stream: abs, discovered: true });
   }
   if (toRead.length === 0) throw new NoStreamsError(dataDir, options.orphansFile);
 

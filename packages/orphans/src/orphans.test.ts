@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { formatUpdated, regenerateIndex, writeJsonAtomic, type ProductsDocument } from '@meph/simplestreams';
 import { parseDuration } from './duration.js';
-import { DataDirMismatchError, DurationError, LayoutError, NoReferencesError, NoStreamsError, OrphansFileError, OrphansFileMissingError } from './errors.js';
+import { DataDirMismatchError, DurationError, NoReferencesError, NoStreamsError, OrphansFileError } from './errors.js';
 import { findOrphans, type OrphanEvent } from './find.js';
 import { readOrphansFile, sidecarPath, SIDECAR_FORMAT } from './orphans-file.js';
 import { reapOrphans } from './reap.js';

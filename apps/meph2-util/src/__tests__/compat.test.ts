@@ -202,8 +202,7 @@ describe('compat meph2-util find-orphans / reap-orphans (--keyring; -n --older -
     expect(existsSync(path.join(dir, 'wrong-orphans.json'))).toBe(false);
   });
   // The orphans file shared with the original must be exactly {path: timestamp} (issue 10).
-  // Fails on this branch (meph adds "/meph:streams"); the `orphans` branch implements it.
-  it.skip('the orphans file holds only path → timestamp entries, as the original reads it (orphans branch)', async () => {
+  it('the orphans file holds only path → timestamp entries, as the original reads it', async () => {
     const d = await copy('daily');
     await ok(['clean-md', '-u', '3', d]);
     await ok(['find-orphans', 'plain-orphans.json', `./${d}/`, `./${d}/streams/v1/index.json`]);

@@ -1,13 +1,14 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import pLimit from 'p-limit';
 import type { IndexDocument, ProductsDocument } from '../model.js';
 import { parseJson } from '../read/index.js';
 import type { StreamSource } from '../read/index.js';
 import { isHttpUrl } from '../read/index.js';
 import { resolveInside } from '../paths.js';
-import { buildIndex, commitStreamUpdate, copyFileVerified, listProductsFiles, serializeJson, withStreamLock, INDEX_PATH, STREAMS_DIR, type DataFileUpdate } from '../write/index.js';
+import { buildIndex, commitStreamUpdate, copyFileVerified, listProductsFiles, serializeJson, withStreamLock, INDEX_PATH, STREAMS_DIR, type DataFileUpdate, type DocumentSigner } from '../write/index.js';
+import { fsyncDir, mkdirPublic, tempPathFor } from '../write/atomic.js';
+import { TargetConfinement } from '../write/confine.js';
 import type { FileCopy, OpsEventSink, StreamPlan } from './plan.js';
 import { jsonPathOf, type ProductsFile } from './streams.js';
 
@@ -23,6 +24,8 @@ export interface ExecuteOptions {
   concurrency?: number;
   /** The target's products files as read for planning (saves re-reading them for the index). */
   known?: readonly ProductsFile[];
+  /** Sign the products files and index written, committing each with its signatures. */
+  signer?: DocumentSigner;
 }
 
 export interface ExecuteResult {
@@ -92,12 +95,21 @@ function dedupeCopies(copies: readonly FileCopy[]): FileCopy[] {
   return [...seen.values()];
 }
 
-/** Recreates a symlink (copy-version copies "without following symlinks"), atomically. */
+/**
+ * Recreates a symlink (copy-version copies "without following symlinks"), atomically; the temp
+ * name is a tempPathFor one, so crash clean-up removes it if we die before the rename.
+ */
 async function copySymlink(from: string, dest: string): Promise<void> {
-  const tmp = path.join(path.dirname(dest), `.${path.basename(dest)}.meph-${process.pid}-${randomBytes(4).toString('hex')}`);
-  await fs.mkdir(path.dirname(dest), { recursive: true });
+  const tmp = tempPathFor(dest);
+  await mkdirPublic(path.dirname(dest));
   await fs.symlink(await fs.readlink(from), tmp);
-  await fs.rename(tmp, dest);
+  try {
+    await fs.rename(tmp, dest);
+  } catch (err) {
+    await fs.rm(tmp, { force: true }).catch(() => {});
+    throw err;
+  }
+  await fsyncDir(path.dirname(dest));
 }
 
 /**
@@ -130,8 +142,9 @@ export async function executePlan(plan: StreamPlan, targetRoot: string, options:
   // Copies commitStreamUpdate cannot take as a local path: HTTP downloads and symlinks.
   const data: DataFileUpdate[] = [];
   const early: Array<() => Promise<void>> = [];
+  const confine = new TargetConfinement(targetRoot);
   for (const c of copies) {
-    const dest = resolveInside(targetRoot, c.to, 'target stream');
+    const dest = await confine.resolve(c.to, 'target stream');
     if (c.withinTarget) {
       const from = resolveInside(targetRoot, c.from, 'target stream');
       const st = await lstatOrUndefined(from);
@@ -148,7 +161,6 @@ export async function executePlan(plan: StreamPlan, targetRoot: string, options:
       else
         early.push(async () => {
           if (dryRun) return fileCopied(c);
-          await fs.mkdir(path.dirname(dest), { recursive: true });
           await copyFileVerified(await source.openData(c.from), dest, c.item);
           fileCopied(c);
           commit('data', c.to);
@@ -171,6 +183,7 @@ export async function executePlan(plan: StreamPlan, targetRoot: string, options:
     removeProducts,
     index: writeIndex ? index : false,
     dryRun,
+    ...(options.signer && !dryRun ? { signer: options.signer } : {}),
     concurrency: options.concurrency ?? 8,
     onEvent: (e) => {
       options.signal?.throwIfAborted();

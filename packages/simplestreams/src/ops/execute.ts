@@ -134,9 +134,9 @@ export async function executePlan(plan: StreamPlan, targetRoot: string, options:
     commits += 1;
     options.onCommit?.(kind, rel, commits);
   };
-  const fileCopied = (c: FileCopy): void => {
+  const fileCopied = (c: FileCopy, placedBy?: string): void => {
     result.copied += 1;
-    emit({ type: 'file-copied', path: c.to, from: c.from, size: c.item.size, pedigree: c.pedigree, ...(dryRun ? { dryRun } : {}) });
+    emit({ type: 'file-copied', path: c.to, from: c.from, size: c.item.size, pedigree: c.pedigree, ...(placedBy ? { placedBy } : {}), ...(dryRun ? { dryRun } : {}) });
   };
 
   // Copies commitStreamUpdate cannot take as a local path: HTTP downloads and symlinks.
@@ -149,7 +149,7 @@ export async function executePlan(plan: StreamPlan, targetRoot: string, options:
       const from = resolveInside(targetRoot, c.from, 'target stream');
       const st = await lstatOrUndefined(from);
       if (st?.isSymbolicLink()) {
-        if (!(await lstatOrUndefined(dest))) early.push(async () => (dryRun ? fileCopied(c) : (await copySymlink(from, dest), fileCopied(c), commit('data', c.to))));
+        if (!(await lstatOrUndefined(dest))) early.push(async () => (dryRun ? fileCopied(c) : (await copySymlink(from, dest), fileCopied(c, 'symlink'), commit('data', c.to))));
         continue;
       }
       data.push({ from, to: c.to, expected: c.item });
@@ -161,8 +161,7 @@ export async function executePlan(plan: StreamPlan, targetRoot: string, options:
       else
         early.push(async () => {
           if (dryRun) return fileCopied(c);
-          await copyFileVerified(await source.openData(c.from), dest, c.item);
-          fileCopied(c);
+          fileCopied(c, await copyFileVerified(await source.openData(c.from), dest, c.item));
           commit('data', c.to);
         });
     } else {
@@ -192,7 +191,7 @@ export async function executePlan(plan: StreamPlan, targetRoot: string, options:
         emit({ type: 'progress', step: `${plan.operation}: data files`, done: dataDone, total: data.length, unit: 'files' });
       }
       if (e.type === 'data-copied') {
-        fileCopied(byPath.get(e.path) as FileCopy);
+        fileCopied(byPath.get(e.path) as FileCopy, e.placedBy);
         if (!dryRun) commit('data', e.path);
       } else if (!dryRun && e.type === 'products-written') commit('products', e.path);
       else if (!dryRun && e.type === 'products-removed') commit('products', e.path);

@@ -56,4 +56,21 @@ describe('meph2-util copy-version', () => {
     expect(await fs.readlink(path.join(root, 'noble/amd64/20260801/squashfs'))).toBe('../../../pool-squashfs');
     await assertStreamIntact(root);
   });
+
+  it.each([
+    ['', /copy-version: TO is empty/],
+    ['a b', /copy-version: TO "a b" is not a version name/],
+    ['20260701', /copy-version: TO "20260701" does not sort after FROM "20260720"/],
+    ['20260720', /does not sort after FROM/],
+    ['x'.repeat(33), /longer than the 32 characters MAAS stores/],
+  ])('refuses TO %j with one line and changes nothing', async (to, message) => {
+    const root = path.join(dir, `bad-${to.length}-${to.replace(/\W/g, '_').slice(0, 8)}`);
+    await makeStream(root, { serials: ['20260720'], releases: [NOBLE] });
+    const before = await fs.readFile(path.join(root, productsPath('candidate')), 'utf8');
+    const r = await run(['copy-version', '-u', path.basename(root), '20260720', to]);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(message)]);
+    expect(await fs.readFile(path.join(root, productsPath('candidate')), 'utf8')).toBe(before);
+    expect(await fs.readdir(path.join(root, 'noble/amd64'))).toEqual(['20260720']);
+  });
 });

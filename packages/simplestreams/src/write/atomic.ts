@@ -104,6 +104,15 @@ export async function syncAndRename(handle: fsp.FileHandle, tmp: string, dest: s
 }
 
 /**
+ * {@link syncAndRename} for a file already written and closed (e.g. by a converter): fsyncs
+ * it, creates the destination's directories (0755) and renames it into place durably.
+ */
+export async function moveIntoPlace(from: string, to: string): Promise<void> {
+  await mkdirPublic(path.dirname(to));
+  await syncAndRename(await fsp.open(from, 'r'), from, to);
+}
+
+/**
  * Writes `data` to `file` so that readers see either the old content or the complete new
  * content, never a partial file: temp file in the same directory, write (streamed for a
  * Readable), fsync, rename over `file`, fsync the directory. Parent directories are created.

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -52,8 +53,14 @@ describe('meph2-util copy-version', () => {
     const sq = doc.products[productId('candidate', NOBLE, 'amd64', 'ga-24.04')].versions['20260720'].items.squashfs;
     await fs.rename(path.join(root, sq.path), path.join(root, 'pool-squashfs'));
     await fs.symlink('../../../pool-squashfs', path.join(root, sq.path));
+    // a symlink temp a killed copy-version left behind (named like every meph temp file) is cleaned up
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']).stdout.toString();
+    await fs.mkdir(path.join(root, 'noble/amd64/20260801'), { recursive: true });
+    const leftover = path.join(root, `noble/amd64/20260801/.squashfs.${dead}.0123abcd.meph-tmp`);
+    await fs.symlink('../../../pool-squashfs', leftover);
     expect((await run(['copy-version', '-u', 'l', '20260720', '20260801'])).code).toBe(0);
     expect(await fs.readlink(path.join(root, 'noble/amd64/20260801/squashfs'))).toBe('../../../pool-squashfs');
+    expect((await fs.readdir(path.join(root, 'noble/amd64/20260801'))).filter((n) => n.startsWith('.'))).toEqual([]);
     await assertStreamIntact(root);
   });
 

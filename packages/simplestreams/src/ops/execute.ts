@@ -6,7 +6,7 @@ import { parseJson } from '../read/index.js';
 import type { StreamSource } from '../read/index.js';
 import { isHttpUrl } from '../read/index.js';
 import { resolveInside } from '../paths.js';
-import { buildIndex, commitStreamUpdate, copyFileVerified, listProductsFiles, serializeJson, withStreamLock, INDEX_PATH, STREAMS_DIR, type DataFileUpdate, type DocumentSigner } from '../write/index.js';
+import { buildIndex, commitStreamUpdate, copyFileVerified, recoverInterruptedWrites, listProductsFiles, serializeJson, withStreamLock, INDEX_PATH, STREAMS_DIR, type DataFileUpdate, type DocumentSigner } from '../write/index.js';
 import { fsyncDir, mkdirPublic, tempPathFor } from '../write/atomic.js';
 import { TargetConfinement } from '../write/confine.js';
 import type { FileCopy, OpsEventSink, StreamPlan } from './plan.js';
@@ -168,6 +168,8 @@ export async function executePlan(plan: StreamPlan, targetRoot: string, options:
       data.push({ from: resolveInside(options.source.root, c.from, 'source stream'), to: c.to, expected: c.item });
     }
   }
+  // leftovers of a writer that died placing downloads or symlinks (commitStreamUpdate cleans the rest)
+  if (!dryRun && early.length) await recoverInterruptedWrites([...new Set(copies.map((c) => path.dirname(resolveInside(targetRoot, c.to, 'target stream'))))]);
   const limit = pLimit(options.concurrency ?? 8);
   await Promise.all(early.map((job) => limit(async () => (options.signal?.throwIfAborted(), job()))));
 

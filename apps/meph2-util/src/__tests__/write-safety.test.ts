@@ -228,12 +228,18 @@ describe('permissions do not depend on the umask', () => {
     const target = await copyOf('base', 'um');
     const old = process.umask(0o077);
     let r;
+    let fresh;
     try {
       r = await run(['insert', '-u', 'newer', 'um']);
+      fresh = await run(['insert', '-u', 'newer', 'um-new/mirror']); // a new target and its parents
     } finally {
       process.umask(old);
     }
     expect(r.code, r.stderr).toBe(0);
+    expect(fresh.code, fresh.stderr).toBe(0);
+    for (const rel of ['um-new', 'um-new/mirror', 'um-new/mirror/streams', 'um-new/mirror/streams/v1']) {
+      expect(((await fs.stat(path.join(dir, rel))).mode & 0o777).toString(8), rel).toBe('755');
+    }
     for (const rel of ['streams/v1/index.json', products(), 'noble/amd64/20260722/squashfs', 'noble/amd64/20260722/ga-24.04/generic/boot-kernel']) {
       expect(((await fs.stat(path.join(target, rel))).mode & 0o777).toString(8), rel).toBe('644');
     }

@@ -213,6 +213,6 @@ export async function executePlan(plan: StreamPlan, targetRoot: string, options:
  */
 export async function underTargetLock<T>(targetRoot: string, options: { dryRun: boolean; wait?: boolean; create?: boolean }, work: () => Promise<T>): Promise<T> {
   if (options.dryRun) return work();
-  if (options.create) await fs.mkdir(targetRoot, { recursive: true });
+  if (options.create) await mkdirPublic(targetRoot);
   return withStreamLock(targetRoot, work, { wait: Boolean(options.wait) });
 }

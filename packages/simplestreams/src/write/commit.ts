@@ -5,7 +5,7 @@ import pLimit from 'p-limit';
 import { FormatError, MissingFileError } from '../errors.js';
 import { INDEX_FORMAT, PRODUCTS_FORMAT, type IndexDocument, type Item, type ProductsDocument } from '../model.js';
 import { resolveInside } from '../paths.js';
-import { fsyncDir, pidAlive, prepareFiles, rollForwardJournals, tempWriterPid, type FileReplacement } from './atomic.js';
+import { fsyncDir, mkdirPublic, pidAlive, prepareFiles, rollForwardJournals, tempWriterPid, type FileReplacement } from './atomic.js';
 import { copyFileVerified, verifyFile, type PlacedBy } from './checksum.js';
 import { TargetConfinement } from './confine.js';
 import { buildIndex, INDEX_PATH, listProductsFiles, STREAMS_DIR } from './index-doc.js';
@@ -209,7 +209,7 @@ export async function commitStreamUpdate(rootDir: string, update: StreamUpdate):
   };
 
   if (dryRun) return await run();
-  await fsp.mkdir(rootDir, { recursive: true });
+  await mkdirPublic(rootDir);
   return await withStreamLock(rootDir, run, update.lock);
 }
 

@@ -218,6 +218,9 @@ export async function prepareFiles(groups: ReadonlyArray<readonly FileReplacemen
         await discard();
         throw err;
       }
+      // Past this point the commit is finished even if a callback throws (e.g. an abort):
+      // stopping half-way would leave the rest to the next writer's roll-forward.
+      let callbackError: { error: unknown } | undefined;
       const dirs = new Set<string>();
       for (const [i, pairs] of staged.entries()) {
         for (const [tmp, dest] of pairs) {
@@ -226,9 +229,14 @@ export async function prepareFiles(groups: ReadonlyArray<readonly FileReplacemen
         }
         for (const d of dirs) await fsyncDir(d);
         dirs.clear();
-        after?.(i);
+        try {
+          after?.(i);
+        } catch (error) {
+          callbackError ??= { error };
+        }
       }
       await fsp.rm(journalFile, { force: true });
+      if (callbackError) throw callbackError.error;
     },
   };
 }

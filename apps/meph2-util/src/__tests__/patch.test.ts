@@ -218,7 +218,14 @@ describe('meph2-util patch', () => {
     expect(missing.stderr).toMatch(/^meph2-util: error: no-such-stream: no such stream directory \(give the mirror root/);
     await expect(fs.access(path.join(dir, 'no-such-stream'))).rejects.toThrow();
     const b = await writePatch('bad.yaml', 'a: [\n');
-    expect((await run(['patch', '-u', 's-errors', '-i', b])).stderr).toMatch(/^meph2-util: error: bad\.yaml: not valid YAML/);
+    expect((await run(['patch', '-u', 's-errors', '-i', b])).stderr).toMatch(/^meph2-util: error: bad\.yaml: line 2: not valid YAML/);
+  });
+
+  it('an unknown YAML tag (!!js/function) is one error line, with no YAML warnings printed by the process', async () => {
+    const p = await writePatch('tagged.yaml', 'com.ubuntu.maas:v3:download.json:\n  x: !!js/function "function () { return 1 }"\n');
+    const r = await runAppProcess('meph2-util', ['patch', '-u', '-n', 's-errors', '-i', p], { cwd: dir, env });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('meph2-util: error: tagged.yaml: line 2: not valid YAML: unknown YAML tag !!js/function (a patch holds plain YAML only)\n');
   });
 
   it('a missing -i file is one line naming it (was a raw ENOENT)', async () => {

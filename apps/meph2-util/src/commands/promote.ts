@@ -15,7 +15,7 @@ export const promoteCommand = defineCommand({
     'The stream label is swapped: com.ubuntu.maas:candidate:v3:download → com.ubuntu.maas:stable:v3:download, product ids',
     'com.ubuntu.maas.candidate:… → com.ubuntu.maas.stable:… — the label of the existing target stream, else --target-label (default stable),',
     'so that `diff --promote SRC TARGET` and `patch` work between the two afterwards. Every promoted item gets label=LABEL (default: the',
-    'target\'s stream label). Files are copied to the same relative paths (verified) unless --skip-file-copy. Existing versions are never',
+    'target\'s stream label). Files are hard-linked (same filesystem) or copied to the same relative paths (verified) unless --skip-file-copy. Existing versions are never',
     'rewritten; at most 100 versions per product are kept.',
     'Differences from the original: into a new (empty) target the original wrote the label-less com.ubuntu.maas:v3:download with',
     'products com.ubuntu.maas:v3:… and item label "release", which diff/patch cannot pair with the source; meph writes the labelled names',

@@ -19,6 +19,9 @@ export const signCommand = defineCommand<SignArgs>({
   epilog: [
     'Inside index.sjson every path ending .json points at the .sjson file, so clients that start at index.sjson (MAAS) stay on signed files.',
     'Files whose signature is already valid for their content and key are left alone, so running it twice changes nothing.',
+    'Before anything is written the key must prove it can sign, and the stream must pass the checks `verify` makes of its metadata',
+    '(format products:1.0, safe non-empty item paths, every products file the index lists present); otherwise it exits 1 and changes nothing',
+    '(the original signed such streams). Each document is committed together with its .sjson and .json.gpg, the index last.',
     'STREAM_DIR is the mirror root or its streams/v1/index.json. Key: --key/--gpg-key, else $MEPH_SIGNING_KEY/$MEPH_GPG_KEY, else',
     '$SS_GPG_DEFAULT_KEY, else the default secret key of $GNUPGHOME (as the original).',
     'Differences from the original: -u/--no-sign are accepted and ignored with a warning (sign always signs, as the original did',

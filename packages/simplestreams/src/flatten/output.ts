@@ -130,12 +130,22 @@ export function pyJsonString(s: string): string {
 const NON_ASCII = /[\u007f-\uffff]/g;
 
 function pyJsonRecord(r: Readonly<Record<string, unknown>>): string {
-  // An array replacer lists the keys in the order given: sorted, like sort_keys=True. With
-  // indent 2 and ", " → ",\n" this is Python's layout once re-indented one level (values
-  // are escaped, so the only raw newlines are the ones between keys).
-  const text = JSON.stringify(r, Object.keys(r).sort(), 2).replace(/\n/g, '\n  ');
+  const keys = Object.keys(r).sort();
+  let text: string;
+  if (keys.every((k) => typeof r[k] === 'string')) {
+    // Query records are flat with string values: write the lines directly (several times
+    // faster than a replacer-array JSON.stringify, which V8 keeps off its fast path).
+    text = '  {';
+    for (let i = 0; i < keys.length; i++) text += `${i ? ',' : ''}\n    ${JSON.stringify(keys[i])}: ${JSON.stringify(r[keys[i]!])}`;
+    text += keys.length ? '\n  }' : '}';
+  } else {
+    // An array replacer lists the keys in the order given: sorted, like sort_keys=True. With
+    // indent 2 and ", " → ",\n" this is Python's layout once re-indented one level (values
+    // are escaped, so the only raw newlines are the ones between keys).
+    text = `  ${JSON.stringify(r, keys, 2).replace(/\n/g, '\n  ')}`;
+  }
   NON_ASCII.lastIndex = 0;
-  return `  ${NON_ASCII.test(text) ? text.replace(NON_ASCII, (c) => `\\u${hex(c.charCodeAt(0), 4)}`) : text}`;
+  return NON_ASCII.test(text) ? text.replace(NON_ASCII, (c) => `\\u${hex(c.charCodeAt(0), 4)}`) : text;
 }
 
 /**

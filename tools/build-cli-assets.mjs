@@ -2,12 +2,15 @@
 //  1. packages/cli-kit/dist/vendor/yargs.js: yargs and its dependencies bundled into one ES
 //     module (cli-kit's `#yargs` import in dist; sources keep importing the yargs package).
 //     Loading 40 small modules cost more than the rest of a `--help`; string-width is swapped
-//     for a printable-ASCII fast path (packages/cli-kit/vendor/fast-string-width.mjs).
+//     for a printable-ASCII fast path (packages/cli-kit/vendor/fast-string-width.mjs), and the
+//     help page yargs renders after starting every subcommand (kept for a failure message
+//     that meph never prints: its fail handler throws one line) is not rendered: 50-100 ms
+//     of every command run.
 //  2. apps/<app>/dist/help.json: every help page of the app rendered by its own yargs
 //     definitions at 100 columns, which the bin prints for `--help` on a non-terminal
 //     (packages/cli-kit/src/fast-help.ts). apps/*/src/__tests__/help-cache.test.ts keeps it
 //     equal to the live rendering.
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -32,6 +35,17 @@ async function vendorYargs() {
     // y18n and yargs-parser reach require() for JSON locale files and fs.
     banner: { js: "import { createRequire as __mephCreateRequire } from 'node:module'; const require = __mephCreateRequire(import.meta.url);" },
     plugins: [
+      {
+        name: 'no-help-render-per-command',
+        setup(b) {
+          b.onLoad({ filter: /yargs[\\/]build[\\/]lib[\\/]command\.js$/ }, async (args) => {
+            const source = await readFile(args.path, 'utf8');
+            const call = 'yargs.getInternalMethods().getUsageInstance().cacheHelpMessage();';
+            if (source.split(call).length !== 2) throw new Error(`${args.path}: expected one "${call}" to drop; yargs changed, review this step`);
+            return { contents: source.replace(call, '/* help not pre-rendered (tools/build-cli-assets.mjs) */'), loader: 'js' };
+          });
+        },
+      },
       {
         name: 'fast-string-width',
         setup(b) {

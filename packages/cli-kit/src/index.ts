@@ -18,3 +18,4 @@ export {
   type SigningArgs,
   type KeyringArgs,
 } from './signing.js';
+export { withOptInSigningOptions, optInSigning } from './signing.js';

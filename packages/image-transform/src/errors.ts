@@ -144,7 +144,7 @@ export class NothingToBuildError extends ImageTransformError {
 export class DiUnavailableError extends ImageTransformError {
   override readonly name = 'DiUnavailableError';
   constructor(readonly archive: string, detail: string, options?: { cause?: unknown; hint?: string }) {
-    super(`d-i archive ${archive}: ${detail}`, { hint: 'pass --di-archive URL (and --di-keyring FILE) for a reachable mirror, or build without d-i (--disable-di)', ...options });
+    super(`d-i archive ${archive}: ${detail}`, { hint: 'check the archive and its keyring (--di-archive URL, --di-keyring FILE), or build without d-i (--disable-di)', ...options });
   }
 }
 

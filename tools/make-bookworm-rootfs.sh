@@ -67,11 +67,15 @@ tmp="$(mktemp -d "$cache/.build-$suite-XXXXXX")"
 cleanup() { rm -rf --one-file-system "$tmp"; }
 trap cleanup EXIT
 echo "make-bookworm-rootfs: debootstrap --variant=minbase $suite ($arch) from $mirror" >&2
-debootstrap --variant=minbase --arch="$arch" "$suite" "$tmp/root" "$mirror" >"$tmp/debootstrap.log" 2>&1 || {
-  tail -n 20 "$tmp/debootstrap.log" >&2
-  echo "make-bookworm-rootfs: debootstrap failed (log above)" >&2
-  exit 1
-}
+# Progress: each debootstrap phase once (Retrieving, Validating, Extracting, Unpacking,
+# Configuring, …) and every 20th package within it; the whole output goes to the log.
+debootstrap --variant=minbase --arch="$arch" "$suite" "$tmp/root" "$mirror" 2>&1 | tee "$tmp/debootstrap.log" |
+  awk '/^I: / { verb = $2; if (verb != last) { n = 0; last = verb; print "make-bookworm-rootfs: debootstrap " substr($0, 4) } else if (++n % 20 == 0) print "make-bookworm-rootfs: debootstrap " verb " … (" n " more)"; fflush() }' >&2 ||
+  {
+    tail -n 20 "$tmp/debootstrap.log" >&2
+    echo "make-bookworm-rootfs: debootstrap failed (log above)" >&2
+    exit 1
+  }
 rm -rf "$tmp/root/var/cache/apt/archives/"*.deb "$tmp/root/var/lib/apt/lists/"*_* || true
 echo "make-bookworm-rootfs: packing $out" >&2
 # Multi-threaded xz, as cloud images ship; --numeric-owner and xattrs so it is a faithful root fs.

@@ -18,7 +18,8 @@ cd "$(dirname "$0")/.."
 out="${MEPH_MAIN_JOB_OUT:-/var/tmp/meph-main-job/stream}"
 serial="${MEPH_MAIN_JOB_SERIAL:-$(date -u +%Y%m%d)}"
 sign=()
-if [ -n "${MEPH_SIGNING_KEY:-}${MEPH_GPG_KEY:-}" ]; then sign=(--sign); fi
+verify=(--no-verify)
+if [ -n "${MEPH_SIGNING_KEY:-}${MEPH_GPG_KEY:-}" ]; then sign=(--sign); verify=(--keyring YOUR-PUBLIC-KEYRING.gpg); fi
 started=$SECONDS
 stage() { printf 'main-job [%d:%02d] %s\n' $(((SECONDS - started) / 60)) $(((SECONDS - started) % 60)) "$*" >&2; }
 
@@ -55,7 +56,7 @@ stage "done: ${#products[@]} products of bookworm/amd64 $serial built and booted
 cat >&2 <<NEXT
 Stream: $out
 Next:
-  npx meph2-util verify --data --maas $out                 # checksums of every file + MAAS acceptance rules
+  npx meph2-util verify ${verify[*]} --data --maas $out    # checksums of every file + MAAS acceptance rules
   npx meph2-util query -o '%(product_name)s %(version_name)s %(item_name)s %(path)s' $out release=bookworm
   npx meph2-util boot-test $out ${products[0]} $serial      # boot one product again under QEMU
   npx meph2-util insert -u $out daily.d/                    # start a daily stream from it (see README "Everyday use")

@@ -165,9 +165,11 @@ async function moveIntoPlace(from: string, to: string): Promise<void> {
 
 /**
  * Builds one version of one release/arch, as the original's `meph2-build`: plan the products
- * → convert the source (skipped when every output exists) into a scratch area inside the
- * output dir → move the data into place → write `streams/v1/<content_id>.json` with only the
- * new products → regenerate the index → sign (via `options.sign`).
+ * (a request matching no kernel line is an error) → crawl d-i when enabled (before the long
+ * conversion) → convert the source (skipped when every output exists) into a scratch area
+ * inside the output dir → move the data into place → add the d-i files → write
+ * `streams/v1/<content_id>.json` with only the new products and the index (`commitProducts`)
+ * → sign (via `options.sign`).
  */
 export async function buildVersion(options: BuildVersionOptions): Promise<BuildResult> {
   const emit = options.onEvent ?? (() => {});

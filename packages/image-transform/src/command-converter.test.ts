@@ -29,12 +29,13 @@ async function tmp(): Promise<string> {
   await fsp.writeFile(path.join(d, 'source.img'), 'a cloud image');
   return d;
 }
-async function logOf(file: string): Promise<{ args: string[]; env: string; cwd: string }> {
+async function logOf(file: string): Promise<{ args: string[]; env: string; cwd: string; mirror: string }> {
   const lines = (await fsp.readFile(file, 'utf8')).trimEnd().split('\n');
   return {
     args: lines.filter((l) => l.startsWith('arg ')).map((l) => l.slice(4)),
     env: lines.find((l) => l.startsWith('env '))!.slice(4),
     cwd: lines.find((l) => l.startsWith('cwd '))!.slice(4),
+    mirror: lines.find((l) => l.startsWith('mirror'))!.slice(7),
   };
 }
 
@@ -54,12 +55,13 @@ describe('MAAS_CLOUDIMG2EPH2=<command>: a site converter run with the original\'
     const logs: string[] = [];
     const r = await buildVersion({
       config: v3, arch: 'amd64', release: 'noble', version: '20260101', source: path.join(dir, 'source.img'), outputDir: out, converter, converterName: name,
-      settings: { proposed: true, proposedPackages: ['cloud-init'], prePurgePackages: ['cloud-init', 'snapd'], imageFormat: 'squashfs-image', addPackages: ['htop'] },
+      settings: { proposed: true, proposedPackages: ['cloud-init'], prePurgePackages: ['cloud-init', 'snapd'], imageFormat: 'squashfs-image', addPackages: ['htop'], mirror: 'http://mirror.example/ubuntu' },
       verbosity: 2,
       onEvent: (e) => e.type === 'log' && logs.push(String(e['message'])),
     });
     expect(r.plan.products).toHaveLength(6);
-    const { args, env: m2e, cwd } = await logOf(log);
+    const { args, env: m2e, cwd, mirror } = await logOf(log);
+    expect(mirror).toBe('http://mirror.example/ubuntu'); // the original's UBUNTU_MIRROR
     // the converter runs in <out>/.meph-build.<pid>.<x>/work and writes to the sibling data/ (moved into place after)
     expect(path.basename(cwd)).toBe('work');
     expect(path.dirname(path.dirname(cwd))).toBe(out);

@@ -60,8 +60,9 @@ export function findExecutable(command: string, env: NodeJS.ProcessEnv = process
  * (documented in conf/README.md): the argument vector of {@link converterArgv}, the caller's
  * environment plus M2E_ADD_REPOS/M2E_ADD_PACKAGES from the request, the work directory as the
  * current directory. Its stdout/stderr lines become `log` events; a non-zero exit is a
- * CommandFailedError with the telling line of its output. Settings the contract has no
- * place for (squashfs compression/block size, apt mirror) are reported as warnings.
+ * CommandFailedError with the telling line of its output. The apt mirror goes in the
+ * original's UBUNTU_MIRROR / UBUNTU_MIRROR_PORTS (unless already set); settings the contract
+ * has no place for (squashfs compression/block size) are reported as warnings.
  */
 export function commandConverter(executable: string, options: { env?: NodeJS.ProcessEnv } = {}): Converter {
   const name = path.basename(executable);
@@ -76,12 +77,14 @@ export function commandConverter(executable: string, options: { env?: NodeJS.Pro
     const ignored: string[] = [];
     if (req.squashfs && req.squashfs.compression !== 'xz') ignored.push(`squashfs compression ${req.squashfs.compression}`);
     if (req.squashfs?.blockSize) ignored.push(`squashfs block size ${req.squashfs.blockSize}`);
-    if (req.mirror) ignored.push(`apt mirror ${req.mirror}`);
     if (ignored.length) emit({ type: 'warning', message: `converter ${executable} is not told the ${ignored.join(', ')} (the converter contract has no such option; it uses its own)` });
 
     const { args, output, squashfsAt, discardOutput } = converterArgv(req);
     await fsp.mkdir(req.workDir, { recursive: true });
     const env: NodeJS.ProcessEnv = { ...(options.env ?? process.env), M2E_ADD_REPOS: req.addRepos.join(' '), M2E_ADD_PACKAGES: req.addPackages.join(' ') };
+    // The original's scripts take the apt mirror from UBUNTU_MIRROR (i386/amd64) or UBUNTU_MIRROR_PORTS.
+    const mirrorVar = req.arch === 'amd64' || req.arch === 'i386' ? 'UBUNTU_MIRROR' : 'UBUNTU_MIRROR_PORTS';
+    if (req.mirror && !env[mirrorVar]) env[mirrorVar] = req.mirror;
     emit({ type: 'log', step: 'converter', message: `${executable} ${args.join(' ')}` });
     await run(executable, args, {
       cwd: req.workDir,

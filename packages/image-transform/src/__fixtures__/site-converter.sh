@@ -8,6 +8,7 @@ log=${SITE_CONVERTER_LOG:-/dev/null}
 : > "$log"
 for a in "$@"; do printf 'arg %s\n' "$a" >> "$log"; done
 printf 'env M2E_ADD_PACKAGES=%s\n' "${M2E_ADD_PACKAGES:-}" >> "$log"
+printf 'mirror %s\n' "${UBUNTU_MIRROR:-}" >> "$log"
 printf 'cwd %s\n' "$PWD" >> "$log"
 if [ -n "${SITE_CONVERTER_FAIL:-}" ]; then
   echo "E: Unable to locate package linux-site-special" >&2

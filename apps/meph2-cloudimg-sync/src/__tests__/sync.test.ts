@@ -266,4 +266,20 @@ describe('meph2-cloudimg-sync with d-i items', () => {
     expect(data.length).toBe(items['di-kernel']!.size);
     await expectMaasClean(o);
   });
+
+  it('a d-i archive that does not verify fails the run in one line before any build; the stream is untouched', async () => {
+    const o = path.join(tmp, 'out-di-bad');
+    const r = await runCliCaptured(
+      spec,
+      ['--config', CONFIG, '--arches', 'amd64', '-u', '--source', `${server.url}/feed/streams/v1/com.ubuntu.cloud:daily:download.json`, '--target', 'force', '--enable-di',
+        '--di-archive', `${server.url}/archive`, '--di-keyring', '/usr/share/keyrings/debian-archive-keyring.gpg', o],
+      { env },
+    );
+    expect(r.code).toBe(1);
+    const errors = r.stderr.trim().split('\n').filter((l) => l.includes('error'));
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(/^meph2-cloudimg-sync: error: d-i archive http:\/\/127\.0\.0\.1:\d+\/archive: cannot crawl the installer for noble\/amd64: .*signature does not verify/);
+    expect(existsSync(path.join(o, 'streams'))).toBe(false);
+    expect(existsSync(path.join(o, 'noble'))).toBe(false);
+  });
 });

@@ -20,3 +20,4 @@ export {
   type SigningArgs,
   type KeyringArgs,
 } from './signing.js';
+export { withOptInSigningOptions, optInSigning } from './signing.js';

@@ -72,7 +72,7 @@ describe('compat meph2-util --help', () => {
   it('every subcommand\'s --help points at docs/compat.md, and docs/compat.md has a row for every subcommand', async () => {
     const doc = await fs.readFile(path.join(REPO_ROOT, 'docs/compat.md'), 'utf8');
     for (const c of spec.commands) {
-      const name = String([c.command].flat()[0]).split(' ')[0]!;
+      const name = 'load' in c ? c.name : String([c.command].flat()[0]).split(' ')[0]!;
       const r = await util([name, '--help']);
       expect(r.stdout.replace(/\s+/g, ' '), name).toMatch(/docs\/compat\.md/);
       expect(doc.includes(`\`${name}`), `docs/compat.md row for ${name}`).toBe(true);

@@ -2,9 +2,8 @@
  * compat: every flag of the original meph2-build (upstream-behaviour §1.1) with the original's
  * argument vectors (README and known callers), run against the original's own config files
  * (copied unchanged from ../shared/reference/conf into ./conf of a scratch directory, so the
- * argv stays `--config conf/meph-v3.yaml …`), with the fake converter. A signing key sits in
- * GNUPGHOME because meph2-build still signs by default on this branch (the original never
- * signs; that case is below, skipped until the compatbuild branch lands).
+ * argv stays `--config conf/meph-v3.yaml …`), with the fake converter. GNUPGHOME holds a
+ * default secret key: like the original, meph2-build must still not sign unless asked.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -13,7 +12,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCliCaptured, SHARED_DIR } from '@meph/cli-kit/testing';
 import { expandProducts, type ProductsDocument } from '@meph/simplestreams';
-import { startFixtureServer } from '../../../../tools/fixture-server/index.js';
+import { createTestKey, generateArchive, startFixtureServer } from '../../../../tools/fixture-server/index.js';
 import { spec } from '../main.js';
 
 let dir: string;
@@ -116,26 +115,36 @@ describe('compat meph2-build arch release version_name img_url output_d', () => 
     expect(manifest).toMatch(/^htop\t/m);
   });
 
-  // Fail on this branch; the compatbuild branch implements them (issue 10).
-  it.skip('never signs its output when no key is named (the original never signs) (compatbuild branch)', async () => {
-    await ok(['--config', 'conf/meph-v3.yaml', 'amd64', 'noble', '20240105', 'livecd.ubuntu-cpc.squashfs', 'unsigned.d'], { GNUPGHOME: path.join(dir, 'no-such-home') });
+  // Implemented by the compatbuild branch (issue 10).
+  it('never signs its output when no key is named, even with a default gpg key (the original never signs)', async () => {
+    await ok(['--config', 'conf/meph-v3.yaml', 'amd64', 'noble', '20240105', 'livecd.ubuntu-cpc.squashfs', 'unsigned.d']);
     expect((await fs.readdir(path.join(dir, 'unsigned.d/streams/v1'))).filter((f) => f.endsWith('.sjson') || f.endsWith('.gpg'))).toEqual([]);
   });
-  // Also needs a d-i archive this machine can reach (Ubuntu's is not): point it at a fixture archive.
-  it.skip('known caller (v2): --image-format squashfs-image -vv --enable-di amd64 bionic 20181018 … binary/maas/ adds di-kernel/di-initrd (compatbuild branch)', async () => {
-    await ok(['--config', 'conf/meph-v2.yaml', '--image-format', 'squashfs-image', '-vv', '--enable-di', 'amd64', 'bionic', '20181018', 'livecd.ubuntu-cpc.squashfs', 'binary/maas/']);
+  // Ubuntu's archive is not reachable here: the d-i files come from a fixture archive (signed
+  // like Ubuntu's) through --di-archive/--di-keyring, added to the known caller's argv.
+  it('known caller (v2): --image-format squashfs-image -vv --enable-di amd64 bionic 20181018 … binary/maas/ adds di-kernel/di-initrd', async () => {
+    const key = await createTestKey();
+    const server = await startFixtureServer({ root: path.join(dir, 'srv') });
+    try {
+      await generateArchive(path.join(dir, 'srv/archive'), { suites: { bionic: ['20101020ubuntu543'], 'bionic-updates': ['20101020ubuntu543.1'] }, arches: ['amd64'], key });
+      await ok(['--config', 'conf/meph-v2.yaml', '--image-format', 'squashfs-image', '-vv', '--enable-di', '--di-archive', `${server.url}/archive`, '--di-keyring', key.keyringPath, 'amd64', 'bionic', '20181018', 'livecd.ubuntu-cpc.squashfs', 'binary/maas/']);
+    } finally {
+      await server.close();
+      await key.cleanup();
+    }
     const index = JSON.parse(await fs.readFile(path.join(dir, 'binary/maas/streams/v1/index.json'), 'utf8')) as { index: Record<string, unknown> };
     const doc = await products('binary/maas', Object.keys(index.index)[0]);
     const ftypes = new Set(Object.values(expandProducts(doc).products).flatMap((p) => Object.values(p.versions['20181018']!.items).map((i) => i['ftype'])));
     expect(ftypes).toContain('di-kernel');
+    expect(ftypes).toContain('di-initrd');
   });
-  it.skip('MAAS_CLOUDIMG2EPH2=/path/to/converter runs that command with the original contract (compatbuild branch)', async () => {
+  it('MAAS_CLOUDIMG2EPH2=/path/to/converter runs that command with the original contract', async () => {
     const conv = path.join(dir, 'my-converter');
     await fs.writeFile(conv, '#!/bin/sh\necho "$@" > "$(dirname "$0")/converter-args"\nexit 1\n', { mode: 0o755 });
     await build(['--config', 'conf/meph-v3.yaml', '-u', 'amd64', 'noble', '20240106', 'livecd.ubuntu-cpc.squashfs', 'custom.d'], { MAAS_CLOUDIMG2EPH2: conv });
     expect(await fs.readFile(path.join(dir, 'converter-args'), 'utf8')).toMatch(/livecd\.ubuntu-cpc\.squashfs/);
   });
-  it.skip('an arch with no kernel line for the release fails (non-zero) instead of building nothing (compatbuild branch)', async () => {
+  it('an arch with no kernel line for the release fails (non-zero) instead of building nothing', async () => {
     const r = await build(['--config', 'conf/meph-v3.yaml', '-u', 'riscv64', 'bionic', '20240107', 'livecd.ubuntu-cpc.squashfs', 'none.d']);
     expect(r.code).not.toBe(0);
   });

@@ -3,9 +3,8 @@
  * original's argument vectors (the MAAS c-i known caller, the README), against the original's
  * own conf/meph-v3.yaml (copied unchanged into ./conf of a scratch directory), a loopback
  * cloud-images feed and the fake converter. `--source` is added to every argv: the default
- * source is cloud-images.ubuntu.com, which this machine cannot reach. A key sits in GNUPGHOME
- * because the sync still signs by default on this branch (the original never signs; that case
- * is below, skipped until the compatbuild branch lands).
+ * source is cloud-images.ubuntu.com, which this machine cannot reach. GNUPGHOME holds a
+ * default secret key: like the original, the sync must still not sign unless asked.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -120,9 +119,9 @@ describe('compat meph2-cloudimg-sync output_d [filters]', () => {
     expect(existsSync(path.join(dir, 'dry.d'))).toBe(false);
   });
 
-  // Fails on this branch; the compatbuild branch implements it (issue 10).
-  it.skip('never signs its output when no key is named (the original never signs) (compatbuild branch)', async () => {
-    await ok(['--config', 'conf/meph-v3.yaml', '--target=force', '--arches=amd64', '--source', feed(), 'unsigned.d'], { GNUPGHOME: path.join(dir, 'no-such-home') });
+  // Implemented by the compatbuild branch (issue 10).
+  it('never signs its output when no key is named, even with a default gpg key (the original never signs)', async () => {
+    await ok(['--config', 'conf/meph-v3.yaml', '--target=force', '--arches=amd64', '--source', feed(), 'unsigned.d']);
     expect((await fs.readdir(path.join(dir, 'unsigned.d/streams/v1'))).filter((f) => f.endsWith('.sjson') || f.endsWith('.gpg'))).toEqual([]);
   });
 });

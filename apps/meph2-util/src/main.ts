@@ -14,11 +14,12 @@ import { diffCommand } from './commands/diff.js';
 import { patchCommand } from './commands/patch.js';
 import { importCommand } from './commands/import.js';
 import { bootTestCommand } from './commands/boot-test.js';
+import { publishCommand, ssSwiftCommand } from './commands/publish.js';
 
 export const spec: CliSpec = {
   name: 'meph2-util',
   version: '0.1.0',
-  describe: 'manage MAAS simplestreams: edit, promote, clean, sign, verify, query and boot-test streams',
+  describe: 'manage MAAS simplestreams: edit, promote, clean, sign, verify, query, boot-test and publish streams',
   commands: [
     queryCommand,
     signCommand,
@@ -35,5 +36,7 @@ export const spec: CliSpec = {
     patchCommand,
     importCommand,
     bootTestCommand,
+    publishCommand,
+    ssSwiftCommand,
   ],
 };

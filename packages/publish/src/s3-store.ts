@@ -56,9 +56,15 @@ export class S3Store implements ObjectStore {
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
       ...(this.endpoint ? { endpoint: this.endpoint } : {}),
+      // Keys in the environment given (the process's when run from the CLI); otherwise the SDK's own chain.
+      ...(env['AWS_ACCESS_KEY_ID'] && env['AWS_SECRET_ACCESS_KEY']
+        ? { credentials: { accessKeyId: env['AWS_ACCESS_KEY_ID'], secretAccessKey: env['AWS_SECRET_ACCESS_KEY'], ...(env['AWS_SESSION_TOKEN'] ? { sessionToken: env['AWS_SESSION_TOKEN'] } : {}) } }
+        : {}),
     };
+    // The pinned SDK supports Node 20; its warning is about later SDK releases and would only confuse users.
+    process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
     this.client = new S3Client(config);
-    this.client.middlewareStack.add(
+    this.client.middlewareStack.addRelativeTo(
       (next, context) => async (args) => {
         const req = args.request as { headers?: Record<string, string>; body?: unknown };
         if (context.commandName === 'DeleteObjectsCommand' && req.headers && (typeof req.body === 'string' || req.body instanceof Uint8Array)) {
@@ -67,7 +73,7 @@ export class S3Store implements ObjectStore {
         }
         return next(args);
       },
-      { step: 'finalizeRequest', priority: 'high', name: 'mephContentMd5' },
+      { relation: 'before', toMiddleware: 'httpSigningMiddleware', name: 'mephContentMd5' },
     );
   }
 

@@ -100,12 +100,12 @@ export class SwiftStore implements ObjectStore {
 
   async list(prefix = ''): Promise<StoredObject[]> {
     const out: StoredObject[] = [];
-    const full = joinKey(this.prefix, prefix);
     const trimmed = this.prefix.replace(/^\/+|\/+$/g, '');
+    const full = trimmed ? `${trimmed}/${prefix}` : prefix;
     const strip = trimmed ? trimmed.length + 1 : 0;
     let marker = '';
     for (;;) {
-      const q = new URLSearchParams({ format: 'json', limit: '10000', ...(full ? { prefix: prefix ? full : `${full}/` } : {}), ...(marker ? { marker } : {}) });
+      const q = new URLSearchParams({ format: 'json', limit: '10000', ...(full ? { prefix: full } : {}), ...(marker ? { marker } : {}) });
       const res = await this.request('GET', undefined, {}, undefined, q.toString());
       if (res.status === 404) return out;
       if (res.status >= 300) this.fail('GET listing', undefined, res);

@@ -174,7 +174,7 @@ async function buildRings(etc: string, ports: { account: number; container: numb
   await run(PYTHON, ['-c', script]);
 }
 
-async function waitHealthy(url: string, procs: ChildProcess[], logs: () => string, timeoutMs = 30_000): Promise<void> {
+async function waitHealthy(url: string, procs: ChildProcess[], logs: () => string, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     for (const p of procs) if (p.exitCode !== null) throw new Error(`a swift server exited (${String(p.spawnargs.join(' '))}, code ${p.exitCode}):\n${logs()}`);
@@ -185,6 +185,24 @@ async function waitHealthy(url: string, procs: ChildProcess[], logs: () => strin
       /* not up yet */
     }
     if (Date.now() > deadline) throw new Error(`swift did not come up at ${url} within ${timeoutMs} ms:\n${logs()}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function waitPort(port: number, procs: ChildProcess[], logs: () => string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    for (const p of procs) if (p.exitCode !== null) throw new Error(`a swift server exited (${String(p.spawnargs.join(' '))}, code ${p.exitCode}):\n${logs()}`);
+    const ok = await new Promise<boolean>((resolve) => {
+      const sock = net.connect(port, '127.0.0.1');
+      sock.once('connect', () => {
+        sock.destroy();
+        resolve(true);
+      });
+      sock.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`swift backend port ${port} not listening after ${timeoutMs} ms:\n${logs()}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
@@ -231,6 +249,7 @@ export async function startSwift(): Promise<SwiftServer> {
     start('/usr/bin/swift-proxy-server', [path.join(etc, 'proxy-server.conf')]);
     const base = `http://127.0.0.1:${proxyPort}`;
     await waitHealthy(`${base}/healthcheck`, procs, () => log);
+    await Promise.all(Object.values(ports).map((p) => waitPort(p, procs, () => log)));
     // The first authenticated request also proves memcached and the backend servers work.
     const auth = await fetch(`${base}/auth/v1.0`, { headers: { 'X-Auth-User': 'test:tester', 'X-Auth-Key': 'testing' } });
     if (!auth.ok) throw new Error(`tempauth failed: ${auth.status}\n${log}`);
@@ -239,7 +258,7 @@ export async function startSwift(): Promise<SwiftServer> {
     for (let i = 0; ; i++) {
       const res = await fetch(storageUrl, { method: 'HEAD', headers: { 'X-Auth-Token': token } });
       if (res.status < 300) break;
-      if (i > 100) throw new Error(`account HEAD ${storageUrl}: ${res.status}\n${log}`);
+      if (i > 600) throw new Error(`account HEAD ${storageUrl}: ${res.status}\n${log}`);
       await new Promise((r) => setTimeout(r, 100));
     }
     return {

@@ -180,7 +180,7 @@ export async function publishStream(options: PublishOptions): Promise<PublishRes
 
   let lease: Lease | undefined;
   try {
-    if (!dryRun) lease = await acquireLease(store, { ...options.lease, onEvent: emit });
+    if (!dryRun) lease = await acquireLease(store, { ...options.lease, now, onEvent: emit });
     const current = await readStoreStream((k) => store.get(k), store.label);
     if (current.signed && !localSigned) throw new SigningNeededError(`${store.label} serves a signed stream (streams/v1/index.sjson) and ${streamDir} is not signed: publishing it would leave the old signed files in place`);
     const missing = versionsMissingFrom(localDocs, current);

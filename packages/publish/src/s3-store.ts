@@ -64,17 +64,16 @@ export class S3Store implements ObjectStore {
     // The pinned SDK supports Node 20; its warning is about later SDK releases and would only confuse users.
     process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
     this.client = new S3Client(config);
-    this.client.middlewareStack.addRelativeTo(
-      (next, context) => async (args) => {
-        const req = args.request as { headers?: Record<string, string>; body?: unknown };
-        if (context.commandName === 'DeleteObjectsCommand' && req.headers && (typeof req.body === 'string' || req.body instanceof Uint8Array)) {
-          for (const h of Object.keys(req.headers)) if (h.toLowerCase().startsWith('x-amz-checksum-') || h.toLowerCase() === 'x-amz-sdk-checksum-algorithm') delete req.headers[h];
-          req.headers['content-md5'] = createHash('md5').update(req.body).digest('base64');
-        }
-        return next(args);
-      },
-      { relation: 'before', toMiddleware: 'httpSigningMiddleware', name: 'mephContentMd5' },
-    );
+    type Args = { request: unknown };
+    const contentMd5 = (next: (a: Args) => Promise<unknown>, context: { commandName?: string }) => async (args: Args) => {
+      const req = args.request as { headers?: Record<string, string>; body?: unknown };
+      if (context.commandName === 'DeleteObjectsCommand' && req.headers && (typeof req.body === 'string' || req.body instanceof Uint8Array)) {
+        for (const h of Object.keys(req.headers)) if (h.toLowerCase().startsWith('x-amz-checksum-') || h.toLowerCase() === 'x-amz-sdk-checksum-algorithm') delete req.headers[h];
+        req.headers['content-md5'] = createHash('md5').update(req.body).digest('base64');
+      }
+      return next(args);
+    };
+    this.client.middlewareStack.addRelativeTo(contentMd5 as never, { relation: 'before', toMiddleware: 'httpSigningMiddleware', name: 'mephContentMd5' });
   }
 
   get atomicCreate(): boolean {

@@ -134,9 +134,11 @@ export async function publishStream(options: PublishOptions): Promise<PublishRes
     done++;
     if (done === total || done % 25 === 0) emit({ type: 'progress', step: 'data', done, total, unit: 'files' });
   };
+  const localMd5 = new Map<string, string>();
   const uploadOne = async (ref: DataRef): Promise<void> => {
     throwIfAborted(options.signal);
     const local = await localObject(streamDir, ref);
+    localMd5.set(local.key, local.md5);
     const have = listing.get(local.key);
     if (have) {
       const same = await sameContent(store, have, local);
@@ -152,7 +154,7 @@ export async function publishStream(options: PublishOptions): Promise<PublishRes
       emit({ type: 'object-uploaded', key: local.key, bytes: local.size, kind: 'data', dryRun });
       return tick();
     }
-    const outcome = await store.putNew(local.key, { file: local.file, size: local.size, md5: local.md5 });
+    const outcome = await store.putNew(local.key, { file: local.file, size: local.size, md5: local.md5 }, { listedAbsent: true });
     if (outcome === 'exists') {
       // Someone created it between our listing and our PUT: same rule as above.
       const now2 = await store.head(local.key);
@@ -220,9 +222,16 @@ export async function publishStream(options: PublishOptions): Promise<PublishRes
       const after = await readStoreStream((k) => store.get(k), store.label);
       const lost = versionsMissingFrom(after.products.size ? new Map([...after.products].map(([c, p]) => [c, p.doc])) : new Map(), { products: new Map([...localDocs].map(([c, d]) => [c, { key: '', doc: d }])), signed: false });
       if (lost.length) throw new ReadBackError(store.label, `the published index lacks ${lost.slice(0, 3).join(', ')}`);
-      const present = new Set((await store.list()).map((o) => o.key));
+      // Every data object is there with our bytes (where the store lists an MD5): on stores without an
+      // exclusive create this is what catches a concurrent publisher that wrote other bytes under our key.
+      const present = new Map((await store.list()).map((o) => [o.key, o]));
       const absent = refs.filter((r) => !present.has(r.path));
       if (absent.length) throw new ReadBackError(store.label, `${absent.length} referenced data object(s) are missing, e.g. ${absent[0]!.path}`);
+      const changed = refs.filter((r) => {
+        const md5 = present.get(r.path)?.md5;
+        return md5 !== undefined && md5 !== localMd5.get(r.path);
+      });
+      if (changed.length) throw new ReadBackError(store.label, `${changed.length} data object(s) hold other bytes than this stream's, e.g. ${changed[0]!.path}`);
     }
 
     // 5. Prune, still under the lease so no index changes underneath.

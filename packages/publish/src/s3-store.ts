@@ -54,6 +54,8 @@ export class S3Store implements ObjectStore {
       region: env['AWS_REGION'] || env['AWS_DEFAULT_REGION'] || 'us-east-1',
       forcePathStyle: pathStyle,
       requestChecksumCalculation: 'WHEN_REQUIRED',
+      // Failures reach the user as one StoreError line; the SDK's own console logging would only repeat them.
+      logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {} },
       responseChecksumValidation: 'WHEN_REQUIRED',
       ...(this.endpoint ? { endpoint: this.endpoint } : {}),
       // Keys in the environment given (the process's when run from the CLI); otherwise the SDK's own chain.
@@ -164,7 +166,27 @@ export class S3Store implements ObjectStore {
     });
   }
 
-  async putNew(key: string, body: PutBody): Promise<'created' | 'exists'> {
+  /** Whether the store takes conditional PUTs is learnt once, by the first putNew; the others wait for it. */
+  private probing: Promise<unknown> | undefined;
+  private probed = false;
+
+  async putNew(key: string, body: PutBody, options: { listedAbsent?: boolean } = {}): Promise<'created' | 'exists'> {
+    if (!this.probed) {
+      if (this.probing) await this.probing.catch(() => {});
+      else {
+        const first = this.putNewOnce(key, body, options);
+        this.probing = first;
+        try {
+          return await first;
+        } finally {
+          this.probed = true;
+        }
+      }
+    }
+    return this.putNewOnce(key, body, options);
+  }
+
+  private async putNewOnce(key: string, body: PutBody, options: { listedAbsent?: boolean }): Promise<'created' | 'exists'> {
     if (this.conditional) {
       try {
         await this.client.send(this.putInput(key, body, true));
@@ -176,7 +198,9 @@ export class S3Store implements ObjectStore {
         this.conditional = false; // s3api: "NotImplemented" for conditional PUTs
       }
     }
-    if (await this.head(key)) return 'exists';
+    // Without conditional PUTs create-only is a check, not a guarantee: a listing taken moments ago
+    // (the publisher's) or a HEAD now; the publisher compares every ETag again after publishing.
+    if (!options.listedAbsent && (await this.head(key))) return 'exists';
     await this.put(key, body);
     return 'created';
   }

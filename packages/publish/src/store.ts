@@ -37,8 +37,12 @@ export interface ObjectStore {
   head(key: string): Promise<StoredObject | undefined>;
   /** The content, or undefined when there is no such object. */
   get(key: string): Promise<Buffer | undefined>;
-  /** Creates key unless it exists: 'created', or 'exists' when the store refused (nothing written). */
-  putNew(key: string, body: PutBody): Promise<'created' | 'exists'>;
+  /**
+   * Creates key unless it exists: 'created', or 'exists' when the store refused (nothing written).
+   * `listedAbsent`: a listing just showed no such key, so a store without exclusive create may skip
+   * its own existence check.
+   */
+  putNew(key: string, body: PutBody, options?: { listedAbsent?: boolean }): Promise<'created' | 'exists'>;
   /** Creates or replaces key. */
   put(key: string, body: PutBody): Promise<void>;
   /** true when something was deleted. */

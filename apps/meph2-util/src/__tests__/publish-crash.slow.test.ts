@@ -3,6 +3,7 @@
  * publishers: SIGKILL after every object written and at random moments leaves the previous
  * stream readable over HTTP by meph's own reader; concurrent publishers never lose versions.
  */
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -67,6 +68,7 @@ describe.skipIf(unavailable !== undefined)('publish to Swift: crashes and concur
   }, 180_000);
   afterAll(async () => {
     await swift?.stop();
+    spawnSync('gpgconf', ['--kill', 'all'], { env: { ...process.env, GNUPGHOME: key?.home } });
     await fs.rm(dir, { recursive: true, force: true });
   });
 

@@ -2,6 +2,7 @@
  * meph2-util publish against a real single-node Swift (Debian's swift 2.30: tempauth + s3api)
  * started for this file: the native API and S3, read back over HTTP with meph's own reader.
  */
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -55,6 +56,7 @@ describe.skipIf(unavailable !== undefined)('meph2-util publish to Swift (native 
   }, 180_000);
   afterAll(async () => {
     await swift?.stop();
+    spawnSync('gpgconf', ['--kill', 'all'], { env: { ...process.env, GNUPGHOME: key?.home } });
     await fs.rm(dir, { recursive: true, force: true });
   });
 

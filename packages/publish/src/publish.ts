@@ -213,6 +213,18 @@ export async function publishStream(options: PublishOptions): Promise<PublishRes
       emit({ type: 'object-uploaded', key: m.key, bytes: m.size, kind: 'metadata', dryRun });
     }
 
+    // A signature form the store has and this stream does not (say an old .json.gpg) no longer
+    // matches the document just written: remove it, so no reader checks new text against it.
+    const localKeys = new Set(meta.map((m) => m.key));
+    for (const m of toWrite) {
+      if (!m.key.endsWith('.json')) continue;
+      for (const form of [`${m.key}.gpg`, `${m.key.slice(0, -'.json'.length)}.sjson`]) {
+        if (localKeys.has(form) || !metaListing.has(form)) continue;
+        if (!dryRun) await store.delete(form);
+        emit({ type: 'object-pruned', key: form, bytes: metaListing.get(form)!.size, lastModified: metaListing.get(form)!.lastModified.toISOString(), dryRun });
+      }
+    }
+
     // 4. Read back what we wrote: a writer that ignored (or raced) the lease shows up here.
     if (!dryRun) {
       for (const m of toWrite) {

@@ -51,6 +51,22 @@ describe('meph2-util publish', () => {
     expect(again.stderr).toMatch(/uploaded 0 data object\(s\) \(0 B\), 12 already there, 0 metadata file\(s\) written/);
   });
 
+  it('a detached signature the new stream no longer has is removed with the document it signed', async () => {
+    const src = path.join(dir, 'nogpg');
+    await makeStream(src, { serials: ['20260720'], releases: [NOBLE], fileBytes: 64 });
+    expect((await run(['sign', '--key', key.secretKey, src])).code).toBe(0);
+    expect((await run(['publish', '--keyring', key.keyring, src, 'pub2'])).code).toBe(0);
+    expect(await listFiles(path.join(dir, 'pub2'))).toContain('streams/v1/index.json.gpg');
+    await makeStream(src, { serials: ['20260720', '20260721'], releases: [NOBLE], fileBytes: 64 });
+    expect((await run(['sign', '--key', key.secretKey, src])).code).toBe(0);
+    for (const f of await listFiles(src)) if (f.endsWith('.json.gpg')) await fs.rm(path.join(src, f));
+    const r = await run(['publish', '--keyring', key.keyring, src, 'pub2']);
+    expect(r.code, r.stderr).toBe(0);
+    expect((await listFiles(path.join(dir, 'pub2'))).filter((f) => f.endsWith('.gpg'))).toEqual([]);
+    const v = await run(['verify', '--data', '--keyring', key.keyring, 'pub2']);
+    expect(v.code, v.stdout).toBe(0);
+  });
+
   it('bad usage is one line with exit 2', async () => {
     const older = await run(['publish', '--older', '1d', '--keyring', key.keyring, 'stable', 'pub']);
     expect(older.code).toBe(2);
@@ -64,6 +80,9 @@ describe('meph2-util publish', () => {
     const duration = await run(['publish', '--prune', '--older', 'soon', '--keyring', key.keyring, 'stable', 'pub']);
     expect(duration.stderr).toMatch(/soon/);
     expect(duration.code).not.toBe(0);
+    const pub = await run(['publish', '--public-read', '--keyring', key.keyring, 'stable', 's3://bucket']);
+    expect(pub.code).toBe(2);
+    expect(pub.stderr).toMatch(/--public-read only applies to swift:\/\/ targets/);
     const container = await run(['ss-swift', '--keyring', key.keyring, 'stable', 'swift://c']);
     expect(container.code).toBe(2);
     expect(container.stderr).toMatch(/a container name has no \/ or scheme/);

@@ -75,6 +75,7 @@ async function runPublish(args: PublishArgs & { json: boolean }, ctx: CommandCon
   if (signed && policy !== 'off' && !verifier)
     throw new UsageError(`${args.streamDir} is signed and there is no keyring to check it with`, 'give --keyring FILE (or set MEPH_KEYRING), or --no-verify to publish without checking signatures');
 
+  if (args.publicRead && !target.startsWith('swift://')) throw new UsageError('--public-read only applies to swift:// targets', "for S3 set the bucket policy; for a directory, the web server's configuration");
   const { openTarget, publishStream } = await import('@meph/publish');
   const store = openTarget(target, { ...(args.prefix ? { prefix: args.prefix } : {}), env: ctx.env, cwd: ctx.cwd, concurrency: args.jobs });
   const hook = crashHookFromEnv(ctx.env);

@@ -68,16 +68,36 @@ export class SwiftStore implements ObjectStore {
     });
   }
 
-  /** One request, re-authenticating once when the token expired. */
+  /**
+   * One request, re-authenticating once when the token expired and retrying network errors and
+   * 5xx answers (503 from a busy backend) a few times. Every request here may be repeated: a
+   * create-only PUT whose first attempt landed answers 412 the second time, which the publisher
+   * resolves by comparing the object.
+   */
   private async request(method: string, key: string | undefined, headers: Record<string, string> = {}, body?: PutBody, query?: string): Promise<Reply> {
     if (!this.auth) this.auth = await swiftAuthFromEnv(this.env);
-    let res = await this.send(method, this.url(key, query), headers, body);
-    if (res.status === 401) {
-      this.auth = await swiftAuthFromEnv(this.env);
-      res = await this.send(method, this.url(key, query), headers, body);
+    for (let attempt = 1; ; attempt++) {
+      let res: Reply;
+      try {
+        res = await this.send(method, this.url(key, query), headers, body);
+        if (res.status === 401) {
+          this.auth = await swiftAuthFromEnv(this.env);
+          res = await this.send(method, this.url(key, query), headers, body);
+        }
+      } catch (err) {
+        if (attempt >= SwiftStore.ATTEMPTS) throw err;
+        await new Promise((r) => setTimeout(r, 250 * 2 ** attempt));
+        continue;
+      }
+      if (res.status >= 500 && res.status !== 501 && res.status !== 507 && attempt < SwiftStore.ATTEMPTS) {
+        await new Promise((r) => setTimeout(r, 250 * 2 ** attempt));
+        continue;
+      }
+      return res;
     }
-    return res;
   }
+
+  private static readonly ATTEMPTS = 4;
 
   private fail(method: string, key: string | undefined, res: Reply): never {
     const where = key === undefined ? this.label : `${this.label}: ${key}`;

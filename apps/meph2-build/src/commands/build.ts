@@ -81,13 +81,12 @@ export const buildCommand = defineCommand<BuildArgs>({
     'command name runs that converter with the original\'s converter contract (see conf/README.md).',
     'enable_di / --enable-di adds di-kernel/di-initrd items from the distro\'s netboot installer (Ubuntu:',
     'archive/ports.ubuntu.com; Debian: the image\'s apt mirror), verified through the archive\'s signed Release.',
-    'Differences from the original: the output is not signed unless --sign or a key flag is given (as the',
-    'original, which never signs); a request that matches no kernel line fails (exit 1) instead of writing',
-    'an empty products file; the default config is conf/meph-v3.yaml (the original: meph-v2.yaml).',
     'See conf/README.md for the config format.',
-    'Differences from the original: --dry-run prints the plan and writes nothing (the original ignored it and built) [BUG? fixed];',
-    'the default config is conf/meph-v3.yaml (the original: conf/meph-v2.yaml); a release missing from the config is one clear error',
-    '(was a crash); the fake converter works with every config and writes a squashfs. All differences: docs/compat.md.',
+    'The output is not signed unless --sign or a key flag is given (as the original, which never signs).',
+    'Differences from the original: a request that matches no kernel line fails (exit 1) instead of writing an empty products file;',
+    '--dry-run prints the plan and writes nothing (the original ignored it and built) [BUG? fixed]; the default config is',
+    'conf/meph-v3.yaml (the original: conf/meph-v2.yaml); a release missing from the config is one clear error (was a crash); the fake',
+    'converter works with every config and writes a squashfs. All differences: docs/compat.md.',
   ].join('\n'),
   builder: (y) =>
     withOptInSigningOptions(

@@ -41,7 +41,7 @@ const EPILOG = [
   'Differs from the original ss-swift on purpose: it also uploads .sjson/.json.gpg signatures and never deletes them for live files (ss-swift',
   'deleted every signature [BUG fixed]); it deletes nothing unless --prune, and then only after the grace period (ss-swift deleted every',
   'unlisted object at once); it never overwrites a data object with other bytes; it verifies the stream first; it refuses to drop versions',
-  'another publisher added (ss-swift overwrote the metadata).',
+  'another publisher added (ss-swift overwrote the metadata). All differences: docs/compat.md.',
 ].join('\n');
 
 function withPublishOptions<T>(y: Argv<T>): Argv<T & PublishArgs> {

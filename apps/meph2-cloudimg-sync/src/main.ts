@@ -122,7 +122,7 @@ const command = defineCommand<SyncArgs>({
     const target = args.target ?? config.defaultTarget;
     if (!target) throw new UsageError(`${configPath} has no default_target and no --target was given`, 'pass --target URL, or --target force to build as if the stream were empty');
     if (!args.dryRun) await checkSigningArgs(args, ctx);
-    const { verifier, policy } = await verifierFromArgs(args, ctx.env, ctx.cwd);
+    const { verifier, policy } = await verifierFromArgs(args, ctx.env, ctx.cwd, ctx.reporter.warn);
     const enableDi = args.disableDi ? false : args.enableDi || config.enableDi;
     let diVerifier;
     if (enableDi && !args.dryRun) {

@@ -15,6 +15,7 @@ export {
   keyringsFromArgs,
   SIGNING_ENV,
   DEFAULT_KEYRING,
+  SIGNATURE_POLICY_HELP,
   type SigningArgs,
   type KeyringArgs,
 } from './signing.js';

@@ -34,8 +34,8 @@ export class FormatError extends SimplestreamsError {
 
 export class MissingFileError extends SimplestreamsError {
   override readonly name = 'MissingFileError';
-  constructor(readonly source: string, readonly referencedBy?: string) {
-    super(`${source}: no such file${referencedBy ? ` (referenced by ${referencedBy})` : ''}`);
+  constructor(readonly source: string, readonly referencedBy?: string, hint?: string) {
+    super(`${source}: no such file${referencedBy ? ` (referenced by ${referencedBy})` : ''}`, hint ? { hint } : undefined);
   }
 }
 
@@ -68,11 +68,18 @@ export class SizeMismatchError extends SimplestreamsError {
   }
 }
 
-/** Policy says signatures are required and the document is unsigned (or no verifier given). */
+/**
+ * A document cannot be used without a signature check that cannot happen: it is unsigned
+ * where signatures are required, or it is signed and no keyring is there to check it.
+ */
 export class SignatureRequiredError extends SimplestreamsError {
   override readonly name = 'SignatureRequiredError';
-  constructor(readonly source: string, detail = 'is not signed') {
-    super(`${source}: ${detail}, and signatures are required`, { hint: 'give a keyring with --keyring, or pass --no-verify to read it unverified' });
+  constructor(
+    readonly source: string,
+    detail = 'is not signed, and signatures are required',
+    hint = 'give a keyring with --keyring, or pass --no-verify to read it unverified',
+  ) {
+    super(`${source}: ${detail}`, { hint });
   }
 }
 

@@ -1,4 +1,4 @@
-import { defineCommand, verifierFromArgs, withKeyringOptions, type KeyringArgs } from '@meph/cli-kit';
+import { defineCommand, verifierFromArgs, withKeyringOptions, type KeyringArgs, SIGNATURE_POLICY_HELP } from '@meph/cli-kit';
 
 interface FindOrphansArgs extends KeyringArgs {
   orphansFile: string;
@@ -22,6 +22,7 @@ export const findOrphansCommand = defineCommand<FindOrphansArgs>({
     'holds streams/v1. A STREAM is a mirror root, a .../streams/v1/index.(s)json, a products file or an http(s) URL; signed streams are',
     'verified with --keyring. Top-level streams/ and .data/ of DATA_DIR are never orphans. Streams that reference no file at all are refused',
     '(a mistyped path must not make a whole pool orphaned). Non-destructive: only ORPHANS_FILE is written (atomically).',
+    SIGNATURE_POLICY_HELP,
   ].join('\n'),
   builder: (y) =>
     withKeyringOptions(
@@ -32,7 +33,7 @@ export const findOrphansCommand = defineCommand<FindOrphansArgs>({
     ).nargs('keyring', 1) as never,
   async run(args, ctx) {
     const { findOrphans } = await import('@meph/orphans');
-    const { verifier, policy } = await verifierFromArgs(args, ctx.env, ctx.cwd);
+    const { verifier, policy } = await verifierFromArgs(args, ctx.env, ctx.cwd, ctx.reporter.warn);
     // yargs turns a lone "-" positional into ""
     const orphansFile = args.orphansFile === '' ? '-' : args.orphansFile;
     const result = await findOrphans({

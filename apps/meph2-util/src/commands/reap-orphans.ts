@@ -1,4 +1,4 @@
-import { defineCommand, formatBytes, UsageError, verifierFromArgs, withKeyringOptions, type KeyringArgs } from '@meph/cli-kit';
+import { defineCommand, formatBytes, UsageError, verifierFromArgs, withKeyringOptions, type KeyringArgs, SIGNATURE_POLICY_HELP } from '@meph/cli-kit';
 
 interface ReapOrphansArgs extends KeyringArgs {
   orphansFile: string;
@@ -29,6 +29,7 @@ export const reapOrphansCommand = defineCommand<ReapOrphansArgs>({
     'Nothing outside DATA_DIR is ever deleted: entries escaping it (.., absolute, through a symlinked directory) are refused, and a',
     'symlink is removed as a link, never followed. Emptied directories are removed up to, but never including, DATA_DIR (the original',
     'could remove DATA_DIR itself [QUIRK fixed]). -n/--dry-run prints what would go and changes nothing, ORPHANS_FILE included.',
+    SIGNATURE_POLICY_HELP,
   ].join('\n'),
   builder: (y) =>
     withKeyringOptions(
@@ -43,7 +44,7 @@ export const reapOrphansCommand = defineCommand<ReapOrphansArgs>({
   async run(args, ctx) {
     const { parseDuration, reapOrphans } = await import('@meph/orphans');
     const olderThanMs = parseDuration(String(args.older));
-    const { verifier, policy } = await verifierFromArgs(args, ctx.env, ctx.cwd);
+    const { verifier, policy } = await verifierFromArgs(args, ctx.env, ctx.cwd, ctx.reporter.warn);
     // yargs turns a lone "-" positional into ""
     const orphansFile = args.orphansFile === '' ? '-' : args.orphansFile;
     const result = await reapOrphans({

@@ -1,4 +1,4 @@
-import { defineCommand, UsageError, verifierFromArgs, withKeyringOptions, type CommandContext, type KeyringArgs } from '@meph/cli-kit';
+import { defineCommand, UsageError, verifierFromArgs, withKeyringOptions, type CommandContext, type KeyringArgs, SIGNATURE_POLICY_HELP } from '@meph/cli-kit';
 
 interface VerifyArgs extends KeyringArgs {
   stream: string;
@@ -42,7 +42,9 @@ export const verifyCommand = defineCommand<VerifyArgs>({
   ],
   epilog:
     'Exit status: 0 when nothing is wrong (warnings allowed), 1 when any check failed, 2 for bad usage. ' +
-    'Signatures made with SHA-1 or by RSA keys under 2048 bits are refused unless --allow-weak-signatures.',
+    'Signatures made with SHA-1 or by RSA keys under 2048 bits are refused unless --allow-weak-signatures.' +
+    '\n' +
+    SIGNATURE_POLICY_HELP,
   builder: (y) =>
     withKeyringOptions(
       y
@@ -54,7 +56,7 @@ export const verifyCommand = defineCommand<VerifyArgs>({
     ) as never,
   async run(args, ctx) {
     if (!Number.isInteger(args.jobs) || args.jobs < 1) throw new UsageError(`--jobs must be a positive integer, not ${String(args.jobs)}`);
-    const { verifier, policy } = await verifierFromArgs(args, ctx.env, ctx.cwd);
+    const { verifier, policy } = await verifierFromArgs(args, ctx.env, ctx.cwd, ctx.reporter.warn);
     if (policy !== 'off' && !verifier)
       throw new UsageError('no keyring to check signatures with', 'give --keyring FILE (or set MEPH_KEYRING), or --no-verify to skip signature checks');
 

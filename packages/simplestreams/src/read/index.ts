@@ -1,6 +1,6 @@
 export { parseJson, lineAndColumn, locateJsonError } from './json.js';
 export { parseProducts, parseIndex, parseDocument } from './documents.js';
-export { isClearsigned, extractClearsignedPayload } from './clearsign.js';
+export { isClearsigned, extractClearsignedPayload, splitClearsigned, type ClearsignedParts } from './clearsign.js';
 export {
   DEFAULT_INDEX_PATH,
   DEFAULT_SIGNED_INDEX_PATH,
@@ -11,4 +11,4 @@ export {
   type StreamLocation,
 } from './location.js';
 export { openSource, type StreamSource, type SourceOptions, type ReadOptions, type ReadDocumentResult } from './source.js';
-export { loadStream, assertProductsPathsSafe, type LoadedStream, type LoadedProducts, type LoadStreamOptions } from './load.js';
+export { loadStream, effectivePolicy, assertProductsPathsSafe, type LoadedStream, type LoadedProducts, type LoadStreamOptions } from './load.js';

@@ -14,7 +14,11 @@ import { DEFAULT_INDEX_PATH, isHttpUrl, signedSibling } from './location.js';
 export interface SourceOptions {
   /** Checks clearsigned documents; without one, `required` refuses every document. */
   verifier?: SignatureVerifier;
-  /** `required`: every document must be clearsigned and verify; `when-present` (default): verify `.sjson` when a verifier is given; `off`: strip signatures unchecked. */
+  /**
+   * `required`: every document must be clearsigned and verify; `when-present` (default):
+   * unsigned documents are read as they are, signed ones must verify (no verifier → refused);
+   * `off`: signatures are stripped unchecked.
+   */
   policy?: SignaturePolicy;
   fetch?: typeof fetch;
   /** Base for a relative local root (default process.cwd()). */
@@ -133,24 +137,41 @@ export function openSource(location: string, options: SourceOptions = {}): Strea
   const url = (relPath: string): string => root + relPath;
   const checked = (relPath: string, referencedBy?: string): string => assertSafeRelativePath(relPath, referencedBy);
 
-  /** Which files to try for relPath, in order, per the signature policy (spec §9.2). */
+  /**
+   * Which files to try for relPath (spec §9.2): the file named, then its twin when it is
+   * missing. With `required` a `.sjson` has no unsigned fallback, and a `.json` is looked up
+   * as its signed twin first.
+   */
   const candidates = (relPath: string): string[] => {
     const sibling = signedSibling(relPath);
     if (sibling === undefined) return [relPath];
-    const preferSigned = policy === 'required' || (policy === 'when-present' && verifier !== undefined);
-    if (relPath.endsWith('.sjson')) return policy === 'required' ? [relPath] : [relPath, sibling];
-    return preferSigned ? [sibling, relPath] : [relPath, sibling];
+    if (policy === 'required') return relPath.endsWith('.sjson') ? [relPath] : [sibling, relPath];
+    return [relPath, sibling];
   };
 
+  /**
+   * The JSON text of a document. Unsigned text is used as is (unless signatures are
+   * required); signed text is verified, or stripped unchecked only with policy `off`. A
+   * signed document with no verifier to check it is refused, never read unchecked.
+   */
   const payloadOf = async (text: string, label: string): Promise<{ payload: string; signature?: VerifiedPayload }> => {
     const signed = isClearsigned(text);
-    if (policy === 'off') return { payload: signed ? extractClearsignedPayload(text, label) : text };
-    if (policy === 'required') {
-      if (!signed) throw new SignatureRequiredError(label);
-      if (!verifier) throw new SignatureRequiredError(label, 'cannot be verified without a keyring');
+    if (!signed) {
+      if (policy !== 'required') return { payload: text };
+      throw new SignatureRequiredError(
+        label,
+        'is not signed, and signatures are required (the stream was opened at a .sjson, or with --keyring)',
+        'open an unsigned stream through its streams/v1/index.json, or pass --no-verify to read it unverified',
+      );
     }
-    if (!signed) return { payload: text };
-    if (!verifier) return { payload: extractClearsignedPayload(text, label) };
+    if (policy === 'off') return { payload: extractClearsignedPayload(text, label) };
+    if (!verifier) {
+      throw new SignatureRequiredError(
+        label,
+        'is signed, and no keyring is configured to check it',
+        'give a keyring with --keyring FILE (or set MEPH_KEYRING), or pass --no-verify to read it unverified',
+      );
+    }
     const signature = await verifier.verifyClearsigned(text, label);
     return { payload: signature.payload, signature };
   };

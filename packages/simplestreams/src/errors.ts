@@ -16,6 +16,25 @@ export function isSimplestreamsError(err: unknown): err is SimplestreamsError {
   return typeof err === 'object' && err !== null && (err as Record<symbol, unknown>)[MEPH_ERROR] === true;
 }
 
+/** A document is over a reader's limit (size, nesting) or is not something a document can be. */
+export class DocumentLimitError extends SimplestreamsError {
+  override readonly name = 'DocumentLimitError';
+  constructor(readonly source: string, readonly detail: string, hint?: string) {
+    super(`${source}: ${detail}`, hint ? { hint } : undefined);
+  }
+}
+
+/**
+ * A document holds a value meph cannot write back exactly (a number beyond what a JavaScript
+ * number holds, invalid UTF-8): refused rather than silently rewritten.
+ */
+export class UnrepresentableValueError extends SimplestreamsError {
+  override readonly name = 'UnrepresentableValueError';
+  constructor(readonly source: string, readonly jsonPath: string, readonly detail: string) {
+    super(`${source}: ${jsonPath}: ${detail}; refusing to read it rather than change it`, { hint: 'fix the value where the document is produced' });
+  }
+}
+
 /** A document is not valid JSON. `line`/`column` locate the problem when known. */
 export class ParseError extends SimplestreamsError {
   override readonly name = 'ParseError';

@@ -12,3 +12,12 @@ export {
 } from './location.js';
 export { openSource, type StreamSource, type SourceOptions, type ReadOptions, type ReadDocumentResult } from './source.js';
 export { loadStream, effectivePolicy, assertProductsPathsSafe, type LoadedStream, type LoadedProducts, type LoadStreamOptions } from './load.js';
+export {
+  checkJsonText,
+  decodeUtf8Strict,
+  jsonPathAt,
+  maxDocumentBytes,
+  DEFAULT_MAX_DOCUMENT_BYTES,
+  MAX_DOCUMENT_BYTES_ENV,
+  MAX_JSON_DEPTH,
+} from './limits.js';

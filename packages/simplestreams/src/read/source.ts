@@ -1,14 +1,15 @@
-import { createReadStream } from 'node:fs';
-import { access, readFile } from 'node:fs/promises';
+import { constants as fsConstants, createReadStream, type Stats } from 'node:fs';
+import { access, open, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
-import { HttpError, MissingFileError, NetworkError, SignatureRequiredError } from '../errors.js';
+import { DocumentLimitError, HttpError, MissingFileError, NetworkError, SignatureRequiredError } from '../errors.js';
 import type { IndexDocument, ProductsDocument, SignaturePolicy, SignatureVerifier, VerifiedPayload } from '../model.js';
 import { assertSafeRelativePath } from '../paths.js';
 import { extractClearsignedPayload, isClearsigned } from './clearsign.js';
 import { parseIndex, parseProducts } from './documents.js';
 import { parseJson } from './json.js';
+import { decodeUtf8Strict, MAX_DOCUMENT_BYTES_ENV, maxDocumentBytes } from './limits.js';
 import { DEFAULT_INDEX_PATH, isHttpUrl, signedSibling } from './location.js';
 
 export interface SourceOptions {
@@ -24,6 +25,8 @@ export interface SourceOptions {
   /** Base for a relative local root (default process.cwd()). */
   cwd?: string;
   signal?: AbortSignal;
+  /** Largest metadata document read from disk (default: $MEPH_MAX_DOCUMENT_BYTES, else 256 MiB). */
+  maxDocumentBytes?: number;
 }
 
 export interface ReadOptions {
@@ -61,16 +64,63 @@ interface Transport {
   exists(relPath: string, label: string): Promise<boolean>;
 }
 
-function fsTransport(rootDir: string): Transport {
+function describeNonRegular(st: Stats): string {
+  if (st.isFIFO()) return 'a FIFO';
+  if (st.isCharacterDevice()) return 'a character device';
+  if (st.isBlockDevice()) return 'a block device';
+  if (st.isSocket()) return 'a socket';
+  if (st.isDirectory()) return 'a directory';
+  return 'not a regular file';
+}
+
+function notRegular(label: string, st: Stats): DocumentLimitError {
+  return new DocumentLimitError(label, `is ${describeNonRegular(st)}, not a regular file; refusing to read it`, 'metadata must be a regular file (a symlink to one is fine)');
+}
+
+/**
+ * Reads a whole metadata file: symlinks are followed, the target must be a regular file (a
+ * FIFO or device is refused before it is opened, and the open is non-blocking, so nothing
+ * can hang), at most `maxBytes` long, and valid UTF-8.
+ */
+async function readRegularFile(file: string, label: string, maxBytes: number): Promise<string> {
+  const tooBig = (size: string): DocumentLimitError =>
+    new DocumentLimitError(label, `is ${size}, over the ${maxBytes}-byte limit for a metadata document`, `raise the limit with ${MAX_DOCUMENT_BYTES_ENV}=BYTES if the file is genuine`);
+  const before = await stat(file);
+  if (!before.isFile()) throw notRegular(label, before);
+  if (before.size > maxBytes) throw tooBig(`${before.size} bytes`);
+  const fh = await open(file, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
+  try {
+    const st = await fh.stat();
+    if (!st.isFile()) throw notRegular(label, st);
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      // One read for the whole file as stat saw it; small reads after that until EOF.
+      const buf = Buffer.allocUnsafe(total === 0 ? Math.min(st.size + 1, maxBytes + 1) : Math.min(64 * 1024, maxBytes + 1 - total));
+      const { bytesRead } = await fh.read(buf, 0, buf.length, null);
+      if (bytesRead === 0) break;
+      total += bytesRead;
+      if (total > maxBytes) throw tooBig('larger than that');
+      chunks.push(bytesRead === buf.length ? buf : buf.subarray(0, bytesRead));
+    }
+    return decodeUtf8Strict(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total), label);
+  } finally {
+    await fh.close();
+  }
+}
+
+function fsTransport(rootDir: string, maxBytes: number): Transport {
   const abs = (relPath: string): string => path.join(rootDir, relPath);
   const missing = (err: unknown, label: string, referencedBy?: string): never => {
     if ((err as NodeJS.ErrnoException)?.code === 'ENOENT' || (err as NodeJS.ErrnoException)?.code === 'ENOTDIR') throw new MissingFileError(label, referencedBy);
     throw err;
   };
   return {
-    readText: (relPath, label, referencedBy) => readFile(abs(relPath), 'utf8').catch((err: unknown) => missing(err, label, referencedBy)),
-    openData: (relPath, label, referencedBy) =>
-      new Promise<Readable>((resolve, reject) => {
+    readText: (relPath, label, referencedBy) => readRegularFile(abs(relPath), label, maxBytes).catch((err: unknown) => missing(err, label, referencedBy)),
+    openData: async (relPath, label, referencedBy) => {
+      const st = await stat(abs(relPath)).catch((err: unknown) => missing(err, label, referencedBy));
+      if (!st.isFile()) throw notRegular(label, st);
+      return new Promise<Readable>((resolve, reject) => {
         const stream = createReadStream(abs(relPath));
         stream.once('open', () => resolve(stream));
         stream.once('error', (err) => {
@@ -80,7 +130,8 @@ function fsTransport(rootDir: string): Transport {
             reject(e);
           }
         });
-      }),
+      });
+    },
     exists: (relPath) => access(abs(relPath)).then(() => true, () => false),
   };
 }
@@ -104,7 +155,7 @@ function httpTransport(doFetch: typeof fetch, signal?: AbortSignal): Transport {
     return res;
   };
   return {
-    readText: async (_relPath, url, referencedBy) => (await ok(url, referencedBy)).text(),
+    readText: async (_relPath, url, referencedBy) => decodeUtf8Strict(new Uint8Array(await (await ok(url, referencedBy)).arrayBuffer()), url),
     openData: async (_relPath, url, referencedBy) => {
       const res = await ok(url, referencedBy);
       if (!res.body) return Readable.from([]);
@@ -133,7 +184,7 @@ export function openSource(location: string, options: SourceOptions = {}): Strea
   const verifier = options.verifier;
   const transport = isHttpUrl(root)
     ? httpTransport(options.fetch ?? globalThis.fetch, options.signal)
-    : fsTransport(path.resolve(options.cwd ?? process.cwd(), root === '' ? '.' : root));
+    : fsTransport(path.resolve(options.cwd ?? process.cwd(), root === '' ? '.' : root), maxDocumentBytes(options.maxDocumentBytes));
   const url = (relPath: string): string => root + relPath;
   const checked = (relPath: string, referencedBy?: string): string => assertSafeRelativePath(relPath, referencedBy);
 

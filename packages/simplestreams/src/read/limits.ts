@@ -50,8 +50,12 @@ export function decodeUtf8Strict(bytes: Uint8Array, source: string): string {
       }
     }
     let at = lo;
-    // Step back to the start of an incomplete sequence at the end of the good prefix.
-    while (at > 0 && (bytes[at]! & 0xc0) === 0x80) at--;
+    // When the good prefix ends inside a multi-byte sequence, the bad sequence starts at its lead byte.
+    let lead = lo - 1;
+    while (lead > 0 && (bytes[lead]! & 0xc0) === 0x80) lead--;
+    const b = lead >= 0 ? bytes[lead]! : 0;
+    const length = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : b >= 0xc0 ? 2 : 1;
+    if (lead >= 0 && lead + length > lo) at = lead;
     const prefix = new TextDecoder('utf-8').decode(bytes.subarray(0, at));
     const { line, column } = lineAndColumn(prefix, prefix.length);
     const where = jsonPathAt(prefix, prefix.length);

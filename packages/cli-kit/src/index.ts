@@ -16,6 +16,7 @@ export {
   SIGNING_ENV,
   DEFAULT_KEYRING,
   SIGNATURE_POLICY_HELP,
+  DOCUMENT_LIMITS_HELP,
   type SigningArgs,
   type KeyringArgs,
 } from './signing.js';

@@ -224,7 +224,13 @@ export const SIGNATURE_POLICY_HELP = [
   `$${SIGNING_ENV.keyring} (colon-separated), else ${DEFAULT_KEYRING} when installed (the original's default);`,
   'with none, a signed file is refused, never read unchecked. A signature made while its now-expired key was valid is accepted with',
   'a warning on stderr (GnuPG says "Good signature … [expired]"); --reject-expired-keys refuses it.',
-].join('\n');
+].join(' ');
+
+/** What every command that reads stream metadata says about documents it did not write. */
+export const DOCUMENT_LIMITS_HELP =
+  'Metadata read must be a regular file (a symlink to one is fine; FIFOs and devices are refused), at most $MEPH_MAX_DOCUMENT_BYTES bytes ' +
+  '(default 256 MiB), nested at most 64 levels, valid UTF-8, and hold only numbers a rewrite keeps exactly (integers up to 2^53): ' +
+  'anything else is refused in one line naming the file and JSON path, never silently rewritten.';
 
 /**
  * Adds repeatable `--keyring FILE` (binary `.gpg` or armored `.asc`; default `$MEPH_KEYRING`,

@@ -1,4 +1,4 @@
-import { defineCommand, UsageError, verifierFromArgs, withKeyringOptions, type KeyringArgs, SIGNATURE_POLICY_HELP } from '@meph/cli-kit';
+import { defineCommand, UsageError, verifierFromArgs, withKeyringOptions, type KeyringArgs, SIGNATURE_POLICY_HELP, DOCUMENT_LIMITS_HELP } from '@meph/cli-kit';
 import { compareVersions, resolveInside, type LoadedStream } from '@meph/simplestreams';
 
 interface BootTestArgs extends KeyringArgs {
@@ -25,7 +25,9 @@ export const bootTestCommand = defineCommand<BootTestArgs>({
     'The test passes only when that shows a squashfs root. Reports the time to each stage (kernel, initramfs, root-mounted, userspace, root-check); ' +
     'on failure prints the console tail and exits 1.' +
     '\n' +
-    SIGNATURE_POLICY_HELP,
+    SIGNATURE_POLICY_HELP +
+    '\n' +
+    DOCUMENT_LIMITS_HELP,
   builder: (y) =>
     withKeyringOptions(
       y

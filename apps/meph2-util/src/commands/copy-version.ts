@@ -1,4 +1,4 @@
-import { checkSigningArgs, defineCommand, signIfWanted, withSigningOptions } from '@meph/cli-kit';
+import { checkSigningArgs, defineCommand, signIfWanted, withSigningOptions, DOCUMENT_LIMITS_HELP } from '@meph/cli-kit';
 import { location, opIo, summarize, withFilters, withWriteOptions } from '../options.js';
 
 export const copyVersionCommand = defineCommand({
@@ -9,6 +9,7 @@ export const copyVersionCommand = defineCommand({
     'FROM is replaced by TO in every item path and each new file is copied once (symlinks are recreated, not followed; shared files once).',
     'Filters match product-level fields only. Running it again after an interruption completes it; a TO that already exists with other',
     'content is an error (a published version never changes).',
+    DOCUMENT_LIMITS_HELP,
   ].join('\n'),
   builder: (y) =>
     withSigningOptions(

@@ -1,4 +1,4 @@
-import { defineCommand, verifierFromArgs, SIGNATURE_POLICY_HELP } from '@meph/cli-kit';
+import { defineCommand, verifierFromArgs, SIGNATURE_POLICY_HELP, DOCUMENT_LIMITS_HELP } from '@meph/cli-kit';
 import { location, withSourceKeyring } from '../options.js';
 
 export const diffCommand = defineCommand({
@@ -14,6 +14,7 @@ export const diffCommand = defineCommand({
     'A version present on both sides with different files is an error: published versions must never change.',
     'Differs from the original, which never verified diff input: signed files are verified here too.',
     SIGNATURE_POLICY_HELP,
+    DOCUMENT_LIMITS_HELP,
   ].join('\n'),
   builder: (y) =>
     withSourceKeyring(

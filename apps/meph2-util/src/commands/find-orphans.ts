@@ -1,4 +1,4 @@
-import { defineCommand, verifierFromArgs, withKeyringOptions, type KeyringArgs, SIGNATURE_POLICY_HELP } from '@meph/cli-kit';
+import { defineCommand, verifierFromArgs, withKeyringOptions, type KeyringArgs, SIGNATURE_POLICY_HELP, DOCUMENT_LIMITS_HELP } from '@meph/cli-kit';
 
 interface FindOrphansArgs extends KeyringArgs {
   orphansFile: string;
@@ -23,6 +23,7 @@ export const findOrphansCommand = defineCommand<FindOrphansArgs>({
     'verified with --keyring. Top-level streams/ and .data/ of DATA_DIR are never orphans. Streams that reference no file at all are refused',
     '(a mistyped path must not make a whole pool orphaned). Non-destructive: only ORPHANS_FILE is written (atomically).',
     SIGNATURE_POLICY_HELP,
+    DOCUMENT_LIMITS_HELP,
   ].join('\n'),
   builder: (y) =>
     withKeyringOptions(

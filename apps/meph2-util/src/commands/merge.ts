@@ -1,4 +1,4 @@
-import { checkSigningArgs, defineCommand, signIfWanted, verifierFromArgs, withSigningOptions, SIGNATURE_POLICY_HELP } from '@meph/cli-kit';
+import { checkSigningArgs, defineCommand, signIfWanted, verifierFromArgs, withSigningOptions, SIGNATURE_POLICY_HELP, DOCUMENT_LIMITS_HELP } from '@meph/cli-kit';
 import { location, withSourceKeyring, opIo, summarize, withWriteOptions } from '../options.js';
 
 export const mergeCommand = defineCommand({
@@ -11,6 +11,7 @@ export const mergeCommand = defineCommand({
     'Differences from the original: a product present in the target without that version no longer crashes (KeyError) [BUG? fixed];',
     '-n/--dry-run is supported.',
     SIGNATURE_POLICY_HELP,
+    DOCUMENT_LIMITS_HELP,
   ].join('\n'),
   builder: (y) =>
     withSourceKeyring(

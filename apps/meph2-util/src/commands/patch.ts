@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { text } from 'node:stream/consumers';
-import { checkSigningArgs, defineCommand, signIfWanted, UsageError, verifierFromArgs, withSigningOptions, SIGNATURE_POLICY_HELP } from '@meph/cli-kit';
+import { checkSigningArgs, defineCommand, signIfWanted, UsageError, verifierFromArgs, withSigningOptions, SIGNATURE_POLICY_HELP, DOCUMENT_LIMITS_HELP } from '@meph/cli-kit';
 import { location, withSourceKeyring, opIo, summarize, withWriteOptions } from '../options.js';
 
 export const patchCommand = defineCommand({
@@ -19,6 +19,7 @@ export const patchCommand = defineCommand({
     'unquoted dates stay strings; a metadata value also replaces version/item-level copies that would shadow it for clients; a product',
     'left without versions is removed (MAAS rejects empty products); copied versions and added products carry the target label.',
     SIGNATURE_POLICY_HELP,
+    DOCUMENT_LIMITS_HELP,
   ].join('\n'),
   builder: (y) =>
     withSourceKeyring(

@@ -1,4 +1,4 @@
-import { checkSigningArgs, defineCommand, signIfWanted, verifierFromArgs, withSigningOptions, SIGNATURE_POLICY_HELP } from '@meph/cli-kit';
+import { checkSigningArgs, defineCommand, signIfWanted, verifierFromArgs, withSigningOptions, SIGNATURE_POLICY_HELP, DOCUMENT_LIMITS_HELP } from '@meph/cli-kit';
 import { location, withSourceKeyring, opIo, summarize, withFilters, withWriteOptions } from '../options.js';
 
 const LABELS = ['alpha1', 'alpha2', 'alpha3', 'beta1', 'beta2', 'beta3', 'rc', 'release'] as const;
@@ -16,6 +16,7 @@ export const promoteCommand = defineCommand({
     '--skip-file-copy. Existing versions are never rewritten; at most 100 versions per product are kept.',
     'Note: production promotes with `diff` + `patch` instead, which keeps label-substituted names (com.ubuntu.maas.stable:…).',
     SIGNATURE_POLICY_HELP,
+    DOCUMENT_LIMITS_HELP,
   ].join('\n'),
   builder: (y) =>
     withSourceKeyring(

@@ -1,4 +1,4 @@
-import { defineCommand, UsageError, verifierFromArgs, withKeyringOptions, type KeyringArgs, SIGNATURE_POLICY_HELP } from '@meph/cli-kit';
+import { defineCommand, UsageError, verifierFromArgs, withKeyringOptions, type KeyringArgs, SIGNATURE_POLICY_HELP, DOCUMENT_LIMITS_HELP } from '@meph/cli-kit';
 
 interface QueryArgs extends KeyringArgs {
   location: string;
@@ -25,7 +25,9 @@ export const queryCommand = defineCommand<QueryArgs>({
     'Output per products file (index order), per product (document order), versions newest first (plain string order), items in document order. ' +
     'Default output is one Python-style dict per item; --json prints one JSON array (sorted keys); -o takes a Python %-format such as "%(product_name)s %(item_url)s". ' +
     '\n' +
-    SIGNATURE_POLICY_HELP,
+    SIGNATURE_POLICY_HELP +
+    '\n' +
+    DOCUMENT_LIMITS_HELP,
   builder: (y) =>
     // nargs 1: `--keyring K LOCATION` must not swallow LOCATION into the keyring array.
     // TODO(integrate): drop once withKeyringOptions sets nargs itself.

@@ -1,4 +1,4 @@
-import { defineCommand, formatBytes, UsageError, verifierFromArgs, withKeyringOptions, type KeyringArgs, SIGNATURE_POLICY_HELP } from '@meph/cli-kit';
+import { defineCommand, formatBytes, UsageError, verifierFromArgs, withKeyringOptions, type KeyringArgs, SIGNATURE_POLICY_HELP, DOCUMENT_LIMITS_HELP } from '@meph/cli-kit';
 
 interface ReapOrphansArgs extends KeyringArgs {
   orphansFile: string;
@@ -30,6 +30,7 @@ export const reapOrphansCommand = defineCommand<ReapOrphansArgs>({
     'symlink is removed as a link, never followed. Emptied directories are removed up to, but never including, DATA_DIR (the original',
     'could remove DATA_DIR itself [QUIRK fixed]). -n/--dry-run prints what would go and changes nothing, ORPHANS_FILE included.',
     SIGNATURE_POLICY_HELP,
+    DOCUMENT_LIMITS_HELP,
   ].join('\n'),
   builder: (y) =>
     withKeyringOptions(

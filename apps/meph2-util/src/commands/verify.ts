@@ -1,4 +1,4 @@
-import { defineCommand, UsageError, verifierFromArgs, withKeyringOptions, type CommandContext, type KeyringArgs, SIGNATURE_POLICY_HELP } from '@meph/cli-kit';
+import { defineCommand, UsageError, verifierFromArgs, withKeyringOptions, type CommandContext, type KeyringArgs, SIGNATURE_POLICY_HELP, DOCUMENT_LIMITS_HELP } from '@meph/cli-kit';
 
 interface VerifyArgs extends KeyringArgs {
   stream: string;
@@ -44,7 +44,9 @@ export const verifyCommand = defineCommand<VerifyArgs>({
     'Exit status: 0 when nothing is wrong (warnings allowed), 1 when any check failed, 2 for bad usage. ' +
     'Signatures made with SHA-1 or by RSA keys under 2048 bits are refused unless --allow-weak-signatures.' +
     '\n' +
-    SIGNATURE_POLICY_HELP,
+    SIGNATURE_POLICY_HELP +
+    '\n' +
+    DOCUMENT_LIMITS_HELP,
   builder: (y) =>
     withKeyringOptions(
       y

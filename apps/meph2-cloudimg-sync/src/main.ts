@@ -8,6 +8,7 @@ import {
   defineCommand,
   signIfWanted,
   signingWanted,
+  SIGNATURE_POLICY_HELP,
   UsageError,
   verifierFromArgs,
   withKeyringOptions,
@@ -76,7 +77,8 @@ const command = defineCommand<SyncArgs>({
   epilog:
     '"Already built" compares (release, arch, version) of the target\'s primary-kernel products with the feed, so the daily and candidate feeds both work. ' +
     'The output holds the target\'s current products (metadata only) plus every new version that built; failed builds are listed and the exit status is 1. ' +
-    'MAAS_CLOUDIMG2EPH2=fake (or fake-maas-cloudimg2eph2, or --fake) selects the fake converter.',
+    'MAAS_CLOUDIMG2EPH2=fake (or fake-maas-cloudimg2eph2, or --fake) selects the fake converter.\n' +
+    SIGNATURE_POLICY_HELP,
   builder: (y) =>
     withSigningOptions(withKeyringOptions(y))
       .positional('output-dir', { type: 'string', demandOption: true, describe: 'Output stream root' })

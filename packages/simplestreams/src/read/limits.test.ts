@@ -6,6 +6,7 @@ import { DocumentLimitError, UnrepresentableValueError } from '../errors.js';
 import { parseJson } from './json.js';
 import { checkJsonText, decodeUtf8Strict, jsonPathAt, maxDocumentBytes } from './limits.js';
 import { openSource } from './source.js';
+import { startStaticServer } from './__fixtures__/static-server.js';
 
 describe('checkJsonText', () => {
   it('refuses nesting over the limit with the JSON path, before JSON.parse', () => {
@@ -93,5 +94,20 @@ describe('reading files from disk', () => {
     await expect(src.readText('streams/v1/dir.json')).rejects.toThrow(/dir\.json: is a directory, not a regular file/);
     await expect(src.openData('streams/v1/zero.json')).rejects.toThrow(/is a character device/);
     await expect(openSource(dir, { maxDocumentBytes: 10 }).readText('streams/v1/real.json')).rejects.toThrow(/real\.json: is 36 bytes, over the 10-byte limit for a metadata document/);
+  });
+});
+
+describe('reading over HTTP (real server on 127.0.0.1)', () => {
+  it('refuses invalid UTF-8 instead of decoding it to U+FFFD', async () => {
+    const root = await mkdtemp(path.join(os.tmpdir(), 'meph-limits-http-'));
+    const server = await startStaticServer(root);
+    try {
+      await mkdir(path.join(root, 'streams/v1'), { recursive: true });
+      await writeFile(path.join(root, 'streams/v1/p.json'), Buffer.concat([Buffer.from('{"format": "products:1.0", "name": "caf'), Buffer.from([0xff]), Buffer.from('"}')]));
+      await expect(openSource(server.url).readDocument('streams/v1/p.json')).rejects.toThrow(/streams\/v1\/p\.json: \$\.name: invalid UTF-8 \(byte 0xff at line 1, column 40\)/);
+    } finally {
+      await server.close();
+      await rm(root, { recursive: true, force: true });
+    }
   });
 });

@@ -219,8 +219,9 @@ export async function signIfWanted(args: Partial<SigningArgs>, rootDir: string, 
 /** What every reading command's `--help` says about signatures (one policy for every reader). */
 export const SIGNATURE_POLICY_HELP = [
   'Signatures: a signed file (.sjson) is verified or the command fails, unless --no-verify is given; a .json is read as it is,',
-  'even with --keyring (as the original). A stream opened at .../index.sjson must be signed throughout; a mirror root given with',
-  '--keyring is read from streams/v1/index.sjson, otherwise from streams/v1/index.json. Keyrings: --keyring FILE (repeatable), else',
+  'even with --keyring (as the original). A stream opened at .../index.sjson must be signed throughout. A mirror root is read from',
+  'streams/v1/index.sjson when a keyring is configured (with --keyring it must exist, and every document must be signed; otherwise',
+  'index.json is read when there is no index.sjson), and from streams/v1/index.json when none is. Keyrings: --keyring FILE (repeatable), else',
   `$${SIGNING_ENV.keyring} (colon-separated), else ${DEFAULT_KEYRING} when installed (the original's default);`,
   'with none, a signed file is refused, never read unchecked. A signature made while its now-expired key was valid is accepted with',
   'a warning on stderr (GnuPG says "Good signature … [expired]"); --reject-expired-keys refuses it.',
@@ -245,7 +246,7 @@ export function withKeyringOptions<T>(y: Argv<T>): Argv<T & KeyringArgs> {
       type: 'string',
       requiresArg: true,
       group: 'Signatures:',
-      describe: `Public keyring to check signed (.sjson) files with, binary (.gpg) or armored (.asc); repeatable (default: $${SIGNING_ENV.keyring}, else ${DEFAULT_KEYRING} if present). A .json is read as it is even with --keyring; a mirror root given with --keyring is read from its signed index.sjson`,
+      describe: `Public keyring to check signed (.sjson) files with, binary (.gpg) or armored (.asc); repeatable (default: $${SIGNING_ENV.keyring}, else ${DEFAULT_KEYRING} if present). A .json is read as it is even with --keyring; a mirror root given with --keyring must have a signed index.sjson`,
     })
     .option('verify', {
       type: 'boolean',
@@ -287,8 +288,8 @@ export function keyringsFromArgs(args: Partial<KeyringArgs>, env: NodeJS.Process
  * - `--keyring` given → a verifier and `policy: 'required'` (a mirror root is read from its
  *   signed index, every document signed; a `.json` named explicitly is still read as is);
  * - otherwise → `policy: 'when-present'` with a verifier from `$MEPH_KEYRING` or the installed
- *   Ubuntu cloud-image keyring, if any (signed files must verify; with no keyring at all they
- *   are refused).
+ *   Ubuntu cloud-image keyring, if any (signed files must verify, a mirror root is read from its
+ *   index.sjson when it has one; with no keyring at all signed files are refused).
  * `warn` receives one line per signing key that has expired since it signed (unless
  * `--reject-expired-keys`, which refuses those). Keyring files are read here, so a missing or
  * unreadable keyring fails before any download.

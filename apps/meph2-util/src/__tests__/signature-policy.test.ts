@@ -92,6 +92,17 @@ describe('with no keyring configured, a signed file is refused, never read unche
     expect(r.code).toBe(0);
   });
 
+  it('a mirror root is read from its signed index when a keyring is configured, from index.json when none is', async () => {
+    await fs.cp(path.join(dir, 'signed'), path.join(dir, 'both'), { recursive: true });
+    // Break the unsigned index: whichever reader uses it fails.
+    await fs.writeFile(path.join(dir, 'both', V1, 'index.json'), '{"format": "index:1.0", "index": ');
+    const withEnv = await runCliCaptured(spec, ['query', 'both'], { cwd: dir, env: { ...env, MEPH_KEYRING: key.keyring } });
+    expect(withEnv.stderr).not.toMatch(/error/);
+    expect(withEnv.code).toBe(0);
+    expect((await run(['query', '--keyring', key.keyring, 'both'])).code).toBe(0);
+    failsInOneLine(await run(['query', 'both']), /both\/streams\/v1\/index\.json:1:\d+: invalid JSON/);
+  });
+
   it('--keyring with a mirror root reads its signed index, and says how to read an unsigned stream', async () => {
     const r = await run(['insert', '-u', '--keyring', key.keyring, 'src', 'unsigned-root']);
     failsInOneLine(r, /src\/streams\/v1\/index\.sjson: no such file.*name \.\.\.\/streams\/v1\/index\.json to read an unsigned stream/s);

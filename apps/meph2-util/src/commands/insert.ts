@@ -12,7 +12,7 @@ export const insertCommand = defineCommand({
     'Additive only: versions are added (at most 20 kept per product), never removed; files already in the target are verified, not rewritten.',
     'Data files are copied first (size + checksum verified), then the products file, then index.json, each atomically, under the stream lock.',
     'Products are condensed so MAAS 3.7 and 3.8 read every field where they look for it.',
-    'Differences from the original: SRC may be a plain directory (its streams/v1/index.json is read, or index.sjson when --keyring is given) — the ' +
+    'Differences from the original: SRC may be a plain directory (its streams/v1/index.json is read, or its index.sjson when a keyring is configured) — the ' +
       'original always read index.sjson there, so unsigned build output needed .../streams/v1/index.json [QUIRK fixed]; --dry-run lists every item and file and writes nothing.',
     SIGNATURE_POLICY_HELP,
     DOCUMENT_LIMITS_HELP,

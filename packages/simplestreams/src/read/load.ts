@@ -51,7 +51,8 @@ export function assertProductsPathsSafe(doc: ProductsDocument, source: string): 
  * The one signature rule of every reader (spec §9.2, as the original's `endswith_policy`):
  * a stream opened at a `.sjson` needs every document signed and verified; a `.json` named
  * explicitly is read as it is, even when a keyring was given (`required` then means "verify
- * what is signed"); a mirror root with `required` starts at `streams/v1/index.sjson`.
+ * what is signed"); a mirror root starts at `streams/v1/index.sjson` when there is a verifier
+ * (with `required` it must exist), else at `streams/v1/index.json`.
  * In every policy but `off`, a signed document is verified or refused.
  */
 export function effectivePolicy(policy: SignaturePolicy, namedPath: string | undefined): SignaturePolicy {
@@ -70,7 +71,9 @@ export async function loadStream(pathOrUrl: string, options: LoadStreamOptions =
   const location = await resolveStreamLocation(pathOrUrl, { ...(options.path !== undefined ? { path: options.path } : {}), ...(options.cwd ? { cwd: options.cwd } : {}) });
   const policy = effectivePolicy(options.policy ?? 'when-present', location.path);
   const source = openSource(location.root, { ...options, policy });
-  const first = location.path ?? (policy === 'required' ? DEFAULT_SIGNED_INDEX_PATH : DEFAULT_INDEX_PATH);
+  // A mirror root: its signed index whenever it can be checked (falling back to index.json
+  // only when signatures are not required), else its plain index.json.
+  const first = location.path ?? (policy === 'required' || (policy === 'when-present' && options.verifier) ? DEFAULT_SIGNED_INDEX_PATH : DEFAULT_INDEX_PATH);
   const result: LoadedStream = { source, products: [] };
   const visited = new Set<string>();
 

@@ -10,7 +10,7 @@ export {
   signedSibling,
   type StreamLocation,
 } from './location.js';
-export { openSource, type StreamSource, type SourceOptions, type ReadOptions, type ReadDocumentResult } from './source.js';
+export { openSource, readMetadataFile, type StreamSource, type SourceOptions, type ReadOptions, type ReadDocumentResult } from './source.js';
 export { loadStream, effectivePolicy, assertProductsPathsSafe, type LoadedStream, type LoadedProducts, type LoadStreamOptions } from './load.js';
 export {
   checkJsonText,

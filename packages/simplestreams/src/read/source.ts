@@ -82,7 +82,7 @@ function notRegular(label: string, st: Stats): DocumentLimitError {
  * FIFO or device is refused before it is opened, and the open is non-blocking, so nothing
  * can hang), at most `maxBytes` long, and valid UTF-8.
  */
-async function readRegularFile(file: string, label: string, maxBytes: number): Promise<string> {
+export async function readMetadataFile(file: string, label: string = file, maxBytes: number = maxDocumentBytes()): Promise<string> {
   const tooBig = (size: string): DocumentLimitError =>
     new DocumentLimitError(label, `is ${size}, over the ${maxBytes}-byte limit for a metadata document`, `raise the limit with ${MAX_DOCUMENT_BYTES_ENV}=BYTES if the file is genuine`);
   const before = await stat(file);
@@ -116,7 +116,7 @@ function fsTransport(rootDir: string, maxBytes: number): Transport {
     throw err;
   };
   return {
-    readText: (relPath, label, referencedBy) => readRegularFile(abs(relPath), label, maxBytes).catch((err: unknown) => missing(err, label, referencedBy)),
+    readText: (relPath, label, referencedBy) => readMetadataFile(abs(relPath), label, maxBytes).catch((err: unknown) => missing(err, label, referencedBy)),
     openData: async (relPath, label, referencedBy) => {
       const st = await stat(abs(relPath)).catch((err: unknown) => missing(err, label, referencedBy));
       if (!st.isFile()) throw notRegular(label, st);

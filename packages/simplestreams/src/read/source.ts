@@ -220,7 +220,7 @@ export function openSource(location: string, options: SourceOptions = {}): Strea
       throw new SignatureRequiredError(
         label,
         'is signed, and no keyring is configured to check it',
-        'give a keyring with --keyring FILE (or set MEPH_KEYRING), or pass --no-verify to read it unverified',
+        'give a keyring with --keyring FILE or $MEPH_KEYRING, or pass --no-verify to read it unverified',
       );
     }
     const signature = await verifier.verifyClearsigned(text, label);

@@ -55,6 +55,7 @@ describe('extractClearsignedPayload', () => {
     const cases: Array<[string, RegExp]> = [
       [`{"evil": 1}\n${good}`, /text before the "-----BEGIN PGP SIGNED MESSAGE-----" line/],
       [`\n${good}`, /text before/],
+      [`\uFEFF${good}`, /text before the "-----BEGIN PGP SIGNED MESSAGE-----" line \(a byte order mark\)/],
       [`${good}${clearsigned('{"evil": 1}')}`, /a second "-----BEGIN PGP SIGNED MESSAGE-----" line/],
       [`${good}{"evil": 1}\n`, /text after the "-----END PGP SIGNATURE-----" line/],
       [clearsigned('{}', ''), /no "Hash:" armor header/],

@@ -34,7 +34,8 @@ export function isClearsigned(text: string): boolean {
 /** Index of the first line at or after `from` that is `marker` (trailing blanks allowed), or -1. */
 function findLine(text: string, marker: string, from: number): number {
   for (let at = text.indexOf(marker, from); at >= 0; at = text.indexOf(marker, at + 1)) {
-    if (at !== 0 && text[at - 1] !== '\n') continue;
+    // A line start; a byte order mark before the first line counts as text before it.
+    if (at !== 0 && text[at - 1] !== '\n' && !(at === 1 && text.charCodeAt(0) === 0xfeff)) continue;
     let end = at + marker.length;
     while (text[end] === ' ' || text[end] === '\t' || text[end] === '\r') end++;
     if (end === text.length || text[end] === '\n') return at;
@@ -60,7 +61,7 @@ export function splitClearsigned(text: string, source: string): ClearsignedParts
   };
   const begin = findLine(text, BEGIN_MESSAGE, 0);
   if (begin < 0) bad(`no "${BEGIN_MESSAGE}" line`);
-  if (begin !== 0) bad(`text before the "${BEGIN_MESSAGE}" line`);
+  if (begin !== 0) bad(`text before the "${BEGIN_MESSAGE}" line${begin === 1 ? ' (a byte order mark)' : ''}`);
   const hashes: string[] = [];
   let at = nextLine(text, begin);
   for (;;) {

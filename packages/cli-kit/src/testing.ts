@@ -62,3 +62,21 @@ export async function runCliCaptured(spec: CliSpec, args: readonly string[], opt
   err.end();
   return { code, stdout, stderr };
 }
+
+/**
+ * The bin's build-time help cache (`<appDir>/dist/help.json`, tools/build-cli-assets.mjs)
+ * against what yargs renders now from the sources: every page must be present and equal, so
+ * `--help` can never print a stale page. Returns the pages that differ (empty = current).
+ */
+export async function staleHelpPages(spec: CliSpec, appDir: string): Promise<string[]> {
+  const { readFile } = await import('node:fs/promises');
+  const cache = JSON.parse(await readFile(path.join(appDir, 'dist/help.json'), 'utf8')) as Record<string, string>;
+  const names = ['', ...spec.commands.flatMap((c) => ('load' in c ? [c.name] : []))];
+  const stale: string[] = [];
+  for (const name of names) {
+    const live = await runCliCaptured(spec, name ? [name, '--help'] : ['--help'], { env: {} });
+    if (cache[name] !== live.stdout) stale.push(name || '(top level)');
+  }
+  for (const name of Object.keys(cache)) if (!names.includes(name)) stale.push(`${name} (no such command)`);
+  return stale;
+}

@@ -78,5 +78,11 @@ export async function staleHelpPages(spec: CliSpec, appDir: string): Promise<str
     if (cache[name] !== live.stdout) stale.push(name || '(top level)');
   }
   for (const name of Object.keys(cache)) if (!names.includes(name)) stale.push(`${name} (no such command)`);
+  // A lazy entry's name must be its command's first word, or `meph2-util NAME` would load the wrong module.
+  for (const c of spec.commands) {
+    if (!('load' in c)) continue;
+    const first = [(await c.load()).command].flat()[0]!.split(' ')[0];
+    if (first !== c.name) stale.push(`${c.name} (loads the command "${first}")`);
+  }
   return stale;
 }

@@ -159,7 +159,7 @@ describe('files that are not regular files', () => {
 
 describe('--help', () => {
   it('every command that reads metadata states the limits', async () => {
-    for (const cmd of ['query', 'verify', 'insert', 'promote', 'merge', 'patch', 'diff', 'find-orphans', 'reap-orphans', 'clean-md', 'remove-version', 'copy-version', 'sign', 'boot-test']) {
+    for (const cmd of ['query', 'verify', 'insert', 'promote', 'merge', 'patch', 'diff', 'find-orphans', 'reap-orphans', 'clean-md', 'remove-version', 'copy-version', 'sign', 'boot-test', 'publish']) {
       const h = await run([cmd, '--help']);
       expect(h.stdout.replace(/\s+/g, ' '), cmd).toMatch(/at most \$MEPH_MAX_DOCUMENT_BYTES bytes \(default 256 MiB\), nested at most 64 levels, valid UTF-8/);
     }

@@ -185,7 +185,7 @@ describe('a key that has expired since it signed', () => {
   });
 
   it('every command that verifies says so in --help', async () => {
-    for (const cmd of ['query', 'insert', 'promote', 'merge', 'patch', 'diff', 'find-orphans', 'reap-orphans', 'verify', 'boot-test']) {
+    for (const cmd of ['query', 'insert', 'promote', 'merge', 'patch', 'diff', 'find-orphans', 'reap-orphans', 'verify', 'boot-test', 'publish']) {
       const h = await run([cmd, '--help']);
       expect(h.stdout, cmd).toMatch(/--reject-expired-keys/);
       expect(h.stdout, cmd).toMatch(/accepted with\s+a warning on stderr/);

@@ -19,6 +19,8 @@ export {
   SS_GPG_DEFAULT_KEY,
   defaultGpgSecretKey,
   DEFAULT_KEYRING,
+  SIGNATURE_POLICY_HELP,
+  DOCUMENT_LIMITS_HELP,
   type SigningArgs,
   type KeyringArgs,
 } from './signing.js';

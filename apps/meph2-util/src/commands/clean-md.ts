@@ -1,4 +1,4 @@
-import { checkSigningArgs, defineCommand, signIfWanted, UsageError, withSigningOptions } from '@meph/cli-kit';
+import { checkSigningArgs, defineCommand, signIfWanted, UsageError, withSigningOptions, DOCUMENT_LIMITS_HELP } from '@meph/cli-kit';
 import { writeTarget, opIo, summarize, withWriteOptions } from '../options.js';
 
 export const cleanMdCommand = defineCommand({
@@ -15,6 +15,7 @@ export const cleanMdCommand = defineCommand({
     'STREAM is the mirror root or its streams/v1/index.(s)json; naming one products file (streams/v1/<name>.json) cleans that file only.',
     'Differences from the original: --max=N is accepted as the README shows (the original rejected it) [BUG? fixed]; MAX must be ≥ 1',
     '(0 would leave products MAAS rejects); a URL is refused in one line. All differences: docs/compat.md.',
+    DOCUMENT_LIMITS_HELP,
   ].join('\n'),
   builder: (y) =>
     withSigningOptions(

@@ -1,4 +1,4 @@
-import { checkSigningArgs, defineCommand, signIfWanted, withSigningOptions } from '@meph/cli-kit';
+import { checkSigningArgs, defineCommand, signIfWanted, withSigningOptions, DOCUMENT_LIMITS_HELP } from '@meph/cli-kit';
 import { writeTarget, opIo, summarize, withFilters, withWriteOptions } from '../options.js';
 
 export const copyVersionCommand = defineCommand({
@@ -12,6 +12,7 @@ export const copyVersionCommand = defineCommand({
     'TO must sort after FROM as a plain string (MAAS uses the string-greatest version) and be a version name: letters, digits and . _ + ~ -,',
     'at most 32 characters. Differences from the original: it accepted any TO (\'\', \'a b\', a lower version) and exited 0; meph refuses',
     'them; an existing TO is never overwritten (see above). All differences: docs/compat.md.',
+    DOCUMENT_LIMITS_HELP,
   ].join('\n'),
   builder: (y) =>
     withSigningOptions(

@@ -1,4 +1,4 @@
-import { defineCommand, verifierFromArgs } from '@meph/cli-kit';
+import { defineCommand, verifierFromArgs, SIGNATURE_POLICY_HELP, DOCUMENT_LIMITS_HELP } from '@meph/cli-kit';
 import { location, withSourceKeyring } from '../options.js';
 
 export const diffCommand = defineCommand({
@@ -14,6 +14,8 @@ export const diffCommand = defineCommand({
     'A version present on both sides with different files is an error: published versions must never change.',
     'Differences from the original: signed files are checked when a keyring is configured (the original never verified diff input);',
     'a version with different files on the two sides is a one-line error (was an AssertionError). All differences: docs/compat.md.',
+    SIGNATURE_POLICY_HELP,
+    DOCUMENT_LIMITS_HELP,
   ].join('\n'),
   builder: (y) =>
     withSourceKeyring(
@@ -26,7 +28,7 @@ export const diffCommand = defineCommand({
         .option('promote', { type: 'boolean', default: false, describe: 'Give one-sided products/versions both labels and metadata the source value, so the patch promotes' }),
     ),
   async run(args, ctx) {
-    const { verifier, policy } = await verifierFromArgs(args, ctx.env, ctx.cwd);
+    const { verifier, policy } = await verifierFromArgs(args, ctx.env, ctx.cwd, ctx.reporter.warn);
     const { loadSourceStream, diffStreams, formatPatch } = await import('@meph/simplestreams/ops');
     const { formatUpdated, writeFileAtomic } = await import('@meph/simplestreams');
     const read = { policy, ...(verifier ? { verifier } : {}) };

@@ -1,4 +1,4 @@
-import { defineCommand, verifierFromArgs, withKeyringOptions, type KeyringArgs } from '@meph/cli-kit';
+import { defineCommand, verifierFromArgs, withKeyringOptions, type KeyringArgs, SIGNATURE_POLICY_HELP, DOCUMENT_LIMITS_HELP } from '@meph/cli-kit';
 
 interface FindOrphansArgs extends KeyringArgs {
   orphansFile: string;
@@ -34,6 +34,8 @@ export const findOrphansCommand = defineCommand<FindOrphansArgs>({
     'Never data, never orphans: streams/ metadata (top-level, and streams/v1 at any depth), .data/, .sjson/.gpg signatures, lock files.',
     'Non-destructive: only ORPHANS_FILE and its sidecar are written (atomically).',
     'Differences from the original: streams that reference nothing, or whose paths mostly miss DATA_DIR, are refused (see above). All differences: docs/compat.md.',
+    SIGNATURE_POLICY_HELP,
+    DOCUMENT_LIMITS_HELP,
   ].join('\n'),
   builder: (y) =>
     withKeyringOptions(
@@ -45,7 +47,7 @@ export const findOrphansCommand = defineCommand<FindOrphansArgs>({
     ).nargs('keyring', 1) as never,
   async run(args, ctx) {
     const { findOrphans } = await import('@meph/orphans');
-    const { verifier, policy } = await verifierFromArgs(args, ctx.env, ctx.cwd);
+    const { verifier, policy } = await verifierFromArgs(args, ctx.env, ctx.cwd, ctx.reporter.warn);
     // yargs turns a lone "-" positional into ""
     const orphansFile = args.orphansFile === '' ? '-' : args.orphansFile;
     const result = await findOrphans({

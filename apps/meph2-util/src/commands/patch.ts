@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { text } from 'node:stream/consumers';
-import { checkSigningArgs, defineCommand, signIfWanted, UsageError, verifierFromArgs, withSigningOptions } from '@meph/cli-kit';
+import { checkSigningArgs, defineCommand, signIfWanted, UsageError, verifierFromArgs, withSigningOptions, SIGNATURE_POLICY_HELP, DOCUMENT_LIMITS_HELP } from '@meph/cli-kit';
 import { location, writeTarget, withSourceKeyring, opIo, summarize, withWriteOptions } from '../options.js';
 
 /** The patch YAML; a missing or unreadable file is one line naming it. */
@@ -31,6 +31,8 @@ export const patchCommand = defineCommand({
     'left without versions is removed (MAAS rejects empty products); copied versions and added products carry the target label; a',
     'products file that neither stream has is skipped with a stream-skipped event (the shared conf/cpc-patch.yaml names centos-bases),',
     'unless no key applies at all; a missing -i file is one line. TARGET may be .../streams/v1/index.json. All differences: docs/compat.md.',
+    SIGNATURE_POLICY_HELP,
+    DOCUMENT_LIMITS_HELP,
   ].join('\n'),
   builder: (y) =>
     withSourceKeyring(
@@ -57,7 +59,7 @@ export const patchCommand = defineCommand({
       return 0;
     }
     if (!args.dryRun) await checkSigningArgs(args, ctx);
-    const { verifier, policy } = await verifierFromArgs(args, ctx.env, ctx.cwd);
+    const { verifier, policy } = await verifierFromArgs(args, ctx.env, ctx.cwd, ctx.reporter.warn);
     const result = await applyPatch(patch, target, {
       ...opIo(args, ctx),
       patchSource,

@@ -1,4 +1,4 @@
-import { checkSigningArgs, defineCommand, signIfWanted, UsageError, verifierFromArgs, withSigningOptions } from '@meph/cli-kit';
+import { checkSigningArgs, defineCommand, signIfWanted, UsageError, verifierFromArgs, withSigningOptions, SIGNATURE_POLICY_HELP, DOCUMENT_LIMITS_HELP } from '@meph/cli-kit';
 import { location, writeTarget, withSourceKeyring, opIo, summarize, withFilters, withWriteOptions } from '../options.js';
 
 const LABELS = ['alpha1', 'alpha2', 'alpha3', 'beta1', 'beta2', 'beta3', 'rc', 'release'] as const;
@@ -20,6 +20,8 @@ export const promoteCommand = defineCommand({
     'Differences from the original: into a new (empty) target the original wrote the label-less com.ubuntu.maas:v3:download with',
     'products com.ubuntu.maas:v3:… and item label "release", which diff/patch cannot pair with the source; meph writes the labelled names',
     'above. A target that already holds the original\'s label-less file keeps being written the original way. All differences: docs/compat.md.',
+    SIGNATURE_POLICY_HELP,
+    DOCUMENT_LIMITS_HELP,
   ].join('\n'),
   builder: (y) =>
     withSourceKeyring(
@@ -42,7 +44,7 @@ export const promoteCommand = defineCommand({
       throw new UsageError(`--target-label ${JSON.stringify(args.targetLabel)}: a stream label is letters, digits, - and _ (e.g. stable)`);
     }
     if (!args.dryRun) await checkSigningArgs(args, ctx);
-    const { verifier, policy } = await verifierFromArgs(args, ctx.env, ctx.cwd);
+    const { verifier, policy } = await verifierFromArgs(args, ctx.env, ctx.cwd, ctx.reporter.warn);
     const { promote } = await import('@meph/simplestreams/ops');
     const { root: target } = await writeTarget(ctx, args.target, 'promote');
     const filters = args.filters ?? [];

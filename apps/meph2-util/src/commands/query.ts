@@ -1,4 +1,4 @@
-import { defineCommand, UsageError, verifierFromArgs, withKeyringOptions, type KeyringArgs } from '@meph/cli-kit';
+import { defineCommand, UsageError, verifierFromArgs, withKeyringOptions, type KeyringArgs, SIGNATURE_POLICY_HELP, DOCUMENT_LIMITS_HELP } from '@meph/cli-kit';
 
 interface QueryArgs extends KeyringArgs {
   location: string;
@@ -25,7 +25,11 @@ export const queryCommand = defineCommand<QueryArgs>({
     'Output per products file (index order), per product (document order), versions newest first (plain string order), items in document order. ' +
     'Default output is one Python-style dict per item; --json prints one JSON array (sorted keys); -o takes a Python %-format such as "%(product_name)s %(item_url)s". ' +
     'A location ending in .sjson must be signed and verify (give --keyring, or --no-verify). ' +
-    'A meph addition: the original meph2-util has no query (sstream-query answers the same way). See docs/compat.md.',
+    'A meph addition: the original meph2-util has no query (sstream-query answers the same way). See docs/compat.md.' +
+    '\n' +
+    SIGNATURE_POLICY_HELP +
+    '\n' +
+    DOCUMENT_LIMITS_HELP,
   builder: (y) =>
     // nargs 1: `--keyring K LOCATION` must not swallow LOCATION into the keyring array.
     // TODO(integrate): drop once withKeyringOptions sets nargs itself.
@@ -45,10 +49,8 @@ export const queryCommand = defineCommand<QueryArgs>({
     const filters = ss.parseFilters(args.filters.map(String));
     const render = args.outputFormat !== undefined ? ss.compilePercentFormat(args.outputFormat) : undefined;
 
-    const { verifier, policy: flagPolicy } = await verifierFromArgs(args, ctx.env, ctx.cwd);
-    const location = await ss.resolveStreamLocation(args.location, { ...(args.path !== undefined ? { path: args.path } : {}), cwd: ctx.cwd });
-    // Like sstream-query: starting from a .sjson means every document must be signed and verify.
-    const policy = flagPolicy === 'when-present' && location.path?.endsWith('sjson') ? 'required' : flagPolicy;
+    // Like sstream-query, loadStream makes a stream opened at a .sjson signed throughout.
+    const { verifier, policy } = await verifierFromArgs(args, ctx.env, ctx.cwd, ctx.reporter.warn);
 
     const stream = await ss.loadStream(args.location, {
       ...(args.path !== undefined ? { path: args.path } : {}),

@@ -1,4 +1,4 @@
-import { defineCommand, formatBytes, UsageError, verifierFromArgs, withKeyringOptions, type KeyringArgs } from '@meph/cli-kit';
+import { defineCommand, formatBytes, UsageError, verifierFromArgs, withKeyringOptions, type KeyringArgs, SIGNATURE_POLICY_HELP, DOCUMENT_LIMITS_HELP } from '@meph/cli-kit';
 
 interface ReapOrphansArgs extends KeyringArgs {
   orphansFile: string;
@@ -36,6 +36,8 @@ export const reapOrphansCommand = defineCommand<ReapOrphansArgs>({
     'followed. Emptied directories are removed up to, but never including, DATA_DIR (the original could remove DATA_DIR itself [QUIRK',
     'fixed]). -n/--dry-run prints what would go and changes nothing, ORPHANS_FILE included.',
     'All differences from the original: docs/compat.md.',
+    SIGNATURE_POLICY_HELP,
+    DOCUMENT_LIMITS_HELP,
   ].join('\n'),
   builder: (y) =>
     withKeyringOptions(
@@ -51,7 +53,7 @@ export const reapOrphansCommand = defineCommand<ReapOrphansArgs>({
   async run(args, ctx) {
     const { parseDuration, reapOrphans } = await import('@meph/orphans');
     const olderThanMs = parseDuration(String(args.older));
-    const { verifier, policy } = await verifierFromArgs(args, ctx.env, ctx.cwd);
+    const { verifier, policy } = await verifierFromArgs(args, ctx.env, ctx.cwd, ctx.reporter.warn);
     // yargs turns a lone "-" positional into ""
     const orphansFile = args.orphansFile === '' ? '-' : args.orphansFile;
     const result = await reapOrphans({

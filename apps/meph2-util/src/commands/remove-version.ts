@@ -1,4 +1,4 @@
-import { checkSigningArgs, defineCommand, signIfWanted, withSigningOptions } from '@meph/cli-kit';
+import { checkSigningArgs, defineCommand, signIfWanted, withSigningOptions, DOCUMENT_LIMITS_HELP } from '@meph/cli-kit';
 import { writeTarget, opIo, summarize, withFilters, withWriteOptions } from '../options.js';
 
 export const removeVersionCommand = defineCommand({
@@ -13,6 +13,7 @@ export const removeVersionCommand = defineCommand({
     'A product left with no version is removed as well (MAAS rejects a product without versions). Nothing is written when nothing matches (signatures are only refreshed if stale).',
     'DATA_D is the mirror root or its streams/v1/index.json. Differences from the original: the emptied product is removed (the original',
     'kept it); a missing stream is one clear error. All differences: docs/compat.md.',
+    DOCUMENT_LIMITS_HELP,
   ].join('\n'),
   builder: (y) =>
     withSigningOptions(

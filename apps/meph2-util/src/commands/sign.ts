@@ -1,4 +1,4 @@
-import { defineCommand, signerFromArgs, withSigningKeyOptions, type SigningArgs } from '@meph/cli-kit';
+import { defineCommand, signerFromArgs, withSigningKeyOptions, type SigningArgs, DOCUMENT_LIMITS_HELP } from '@meph/cli-kit';
 import { writeTarget } from '../options.js';
 
 interface SignArgs extends Omit<SigningArgs, 'sign' | 'u'> {
@@ -27,6 +27,7 @@ export const signCommand = defineCommand<SignArgs>({
     'Differences from the original: -u/--no-sign are accepted and ignored with a warning (sign always signs, as the original did',
     'silently); the Launchpad signing service (LP_SIGNING_URL) is not supported; SS_GPG_BATCH is ignored (gpg always runs --batch).',
     'All differences: docs/compat.md.',
+    DOCUMENT_LIMITS_HELP,
   ].join('\n'),
   builder: (y) =>
     withSigningKeyOptions(

@@ -117,9 +117,8 @@ describe('compat meph2-util insert src target [filters] (-n -u --keyring)', () =
     expect(r.code).not.toBe(0);
     spawnSync('gpgconf', ['--kill', 'gpg-agent'], { env: { ...process.env, GNUPGHOME: other.home } });
   });
-  // Fails on this branch (an explicit --keyring demands signatures on .json too); the `readhard`
-  // branch implements the one reader policy (.json read as is, signed files verified).
-  it.skip('--keyring K with a plain .json source reads it as is (the original applied the keyring to .sjson only) (readhard branch)', async () => {
+  // The one reader policy (readhard): .json is read as is, signed files are verified.
+  it('--keyring K with a plain .json source reads it as is (the original applied the keyring to .sjson only)', async () => {
     await ok(['insert', '-u', '--keyring', key.keyring, 'build-output.d/streams/v1/index.json', 'plain-with-keyring']);
     expect(versionMap(await readProducts(path.join(dir, 'plain-with-keyring'), CAND))[GA]).toEqual(['20260705']);
   });

@@ -131,3 +131,8 @@ export class ConverterUnavailableError extends ImageTransformError {
     super(message, options);
   }
 }
+
+/** A bootloader import could not read the archive, find a package or build an archive. */
+export class BootloaderImportError extends ImageTransformError {
+  override readonly name = 'BootloaderImportError';
+}

@@ -6,3 +6,4 @@ export * from './build/index.js';
 export * from './fake/index.js';
 export * from './pipeline/index.js';
 export * from './boot/index.js';
+export * from './bootloaders/index.js';

@@ -40,4 +40,12 @@ for id in "${products[@]}"; do
   echo "main-job: boot-test $id $serial" >&2
   npx meph2-util boot-test "$out" "$id" "$serial" >&2
 done
+
+# Network boot as MAAS does: bootloaders from this machine's Debian mirror into the same stream
+# (skipped when already imported from the same package versions), then every kernel product
+# over PXE in BIOS (pxelinux) and UEFI (shim + GRUB, OVMF) mode.
+echo "main-job: import bootloaders (conf/bootloaders-debian.yaml)" >&2
+npx meph2-util import "${sign[@]}" bootloaders-debian.yaml "$out" >&2
+echo "main-job: boot-test --pxe (bios, uefi) of every product" >&2
+npx meph2-util boot-test --pxe --no-verify --firmware bios --firmware uefi "$out" >&2
 echo "$out"

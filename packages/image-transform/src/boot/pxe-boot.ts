@@ -28,6 +28,8 @@ export interface PxeBootOptions {
   hostname?: string;
   mac?: string;
   timeoutMs?: number;
+  /** Fail when neither the console nor the HTTP server shows any progress for this long (default 150 s). */
+  stallMs?: number;
   memoryMb?: number;
   qemu?: string;
   /** OVMF code image for UEFI (default /usr/share/OVMF/OVMF_CODE_4M.fd, else OVMF_CODE.fd). */
@@ -154,6 +156,7 @@ export async function pxeBootTest(o: PxeBootOptions): Promise<PxeBootResult> {
     void stat(file).then((st) => {
       res.writeHead(200, { 'content-length': st.size, 'content-type': 'application/octet-stream' });
       const s = createReadStream(file);
+      s.on('data', () => (lastProgress = performance.now()));
       s.pipe(res);
       res.on('finish', () => {
         o.onEvent?.({ type: 'http-served', path: url, bytes: st.size, seconds: elapsed() });
@@ -165,6 +168,7 @@ export async function pxeBootTest(o: PxeBootOptions): Promise<PxeBootResult> {
       });
     });
   });
+  let lastProgress = performance.now();
   let failure: BootTestError | undefined;
   let pendingFail: ((m: string, s?: PxeStage) => void) | undefined;
   const failLater = (m: string, s?: PxeStage) => pendingFail?.(m, s);
@@ -206,12 +210,14 @@ export async function pxeBootTest(o: PxeBootOptions): Promise<PxeBootResult> {
     const checks = { root: '', lower: '', loops: '', before: -1, after: '' };
     let passed = false;
     const fail = (message: string, stage?: PxeStage, hint?: string) => {
-      if (!failure && !passed) failure = new BootTestError(message, stage ?? stalled(), tail(), { hint });
+      const why = diagnose(console_.replace(/\r/g, ''));
+      if (!failure && !passed) failure = new BootTestError(why ? `${message} (${why})` : message, stage ?? stalled(), tail(), { hint });
       kill();
     };
     pendingFail = (m, s) => setTimeout(() => fail(m, s, 'the stream lacks this file, or the rack path is wrong'), 1500).unref();
     const done = new Promise<void>((resolve) => {
       const onData = (d: Buffer) => {
+        lastProgress = performance.now();
         log?.write(d);
         console_ = (console_ + d.toString('utf8')).slice(-256 * 1024);
         const text = console_.replace(/\r/g, '');
@@ -245,12 +251,17 @@ export async function pxeBootTest(o: PxeBootOptions): Promise<PxeBootResult> {
     });
     const timeoutMs = o.timeoutMs ?? 600_000;
     const timer = setTimeout(() => fail(`no network boot within ${Math.round(timeoutMs / 1000)} s: stalled in stage ${stalled()}`, stalled()), timeoutMs);
+    const stallMs = o.stallMs ?? 150_000;
+    const stallTimer = setInterval(() => {
+      if (performance.now() - lastProgress > stallMs) fail(`stalled in stage ${stalled()}: no console output and no HTTP transfer for ${Math.round(stallMs / 1000)} s`, stalled());
+    }, 1000);
     const onAbort = () => fail('boot test aborted');
     o.signal?.addEventListener('abort', onAbort, { once: true });
     try {
       await done;
     } finally {
       clearTimeout(timer);
+      clearInterval(stallTimer);
       o.signal?.removeEventListener('abort', onAbort);
       kill();
       log?.end();
@@ -285,6 +296,17 @@ export async function pxeBootTest(o: PxeBootOptions): Promise<PxeBootResult> {
     server.close();
     await rm(work, { recursive: true, force: true });
   }
+}
+
+/** What the console says about a stall, in words an operator can act on. */
+function diagnose(text: string): string | undefined {
+  if (/Waiting up to \d+ secs for (device|any network device)/.test(text) && !/IP-Config: \S+ complete|network up:/.test(text)) {
+    return 'the initramfs found no network interface for BOOTIF: no driver for the boot NIC in the initrd?';
+  }
+  if (/IP-Config: no response/.test(text) && !/IP-Config: \S+ complete/.test(text)) return 'the initramfs got no DHCP answer';
+  if (/meph-netroot: fetching squashfs/.test(text) && !/squashfs fetched/.test(text)) return 'the squashfs download did not complete';
+  if (/PXELINUX \d/.test(text) && !/Linux version \d/.test(text)) return 'pxelinux started but did not boot the kernel';
+  return undefined;
 }
 
 /** Extracts bootloader archives as the rack does: only regular files at the archive root. */

@@ -48,7 +48,7 @@ export const bootTestCommand = defineCommand<BootTestArgs>({
         .positional('version-name', { type: 'string', describe: 'Version name, e.g. 20261125 (default: the newest); with --pxe: more product ids' })
         .positional('rest', { type: 'string', array: true, describe: 'With --pxe: more product ids' })
         .option('pxe', { type: 'boolean', default: false, describe: 'Network-boot as MAAS does (TFTP bootloader, HTTP kernel/initrd/squashfs, overlay root)' })
-        .option('firmware', { choices: ['bios', 'uefi'] as const, array: true, default: ['bios'] as Array<'bios' | 'uefi'>, describe: 'With --pxe: bios (pxelinux), uefi (shim + GRUB under OVMF); repeat for both' })
+        .option('firmware', { choices: ['bios', 'uefi'] as const, array: true, nargs: 1, default: ['bios'] as Array<'bios' | 'uefi'>, describe: 'With --pxe: bios (pxelinux), uefi (shim + GRUB under OVMF); repeat for both' })
         .option('timeout', { type: 'number', default: 300, requiresArg: true, describe: 'Seconds before the boot counts as failed (--pxe: per boot, default 600)' })
         .option('stall', { type: 'number', default: 150, requiresArg: true, describe: 'With --pxe: fail when the console and the HTTP server show no progress for this many seconds' })
         .option('memory', { type: 'number', default: 1024, requiresArg: true, describe: 'Guest memory in MiB (--pxe: default 2048; the squashfs is held in RAM)' })

@@ -187,8 +187,10 @@ export async function pxeBootTest(o: PxeBootOptions): Promise<PxeBootResult> {
       // no -nodefaults: without the default VGA, SeaBIOS never runs the NIC's option ROM
       '-nographic', '-monitor', 'none', '-serial', 'stdio', '-no-reboot',
       '-netdev', `user,id=n0,tftp=${tftp},bootfile=${bootfile}`,
-      // QEMU finds Debian's ipxe-qemu ROM (efi-virtio.rom) itself; an explicit romfile= path is not run by SeaBIOS
-      '-device', `virtio-net-pci,netdev=n0,mac=${mac}`,
+      // BIOS: QEMU finds Debian's ipxe-qemu ROM (efi-virtio.rom) itself (SeaBIOS does not run an explicit romfile=
+      // path). UEFI: no option ROM, OVMF's own PXE: shim fetching GRUB through iPXE's PXE base code gets a
+      // buffer-sized image ("Malformed binary after Attribute Certificate Table") and refuses it
+      '-device', `virtio-net-pci,netdev=n0,mac=${mac}${o.firmware === 'uefi' ? ',romfile=' : ''}`,
       '-boot', 'n',
     ];
     if (ovmf) {

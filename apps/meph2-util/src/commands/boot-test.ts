@@ -121,7 +121,9 @@ export function rackImagePath(stream: LoadedStream, productId: string): string {
   const kflavor = f('kflavor');
   const sub = kflavor && kflavor !== 'generic' && !subarch.includes(kflavor) ? `${subarch}-${kflavor}` : subarch;
   const parts = [f('os') ?? 'ubuntu', f('arch'), sub, f('release'), f('label') ?? 'candidate'];
-  if (parts.some((p) => !p || p.includes('/'))) throw new UsageError(`${productId} lacks arch/release (or has a "/" in os, arch, subarch, release or label)`);
+  if (parts.some((p) => !p || !/^[A-Za-z0-9._+-]+$/.test(p) || p === '.' || p === '..')) {
+    throw new UsageError(`${productId}: os, arch, subarch, release and label must be plain names for the rack path (got ${parts.map(String).join('/')})`);
+  }
   return parts.join('/');
 }
 

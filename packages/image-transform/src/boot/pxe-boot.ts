@@ -1,6 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -96,10 +96,11 @@ function checkParams(): string[] {
 
 const CONSOLE_MARKS: Array<[PxeStage, RegExp]> = [
   ['dhcp', /Configuring \(net0[^\n]*ok|Station IP address is|net0: \d+\.\d+\.\d+\.\d+\/|PXELINUX \d|lpxelinux\.0\.\.\. ok|bootx64\.efi\.\.\. ok/],
-  ['bootloader', /Linux version \d/],
+  ['bootloader', /Booting under MAAS direction/],
+  ['kernel-initrd', /Linux version \d/],
   ['userspace', /systemd\[1\]: |Welcome to .*!|systemd \d+ running in system mode/],
 ];
-const FATAL = /Kernel panic - not syncing|meph-netroot: FAILED: [^\n]*\n|Gave up waiting for root|ALERT! .* does not exist|Dropping to a shell|\(initramfs\)|No bootable device|No more network devices|Failed to load image|error: [^\n]*/;
+const FATAL = /Kernel panic - not syncing|meph-netroot: FAILED: [^\n]*\n|Gave up waiting for root|ALERT! .* does not exist|Dropping to a shell|\(initramfs\)|No bootable device|No more network devices|Failed to load image/;
 
 /**
  * Plays the MAAS rack for one network boot under QEMU (TCG): the bootloader archives go into
@@ -125,6 +126,9 @@ export async function pxeBootTest(o: PxeBootOptions): Promise<PxeBootResult> {
       }
     }
     if (!ovmf) throw new SourceFormatError(o.ovmfCode ?? '/usr/share/OVMF/OVMF_CODE_4M.fd', 'no OVMF firmware for a UEFI boot', { hint: 'install ovmf' });
+  }
+  if (!o.imagePath.split('/').every((seg) => /^[A-Za-z0-9._+-]+$/.test(seg) && seg !== '.' && seg !== '..')) {
+    throw new SourceFormatError(o.imagePath, 'is not a rack image path <os>/<arch>/<subarch>/<release>/<label> of plain names');
   }
   const work = await mkdtemp(path.join(os.tmpdir(), 'meph-pxe-'));
   const tftp = path.join(work, 'tftp');
@@ -180,6 +184,13 @@ export async function pxeBootTest(o: PxeBootOptions): Promise<PxeBootResult> {
   const stalled = (): PxeStage => PXE_STAGES.find((s) => stageEnds[s] === undefined) ?? 'checks';
   try {
     await extractBootloaders(o.bootloaderArchives, tftp);
+    // the rack also serves the boot files over TFTP (GRUB without HTTP port support falls back to it)
+    const tftpImages = path.join(tftp, 'images', o.imagePath);
+    await mkdir(tftpImages, { recursive: true });
+    for (const name of ['boot-kernel', 'boot-initrd'] as const) {
+      const f = o.files[name];
+      if (f) await symlink(path.resolve(f), path.join(tftpImages, name));
+    }
     const cmdline = `${maasCommandLine({ rack, imagePath: o.imagePath, hostname, mac })} ${checkParams().join(' ')}`;
     const bootfile = await renderBootConfig(o.firmware, tftp, { rack, imagePath: o.imagePath, mac, cmdline });
     const args = [
@@ -349,11 +360,16 @@ async function renderBootConfig(fw: PxeFirmware, tftp: string, o: { rack: string
   await need('grubx64.efi', 'GRUB');
   // GRUB's lexer would strip the single quotes of the cloud-config argument: keep it in double quotes
   const args = o.cmdline.replace("cc:{'datasource_list': ['MAAS']}end_cc", `"cc:{'datasource_list': ['MAAS']}end_cc"`);
-  const efihost = `(http,${o.rack})/images/${o.imagePath}`;
+  // MAAS's GRUB (Ubuntu) reads (http,host:port); upstream GRUB spells the port (http,host,port); a GRUB
+  // with neither falls back to the same files over TFTP, where the rack serves them too
+  const [host, port] = o.rack.split(':');
+  const rel = `/images/${o.imagePath}`;
+  const load = (cmd: string, file: string, extra = '') =>
+    `  if ${cmd} (http,${o.rack})${rel}/${file}${extra}; then true; elif ${cmd} (http,${host},${port})${rel}/${file}${extra}; then true; else ${cmd} (tftp)${rel}/${file}${extra}; fi`;
   const cfg = [
-    'set default="0"', 'set timeout=0', 'terminal_output console',
+    'set default="0"', 'set timeout=0',
     "menuentry 'Ephemeral' {", "  echo 'Booting under MAAS direction...'",
-    `  linux ${efihost}/boot-kernel ${args}`, `  initrd ${efihost}/boot-initrd`, '}', '',
+    load('linux', 'boot-kernel', ` ${args}`), load('initrd', 'boot-initrd'), '}', '',
   ].join('\n');
   // MAAS answers every grub.cfg path; where the netboot GRUB looks depends on its build prefix
   for (const d of ['grub', 'debian-installer/amd64/grub', 'boot/grub']) {

@@ -98,7 +98,8 @@ const CONSOLE_MARKS: Array<[PxeStage, RegExp]> = [
   ['dhcp', /Configuring \(net0[^\n]*ok|Station IP address is|net0: \d+\.\d+\.\d+\.\d+\/|PXELINUX \d|lpxelinux\.0\.\.\. ok|bootx64\.efi\.\.\. ok/],
   ['bootloader', /Booting under MAAS direction/],
   ['kernel-initrd', /Linux version \d/],
-  ['userspace', /systemd\[1\]: |Welcome to .*!|systemd \d+ running in system mode/],
+  // not "Welcome to GRUB!"
+  ['userspace', /systemd\[1\]: |systemd \d+ running in system mode|Welcome to (?!GRUB)[^\n]*!/],
 ];
 const FATAL = /Kernel panic - not syncing|meph-netroot: FAILED: [^\n]*\n|Gave up waiting for root|ALERT! .* does not exist|Dropping to a shell|\(initramfs\)|No bootable device|No more network devices|Failed to load image/;
 

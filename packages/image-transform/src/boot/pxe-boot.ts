@@ -34,8 +34,6 @@ export interface PxeBootOptions {
   qemu?: string;
   /** OVMF code image for UEFI (default /usr/share/OVMF/OVMF_CODE_4M.fd, else OVMF_CODE.fd). */
   ovmfCode?: string;
-  /** iPXE option ROM for the virtio NIC (default Debian's ipxe-qemu efi-virtio.rom). */
-  nicRom?: string;
   consoleFile?: string;
   signal?: AbortSignal;
   onEvent?: (e: PipelineEvent) => void;
@@ -116,8 +114,8 @@ export async function pxeBootTest(o: PxeBootOptions): Promise<PxeBootResult> {
   const qemu = o.qemu ?? 'qemu-system-x86_64';
   const mac = o.mac ?? '52:54:00:12:34:56';
   const hostname = o.hostname ?? 'meph-boot-test';
-  const nicRom = o.nicRom ?? '/usr/lib/ipxe/qemu/efi-virtio.rom';
-  if (!(await stat(nicRom).catch(() => undefined))) throw new SourceFormatError(nicRom, 'the iPXE option ROM is missing', { hint: 'install ipxe-qemu' });
+  const nicRom = '/usr/lib/ipxe/qemu/efi-virtio.rom';
+  if (o.firmware === 'bios' && !(await stat(nicRom).catch(() => undefined))) throw new SourceFormatError(nicRom, 'the iPXE option ROM QEMU network-boots with is missing', { hint: 'install ipxe-qemu' });
   let ovmf: string | undefined;
   if (o.firmware === 'uefi') {
     for (const c of o.ovmfCode ? [o.ovmfCode] : ['/usr/share/OVMF/OVMF_CODE_4M.fd', '/usr/share/OVMF/OVMF_CODE.fd']) {

@@ -235,15 +235,17 @@ export async function pxeBootTest(o: PxeBootOptions): Promise<PxeBootResult> {
         const text = console_.replace(/\r/g, '');
         for (const [stage, re] of CONSOLE_MARKS) if (stageEnds[stage] === undefined && re.test(text)) mark(stage);
         if (stageEnds.userspace !== undefined && !passed) {
-          const line = (re: RegExp) => re.exec(text)?.[1]?.trim() ?? '';
+          // whole lines only: a check's output may arrive in several chunks
+          const lines = text.slice(0, text.lastIndexOf('\n') + 1);
+          const line = (re: RegExp) => re.exec(lines)?.[1]?.trim() ?? '';
           checks.root ||= line(/findmnt\[\d+\]:\s+(\S+\s+\S+\s+\S*lowerdir\S*)/);
           checks.lower ||= line(/findmnt\[\d+\]:\s+(squashfs\s+\/dev\/loop\d+\s+\S+)/);
           checks.loops ||= line(/losetup\[\d+\]:\s+(\/dev\/loop\d+\s+\S+)/);
-          const before = /grep\[\d+\]:\s+(\d+)\s*$/m.exec(text);
+          const before = /grep\[\d+\]:\s+(\d+)\s*$/m.exec(lines);
           if (before && checks.before < 0) checks.before = Number(before[1]);
           checks.after ||= line(new RegExp(`grep\\[\\d+\\]:\\s+(${MODPROBE_CANDIDATES.join('|')})\\s*$`, 'm'));
-          const rootLine = /findmnt\[\d+\]:\s+(\S+)\s+(\S+)\s+\S*\/\s*$/m.exec(text);
-          if (!checks.root && /findmnt\[\d+\]:\s+(?!squashfs)\S+/.test(text) && rootLine) checks.root = `${rootLine[1]} ${rootLine[2]}`;
+          const rootLine = /findmnt\[\d+\]:\s+(\S+)\s+(\S+)\s+\S*\/\s*$/m.exec(lines);
+          if (!checks.root && /findmnt\[\d+\]:\s+(?!squashfs)\S+/.test(lines) && rootLine) checks.root = `${rootLine[1]} ${rootLine[2]}`;
           if (checks.after) {
             passed = true;
             mark('checks');

@@ -26,7 +26,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Argv } from 'yargs';
-import type { SignatureVerifier, SignaturePolicy } from '@meph/simplestreams';
+import type { DocumentSigner, SignatureVerifier, SignaturePolicy } from '@meph/simplestreams';
 import type { Signer } from '@meph/signer';
 import type { CommandContext } from './command.js';
 import { UsageError } from './errors.js';
@@ -55,6 +55,8 @@ export interface KeyringArgs {
   verify: boolean;
   /** Accept SHA-1 signatures and RSA keys under 2048 bits. */
   allowWeakSignatures: boolean;
+  /** Refuse signatures by keys that have expired since they signed (default: accept with a warning). */
+  rejectExpiredKeys: boolean;
 }
 
 /** Environment variables read when the matching flag is absent. */
@@ -161,63 +163,133 @@ function resolveChoice(args: Partial<SigningArgs>, ctx: Pick<CommandContext, 'en
   throw new UsageError(NO_KEY_MESSAGE);
 }
 
-/**
- * Checks the signing flags and environment without touching any file: throws a one-line
- * UsageError when signing is wanted but no key is configured (or flags conflict). Call it at
- * the start of `run`, before changing the stream, so a missing key fails before any work.
- */
-export async function checkSigningArgs(args: Partial<SigningArgs>, ctx: Pick<CommandContext, 'env' | 'cwd'>): Promise<void> {
-  resolveChoice(args, ctx);
+/** A signer that has proved it can sign, and its per-document form for stream commits. */
+export interface SigningSession {
+  signer: Signer;
+  /** Pass as the ops' `signer`: each products file and index is committed with its signatures. */
+  documentSigner: DocumentSigner;
 }
 
-async function readPassphrase(choice: { passphraseFile?: string; passphrase?: string }): Promise<string | undefined> {
+/** Signers already built and checked for a parsed argument object (so the key is unlocked once). */
+const sessions = new WeakMap<object, Promise<Signer | undefined>>();
+
+/**
+ * Checks the signing flags and environment, and that the key can actually sign (passphrase,
+ * expiry, revocation, signing capability), before the command touches any file: throws one
+ * line (UsageError, or the signer's typed error) when it cannot. Call it at the start of
+ * `run`; pass `documentSigner` to the operation so metadata and signatures are committed
+ * together. Undefined with `-u`/`--no-sign`.
+ */
+export async function checkSigningArgs(args: Partial<SigningArgs>, ctx: Pick<CommandContext, 'env' | 'cwd'>): Promise<SigningSession | undefined> {
+  const signer = await signerFromArgs(args, ctx);
+  if (!signer) return undefined;
+  const { documentSignerFor } = await import('@meph/signer');
+  const session = { signer, documentSigner: documentSignerFor(signer) };
+  checked.set(args, session);
+  return session;
+}
+
+const checked = new WeakMap<object, SigningSession>();
+
+/** The session {@link checkSigningArgs} already proved for this argument object, if any. */
+export function checkedSigning(args: object): SigningSession | undefined {
+  return checked.get(args);
+}
+
+async function readPassphrase(choice: { passphraseFile?: string; passphrase?: string }, ctx: Pick<CommandContext, 'env'>): Promise<string | undefined> {
   if (choice.passphraseFile === undefined) return choice.passphrase;
-  const text = await readFile(choice.passphraseFile, 'utf8');
+  let text: string;
+  try {
+    text = await readFile(choice.passphraseFile, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const reason = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : (err as Error).message;
+    const from = ctx.env[SIGNING_ENV.passphraseFile] === choice.passphraseFile ? `$${SIGNING_ENV.passphraseFile}` : '--passphrase-file';
+    throw new UsageError(`passphrase file ${choice.passphraseFile} (${from}): ${reason}`, 'give a readable file whose first line is the passphrase');
+  }
   return text.split(/\r?\n/, 1)[0] ?? '';
 }
 
+function keyLabel(choice: Exclude<SignerChoice, { kind: 'none' }>): string {
+  return choice.kind === 'openpgp' ? `key ${choice.key}${choice.keyId ? ` (${choice.keyId})` : ''}` : `gpg key ${choice.localUser}`;
+}
+
 /**
- * Builds the signer the flags/environment ask for, or undefined with `-u`/`--no-sign`.
- * Throws a one-line UsageError when signing is wanted and no key is configured.
+ * Builds the signer the flags/environment ask for and checks it can sign, or undefined with
+ * `-u`/`--no-sign`. Throws a one-line error when signing is wanted and no usable key is
+ * configured. Built once per argument object.
  */
 export async function signerFromArgs(args: Partial<SigningArgs>, ctx: Pick<CommandContext, 'env' | 'cwd'>): Promise<Signer | undefined> {
+  let pending = sessions.get(args);
+  if (!pending) {
+    pending = buildSigner(args, ctx);
+    sessions.set(args, pending);
+    pending.catch(() => sessions.delete(args));
+  }
+  return pending;
+}
+
+async function buildSigner(args: Partial<SigningArgs>, ctx: Pick<CommandContext, 'env' | 'cwd'>): Promise<Signer | undefined> {
   const choice = resolveChoice(args, ctx);
   if (choice.kind === 'none') return undefined;
-  const { createOpenPgpSigner, createGpgSigner } = await import('@meph/signer');
-  const passphrase = await readPassphrase(choice);
+  const { createOpenPgpSigner, createGpgSigner, checkSigner } = await import('@meph/signer');
+  const passphrase = await readPassphrase(choice, ctx);
+  let signer: Signer;
   if (choice.kind === 'openpgp') {
-    return createOpenPgpSigner({
+    signer = await createOpenPgpSigner({
       key: choice.key,
       ...(choice.keyId !== undefined ? { keyId: choice.keyId } : {}),
       ...(passphrase !== undefined ? { passphrase } : {}),
     });
+  } else {
+    const gnupgHome = ctx.env['GNUPGHOME'];
+    signer = createGpgSigner({
+      localUser: choice.localUser,
+      ...(gnupgHome ? { gnupgHome } : {}),
+      ...(passphrase !== undefined ? { passphrase } : {}),
+    });
   }
-  const gnupgHome = ctx.env['GNUPGHOME'];
-  return createGpgSigner({
-    localUser: choice.localUser,
-    ...(gnupgHome ? { gnupgHome } : {}),
-    ...(passphrase !== undefined ? { passphrase } : {}),
-  });
+  await checkSigner(signer, keyLabel(choice));
+  return signer;
 }
 
 /**
  * The end of every mutating command: unless `-u`/`--no-sign`, regenerates
  * `streams/v1/index.json` under `rootDir` and writes `.sjson` + `.json.gpg` for every JSON
- * in `streams/v1` (unchanged files are not re-signed). Events go to `ctx.reporter`.
- * Throws a one-line UsageError when signing is wanted and no key is configured — call
+ * in `streams/v1` whose signatures are missing or stale (files the operation committed with
+ * their signatures are not signed again). Events go to `ctx.reporter`. Call
  * {@link checkSigningArgs} first to fail before changing anything.
  */
 export async function signIfWanted(args: Partial<SigningArgs>, rootDir: string, ctx: CommandContext): Promise<void> {
   const signer = await signerFromArgs(args, ctx);
   if (!signer) return;
   const { signStream } = await import('@meph/signer');
-  await signStream(path.resolve(ctx.cwd, rootDir), signer, { onEvent: ctx.reporter.emit, signal: ctx.signal });
+  const { withStreamLock } = await import('@meph/simplestreams');
+  const root = path.resolve(ctx.cwd, rootDir);
+  await withStreamLock(root, () => signStream(root, signer, { onEvent: ctx.reporter.emit, signal: ctx.signal }), { wait: true, signal: ctx.signal });
 }
+
+/** What every reading command's `--help` says about signatures (one policy for every reader). */
+export const SIGNATURE_POLICY_HELP = [
+  'Signatures: a signed file (.sjson) is verified or the command fails, unless --no-verify is given; a .json is read as it is,',
+  'even with --keyring (as the original). A stream opened at .../index.sjson must be signed throughout. A mirror root is read from',
+  'streams/v1/index.sjson when a keyring is configured (with --keyring it must exist, and every document must be signed; otherwise',
+  'index.json is read when there is no index.sjson), and from streams/v1/index.json when none is. Keyrings: --keyring FILE (repeatable), else',
+  `$${SIGNING_ENV.keyring} (colon-separated), else ${DEFAULT_KEYRING} when installed (the original's default);`,
+  'with none, a signed file is refused, never read unchecked. A signature made while its now-expired key was valid is accepted with',
+  'a warning on stderr (GnuPG says "Good signature … [expired]"); --reject-expired-keys refuses it.',
+].join(' ');
+
+/** What every command that reads stream metadata says about documents it did not write. */
+export const DOCUMENT_LIMITS_HELP =
+  'Metadata read must be a regular file (a symlink to one is fine; FIFOs and devices are refused), at most $MEPH_MAX_DOCUMENT_BYTES bytes ' +
+  '(default 256 MiB), nested at most 64 levels, valid UTF-8, and hold only numbers a rewrite keeps exactly (integers up to 2^53): ' +
+  'anything else is refused in one line naming the file and JSON path, never silently rewritten.';
 
 /**
  * Adds repeatable `--keyring FILE` (binary `.gpg` or armored `.asc`; default `$MEPH_KEYRING`,
- * colon-separated, else the Ubuntu cloud-image keyring if installed), `--no-verify` and
- * `--allow-weak-signatures` (group "Signatures").
+ * colon-separated, else the Ubuntu cloud-image keyring if installed), `--no-verify`,
+ * `--allow-weak-signatures` and `--reject-expired-keys` (group "Signatures").
  */
 export function withKeyringOptions<T>(y: Argv<T>): Argv<T & KeyringArgs> {
   return y
@@ -227,19 +299,25 @@ export function withKeyringOptions<T>(y: Argv<T>): Argv<T & KeyringArgs> {
       type: 'string',
       requiresArg: true,
       group: 'Signatures:',
-      describe: `Public keyring to check signatures with, binary (.gpg) or armored (.asc); repeatable (default: $${SIGNING_ENV.keyring}, else ${DEFAULT_KEYRING} if present)`,
+      describe: `Public keyring to check signed (.sjson) files with, binary (.gpg) or armored (.asc); repeatable (default: $${SIGNING_ENV.keyring}, else ${DEFAULT_KEYRING} if present). A .json is read as it is even with --keyring; a mirror root given with --keyring must have a signed index.sjson`,
     })
     .option('verify', {
       type: 'boolean',
       default: true,
       group: 'Signatures:',
-      describe: 'Check signatures of signed (.sjson) files; --no-verify reads them without checking',
+      describe: 'Check signatures of signed (.sjson) files, and refuse them when no keyring is configured; --no-verify reads them without checking',
     })
     .option('allow-weak-signatures', {
       type: 'boolean',
       default: false,
       group: 'Signatures:',
       describe: 'Accept SHA-1 signatures and RSA keys under 2048 bits (older real streams use them)',
+    })
+    .option('reject-expired-keys', {
+      type: 'boolean',
+      default: false,
+      group: 'Signatures:',
+      describe: 'Refuse a signature whose key has expired since it signed (default: accept it, as GnuPG does, with a warning on stderr)',
     }) as unknown as Argv<T & KeyringArgs>;
 }
 
@@ -257,26 +335,64 @@ export function keyringsFromArgs(args: Partial<KeyringArgs>, env: NodeJS.Process
 }
 
 /**
- * Turns the keyring flags into what `openSource`/`loadStream` take:
+ * Turns the keyring flags into what `openSource`/`loadStream` take (the rule itself is
+ * `effectivePolicy` in @meph/simplestreams, see {@link SIGNATURE_POLICY_HELP}):
  * - `--no-verify` → `{ policy: 'off' }` (signed files are read unverified);
- * - `--keyring` given → a verifier and `policy: 'required'` (every document must be signed);
+ * - `--keyring` given → a verifier and `policy: 'required'` (a mirror root is read from its
+ *   signed index, every document signed; a `.json` named explicitly is still read as is);
  * - otherwise → `policy: 'when-present'` with a verifier from `$MEPH_KEYRING` or the installed
- *   Ubuntu cloud-image keyring, if any (signed files are checked, unsigned ones accepted).
- * Keyring files are read here, so a missing or unreadable keyring fails before any download.
+ *   Ubuntu cloud-image keyring, if any (signed files must verify, a mirror root is read from its
+ *   index.sjson when it has one; with no keyring at all signed files are refused).
+ * `warn` receives one line per signing key that has expired since it signed (unless
+ * `--reject-expired-keys`, which refuses those). Keyring files are read here, so a missing or
+ * unreadable keyring fails before any download.
  */
 export async function verifierFromArgs(
   args: Partial<KeyringArgs>,
   env: NodeJS.ProcessEnv = process.env,
   cwd = process.cwd(),
+  warn?: (message: string) => void,
 ): Promise<{ verifier?: SignatureVerifier; policy: SignaturePolicy }> {
   if (args.verify === false) {
     if (givenKeyrings(args).length) throw new UsageError('--no-verify conflicts with --keyring', 'drop one of them');
+    if (args.rejectExpiredKeys) throw new UsageError('--no-verify conflicts with --reject-expired-keys', 'drop one of them');
     return { policy: 'off' };
   }
   const keyrings = keyringsFromArgs(args, env, cwd);
   const policy: SignaturePolicy = givenKeyrings(args).length ? 'required' : 'when-present';
   if (!keyrings.length) return { policy };
   const { createVerifier } = await import('@meph/signer');
-  const verifier = await createVerifier({ keyrings, allowWeak: args.allowWeakSignatures === true });
+  const verifier = await createVerifier({
+    keyrings,
+    allowWeak: args.allowWeakSignatures === true,
+    rejectExpiredKeys: args.rejectExpiredKeys === true,
+    ...(warn ? { onWarning: warn } : {}),
+  });
   return { verifier, policy };
+}
+
+/**
+ * For the build commands whose output the original never signs (meph2-build,
+ * meph2-cloudimg-sync: build output is later inserted into a signed stream): the options of
+ * {@link withSigningOptions}, but signing is off unless asked for with `--sign` or a key flag
+ * (`--key FILE`, `--gpg-key ID`). `-u`/`--no-sign` are still accepted. Resolve the parsed
+ * arguments with {@link optInSigning} before {@link checkSigningArgs}/{@link signIfWanted}.
+ */
+export function withOptInSigningOptions<T>(y: Argv<T>): Argv<T & SigningArgs> {
+  return withSigningKeyOptions(
+    y
+      .option('sign', {
+        type: 'boolean',
+        group: 'Signing:',
+        describe:
+          'Sign the output (regenerate streams/v1/index.json, write .sjson + .json.gpg). Default: off, as the original tools; on when --key or --gpg-key is given (the key may also come from $MEPH_SIGNING_KEY/$MEPH_GPG_KEY once --sign is given)',
+      })
+      .option('u', { type: 'boolean', group: 'Signing:', describe: 'Do not sign (the default; same as --no-sign)' }),
+  ) as unknown as Argv<T & SigningArgs>;
+}
+
+/** The signing arguments with the opt-in default applied: sign only for `--sign` or a key flag. */
+export function optInSigning<A extends Partial<SigningArgs>>(args: A): A {
+  const asked = (args.sign as boolean | undefined) ?? (args.key !== undefined || args.gpgKey !== undefined);
+  return { ...args, sign: asked && args.u !== true };
 }

@@ -49,6 +49,19 @@ export class KeyExpiredError extends VerificationError {
   }
 }
 
+/**
+ * The signature was made while the key was valid, but the key has expired since, and the
+ * caller asked to refuse such signatures (`rejectExpiredKeys`, `--reject-expired-keys`).
+ */
+export class ExpiredKeyRefusedError extends VerificationError {
+  override readonly name = 'ExpiredKeyRefusedError';
+  constructor(source: string, keyId: string, readonly expiredAt: Date, readonly signedAt: Date) {
+    super(source, keyId, `signed by key ${keyId} on ${signedAt.toISOString()}, and that key expired on ${expiredAt.toISOString()}; refused (--reject-expired-keys)`, {
+      hint: 'ask the publisher for a stream signed with a current key, or drop --reject-expired-keys to accept signatures made before the expiry',
+    });
+  }
+}
+
 /** The signing key (or the signing subkey) has been revoked. */
 export class KeyRevokedError extends VerificationError {
   override readonly name = 'KeyRevokedError';
@@ -131,5 +144,16 @@ export class StreamDirError extends SignerError {
   override readonly name = 'StreamDirError';
   constructor(readonly dir: string, readonly detail: string) {
     super(`${dir}: ${detail}`, { hint: 'give the mirror root, the directory that holds streams/v1/' });
+  }
+}
+
+/** The key cannot make a valid signature (expired, revoked, no signing capability, agent refused). */
+export class SigningKeyError extends SignerError {
+  override readonly name = 'SigningKeyError';
+  constructor(readonly key: string, readonly detail: string, cause?: unknown) {
+    super(`cannot sign with ${key}: ${detail}`, {
+      cause,
+      hint: 'nothing was changed; check the key has not expired or been revoked and can sign (gpg --list-secret-keys), and its passphrase',
+    });
   }
 }

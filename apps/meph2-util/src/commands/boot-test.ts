@@ -1,4 +1,4 @@
-import { defineCommand, UsageError, verifierFromArgs, withKeyringOptions, type KeyringArgs } from '@meph/cli-kit';
+import { defineCommand, UsageError, verifierFromArgs, withKeyringOptions, type KeyringArgs, SIGNATURE_POLICY_HELP, DOCUMENT_LIMITS_HELP } from '@meph/cli-kit';
 import { compareVersions, resolveInside, type LoadedStream } from '@meph/simplestreams';
 
 interface BootTestArgs extends KeyringArgs {
@@ -35,11 +35,16 @@ export const bootTestCommand = defineCommand<BootTestArgs>({
     'served by QEMU\'s user network (tftp=, bootfile=lpxelinux.0 or bootx64.efi), kernel, initrd and squashfs are served over HTTP on 127.0.0.1 ' +
     '(10.0.2.2 in the guest) under /images/<os>/<arch>/<subarch>/<release>/<label>/, the pxelinux or GRUB config is rendered as MAAS renders it ' +
     "(nomodeset ro root=squash:http://<rack>/images/…/squashfs ip=::::<hostname>:BOOTIF ip6=off overlayroot=tmpfs overlayroot_cfgdisk=disabled " +
-    "cc:{'datasource_list': ['MAAS']}end_cc cloud-config-url=… BOOTIF=01-<mac>, plus console=ttyS0 and the checks) and QEMU boots with -boot n " +
-    'through the iPXE ROM (ipxe-qemu; UEFI with OVMF from ovmf), TCG. It passes only when the booted system reports / as an overlay whose lower ' +
+    "cc:{'datasource_list': ['MAAS']}end_cc cloud-config-url=… BOOTIF=01-<mac>, plus console=ttyS0 and the checks) and QEMU (TCG) boots with -boot n: " +
+    'BIOS through the iPXE ROM (ipxe-qemu), UEFI through OVMF\'s own PXE (ovmf; shim cannot load GRUB through iPXE). GRUB fetches kernel and initrd ' +
+    'over HTTP where it supports a port, else over TFTP (Debian\'s signed GRUB 2.06 does not). It passes only when the booted system reports / as an overlay whose lower ' +
     'layer is a squashfs on a loop device backed by the file fetched over HTTP, and modprobe of a module not loaded at boot (isofs, udf or xfs) ' +
     'succeeds. Prints the time of each stage (dhcp, bootloader, kernel-initrd, squashfs, userspace, checks); on failure the console tail and the ' +
-    'stage that stalled. Only reads the stream (any images.maas.io-shaped local mirror). meph differs: the original has no boot test.',
+    'stage that stalled. Only reads the stream (any images.maas.io-shaped local mirror). meph differs: the original has no boot test.' +
+    '\n' +
+    SIGNATURE_POLICY_HELP +
+    '\n' +
+    DOCUMENT_LIMITS_HELP,
   builder: (y) =>
     withKeyringOptions(
       y
@@ -60,7 +65,7 @@ export const bootTestCommand = defineCommand<BootTestArgs>({
     if (!(Number.isInteger(args.memory) && args.memory >= 256)) throw new UsageError(`--memory must be a whole number of MiB >= 256, got ${String(args.memory)}`);
     const ss = await import('@meph/simplestreams');
     const { bootTest, BootTestError } = await import('@meph/image-transform');
-    const { verifier, policy } = await verifierFromArgs(args, ctx.env, ctx.cwd);
+    const { verifier, policy } = await verifierFromArgs(args, ctx.env, ctx.cwd, ctx.reporter.warn);
     const stream = await ss.loadStream(args.streamDir, { ...(verifier ? { verifier } : {}), policy, cwd: ctx.cwd, signal: ctx.signal });
     if (args.pxe) return runPxe(stream, args, ctx);
     if (!args.productId) throw new UsageError('boot-test needs a product id (or --pxe to network-boot every product)');

@@ -109,7 +109,14 @@ export async function startFixtureServer(options: FixtureServerOptions): Promise
       if (!done) stats.inFlight--;
       done = true;
     };
-    res.once('finish', finish); // response fully handed to the OS: before the client sees its end
+    // A request stops counting as soon as its last byte is handed to the socket, before the
+    // client can see the end of the response. Waiting for 'finish' instead (the file stream's
+    // EOF read, then the write callback) counted requests the client had already completed.
+    const end = res.end.bind(res) as (...args: unknown[]) => http.ServerResponse;
+    res.end = ((...args: unknown[]) => {
+      finish();
+      return end(...args);
+    }) as typeof res.end;
     res.once('close', finish);
     const method = req.method ?? 'GET';
     let urlPath: string;
@@ -183,7 +190,17 @@ export async function startFixtureServer(options: FixtureServerOptions): Promise
     }
     const half = Math.floor(st.size / 2);
     let offset = 0;
-    const stream = createReadStream(abs);
+    let sent = 0;
+    // With Content-Length the client is done when the last byte arrives, not when the file
+    // stream's EOF ends the response: stop counting before that byte is written.
+    const lastByte = new Transform({
+      transform(chunk: Buffer, _e, cb) {
+        sent += chunk.length;
+        if (sent >= st.size) finish();
+        cb(null, chunk);
+      },
+    });
+    const stream = createReadStream(abs).pipe(lastByte);
     if (rule?.drop === 'body') {
       record.fault = 'drop-body';
       const cut = new Transform({

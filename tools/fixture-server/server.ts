@@ -4,7 +4,7 @@
  * (latency, 5xx for the first N requests of a path, dropped connections, corrupted bytes).
  */
 import { createReadStream } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -21,6 +21,12 @@ export interface FaultRule {
   corrupt?: boolean;
   /** Extra delay for this path. */
   latencyMs?: number;
+  /** Never answer: hold the connection open without sending headers. */
+  hang?: boolean;
+  /** Send the body one byte every this many ms. */
+  trickleMs?: number;
+  /** Declare this Content-Length instead of the file's (e.g. 1e13), then send the file. */
+  contentLength?: number;
   /** Apply only to the first N matching requests (default: every request). */
   times?: number;
   /** Apply only to these methods (default: all). */
@@ -131,6 +137,10 @@ export async function startFixtureServer(options: FixtureServerOptions): Promise
     const rule = pickRule(method, urlPath);
     const delay = latency + (rule?.latencyMs ?? 0);
     if (delay > 0) await sleep(delay);
+    if (rule?.hang) {
+      record.fault = 'hang';
+      return;
+    }
     if (rule?.drop === 'head') {
       record.fault = 'drop-head';
       req.socket.destroy();
@@ -178,13 +188,46 @@ export async function startFixtureServer(options: FixtureServerOptions): Promise
       res.end(method === 'HEAD' ? undefined : body);
       return;
     }
+    const etag = `"${st.size.toString(16)}-${Math.floor(st.mtimeMs).toString(16)}"`;
+    const range = /^bytes=(\d+)-(\d*)$/.exec(String(req.headers.range ?? ''));
+    const ifRange = req.headers['if-range'];
+    const useRange = range && !rule && (ifRange === undefined || ifRange === etag || ifRange === st.mtime.toUTCString());
+    if (useRange) {
+      const start = Number(range[1]);
+      const end = range[2] ? Math.min(Number(range[2]), st.size - 1) : st.size - 1;
+      if (start >= st.size || end < start) {
+        record.status = 416;
+        res.writeHead(416, { 'content-range': `bytes */${st.size}`, 'content-length': 0 }).end();
+        return;
+      }
+      record.status = 206;
+      res.writeHead(206, {
+        'content-type': 'application/octet-stream', 'content-length': end - start + 1, 'content-range': `bytes ${start}-${end}/${st.size}`,
+        'last-modified': st.mtime.toUTCString(), etag, 'accept-ranges': 'bytes',
+      });
+      if (method === 'HEAD') return void res.end();
+      createReadStream(abs, { start, end }).pipe(res);
+      return;
+    }
     record.status = 200;
     res.writeHead(200, {
       'content-type': 'application/octet-stream',
-      'content-length': st.size,
+      'content-length': rule?.contentLength ?? st.size,
       'last-modified': st.mtime.toUTCString(),
+      etag,
+      'accept-ranges': 'bytes',
     });
     if (method === 'HEAD') {
+      res.end();
+      return;
+    }
+    if (rule?.trickleMs !== undefined) {
+      record.fault = 'trickle';
+      const data = await readFile(abs);
+      for (let i = 0; i < data.length && !res.destroyed; i++) {
+        res.write(data.subarray(i, i + 1));
+        await sleep(rule.trickleMs);
+      }
       res.end();
       return;
     }

@@ -37,6 +37,10 @@ export function guardBody(res: http.IncomingMessage, o: BodyGuardOptions): Reada
       cb(err);
     },
   });
+  // The consumer may not be reading yet (e.g. still opening its file) when the connection
+  // drops: the error must not become an uncaught 'error' event. It stays in body.errored,
+  // and async iteration / pipeline still reject with it.
+  body.on('error', () => {});
   const fail = (err: Error): void => {
     if (!body.destroyed) body.destroy(err);
   };

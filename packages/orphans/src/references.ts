@@ -4,7 +4,7 @@ import { loadStream, type LoadStreamOptions } from '@meph/simplestreams';
 import { NoReferencesError } from './errors.js';
 
 /** Options for reading streams (a verifier and signature policy from the CLI's keyring flags). */
-export type StreamReadOptions = Pick<LoadStreamOptions, 'verifier' | 'policy' | 'fetch'>;
+export type StreamReadOptions = Pick<LoadStreamOptions, 'verifier' | 'policy' | 'http'>;
 
 /**
  * Resolves directories to their real location one component at a time, remembering every
@@ -52,7 +52,7 @@ export function pickRead(o: StreamReadOptions): StreamReadOptions {
   const r: StreamReadOptions = {};
   if (o.verifier) r.verifier = o.verifier;
   if (o.policy) r.policy = o.policy;
-  if (o.fetch) r.fetch = o.fetch;
+  if (o.http) r.http = o.http;
   return r;
 }
 

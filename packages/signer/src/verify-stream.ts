@@ -27,6 +27,7 @@ import {
   type LoadedStream,
   type ProductsDocument,
   type SignatureVerifier,
+  type SourceOptions,
   type StreamSource,
   type VerifiedPayload,
 } from '@meph/simplestreams';
@@ -56,7 +57,8 @@ export interface VerifyStreamOptions {
   concurrency?: number;
   cwd?: string;
   signal?: AbortSignal;
-  fetch?: typeof fetch;
+  /** The HTTP transport for URL locations (default: the process-wide @meph/http client). */
+  http?: SourceOptions['http'];
   onEvent?: (event: { type: 'progress'; step: string; done: number; total: number; unit: string }) => void;
 }
 
@@ -141,7 +143,7 @@ export async function verifyStream(location: string, options: VerifyStreamOption
     policy: 'off',
     cwd,
     ...(options.signal ? { signal: options.signal } : {}),
-    ...(options.fetch ? { fetch: options.fetch } : {}),
+    ...(options.http ? { http: options.http } : {}),
   });
 
   const tryRead = async (rel: string): Promise<string | undefined> => {

@@ -23,6 +23,8 @@ export interface DownloadOptions {
   partPath?: string;
   /** ETag or Last-Modified the resumed bytes came from (sent as If-Range). */
   ifRange?: string;
+  /** Called when the response headers arrive, before any byte is written (e.g. to record the ETag for a later If-Range). */
+  onResponse?: (r: { status: number; etag?: string; lastModified?: string; resumeFrom: number }) => void | Promise<void>;
   /** Called at most every 250 ms and once at the end. */
   onProgress?: (p: DownloadProgress) => void;
   signal?: AbortSignal;
@@ -123,6 +125,12 @@ export async function downloadFile(client: ClientInternals, url: string, dest: s
       throw new SizeMismatchError(url, o.size, total);
     }
     const resumedFrom = offset;
+    try {
+      await o.onResponse?.({ status: res.status, resumeFrom: offset, ...(res.etag ? { etag: res.etag } : {}), ...(res.lastModified ? { lastModified: res.lastModified } : {}) });
+    } catch (err) {
+      res.body.destroy();
+      throw err;
+    }
     if (offset > 0) await hashPrefix(part, offset, d);
     const handle = await open(part, offset > 0 ? 'a' : 'w', o.mode ?? 0o644);
     let received = offset;

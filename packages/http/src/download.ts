@@ -77,11 +77,12 @@ export async function downloadFile(client: ClientInternals, url: string, dest: s
   if (!resume) await rm(part, { force: true });
   let forceZero = false;
   let lastEmit = 0;
+  let lastReported = -1;
 
   const finish = async (digest: FileDigest, resumedFrom: number, meta: { etag?: string; lastModified?: string }): Promise<DownloadResult> => {
     await rename(part, dest);
     await fsyncDir(path.dirname(dest));
-    o.onProgress?.({ url, received: digest.size, total: digest.size });
+    if (lastReported !== digest.size) o.onProgress?.({ url, received: digest.size, total: digest.size });
     return { path: dest, digest, resumedFrom, ...meta };
   };
 
@@ -143,6 +144,7 @@ export async function downloadFile(client: ClientInternals, url: string, dest: s
         const now = Date.now();
         if (o.onProgress && now - lastEmit >= 250) {
           lastEmit = now;
+          lastReported = received;
           o.onProgress({ url, received, ...(total !== undefined ? { total } : {}) });
         }
         if (o.size !== undefined && received > o.size) {

@@ -1,7 +1,8 @@
 import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runAppProcess } from '@meph/cli-kit/testing';
+import { runAppProcess, runCliCaptured } from '@meph/cli-kit/testing';
+import { spec } from '../main.js';
 import { startFixtureServer, type FaultRule, type FixtureServer } from '../../../../tools/fixture-server/index.js';
 import { makeStream, productsPath, tempDir } from './stream-fixture.js';
 
@@ -95,5 +96,15 @@ describe('insert from a truncated http source', () => {
     const ok = await util(['insert', '-u', `${server.url}/stream/`, target]);
     expect(ok.stderr).not.toMatch(/error/);
     expect(ok.code).toBe(0);
+  });
+});
+
+describe('--help of commands that fetch', () => {
+  it('names the proxy variables and MEPH_HTTP_TIMEOUT', async () => {
+    for (const cmd of ['query', 'verify', 'insert']) {
+      const r = await runCliCaptured(spec, [cmd, '--help'], { cwd: dir });
+      expect(r.stdout.replace(/\s+/g, ' ')).toContain('https_proxy (CONNECT) and no_proxy are honoured');
+      expect(r.stdout).toContain('MEPH_HTTP_TIMEOUT=<seconds>');
+    }
   });
 });

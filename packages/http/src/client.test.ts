@@ -219,6 +219,28 @@ describe('statuses, retries, redirects', () => {
   });
 });
 
+describe('open() with resume', () => {
+  it('continues a body that broke off with a Range request (If-Range on the ETag)', async () => {
+    server.setFaults([{ match: '/data.bin', drop: 'body', times: 1 }]);
+    const before = server.requests.length;
+    try {
+      const client = createHttpClient({ ...fast, retries: 2 });
+      const r = await client.open(`${server.url}/data.bin`, { resume: true });
+      const chunks: Buffer[] = [];
+      for await (const c of r.body) chunks.push(c as Buffer);
+      expect(Buffer.concat(chunks)).toEqual(body);
+      expect(server.requests.slice(before).map((q) => q.status)).toEqual([200, 206]);
+      // without resume the same break is the caller's error
+      server.setFaults([{ match: '/data.bin', drop: 'body', times: 1 }]);
+      const plain = await client.open(`${server.url}/data.bin`);
+      await expect((async () => { for await (const _ of plain.body); })()).rejects.toThrow(TruncatedBodyError);
+      client.close();
+    } finally {
+      server.setFaults([]);
+    }
+  });
+});
+
 describe('per-host limit', () => {
   it('holds a slot until the body is consumed, never more than concurrencyPerHost', async () => {
     let inFlight = 0;

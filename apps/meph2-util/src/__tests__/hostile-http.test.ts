@@ -99,6 +99,17 @@ describe('insert from a truncated http source', () => {
   });
 });
 
+describe('insert from a source that drops once', () => {
+  it('continues the file with a Range request and succeeds', async () => {
+    const target = path.join(dir, 'target-resumed');
+    const before = server.requests.length;
+    const r = await withFaults([{ match: KERNEL, drop: 'body', times: 1 }], () => util(['insert', '-u', `${server.url}/stream/`, target]));
+    expect(r.stderr).not.toMatch(/error/);
+    expect(r.code).toBe(0);
+    expect(server.requests.slice(before).filter((q) => q.path === `/stream${KERNEL}`).map((q) => q.status)).toEqual([200, 206]);
+  });
+});
+
 describe('--help of commands that fetch', () => {
   it('names the proxy variables and MEPH_HTTP_TIMEOUT', async () => {
     for (const cmd of ['query', 'verify', 'insert']) {

@@ -145,10 +145,10 @@ function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
+/** A signal per call: listeners of concurrent requests never pile up on the caller's signal. */
 function combine(a?: AbortSignal, b?: AbortSignal): AbortSignal | undefined {
-  if (!a) return b;
-  if (!b) return a;
-  return AbortSignal.any([a, b]);
+  const all = [a, b].filter((s): s is AbortSignal => s !== undefined);
+  return all.length ? AbortSignal.any(all) : undefined;
 }
 
 function parseContentRange(v: string | undefined): { start: number; end: number; total?: number } | undefined {

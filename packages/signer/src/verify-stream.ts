@@ -355,8 +355,12 @@ async function checkData(
   for (const { path: file, doc } of stream.products) {
     for (const item of flattenItems(doc)) {
       const p = item['path'];
-      if (typeof p !== 'string' || p === '') continue; // image-ids items carry no file
+      if (p === undefined) continue; // image-ids items carry no file
       const at = { file, productId: item.product_name, version: item.version_name, item: item.item_name };
+      if (typeof p !== 'string' || p === '') {
+        report({ check: 'data', severity: 'error', ...at, message: `the item has an empty "path" (${JSON.stringify(p)}): there is no file to check` });
+        continue;
+      }
       if (!itemChecks(item)) {
         report({ check: 'data', severity: 'warning', ...at, message: `${p}: the item has neither a size nor a checksum to check` });
         continue;

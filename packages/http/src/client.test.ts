@@ -218,6 +218,8 @@ describe('statuses, retries, redirects', () => {
     });
     const client = createHttpClient(quick);
     await expect(client.getText(`http://127.0.0.1:${port}/x`)).rejects.toThrow(new ConnectionError(`http://127.0.0.1:${port}/x`, 'ECONNREFUSED'));
+    const viaDeadProxy = createHttpClient({ ...quick, env: { https_proxy: `http://127.0.0.1:${port}` } });
+    await expect(viaDeadProxy.getText('https://archive.fixture.invalid/x')).rejects.toThrow(`https://archive.fixture.invalid/x: cannot fetch: ECONNREFUSED (through proxy http://127.0.0.1:${port})`);
   });
 });
 

@@ -333,3 +333,29 @@ export async function verifierFromArgs(
   const verifier = await createVerifier({ keyrings, allowWeak: args.allowWeakSignatures === true });
   return { verifier, policy };
 }
+
+/**
+ * For the build commands whose output the original never signs (meph2-build,
+ * meph2-cloudimg-sync: build output is later inserted into a signed stream): the options of
+ * {@link withSigningOptions}, but signing is off unless asked for with `--sign` or a key flag
+ * (`--key FILE`, `--gpg-key ID`). `-u`/`--no-sign` are still accepted. Resolve the parsed
+ * arguments with {@link optInSigning} before {@link checkSigningArgs}/{@link signIfWanted}.
+ */
+export function withOptInSigningOptions<T>(y: Argv<T>): Argv<T & SigningArgs> {
+  return withSigningKeyOptions(
+    y
+      .option('sign', {
+        type: 'boolean',
+        group: 'Signing:',
+        describe:
+          'Sign the output (regenerate streams/v1/index.json, write .sjson + .json.gpg). Default: off, as the original tools; on when --key or --gpg-key is given (the key may also come from $MEPH_SIGNING_KEY/$MEPH_GPG_KEY once --sign is given)',
+      })
+      .option('u', { type: 'boolean', group: 'Signing:', describe: 'Do not sign (the default; same as --no-sign)' }),
+  ) as unknown as Argv<T & SigningArgs>;
+}
+
+/** The signing arguments with the opt-in default applied: sign only for `--sign` or a key flag. */
+export function optInSigning<A extends Partial<SigningArgs>>(args: A): A {
+  const asked = (args.sign as boolean | undefined) ?? (args.key !== undefined || args.gpgKey !== undefined);
+  return { ...args, sign: asked && args.u !== true };
+}

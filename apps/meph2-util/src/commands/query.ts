@@ -8,8 +8,8 @@ interface QueryArgs extends KeyringArgs {
   outputFormat?: string;
 }
 
-/** Lines are written in batches: a quarter of a million items should not mean as many writes. */
-const BATCH_LINES = 2000;
+/** Output is written in pieces this large: a quarter of a million items should not mean as many writes. */
+const OUTPUT_CHUNK = 1 << 20;
 
 export const queryCommand = defineCommand<QueryArgs>({
   fetches: true,
@@ -59,37 +59,33 @@ export const queryCommand = defineCommand<QueryArgs>({
     });
     const records = ss.queryStream(stream, filters, max !== undefined ? { max } : {});
 
-    let lines: string[] = [];
-    const flush = (): void => {
-      if (lines.length) ctx.reporter.out(`${lines.join('\n')}\n`);
-      lines = [];
+    // Output is written as records are produced, in pieces of about OUTPUT_CHUNK characters,
+    // waiting whenever stdout is full: memory stays bounded and the first items come out early.
+    let pending = '';
+    const emit = async (text: string): Promise<void> => {
+      pending += text;
+      if (pending.length >= OUTPUT_CHUNK) {
+        await ctx.reporter.write(pending);
+        pending = '';
+      }
     };
     if (args.json) {
-      // One JSON array, written in pieces of whole lines.
-      let batch: string[] = [];
-      for (const chunk of ss.pythonJsonChunks(records)) {
-        batch.push(chunk);
-        if (batch.length >= BATCH_LINES) {
-          ctx.reporter.out(batch.join(''));
-          batch = [];
-        }
-      }
-      if (batch.length) ctx.reporter.out(batch.join(''));
-      return 0;
-    }
-    for (const record of records) {
-      if (!render) lines.push(ss.pyRepr(record));
-      else {
-        const r = render(record);
-        if (r.ok) lines.push(r.text);
+      for (const chunk of ss.pythonJsonChunks(records)) await emit(chunk);
+    } else {
+      for (const record of records) {
+        if (!render) await emit(`${ss.pyRepr(record)}\n`);
         else {
-          flush();
-          ctx.reporter.warn(`output format failed: item ${record.product_name} ${record.version_name} ${record.item_name} has no field ${JSON.stringify(r.missing)}; skipped`);
+          const r = render(record);
+          if (r.ok) await emit(`${r.text}\n`);
+          else {
+            await ctx.reporter.write(pending);
+            pending = '';
+            ctx.reporter.warn(`output format failed: item ${record.product_name} ${record.version_name} ${record.item_name} has no field ${JSON.stringify(r.missing)}; skipped`);
+          }
         }
       }
-      if (lines.length >= BATCH_LINES) flush();
     }
-    flush();
+    if (pending) await ctx.reporter.write(pending);
     return 0;
   },
 });

@@ -9,6 +9,7 @@ import {
   optInSigning,
   signIfWanted,
   signingWanted,
+  SIGNATURE_POLICY_HELP,
   UsageError,
   verifierFromArgs,
   withKeyringOptions,
@@ -69,7 +70,8 @@ const command = defineCommand<SyncArgs>({
     'A failed run never replaces the stream with one holding fewer versions: when nothing built (or versions would be lost) the stream is left untouched. ' +
     'Build settings are resolved exactly as meph2-build does (flags > MEPH_* environment > config). ' +
     'MAAS_CLOUDIMG2EPH2=fake (or fake-maas-cloudimg2eph2, or --fake) selects the fake converter; a path or command name runs that converter with the original\'s contract (conf/README.md). ' +
-    'Unlike meph\'s stream-editing commands, and like the original, the output is not signed unless --sign or a key flag is given.',
+    'Unlike meph\'s stream-editing commands, and like the original, the output is not signed unless --sign or a key flag is given.\n' +
+    SIGNATURE_POLICY_HELP,
   builder: (y) =>
     withOptInSigningOptions(withKeyringOptions(y))
       .positional('output-dir', { type: 'string', demandOption: true, describe: 'Output stream root' })
@@ -118,7 +120,7 @@ const command = defineCommand<SyncArgs>({
     if (!target) throw new UsageError(`${configPath} has no default_target and no --target was given`, 'pass --target URL, or --target force to build as if the stream were empty');
     const signing = optInSigning(args);
     if (!args.dryRun) await checkSigningArgs(signing, ctx);
-    const { verifier, policy } = await verifierFromArgs(args, ctx.env, ctx.cwd);
+    const { verifier, policy } = await verifierFromArgs(args, ctx.env, ctx.cwd, ctx.reporter.warn);
     const choice = lib.selectConverter({ fake: args.fake, env: ctx.env, cwd: ctx.cwd, real: lib.realConverter });
     if (args.v) ctx.reporter.info(`converter: ${choice.name} (${choice.reason})`);
 

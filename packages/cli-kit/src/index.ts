@@ -17,6 +17,8 @@ export {
   keyringsFromArgs,
   SIGNING_ENV,
   DEFAULT_KEYRING,
+  SIGNATURE_POLICY_HELP,
+  DOCUMENT_LIMITS_HELP,
   type SigningArgs,
   type KeyringArgs,
 } from './signing.js';

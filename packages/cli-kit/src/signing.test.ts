@@ -98,6 +98,12 @@ describe('withKeyringOptions / verifierFromArgs', () => {
     await expect(verifierFromArgs(await parseKeyring(['--no-verify', '--keyring', ring, 's']), noEnv, dir)).rejects.toBeInstanceOf(UsageError);
     await expect(verifierFromArgs(await parseKeyring(['--keyring', 'missing.gpg', 's']), noEnv, dir)).rejects.toThrow(/missing\.gpg: no such keyring file/);
   });
+
+  it('--reject-expired-keys defaults off and conflicts with --no-verify', async () => {
+    expect((await parseKeyring(['s'])).rejectExpiredKeys).toBe(false);
+    expect((await parseKeyring(['--reject-expired-keys', 's'])).rejectExpiredKeys).toBe(true);
+    await expect(verifierFromArgs(await parseKeyring(['--no-verify', '--reject-expired-keys', 's']), noEnv, dir)).rejects.toThrow(/--no-verify conflicts with --reject-expired-keys/);
+  });
 });
 
 describe('opt-in signing (meph2-build, meph2-cloudimg-sync: the original never signs build output)', () => {

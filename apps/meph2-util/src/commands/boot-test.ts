@@ -1,4 +1,4 @@
-import { defineCommand, UsageError, verifierFromArgs, withKeyringOptions, type KeyringArgs } from '@meph/cli-kit';
+import { defineCommand, UsageError, verifierFromArgs, withKeyringOptions, type KeyringArgs, SIGNATURE_POLICY_HELP, DOCUMENT_LIMITS_HELP } from '@meph/cli-kit';
 import { compareVersions, resolveInside, type LoadedStream } from '@meph/simplestreams';
 
 interface BootTestArgs extends KeyringArgs {
@@ -23,7 +23,11 @@ export const bootTestCommand = defineCommand<BootTestArgs>({
     'QEMU (qemu-system-x86_64, TCG unless --accel kvm) boots with the squashfs as a read-only virtio disk (root=/dev/vda rootfstype=squashfs) ' +
     'and a serial console; systemd.run= on the kernel command line makes the booted systemd print `findmnt` for / and power off. ' +
     'The test passes only when that shows a squashfs root. Reports the time to each stage (kernel, initramfs, root-mounted, userspace, root-check); ' +
-    'on failure prints the console tail and exits 1.',
+    'on failure prints the console tail and exits 1.' +
+    '\n' +
+    SIGNATURE_POLICY_HELP +
+    '\n' +
+    DOCUMENT_LIMITS_HELP,
   builder: (y) =>
     withKeyringOptions(
       y
@@ -40,7 +44,7 @@ export const bootTestCommand = defineCommand<BootTestArgs>({
     if (!(Number.isInteger(args.memory) && args.memory >= 256)) throw new UsageError(`--memory must be a whole number of MiB >= 256, got ${String(args.memory)}`);
     const ss = await import('@meph/simplestreams');
     const { bootTest, BootTestError } = await import('@meph/image-transform');
-    const { verifier, policy } = await verifierFromArgs(args, ctx.env, ctx.cwd);
+    const { verifier, policy } = await verifierFromArgs(args, ctx.env, ctx.cwd, ctx.reporter.warn);
     const stream = await ss.loadStream(args.streamDir, { ...(verifier ? { verifier } : {}), policy, cwd: ctx.cwd, signal: ctx.signal });
     const target = resolveBootArtifacts(stream, args.productId, args.versionName);
     ctx.reporter.info(`boot-test ${args.productId} ${target.version}: ${target.kernel}`);

@@ -1,7 +1,7 @@
 import { access } from 'node:fs/promises';
 import path from 'node:path';
 import type { Argv } from 'yargs';
-import { defineCommand, formatBytes, UsageError, verifierFromArgs, withKeyringOptions, type CommandContext, type KeyringArgs } from '@meph/cli-kit';
+import { defineCommand, DOCUMENT_LIMITS_HELP, formatBytes, SIGNATURE_POLICY_HELP, UsageError, verifierFromArgs, withKeyringOptions, type CommandContext, type KeyringArgs } from '@meph/cli-kit';
 import { crashHookFromEnv } from '../options.js';
 
 interface PublishArgs extends KeyringArgs {
@@ -42,6 +42,9 @@ const EPILOG = [
   'deleted every signature [BUG fixed]); it deletes nothing unless --prune, and then only after the grace period (ss-swift deleted every',
   'unlisted object at once); it never overwrites a data object with other bytes; it verifies the stream first; it refuses to drop versions',
   'another publisher added (ss-swift overwrote the metadata).',
+  '',
+  SIGNATURE_POLICY_HELP,
+  DOCUMENT_LIMITS_HELP,
 ].join('\n');
 
 function withPublishOptions<T>(y: Argv<T>): Argv<T & PublishArgs> {
@@ -70,7 +73,7 @@ async function runPublish(args: PublishArgs & { json: boolean }, ctx: CommandCon
   } catch {
     throw new UsageError(`${args.streamDir}: not a stream directory (no streams/v1 in it)`, 'give the root of a local stream, the directory holding streams/v1/index.json');
   }
-  const { verifier, policy } = await verifierFromArgs(args, ctx.env, ctx.cwd);
+  const { verifier, policy } = await verifierFromArgs(args, ctx.env, ctx.cwd, ctx.reporter.warn);
   const signed = await access(path.join(streamDir, 'streams/v1/index.sjson')).then(() => true, () => false);
   if (signed && policy !== 'off' && !verifier)
     throw new UsageError(`${args.streamDir} is signed and there is no keyring to check it with`, 'give --keyring FILE (or set MEPH_KEYRING), or --no-verify to publish without checking signatures');

@@ -1,4 +1,4 @@
-import { defineCommand, UsageError, verifierFromArgs, withKeyringOptions, type KeyringArgs } from '@meph/cli-kit';
+import { defineCommand, UsageError, verifierFromArgs, withKeyringOptions, type KeyringArgs, SIGNATURE_POLICY_HELP, DOCUMENT_LIMITS_HELP } from '@meph/cli-kit';
 
 interface QueryArgs extends KeyringArgs {
   location: string;
@@ -25,7 +25,10 @@ export const queryCommand = defineCommand<QueryArgs>({
     'FILTERs are ANDed: key=value, key!=value, key~regex (Python re.search, unanchored), key!~regex; a missing key compares as "". ' +
     'Output per products file (index order), per product (document order), versions newest first (plain string order), items in document order. ' +
     'Default output is one Python-style dict per item; --json prints one JSON array (sorted keys); -o takes a Python %-format such as "%(product_name)s %(item_url)s". ' +
-    'A location ending in .sjson must be signed and verify (give --keyring, or --no-verify).',
+    '\n' +
+    SIGNATURE_POLICY_HELP +
+    '\n' +
+    DOCUMENT_LIMITS_HELP,
   builder: (y) =>
     // nargs 1: `--keyring K LOCATION` must not swallow LOCATION into the keyring array.
     // TODO(integrate): drop once withKeyringOptions sets nargs itself.
@@ -45,10 +48,8 @@ export const queryCommand = defineCommand<QueryArgs>({
     const filters = ss.parseFilters(args.filters.map(String));
     const render = args.outputFormat !== undefined ? ss.compilePercentFormat(args.outputFormat) : undefined;
 
-    const { verifier, policy: flagPolicy } = await verifierFromArgs(args, ctx.env, ctx.cwd);
-    const location = await ss.resolveStreamLocation(args.location, { ...(args.path !== undefined ? { path: args.path } : {}), cwd: ctx.cwd });
-    // Like sstream-query: starting from a .sjson means every document must be signed and verify.
-    const policy = flagPolicy === 'when-present' && location.path?.endsWith('sjson') ? 'required' : flagPolicy;
+    // Like sstream-query, loadStream makes a stream opened at a .sjson signed throughout.
+    const { verifier, policy } = await verifierFromArgs(args, ctx.env, ctx.cwd, ctx.reporter.warn);
 
     const stream = await ss.loadStream(args.location, {
       ...(args.path !== undefined ? { path: args.path } : {}),

@@ -51,6 +51,15 @@ for id in "${products[@]}"; do
   npx meph2-util boot-test "$out" "$id" "$serial" >&2
 done
 
+# ---- network boot as MAAS does: Debian bootloaders into the same stream (skipped when already
+# imported from the same package versions), then every product over PXE, BIOS and UEFI ----
+stage "import: bootloaders from this machine's Debian mirror (conf/bootloaders-debian.yaml)"
+import_sign=(--no-sign)
+if [ "${#sign[@]}" -gt 0 ]; then import_sign=(); fi
+npx meph2-util import "${import_sign[@]}" bootloaders-debian.yaml "$out" >&2
+stage "boot-test --pxe (bios, uefi) of every product"
+npx meph2-util boot-test --pxe --no-verify --firmware bios --firmware uefi "$out" >&2
+
 # ---- done: what to run next, then the stream path (stdout) ----
 stage "done: ${#products[@]} products of bookworm/amd64 $serial built and booted"
 cat >&2 <<NEXT
@@ -59,6 +68,7 @@ Next:
   npx meph2-util verify ${verify[*]} --data --maas $out    # checksums of every file + MAAS acceptance rules
   npx meph2-util query -o '%(product_name)s %(version_name)s %(item_name)s %(path)s' $out release=bookworm
   npx meph2-util boot-test $out ${products[0]} $serial      # boot one product again under QEMU
+  npx meph2-util boot-test --pxe --no-verify $out           # network-boot every product as MAAS does (BIOS)
   npx meph2-util insert -u $out daily.d/                    # start a daily stream from it (see README "Everyday use")
 NEXT
 echo "$out"

@@ -4,7 +4,7 @@
  * (latency, 5xx for the first N requests of a path, dropped connections, corrupted bytes).
  */
 import { createReadStream } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -21,6 +21,12 @@ export interface FaultRule {
   corrupt?: boolean;
   /** Extra delay for this path. */
   latencyMs?: number;
+  /** Never answer: hold the connection open without sending headers. */
+  hang?: boolean;
+  /** Send the body one byte every this many ms. */
+  trickleMs?: number;
+  /** Declare this Content-Length instead of the file's (e.g. 1e13), then send the file. */
+  contentLength?: number;
   /** Apply only to the first N matching requests (default: every request). */
   times?: number;
   /** Apply only to these methods (default: all). */
@@ -51,6 +57,8 @@ export interface FixtureServer {
   requests: RequestRecord[];
   /** Requests being answered now, and the most seen at once. */
   stats: { inFlight: number; maxInFlight: number };
+  /** `METHOD path` of each request being answered now (for diagnosing a test that waits for idle). */
+  active(): string[];
   /** Replace the fault rules (their counters restart). */
   setFaults(rules: FaultRule[]): void;
   setLatency(ms: number): void;
@@ -89,6 +97,7 @@ export async function startFixtureServer(options: FixtureServerOptions): Promise
   let rules: LiveRule[] = (options.faults ?? []).map((r) => ({ ...r, hits: 0 }));
   const requests: RequestRecord[] = [];
   const stats = { inFlight: 0, maxInFlight: 0 };
+  const active: string[] = [];
 
   const pickRule = (method: string, p: string): LiveRule | undefined => {
     for (const r of rules) {
@@ -105,11 +114,23 @@ export async function startFixtureServer(options: FixtureServerOptions): Promise
     stats.inFlight++;
     stats.maxInFlight = Math.max(stats.maxInFlight, stats.inFlight);
     let done = false;
+    const label = `${req.method ?? 'GET'} ${req.url ?? ''}`;
+    active.push(label);
     const finish = (): void => {
-      if (!done) stats.inFlight--;
+      if (!done) {
+        stats.inFlight--;
+        active.splice(active.indexOf(label), 1);
+      }
       done = true;
     };
-    res.once('finish', finish); // response fully handed to the OS: before the client sees its end
+    // A request stops counting as soon as its last byte is handed to the socket, before the
+    // client can see the end of the response. Waiting for 'finish' instead (the file stream's
+    // EOF read, then the write callback) counted requests the client had already completed.
+    const end = res.end.bind(res) as (...args: unknown[]) => http.ServerResponse;
+    res.end = ((...args: unknown[]) => {
+      finish();
+      return end(...args);
+    }) as typeof res.end;
     res.once('close', finish);
     const method = req.method ?? 'GET';
     let urlPath: string;
@@ -124,6 +145,10 @@ export async function startFixtureServer(options: FixtureServerOptions): Promise
     const rule = pickRule(method, urlPath);
     const delay = latency + (rule?.latencyMs ?? 0);
     if (delay > 0) await sleep(delay);
+    if (rule?.hang) {
+      record.fault = 'hang';
+      return;
+    }
     if (rule?.drop === 'head') {
       record.fault = 'drop-head';
       req.socket.destroy();
@@ -171,19 +196,62 @@ export async function startFixtureServer(options: FixtureServerOptions): Promise
       res.end(method === 'HEAD' ? undefined : body);
       return;
     }
+    const etag = `"${st.size.toString(16)}-${Math.floor(st.mtimeMs).toString(16)}"`;
+    const range = /^bytes=(\d+)-(\d*)$/.exec(String(req.headers.range ?? ''));
+    const ifRange = req.headers['if-range'];
+    const useRange = range && !rule && (ifRange === undefined || ifRange === etag || ifRange === st.mtime.toUTCString());
+    if (useRange) {
+      const start = Number(range[1]);
+      const end = range[2] ? Math.min(Number(range[2]), st.size - 1) : st.size - 1;
+      if (start >= st.size || end < start) {
+        record.status = 416;
+        res.writeHead(416, { 'content-range': `bytes */${st.size}`, 'content-length': 0 }).end();
+        return;
+      }
+      record.status = 206;
+      res.writeHead(206, {
+        'content-type': 'application/octet-stream', 'content-length': end - start + 1, 'content-range': `bytes ${start}-${end}/${st.size}`,
+        'last-modified': st.mtime.toUTCString(), etag, 'accept-ranges': 'bytes',
+      });
+      if (method === 'HEAD') return void res.end();
+      createReadStream(abs, { start, end }).pipe(res);
+      return;
+    }
     record.status = 200;
     res.writeHead(200, {
       'content-type': 'application/octet-stream',
-      'content-length': st.size,
+      'content-length': rule?.contentLength ?? st.size,
       'last-modified': st.mtime.toUTCString(),
+      etag,
+      'accept-ranges': 'bytes',
     });
     if (method === 'HEAD') {
       res.end();
       return;
     }
+    if (rule?.trickleMs !== undefined) {
+      record.fault = 'trickle';
+      const data = await readFile(abs);
+      for (let i = 0; i < data.length && !res.destroyed; i++) {
+        res.write(data.subarray(i, i + 1));
+        await sleep(rule.trickleMs);
+      }
+      res.end();
+      return;
+    }
     const half = Math.floor(st.size / 2);
     let offset = 0;
-    const stream = createReadStream(abs);
+    let sent = 0;
+    // With Content-Length the client is done when the last byte arrives, not when the file
+    // stream's EOF ends the response: stop counting before that byte is written.
+    const lastByte = new Transform({
+      transform(chunk: Buffer, _e, cb) {
+        sent += chunk.length;
+        if (sent >= st.size) finish();
+        cb(null, chunk);
+      },
+    });
+    const stream = createReadStream(abs).pipe(lastByte);
     if (rule?.drop === 'body') {
       record.fault = 'drop-body';
       const cut = new Transform({
@@ -229,6 +297,7 @@ export async function startFixtureServer(options: FixtureServerOptions): Promise
     port,
     requests,
     stats,
+    active: () => [...active],
     setFaults(next) {
       rules = next.map((r) => ({ ...r, hits: 0 }));
     },

@@ -56,6 +56,7 @@ interface SyncArgs extends SigningArgs, KeyringArgs {
 }
 
 const command = defineCommand<SyncArgs>({
+  fetches: true,
   command: '$0 <output-dir> [filters..]',
   describe: 'Build the cloud-image versions a MAAS stream lacks and write the updated stream',
   examples: [

@@ -25,9 +25,16 @@ export interface MephCommand<A = object> {
   /** Shown under the usage line of `--help`; every command gives at least one. */
   readonly examples: ReadonlyArray<readonly [command: string, description: string]>;
   readonly epilog?: string;
+  /** The command fetches over HTTP(S): `--help` then explains the proxy and MEPH_HTTP_* variables. */
+  readonly fetches?: boolean;
   builder(y: Argv<GlobalArgs>): Argv<A & GlobalArgs>;
   run(args: ArgumentsCamelCase<A & GlobalArgs>, ctx: CommandContext): Promise<number | void> | number | void;
 }
+
+/** The `--help` note of every command that fetches over HTTP(S) (see @meph/http). */
+export const HTTP_HELP =
+  'Over http(s): http_proxy, https_proxy (CONNECT) and no_proxy are honoured; transient failures are retried with backoff. ' +
+  'MEPH_HTTP_TIMEOUT=<seconds> bounds connecting, waiting for headers and body progress (defaults 30 s, 60 s, 60 s); MEPH_HTTP_RETRIES=<n> (default 4).';
 
 export function defineCommand<A>(cmd: MephCommand<A>): MephCommand<A> {
   return cmd;

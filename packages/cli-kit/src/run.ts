@@ -2,7 +2,7 @@ import yargs from '#yargs';
 import type { Argv } from 'yargs';
 import { isMephError, UsageError, ExitError } from './errors.js';
 import { createReporter, type Reporter } from './reporter.js';
-import type { CommandContext, GlobalArgs, MephCommand } from './command.js';
+import { HTTP_HELP, type CommandContext, type GlobalArgs, type MephCommand } from './command.js';
 
 export interface CliIo {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
@@ -112,7 +112,8 @@ export async function runCli(spec: CliSpec, argv: readonly string[], io: Partial
       builder: (y: Argv<GlobalArgs>) => {
         let b = command.builder(y);
         for (const [c, d] of command.examples) b = b.example(c, d);
-        if (command.epilog) b = b.epilog(command.epilog);
+        const epilog = [command.epilog, command.fetches ? HTTP_HELP : undefined].filter(Boolean).join('\n\n');
+        if (epilog) b = b.epilog(epilog);
         return b;
       },
       handler: async (args: any) => {

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
+import { createHttpClient, isNotFound, type HttpClient, type HttpClientOptions, type HttpEvent } from '@meph/http';
 import type { Item, ProductsDocument, SignatureVerifier, Version } from '@meph/simplestreams';
 import { parseChecksumList, parseReleaseSha256, type ReleaseEntry } from './checksums.js';
 import { classifyPath, isNetbootPath, itemKey, localPath } from './classify.js';
 import { knownCodenames, loadDistroInfo, numericVersion, type DistroRelease } from './distro-info.js';
 import { NameCollisionError, PathCollisionError, UnverifiedChecksumsError } from './errors.js';
-import { HttpClient, type HttpClientOptions, type HttpEvent } from './http.js';
 import { parseDirectoryListing } from './listing.js';
 
 export const DI_CONTENT_ID = 'com.ubuntu.installer:released:netboot';
@@ -76,6 +76,14 @@ function pocketOf(v: Version): string {
   return v['pocket'] === 'release' ? '' : `-${String(v['pocket'])}`;
 }
 
+/** A fetch whose 404/410 means "not there" rather than an error. */
+function orMissing<T>(p: Promise<T>): Promise<T | undefined> {
+  return p.catch((err: unknown) => {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  });
+}
+
 function sha256Hex(text: string): string {
   return createHash('sha256').update(text, 'utf8').digest('hex');
 }
@@ -89,7 +97,7 @@ interface SuiteIndex {
 /** Crawls installer trees and returns the intermediate d-i products document. */
 export async function crawlInstallers(options: CrawlOptions): Promise<CrawlResult> {
   const archive = options.archive.replace(/\/+$/, '').replace(/\/dists$/, '');
-  const client = options.client ?? new HttpClient({ ...options.httpOptions, onEvent: (e) => options.onEvent?.(e) });
+  const client = options.client ?? createHttpClient({ ...options.httpOptions, onEvent: (e) => options.onEvent?.(e) });
   const ownClient = !options.client;
   const distro = options.distroInfo ?? loadDistroInfo();
   const codenames = knownCodenames(distro);
@@ -101,7 +109,7 @@ export async function crawlInstallers(options: CrawlOptions): Promise<CrawlResul
   let files = 0;
 
   const verifyDetached = async (data: string, sigUrl: string, what: string): Promise<string | undefined> => {
-    const sig = await client.getText(sigUrl);
+    const sig = await orMissing(client.getText(sigUrl));
     if (sig === undefined) return undefined;
     if (!options.verifier) throw new UnverifiedChecksumsError(what, 'has a signature but no keyring was given');
     try {
@@ -114,7 +122,7 @@ export async function crawlInstallers(options: CrawlOptions): Promise<CrawlResul
 
   const loadSuite = async (suite: string): Promise<SuiteIndex> => {
     const base = joinUrl(archive, `dists/${suite}`);
-    const inRelease = await client.getText(`${base}/InRelease`);
+    const inRelease = await orMissing(client.getText(`${base}/InRelease`));
     let payload: string | undefined;
     let verifiedBy: string | undefined;
     if (inRelease !== undefined) {
@@ -131,7 +139,7 @@ export async function crawlInstallers(options: CrawlOptions): Promise<CrawlResul
       }
     }
     if (payload === undefined) {
-      const release = await client.getText(`${base}/Release`);
+      const release = await orMissing(client.getText(`${base}/Release`));
       if (release === undefined && inRelease === undefined) return {}; // no Release: discover versions from listings
       if (release !== undefined) {
         verifiedBy = await verifyDetached(release, `${base}/Release.gpg`, `${base}/Release`);
@@ -158,7 +166,7 @@ export async function crawlInstallers(options: CrawlOptions): Promise<CrawlResul
       }
       if (found.size) return { versions: [...found].sort(), via: 'Release' };
     }
-    const html = await client.getText(joinUrl(archive, `dists/${suite}/${prefix}`));
+    const html = await orMissing(client.getText(joinUrl(archive, `dists/${suite}/${prefix}`)));
     if (html === undefined) return undefined;
     const versions = parseDirectoryListing(html).filter((e) => e.isDir && VERSION_DIR.test(e.name)).map((e) => e.name).sort();
     return { versions, via: 'listing' };
@@ -171,9 +179,9 @@ export async function crawlInstallers(options: CrawlOptions): Promise<CrawlResul
     const sumsUrl = `${imagesUrl}/SHA256SUMS`;
     const md5Entry = idx.verifiedBy ? idx.entries?.get(`${rel}/MD5SUMS`) : undefined;
     // MD5SUMS only when the signed Release covers it; fetched alongside SHA256SUMS.
-    const md5Text = md5Entry ? client.getText(`${imagesUrl}/MD5SUMS`) : Promise.resolve(undefined);
+    const md5Text = md5Entry ? orMissing(client.getText(`${imagesUrl}/MD5SUMS`)) : Promise.resolve(undefined);
     md5Text.catch(() => undefined);
-    const text = await client.getText(sumsUrl);
+    const text = await orMissing(client.getText(sumsUrl));
     if (text === undefined) return { imagesUrl, sums: undefined, md5: undefined, verifiedBy: 'none' };
     let verifiedBy: string | undefined;
     const entry = idx.entries?.get(`${rel}/SHA256SUMS`);
@@ -200,7 +208,7 @@ export async function crawlInstallers(options: CrawlOptions): Promise<CrawlResul
 
   /** No checksum list: walk the HTML listing (netboot parts only) and hash what is classified. */
   const listFiles = async (imagesUrl: string, dir = ''): Promise<string[]> => {
-    const html = await client.getText(`${imagesUrl}/${dir}`);
+    const html = await orMissing(client.getText(`${imagesUrl}/${dir}`));
     if (html === undefined) return [];
     const out: string[] = [];
     await Promise.all(
@@ -232,13 +240,13 @@ export async function crawlInstallers(options: CrawlOptions): Promise<CrawlResul
         const basename = c.path.split('/').pop()!;
         let sha256 = c.sha256;
         let size: number | undefined;
-        const head = await client.head(url);
+        const head = await orMissing(client.head(url));
         if (!head) throw new UnverifiedChecksumsError(url, 'is listed in SHA256SUMS but the server answers 404');
         size = head.size;
         if (!sha256 || size === undefined) {
-          const h = await client.sha256(url);
+          const h = await orMissing(client.hash(url, ['sha256']));
           if (!h) throw new UnverifiedChecksumsError(url, 'disappeared while crawling');
-          sha256 ??= h.sha256;
+          sha256 ??= h.sha256!;
           size = h.size;
         }
         const item: DiItem = {

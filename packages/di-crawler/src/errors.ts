@@ -12,33 +12,6 @@ export abstract class DiCrawlerError extends Error {
   }
 }
 
-/** A request got a non-success HTTP status (after retries for 5xx). */
-export class HttpStatusError extends DiCrawlerError {
-  override readonly name = 'HttpStatusError';
-  constructor(readonly url: string, readonly status: number, readonly attempts = 1) {
-    super(`${url}: HTTP ${status}${attempts > 1 ? ` after ${attempts} attempts` : ''}`);
-  }
-}
-
-/** The connection failed or timed out on every attempt. */
-export class FetchFailedError extends DiCrawlerError {
-  override readonly name = 'FetchFailedError';
-  constructor(readonly url: string, readonly detail: string, readonly attempts: number, cause?: unknown) {
-    super(`${url}: ${detail} (gave up after ${attempts} attempt${attempts === 1 ? '' : 's'})`, {
-      cause,
-      hint: 'check the archive URL, the network and http_proxy/https_proxy/no_proxy',
-    });
-  }
-}
-
-/** A proxy URL from http_proxy/https_proxy is unusable or refused the tunnel. */
-export class ProxyError extends DiCrawlerError {
-  override readonly name = 'ProxyError';
-  constructor(readonly proxy: string, detail: string) {
-    super(`proxy ${proxy}: ${detail}`, { hint: 'fix http_proxy/https_proxy, or list the host in no_proxy' });
-  }
-}
-
 /** A SHA256SUMS / Release file could not be parsed. */
 export class ChecksumListError extends DiCrawlerError {
   override readonly name = 'ChecksumListError';

@@ -1,7 +1,7 @@
 import { resolveInside, type ProductsDocument } from '@meph/simplestreams';
 import type { DiItem } from './crawl.js';
 import { DiKernelInfoMissingError } from './errors.js';
-import type { HttpClient } from './http.js';
+import { isNotFound, type HttpClient } from '@meph/http';
 
 /** The d-i files of one release/arch/flavor/kernel-release/image-format, from one version. */
 export interface DiKernelFiles {
@@ -66,7 +66,11 @@ export function lookupDiKernel(info: DiKernelInfo, q: DiLookup): { diVersion: st
 /** Downloads one d-i file to `<root>/<dest>` with size and checksum verification; returns the absolute path. */
 export async function downloadDiFile(client: HttpClient, item: DiItem, root: string, dest: string = item.path): Promise<string> {
   const abs = resolveInside(root, dest, item.url);
-  const ok = await client.download(item.url, abs, { sha256: item.sha256, size: item.size, ...(item.md5 ? { md5: item.md5 } : {}) });
-  if (!ok) throw new DiKernelInfoMissingError(`${item.url} (HTTP 404)`);
+  try {
+    await client.download(item.url, abs, { size: item.size, checksums: { sha256: item.sha256, ...(item.md5 ? { md5: item.md5 } : {}) } });
+  } catch (err) {
+    if (isNotFound(err)) throw new DiKernelInfoMissingError(`${item.url} (HTTP ${err.status})`);
+    throw err;
+  }
   return abs;
 }

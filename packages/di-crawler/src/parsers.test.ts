@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseChecksumList, parseReleaseSha256 } from './checksums.js';
-import { ChecksumListError, ProxyError } from './errors.js';
+import { ChecksumListError } from './errors.js';
 import { parseDirectoryListing } from './listing.js';
-import { bypassProxy, proxyForUrl } from './proxy.js';
 
 describe('checksum lists', () => {
   it('parses SHA256SUMS and strips ./', () => {
@@ -40,27 +39,5 @@ describe('directory listings', () => {
       { name: '20230607+deb12u15', isDir: true, date: '10-Jul-2026 10:00' },
       { name: 'MD5SUMS', isDir: false, date: '10-Jul-2026 10:00', size: 58561 },
     ]);
-  });
-});
-
-describe('proxy selection', () => {
-  const u = (s: string) => new URL(s);
-  it('uses http_proxy for http and https_proxy for https; lower case first', () => {
-    const env = { http_proxy: 'http://p1:3128', HTTP_PROXY: 'http://p2:3128', HTTPS_PROXY: 'p3:8080' };
-    expect(proxyForUrl(u('http://archive.ubuntu.com/x'), env)?.href).toBe('http://p1:3128/');
-    expect(proxyForUrl(u('https://archive.ubuntu.com/x'), env)?.href).toBe('http://p3:8080/');
-    expect(proxyForUrl(u('http://a/'), {})).toBeUndefined();
-  });
-  it('refuses proxies it cannot speak to', () => {
-    expect(() => proxyForUrl(u('http://a/'), { http_proxy: 'socks5://p:1080' })).toThrow(ProxyError);
-  });
-  it('no_proxy: suffixes, leading dots, ports, *', () => {
-    expect(bypassProxy(u('http://ports.ubuntu.com/'), 'ubuntu.com')).toBe(true);
-    expect(bypassProxy(u('http://ports.ubuntu.com/'), '.ubuntu.com')).toBe(true);
-    expect(bypassProxy(u('http://notubuntu.com/'), 'ubuntu.com')).toBe(false);
-    expect(bypassProxy(u('http://10.0.0.1:8080/'), 'localhost, 10.0.0.1:8080')).toBe(true);
-    expect(bypassProxy(u('http://10.0.0.1:9090/'), '10.0.0.1:8080')).toBe(false);
-    expect(bypassProxy(u('http://anything/'), '*')).toBe(true);
-    expect(bypassProxy(u('http://[::1]:80/'), '::1')).toBe(true);
   });
 });

@@ -132,6 +132,11 @@ export class ConverterUnavailableError extends ImageTransformError {
   }
 }
 
+/** A bootloader import could not read the archive, find a package or build an archive. */
+export class BootloaderImportError extends ImageTransformError {
+  override readonly name = 'BootloaderImportError';
+}
+
 /** The request matches nothing in the config (e.g. an arch without kernel lines for the release). */
 export class NothingToBuildError extends ImageTransformError {
   override readonly name = 'NothingToBuildError';

@@ -7,5 +7,6 @@ export * from './build/index.js';
 export * from './fake/index.js';
 export * from './pipeline/index.js';
 export * from './boot/index.js';
+export * from './bootloaders/index.js';
 export * from './di/index.js';
 export * from './sync/index.js';

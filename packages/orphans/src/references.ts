@@ -16,7 +16,7 @@ import {
 import { NoReferencesError } from './errors.js';
 
 /** Options for reading streams (a verifier and signature policy from the CLI's keyring flags). */
-export type StreamReadOptions = Pick<LoadStreamOptions, 'verifier' | 'policy' | 'fetch'>;
+export type StreamReadOptions = Pick<LoadStreamOptions, 'verifier' | 'policy' | 'http'>;
 
 /**
  * Resolves directories to their real location one component at a time, remembering every
@@ -79,7 +79,7 @@ export function pickRead(o: StreamReadOptions): StreamReadOptions {
   const r: StreamReadOptions = {};
   if (o.verifier) r.verifier = o.verifier;
   if (o.policy) r.policy = o.policy;
-  if (o.fetch) r.fetch = o.fetch;
+  if (o.http) r.http = o.http;
   return r;
 }
 
@@ -100,7 +100,7 @@ export async function loadEveryDocument(stream: string, options: StreamReadOptio
   const root = primary.source.root;
   const docs = primary.products.map((p) => p.doc);
   const read = new Set(primary.products.map((p) => p.path));
-  const unchecked = { policy: 'off' as const, ...(options.fetch ? { fetch: options.fetch } : {}) };
+  const unchecked = { policy: 'off' as const, ...(options.http ? { http: options.http } : {}) };
   const raw = openSource(root, unchecked);
   const add = (p: { path: string; doc: ProductsDocument }): void => {
     if (read.has(p.path)) return;
@@ -205,7 +205,7 @@ export async function collectReferences(
 
   for (const s of streams) {
     const { stream, discovered = false } = typeof s === 'string' ? { stream: s } : s;
-    const loaded = await loadEveryDocument(stream, discovered ? { ...(options.fetch ? { fetch: options.fetch } : {}), policy: 'off' } : pickRead(options));
+    const loaded = await loadEveryDocument(stream, discovered ? { ...(options.http ? { http: options.http } : {}), policy: 'off' } : pickRead(options));
     const root = loaded.isUrl ? undefined : await fsp.realpath(path.resolve(loaded.root)).catch(() => path.resolve(loaded.root));
     if (root !== undefined) localRoots.add(root);
     const seen = itemPaths(loaded.docs);

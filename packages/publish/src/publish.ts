@@ -213,10 +213,11 @@ export async function publishStream(options: PublishOptions): Promise<PublishRes
       emit({ type: 'object-uploaded', key: m.key, bytes: m.size, kind: 'metadata', dryRun });
     }
 
-    // A signature form the store has and this stream does not (say an old .json.gpg) no longer
-    // matches the document just written: remove it, so no reader checks new text against it.
+    // A signature form the store has and this stream does not (say an old .json.gpg): remove it,
+    // so no reader checks new text against it and the store keeps the local stream's forms
+    // (also when the document itself was identical and not rewritten).
     const localKeys = new Set(meta.map((m) => m.key));
-    for (const m of toWrite) {
+    for (const m of meta) {
       if (!m.key.endsWith('.json')) continue;
       for (const form of [`${m.key}.gpg`, `${m.key.slice(0, -'.json'.length)}.sjson`]) {
         if (localKeys.has(form) || !metaListing.has(form)) continue;

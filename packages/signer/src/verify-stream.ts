@@ -1,10 +1,8 @@
-import { createHash } from 'node:crypto';
+import { assertDigest, Digester } from '@meph/http';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import pLimit from 'p-limit';
 import {
-  ChecksumMismatchError,
-  SizeMismatchError,
   assertProductsPathsSafe,
   assertSafeRelativePath,
   CHECKSUM_ALGORITHMS,
@@ -27,6 +25,7 @@ import {
   type LoadedStream,
   type ProductsDocument,
   type SignatureVerifier,
+  type SourceOptions,
   type StreamSource,
   type VerifiedPayload,
 } from '@meph/simplestreams';
@@ -56,7 +55,8 @@ export interface VerifyStreamOptions {
   concurrency?: number;
   cwd?: string;
   signal?: AbortSignal;
-  fetch?: typeof fetch;
+  /** The HTTP transport for URL locations (default: the process-wide @meph/http client). */
+  http?: SourceOptions['http'];
   onEvent?: (event: { type: 'progress'; step: string; done: number; total: number; unit: string }) => void;
 }
 
@@ -141,7 +141,7 @@ export async function verifyStream(location: string, options: VerifyStreamOption
     policy: 'off',
     cwd,
     ...(options.signal ? { signal: options.signal } : {}),
-    ...(options.fetch ? { fetch: options.fetch } : {}),
+    ...(options.http ? { http: options.http } : {}),
   });
 
   const tryRead = async (rel: string): Promise<string | undefined> => {
@@ -389,19 +389,10 @@ async function checkData(
             await verifyFile(path.join(root, rel), expected);
           } else {
             const algorithms = CHECKSUM_ALGORITHMS.filter((a) => typeof expected[a] === 'string');
-            const hashes = algorithms.map((a) => [a, createHash(a)] as const);
-            let size = 0;
-            for await (const chunk of await source.openData(rel)) {
-              size += (chunk as Uint8Array).length;
-              for (const [, h] of hashes) h.update(chunk as Uint8Array);
-            }
-            const url = source.url(rel);
-            if (expected.size !== undefined && Number(expected.size) !== size) throw new SizeMismatchError(url, Number(expected.size), size);
-            for (const [a, h] of hashes) {
-              const got = h.digest('hex');
-              const want = String(expected[a]).toLowerCase();
-              if (got !== want) throw new ChecksumMismatchError(url, a, want, got);
-            }
+            const d = new Digester(algorithms);
+            for await (const chunk of await source.openData(rel)) d.update(chunk as Uint8Array);
+            const checksums = Object.fromEntries(algorithms.map((a) => [a, String(expected[a])]));
+            assertDigest(source.url(rel), d.digest(), { ...(expected.size !== undefined ? { size: Number(expected.size) } : {}), checksums });
           }
           stats.itemsChecked++;
           stats.bytesChecked += Number(item['size'] ?? 0);

@@ -81,19 +81,8 @@ export class UnsafePathError extends SimplestreamsError {
   }
 }
 
-export class ChecksumMismatchError extends SimplestreamsError {
-  override readonly name = 'ChecksumMismatchError';
-  constructor(readonly path: string, readonly algorithm: string, readonly expected: string, readonly actual: string) {
-    super(`${path}: ${algorithm} mismatch: expected ${expected}, got ${actual}`);
-  }
-}
-
-export class SizeMismatchError extends SimplestreamsError {
-  override readonly name = 'SizeMismatchError';
-  constructor(readonly path: string, readonly expected: number, readonly actual: number) {
-    super(`${path}: size mismatch: expected ${expected} bytes, got ${actual}`);
-  }
-}
+// One class for both, shared with the HTTP transport that verifies downloads.
+export { ChecksumMismatchError, SizeMismatchError } from '@meph/http';
 
 /**
  * A document cannot be used without a signature check that cannot happen: it is unsigned

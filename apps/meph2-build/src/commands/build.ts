@@ -63,6 +63,7 @@ function eventSink(args: BuildArgs & GlobalArgs, ctx: CommandContext): (e: Pipel
 }
 
 export const buildCommand = defineCommand<BuildArgs>({
+  fetches: true,
   command: '$0 <arch> <release> <version-name> <source> <output-dir>',
   describe: 'Build the MAAS v3 boot artifacts (squashfs, kernels, initrds, manifest) and products metadata of one release/arch/version from a cloud image',
   examples: [

@@ -8,7 +8,8 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { crawlInstallers, diKernelInfo, downloadDiFile, HttpClient, lookupDiKernel, type CrawlEvent } from '@meph/di-crawler';
+import { crawlInstallers, diKernelInfo, downloadDiFile, lookupDiKernel, type CrawlEvent } from '@meph/di-crawler';
+import { createHttpClient } from '@meph/http';
 import { hostDebianMirror } from '@meph/image-transform';
 import { createVerifier } from '@meph/signer';
 
@@ -18,7 +19,7 @@ describe.skipIf(!live)('live d-i crawl of the host Debian mirror (MEPH_LIVE_DI=1
   it('finds bookworm amd64 netboot files, verified, and downloads the kernel', async () => {
     const mirror = await hostDebianMirror('bookworm');
     const verifier = await createVerifier({ keyrings: ['/usr/share/keyrings/debian-archive-keyring.gpg'] });
-    const client = new HttpClient();
+    const client = createHttpClient();
     const tmp = await mkdtemp(path.join(os.tmpdir(), 'meph-live-di-'));
     try {
       const events: CrawlEvent[] = [];

@@ -316,11 +316,11 @@ describe('compat meph2-util import import_cfg target (-u --keyring --proposed --
     const doc = await readProducts(path.join(dir, 'notify.d'), 'streams/v1/com.ubuntu.maas:candidate:1:maas-notification.json');
     expect(doc.datatype).toBe('release-notifications');
   });
-  it('bootloaders / image_index / packer-maas imports are refused in one line (not implemented)', async () => {
-    await fs.writeFile(path.join(dir, 'bootloaders.yaml'), 'bootloaders:\n  - firmware-platform: uefi\n');
-    const r = await util(['import', '-u', '-f', '--max', '2', '--proposed', 'bootloaders.yaml', 'bl.d']);
+  it('image_index (CentOS) / packer-maas imports are refused in one line (not implemented)', async () => {
+    await fs.writeFile(path.join(dir, 'centos.yaml'), 'image_index:\n  centos7:\n    release: "7"\n');
+    const r = await util(['import', '-u', '-f', '--max', '2', '--proposed', 'centos.yaml', 'bl.d']);
     expect(r.code).not.toBe(0);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
-    expect(r.stderr).toMatch(/only release-notification imports are supported/);
+    expect(existsSync(path.join(dir, 'bl.d'))).toBe(false);
   });
 });

@@ -2,6 +2,7 @@ import { checkSigningArgs, defineCommand, signIfWanted, verifierFromArgs, withSi
 import { location, writeTarget, withSourceKeyring, opIo, summarize, withFilters, withWriteOptions } from '../options.js';
 
 export const insertCommand = defineCommand({
+  fetches: true,
   command: 'insert <src> <target> [filters..]',
   describe: 'add new versions from a stream (e.g. build output) to a stream, copying their files',
   examples: [

@@ -12,6 +12,7 @@ interface QueryArgs extends KeyringArgs {
 const OUTPUT_CHUNK = 1 << 20;
 
 export const queryCommand = defineCommand<QueryArgs>({
+  fetches: true,
   command: 'query <location> [filters..]',
   describe: 'list the items of a stream that match filters (same arguments and answers as sstream-query)',
   examples: [

@@ -33,6 +33,7 @@ function output(ctx: CommandContext, json: boolean, f: Finding): void {
 }
 
 export const verifyCommand = defineCommand<VerifyArgs>({
+  fetches: true,
   command: 'verify <stream>',
   describe: 'Check a stream: every signature, that index and products agree, optionally every file (--data) and what MAAS would reject (--maas)',
   examples: [

@@ -1,7 +1,8 @@
 import { constants as fsc, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import pLimit from 'p-limit';
-import { HttpClient, type DiKernelInfo, type HttpClientOptions } from '@meph/di-crawler';
+import type { DiKernelInfo } from '@meph/di-crawler';
+import { createHttpClient, type HttpClient, type HttpClientOptions } from '@meph/http';
 import { formatUpdated, hashFile, moveIntoPlace, resolveInside, writeFileAtomic, type FlatItem, type ProductsDocument } from '@meph/simplestreams';
 import type { Converter, ConvertRequest, KernelRequest, PipelineEvent } from '../converter.js';
 import type { BuildConfig } from '../config/types.js';
@@ -185,7 +186,7 @@ export async function buildVersion(options: BuildVersionOptions): Promise<BuildR
   const diLines = new Map<string, PlannedKernelLine>(plan.products.map((p) => [p.productId, p.kernel]));
   let ownClient: HttpClient | undefined;
   const client = (): HttpClient =>
-    options.di?.client ?? (ownClient ??= new HttpClient({ ...options.di?.http, ...(options.signal ? { signal: options.signal } : {}), onEvent: (e) => emit({ ...e }) }));
+    options.di?.client ?? (ownClient ??= createHttpClient({ ...options.di?.http, ...(options.signal ? { signal: options.signal } : {}), onEvent: (e) => emit({ ...e }) }));
   try {
     // d-i first, as the original: a missing installer fails before the long conversion.
     let diInfo = options.di?.info;

@@ -5,7 +5,8 @@
  * downloaded from the archive with size + sha256 verification.
  */
 import type { Item, ProductsDocument } from '@meph/simplestreams';
-import { downloadDiFile, lookupDiKernel, type DiItem, type DiKernelInfo, type HttpClient } from '@meph/di-crawler';
+import { downloadDiFile, lookupDiKernel, type DiItem, type DiKernelInfo } from '@meph/di-crawler';
+import type { HttpClient } from '@meph/http';
 
 export interface PlannedKernelLine {
   krel: string;

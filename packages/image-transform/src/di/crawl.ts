@@ -1,4 +1,5 @@
-import { crawlInstallers, diKernelInfo, type CrawlEvent, type DiKernelInfo, type HttpClient } from '@meph/di-crawler';
+import { crawlInstallers, diKernelInfo, type CrawlEvent, type DiKernelInfo } from '@meph/di-crawler';
+import type { HttpClient } from '@meph/http';
 import type { ProductsDocument } from '@meph/simplestreams';
 import type { PipelineEvent } from '../converter.js';
 import { DiUnavailableError } from '../errors.js';

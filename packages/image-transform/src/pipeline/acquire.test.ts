@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -7,6 +7,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SourceChecksumError, SourceDownloadError, SourceFormatError } from '../errors.js';
 import { acquireSource } from './acquire.js';
+import { createHttpClient, HttpTimeoutError } from '@meph/http';
+import { startFixtureProxy, startTlsFrontend } from '../../../../tools/fixture-server/index.js';
 
 const body = randomBytes(3 * 1024 * 1024 + 123);
 const sha = createHash('sha256').update(body).digest('hex');
@@ -88,5 +90,49 @@ describe('acquireSource', () => {
     writeFileSync(f, body);
     await expect(acquireSource(f, { cacheDir: dir, sha256: sha })).resolves.toMatchObject({ file: f, size: body.length });
     await expect(acquireSource(path.join(dir, 'nope.img'), { cacheDir: dir })).rejects.toBeInstanceOf(SourceFormatError);
+  });
+});
+
+describe('acquireSource through proxies and against stalls', () => {
+  it('downloads through https_proxy (CONNECT) and http_proxy; no_proxy goes direct', async () => {
+    const proxy = await startFixtureProxy();
+    const port = (server.address() as AddressInfo).port;
+    const tls = await startTlsFrontend(port, 'images.fixture.invalid');
+    try {
+      const http = createHttpClient({ env: { https_proxy: proxy.url, http_proxy: proxy.url, no_proxy: '127.0.0.1' }, tls: { ca: tls.cert } });
+      const secure = await acquireSource(`https://images.fixture.invalid:${tls.port}/img/root.tar.xz`, { cacheDir: dir, sha256: sha, http });
+      expect(readFileSync(secure.file).equals(body)).toBe(true);
+      expect(proxy.tunnels).toEqual([`images.fixture.invalid:${tls.port}`]);
+      const plain = await acquireSource(`http://images.fixture.invalid:${port}/img/root.tar.xz`, { cacheDir: dir, sha256: sha, http });
+      expect(plain.sha256).toBe(sha);
+      expect(proxy.requests).toEqual([`http://images.fixture.invalid:${port}/img/root.tar.xz`]);
+      await acquireSource(`${base}/img/root.tar.xz`, { cacheDir: dir, sha256: sha, http });
+      expect(proxy.requests).toHaveLength(1);
+      http.close();
+    } finally {
+      await tls.close();
+      await proxy.close();
+    }
+  });
+
+  it('a server that stops sending fails at the body-progress timeout, keeping the .part for a resume', async () => {
+    const stall = http.createServer((_req, res) => {
+      res.writeHead(200, { 'content-length': body.length });
+      res.write(body.subarray(0, 1000)); // then nothing
+    });
+    await new Promise<void>((r) => stall.listen(0, '127.0.0.1', r));
+    try {
+      const client = createHttpClient({ env: {}, retries: 0, timeouts: { idleMs: 200 } });
+      const url = `http://127.0.0.1:${(stall.address() as AddressInfo).port}/img/root.tar.xz`;
+      const t0 = Date.now();
+      await expect(acquireSource(url, { cacheDir: dir, sha256: sha, http: client })).rejects.toThrow(HttpTimeoutError);
+      expect(Date.now() - t0).toBeLessThan(3000);
+      const part = readdirSync(dir).find((f) => f.endsWith('.part'));
+      expect(part && statSync(path.join(dir, part)).size).toBe(1000);
+      client.close();
+    } finally {
+      stall.closeAllConnections();
+      stall.close();
+    }
   });
 });

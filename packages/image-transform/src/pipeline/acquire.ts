@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, rename, stat, writeFile, readFile, rm } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { mkdir, stat, writeFile, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { Readable, Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { addAbortSignal } from 'node:stream';
+import { ChecksumMismatchError, defaultHttpClient, Digester, HttpStatusError, type HttpClient } from '@meph/http';
 import { NoSpaceError, SourceChecksumError, SourceDownloadError, SourceFormatError } from '../errors.js';
 import type { PipelineEvent } from '../converter.js';
 
@@ -14,7 +14,8 @@ export interface AcquireOptions {
   sha256?: string;
   signal?: AbortSignal;
   onEvent?: (e: PipelineEvent) => void;
-  fetch?: typeof fetch;
+  /** The HTTP transport (proxies, retries, timeouts); default: the process-wide @meph/http client. */
+  http?: HttpClient;
 }
 
 export interface Acquired {
@@ -52,12 +53,11 @@ export async function acquireSource(source: string, options: AcquireOptions): Pr
 }
 
 async function download(url: string, options: AcquireOptions): Promise<Acquired> {
-  const doFetch = options.fetch ?? fetch;
+  const client = options.http ?? defaultHttpClient();
   const name = path.basename(new URL(url).pathname) || 'source';
   const key = createHash('sha256').update(url).digest('hex').slice(0, 16);
   await mkdir(options.cacheDir, { recursive: true });
   const final = path.join(options.cacheDir, `${key}-${name}`);
-  const part = `${final}.part`;
   const meta = `${final}.meta.json`;
 
   const known = await readMeta(meta);
@@ -65,71 +65,30 @@ async function download(url: string, options: AcquireOptions): Promise<Acquired>
   if (done && known?.complete && known.size === done.size && (!options.sha256 || known.sha256 === options.sha256)) {
     return { file: final, size: done.size, sha256: known.sha256, cached: true };
   }
-
-  let offset = (await stat(part).catch(() => undefined))?.size ?? 0;
-  const headers: Record<string, string> = {};
-  if (offset > 0) {
-    headers.Range = `bytes=${offset}-`;
-    // Only resume the same object: the server must still have the version we started.
-    if (known?.etag) headers['If-Range'] = known.etag;
-    else if (known?.lastModified) headers['If-Range'] = known.lastModified;
-  }
-  let res: Response;
+  await rm(final, { force: true });
+  // The .part (kept when a transfer is interrupted) is resumed with Range only while the
+  // server still has the object it came from (If-Range); resumed bytes are verified too.
+  const ifRange = known?.etag ?? known?.lastModified;
+  let result;
   try {
-    res = await doFetch(url, { headers, signal: options.signal, redirect: 'follow' });
-  } catch (e) {
-    if (options.signal?.aborted) throw options.signal.reason;
-    throw new SourceDownloadError(url, undefined, (e as Error).message, { cause: e });
-  }
-  if (res.status === 416 && offset > 0) {
-    // The .part is already complete (or bigger than the object): start over.
-    await rm(part, { force: true });
-    await res.body?.cancel();
-    return download(url, options);
-  }
-  if (!res.ok || !res.body) {
-    await res.body?.cancel();
-    throw new SourceDownloadError(url, res.status, `HTTP ${res.status} ${res.statusText}`.trim());
-  }
-  if (res.status !== 206) offset = 0;
-  const length = Number(res.headers.get('content-length') ?? NaN);
-  const total = Number.isFinite(length) ? offset + length : undefined;
-  await writeFile(meta, JSON.stringify({ url, etag: res.headers.get('etag') ?? undefined, lastModified: res.headers.get('last-modified') ?? undefined, complete: false }));
-
-  const hash = createHash('sha256');
-  if (offset > 0) await pipeline(createReadStream(part, { end: offset - 1 }), new Transform({ transform(c, _e, cb) { hash.update(c); cb(); } }));
-  let received = offset;
-  let lastEmit = 0;
-  const meter = new Transform({
-    transform(chunk: Buffer, _enc, cb) {
-      hash.update(chunk);
-      received += chunk.length;
-      const now = Date.now();
-      if (now - lastEmit > 500) {
-        lastEmit = now;
-        options.onEvent?.({ type: 'progress', step: 'download', done: received, total, unit: 'bytes' });
-      }
-      cb(null, chunk);
-    },
-  });
-  try {
-    await pipeline(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream), meter, createWriteStream(part, { flags: offset > 0 ? 'a' : 'w' }), { signal: options.signal });
+    result = await client.download(url, final, {
+      partPath: `${final}.part`,
+      ...(options.sha256 ? { checksums: { sha256: options.sha256 } } : {}),
+      ...(ifRange ? { ifRange } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+      onResponse: (r) => writeFile(meta, JSON.stringify({ url, etag: r.etag, lastModified: r.lastModified, complete: false })),
+      onProgress: (p) => options.onEvent?.({ type: 'progress', step: 'download', done: p.received, total: p.total, unit: 'bytes' }),
+    });
   } catch (e) {
     if (options.signal?.aborted) throw options.signal.reason;
     if ((e as NodeJS.ErrnoException).code === 'ENOSPC') throw new NoSpaceError(options.cacheDir, 'download', { cause: e });
-    // The .part stays: the next run resumes from where this one stopped.
-    throw new SourceDownloadError(url, res.status, `transfer interrupted after ${received} bytes: ${(e as Error).message}`, { cause: e });
+    if (e instanceof HttpStatusError) throw new SourceDownloadError(url, e.status, `HTTP ${e.status} ${e.statusText}`.trim(), { cause: e });
+    if (e instanceof ChecksumMismatchError) throw new SourceChecksumError(url, e.expected, e.actual);
+    throw e; // timeouts, truncation, proxy and connection errors name the URL themselves
   }
-  options.onEvent?.({ type: 'progress', step: 'download', done: received, total: total ?? received, unit: 'bytes' });
-  if (total !== undefined && received !== total) throw new SourceDownloadError(url, res.status, `received ${received} of ${total} bytes`);
-  const sha256 = hash.digest('hex');
-  if (options.sha256 && sha256 !== options.sha256.toLowerCase()) {
-    await rm(part, { force: true });
-    throw new SourceChecksumError(url, options.sha256, sha256);
-  }
-  await rename(part, final);
-  await writeFile(meta, JSON.stringify({ url, etag: res.headers.get('etag') ?? undefined, complete: true, size: received, sha256 }));
-  return { file: final, size: received, sha256, cached: false };
+  const sha256 = result.digest.sha256!;
+  await writeFile(meta, JSON.stringify({ url, etag: result.etag, lastModified: result.lastModified, complete: true, size: result.digest.size, sha256 }));
+  return { file: final, size: result.digest.size, sha256, cached: false };
 }
 
 interface Meta {
@@ -149,8 +108,8 @@ async function readMeta(file: string): Promise<Meta | undefined> {
 }
 
 async function checkSha256(file: string, expected: string, signal?: AbortSignal): Promise<void> {
-  const hash = createHash('sha256');
-  await pipeline(createReadStream(file), new Transform({ transform(c, _e, cb) { hash.update(c); cb(); } }), { signal });
-  const actual = hash.digest('hex');
+  const d = new Digester(['sha256']);
+  for await (const c of addAbortSignal(signal ?? new AbortController().signal, createReadStream(file))) d.update(c as Buffer);
+  const actual = d.digest().sha256!;
   if (actual !== expected.toLowerCase()) throw new SourceChecksumError(file, expected, actual);
 }

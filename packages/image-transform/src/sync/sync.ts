@@ -21,7 +21,8 @@ import {
   type SignaturePolicy,
   type SignatureVerifier,
 } from '@meph/simplestreams';
-import { HttpClient, isSupported, loadDistroInfo, type DiKernelInfo, type HttpClientOptions } from '@meph/di-crawler';
+import { isSupported, loadDistroInfo, type DiKernelInfo } from '@meph/di-crawler';
+import { createHttpClient, isNotFound, type HttpClient, type HttpClientOptions } from '@meph/http';
 import type { Converter, ConvertRequest, PipelineEvent } from '../converter.js';
 import type { BuildConfig } from '../config/types.js';
 import { resolveBuildSettings, type BuildFlags, type BuildSettings } from '../config/settings.js';
@@ -142,8 +143,12 @@ async function fetchSource(job: BuildJob, url: string, dir: string, client: Http
   if (/^https?:\/\//.test(url)) {
     if (typeof item.sha256 !== 'string') throw new SyncSourceError(url, 'has no sha256 in the feed, so it cannot be verified');
     const dest = path.join(dir, `${job.release}-${job.arch}-${job.sourceVersion}-${path.basename(item.path)}`);
-    const ok = await client.download(url, dest, { sha256: item.sha256, ...(typeof item.size === 'number' ? { size: item.size } : {}) });
-    if (!ok) throw new SyncSourceError(url, 'HTTP 404');
+    try {
+      await client.download(url, dest, { checksums: { sha256: item.sha256 }, ...(typeof item.size === 'number' ? { size: item.size } : {}) });
+    } catch (err) {
+      if (isNotFound(err)) throw new SyncSourceError(url, `HTTP ${err.status}`);
+      throw err;
+    }
     return dest;
   }
   const local = url.replace(/^file:\/\//, '');
@@ -202,7 +207,7 @@ async function syncUnlocked(options: SyncOptions): Promise<SyncResult> {
     return result;
   }
 
-  const client = new HttpClient({ ...options.http, ...(options.signal ? { signal: options.signal } : {}), onEvent: (e) => emit({ ...e }) });
+  const client = createHttpClient({ ...options.http, ...(options.signal ? { signal: options.signal } : {}), onEvent: (e) => emit({ ...e }) });
   const work = await mkdtemp(path.join(os.tmpdir(), 'meph-cloudimg-sync-'));
   try {
     // d-i once for every planned release/arch, before any build: an unreachable archive fails the run early.

@@ -8,7 +8,8 @@ import { SHARED_DIR } from '@meph/cli-kit/testing';
 import { HttpError, MissingFileError, NetworkError, SignatureRequiredError, UnsafePathError } from '../errors.js';
 import type { SignatureVerifier, VerifiedPayload } from '../model.js';
 import { extractClearsignedPayload } from './clearsign.js';
-import { openSource } from './source.js';
+import { openSource, openSource as openSourceFs } from './source.js';
+import { createHttpClient } from '@meph/http';
 import { startStaticServer, type StaticServer } from './__fixtures__/static-server.js';
 
 const FOOCLOUD = path.join(SHARED_DIR, 'reference/streams/simplestreams-examples/foocloud');
@@ -127,6 +128,9 @@ describe('signature policies (fake verifier: plumbing only)', () => {
 
 describe('openSource over HTTP (real server on 127.0.0.1)', () => {
   let server: StaticServer;
+  // one retry, no backoff wait: the transport's retry policy is @meph/http's to test
+  const http = createHttpClient({ env: {}, retries: 1, sleep: async () => {} });
+  const openSource: typeof openSourceFs = (location, o) => openSourceFs(location, { http, ...o });
   beforeAll(async () => {
     server = await startStaticServer(STREAMS);
   });
@@ -163,6 +167,6 @@ describe('openSource over HTTP (real server on 127.0.0.1)', () => {
     });
     const err = await openSource(`http://127.0.0.1:${port}/`).readIndex().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(NetworkError);
-    expect((err as Error).message).toBe(`http://127.0.0.1:${port}/streams/v1/index.json: cannot fetch: ECONNREFUSED`);
+    expect((err as Error).message).toBe(`http://127.0.0.1:${port}/streams/v1/index.json: cannot fetch: ECONNREFUSED (gave up after 2 attempts)`);
   });
 });

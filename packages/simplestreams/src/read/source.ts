@@ -1,8 +1,8 @@
 import { constants as fsConstants, createReadStream, type Stats } from 'node:fs';
 import { access, open, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { Readable } from 'node:stream';
-import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import type { Readable } from 'node:stream';
+import { ConnectionError, defaultHttpClient, HttpStatusError, isNotFound as isHttpNotFound, type HttpClient } from '@meph/http';
 import { DocumentLimitError, HttpError, MissingFileError, NetworkError, SignatureRequiredError } from '../errors.js';
 import type { IndexDocument, ProductsDocument, SignaturePolicy, SignatureVerifier, VerifiedPayload } from '../model.js';
 import { assertSafeRelativePath } from '../paths.js';
@@ -21,11 +21,12 @@ export interface SourceOptions {
    * `off`: signatures are stripped unchecked.
    */
   policy?: SignaturePolicy;
-  fetch?: typeof fetch;
+  /** The HTTP transport for http(s) roots (proxies, retries, timeouts, size caps); default: the process-wide client. */
+  http?: HttpClient;
   /** Base for a relative local root (default process.cwd()). */
   cwd?: string;
   signal?: AbortSignal;
-  /** Largest metadata document read from disk (default: $MEPH_MAX_DOCUMENT_BYTES, else 256 MiB). */
+  /** Largest metadata document read from disk or over HTTP (default: $MEPH_MAX_DOCUMENT_BYTES, else 256 MiB); over HTTP a larger Content-Length is refused before reading. */
   maxDocumentBytes?: number;
 }
 
@@ -136,40 +137,39 @@ function fsTransport(rootDir: string, maxBytes: number): Transport {
   };
 }
 
-function httpTransport(doFetch: typeof fetch, signal?: AbortSignal): Transport {
-  const get = async (url: string, method: 'GET' | 'HEAD' = 'GET'): Promise<Response> => {
-    try {
-      return await doFetch(url, { method, redirect: 'follow', ...(signal ? { signal } : {}) });
-    } catch (err) {
-      if (signal?.aborted) throw signal.reason ?? err;
-      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-      throw new NetworkError(url, cause?.code ?? cause?.message ?? (err as Error).message, err);
-    }
+function httpTransport(client: HttpClient, signal?: AbortSignal, maxBytes?: number): Transport {
+  // Status and connection failures keep this package's error types (HttpError carries
+  // referencedBy); timeouts, truncation and size errors pass through as @meph/http's.
+  const translate = (err: unknown, url: string, referencedBy?: string): never => {
+    if (err instanceof HttpStatusError) throw new HttpError(url, err.status, err.statusText, referencedBy);
+    if (err instanceof ConnectionError) throw new NetworkError(url, `${err.detail}${err.attempts > 1 ? ` (gave up after ${err.attempts} attempts)` : ''}`, err);
+    throw err;
   };
-  const ok = async (url: string, referencedBy?: string): Promise<Response> => {
-    const res = await get(url);
-    if (!res.ok) {
-      await res.body?.cancel().catch(() => {});
-      throw new HttpError(url, res.status, res.statusText, referencedBy);
-    }
-    return res;
-  };
+  const o = { ...(signal ? { signal } : {}) };
   return {
-    readText: async (_relPath, url, referencedBy) => decodeUtf8Strict(new Uint8Array(await (await ok(url, referencedBy)).arrayBuffer()), url),
+    readText: async (_relPath, url, referencedBy) => {
+      const bytes = await client.getBytes(url, { ...o, ...(maxBytes !== undefined ? { maxBytes } : {}) }).catch((err: unknown) => translate(err, url, referencedBy));
+      return decodeUtf8Strict(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), url);
+    },
     openData: async (_relPath, url, referencedBy) => {
-      const res = await ok(url, referencedBy);
-      if (!res.body) return Readable.from([]);
-      return Readable.fromWeb(res.body as unknown as WebReadableStream<Uint8Array>);
+      const res = await client.open(url, { ...o, resume: true }).catch((err: unknown) => translate(err, url, referencedBy));
+      return res.body;
     },
     exists: async (_relPath, url) => {
-      let res = await get(url, 'HEAD');
-      if (res.status === 405 || res.status === 501) {
-        res = await get(url);
-        await res.body?.cancel().catch(() => {});
+      try {
+        await client.head(url, o);
+        return true;
+      } catch (err) {
+        if (isHttpNotFound(err)) return false;
+        if (!(err instanceof HttpStatusError && (err.status === 405 || err.status === 501))) return translate(err, url);
       }
-      if (res.ok) return true;
-      if (res.status === 404 || res.status === 410) return false;
-      throw new HttpError(url, res.status, res.statusText);
+      try {
+        (await client.open(url, o)).body.destroy();
+        return true;
+      } catch (err) {
+        if (isHttpNotFound(err)) return false;
+        return translate(err, url);
+      }
     },
   };
 }
@@ -183,7 +183,7 @@ export function openSource(location: string, options: SourceOptions = {}): Strea
   const policy: SignaturePolicy = options.policy ?? 'when-present';
   const verifier = options.verifier;
   const transport = isHttpUrl(root)
-    ? httpTransport(options.fetch ?? globalThis.fetch, options.signal)
+    ? httpTransport(options.http ?? defaultHttpClient(), options.signal, maxDocumentBytes(options.maxDocumentBytes))
     : fsTransport(path.resolve(options.cwd ?? process.cwd(), root === '' ? '.' : root), maxDocumentBytes(options.maxDocumentBytes));
   const url = (relPath: string): string => root + relPath;
   const checked = (relPath: string, referencedBy?: string): string => assertSafeRelativePath(relPath, referencedBy);

@@ -1,4 +1,4 @@
-import { createHash, type Hash } from 'node:crypto';
+import { CHECKSUM_ALGORITHMS, Digester, type ChecksumAlgorithm, type FileDigest } from '@meph/http';
 import { constants as fsc, createReadStream, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
@@ -6,34 +6,10 @@ import { ChecksumMismatchError, FormatError, MissingFileError, SizeMismatchError
 import type { Item } from '../model.js';
 import { FILE_MODE, fsyncDir, mkdirPublic, openTemp, syncAndRename, tempPathFor, writeAll } from './atomic.js';
 
-export type ChecksumAlgorithm = 'sha256' | 'sha512' | 'md5';
-export const CHECKSUM_ALGORITHMS: readonly ChecksumAlgorithm[] = ['sha256', 'sha512', 'md5'];
-
-export interface FileDigest {
-  size: number;
-  sha256?: string;
-  sha512?: string;
-  md5?: string;
-}
+export type { ChecksumAlgorithm, FileDigest } from '@meph/http';
+export { CHECKSUM_ALGORITHMS } from '@meph/http';
 
 const READ_CHUNK = 1 << 20;
-
-class Digester {
-  private readonly hashes: Array<[ChecksumAlgorithm, Hash]>;
-  size = 0;
-  constructor(algorithms: readonly ChecksumAlgorithm[]) {
-    this.hashes = [...new Set(algorithms)].map((a) => [a, createHash(a)]);
-  }
-  update(chunk: Uint8Array): void {
-    this.size += chunk.length;
-    for (const [, h] of this.hashes) h.update(chunk);
-  }
-  digest(): FileDigest {
-    const out: FileDigest = { size: this.size };
-    for (const [a, h] of this.hashes) out[a] = h.digest('hex');
-    return out;
-  }
-}
 
 function missingAware(err: unknown, file: string): unknown {
   return (err as NodeJS.ErrnoException).code === 'ENOENT' ? new MissingFileError(file) : err;

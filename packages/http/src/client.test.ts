@@ -1,0 +1,405 @@
+import { createHash } from 'node:crypto';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFixtureProxy, startFixtureServer, startTlsFrontend, type FixtureServer } from '../../../tools/fixture-server/index.js';
+import { createHttpClient, isNotFound, type HttpClientOptions } from './client.js';
+import {
+  ChecksumMismatchError, ConnectionError, HttpConfigError, HttpStatusError, HttpTimeoutError, ProxyError, RedirectError, SizeMismatchError,
+  TooLargeError, TruncatedBodyError,
+} from './errors.js';
+import { httpSettingsFromEnv } from './env.js';
+
+let tmp: string;
+let server: FixtureServer;
+const noSleep = async (): Promise<void> => {};
+/** No retries or waits; default timeouts, so a loaded machine cannot fail a good transfer. */
+const quick: HttpClientOptions = { retries: 0, sleep: noSleep, env: {} };
+/** Short limits so hostile-server tests finish in well under a second. */
+const fast: HttpClientOptions = { ...quick, timeouts: { connectMs: 300, headersMs: 300, idleMs: 200 } };
+const body = Buffer.from(Array.from({ length: 3000 }, (_, i) => `line ${i}\n`).join(''));
+const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
+
+beforeAll(async () => {
+  tmp = await mkdtemp(path.join(os.tmpdir(), 'meph-http-'));
+  await writeFile(path.join(tmp, 'doc.json'), JSON.stringify({ hello: 'world' }));
+  await writeFile(path.join(tmp, 'data.bin'), body);
+  await mkdir(path.join(tmp, 'sub'));
+  server = await startFixtureServer({ root: tmp });
+});
+afterAll(async () => {
+  await server?.close();
+  await rm(tmp, { recursive: true, force: true });
+});
+
+/** A raw TCP server: `onConnection` decides what (not) to send. */
+async function rawServer(onConnection: (s: net.Socket) => void): Promise<{ url: string; close(): Promise<void> }> {
+  const sockets = new Set<net.Socket>();
+  const srv = net.createServer((s) => {
+    sockets.add(s);
+    s.on('error', () => {});
+    s.once('data', () => onConnection(s));
+  });
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+  return {
+    url: `http://127.0.0.1:${(srv.address() as AddressInfo).port}`,
+    close: () => new Promise<void>((r) => {
+      for (const s of sockets) s.destroy();
+      srv.close(() => r());
+    }),
+  };
+}
+
+async function timed<T>(p: Promise<T>): Promise<{ ms: number; err: unknown }> {
+  const t0 = Date.now();
+  const err = await p.then(() => undefined, (e: unknown) => e);
+  return { ms: Date.now() - t0, err };
+}
+
+describe('hostile servers: bounded time and memory, one clear error naming the URL', () => {
+  it('a server trickling 1 byte every 20 ms fails at the body-progress limit, not never', async () => {
+    server.setFaults([{ match: '/data.bin', trickleMs: 20 }]);
+    try {
+      const client = createHttpClient(fast);
+      const { ms, err } = await timed(client.getText(`${server.url}/data.bin`));
+      expect(err).toBeInstanceOf(HttpTimeoutError);
+      expect(err).toMatchObject({ phase: 'body', url: `${server.url}/data.bin` });
+      expect((err as Error).message).toMatch(new RegExp(`^${server.url}/data.bin: timed out: the body stalled: only \\d+ bytes in 200 ms`));
+      expect(ms).toBeLessThan(2000);
+      client.close();
+    } finally {
+      server.setFaults([]);
+    }
+  });
+
+  it('a server that never sends headers fails at the headers timeout', async () => {
+    server.setFaults([{ match: '/doc.json', hang: true }]);
+    try {
+      const client = createHttpClient(fast);
+      const { ms, err } = await timed(client.getJson(`${server.url}/doc.json`));
+      expect(err).toBeInstanceOf(HttpTimeoutError);
+      expect((err as Error).message).toBe(`${server.url}/doc.json: timed out: no response headers within 300 ms`);
+      expect(ms).toBeGreaterThanOrEqual(290);
+      expect(ms).toBeLessThan(2000);
+      client.close();
+    } finally {
+      server.setFaults([]);
+    }
+  });
+
+  it('a connection that cannot be made in time fails at the connect timeout (through a proxy that never answers CONNECT)', async () => {
+    const silent = await rawServer(() => {});
+    try {
+      const client = createHttpClient({ ...fast, env: { https_proxy: silent.url } });
+      const { ms, err } = await timed(client.getText('https://archive.fixture.invalid/x'));
+      expect(err).toBeInstanceOf(HttpTimeoutError);
+      expect((err as Error).message).toBe('https://archive.fixture.invalid/x: timed out: no connection within 300 ms');
+      expect(ms).toBeLessThan(2000);
+    } finally {
+      await silent.close();
+    }
+  });
+
+  it('Content-Length: 10^13 on a document is refused before reading; the bytes read stay small', async () => {
+    server.setFaults([{ match: '/doc.json', contentLength: 1e13 }]);
+    try {
+      const client = createHttpClient({ ...quick, maxDocumentBytes: 1 << 20 });
+      const before = process.memoryUsage().rss;
+      const { ms, err } = await timed(client.getText(`${server.url}/doc.json`));
+      expect(err).toBeInstanceOf(TooLargeError);
+      expect((err as Error).message).toBe(`${server.url}/doc.json: refusing a body of 10000000000000 bytes (the limit for this document is 1048576 bytes)`);
+      expect(ms).toBeLessThan(1000);
+      expect(process.memoryUsage().rss - before).toBeLessThan(100 << 20);
+      // a per-call cap, and a body without Content-Length that grows past it
+      await expect(client.getText(`${server.url}/data.bin`, { maxBytes: 100 })).rejects.toThrow(TooLargeError);
+      client.close();
+    } finally {
+      server.setFaults([]);
+    }
+  });
+
+  it('a truncated body is a TruncatedBodyError (retried, then given up with the count)', async () => {
+    server.setFaults([{ match: '/data.bin', drop: 'body' }]);
+    try {
+      const client = createHttpClient({ ...quick, retries: 2 });
+      const err = await client.getText(`${server.url}/data.bin`).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(TruncatedBodyError);
+      expect((err as Error).message).toMatch(new RegExp(`^${server.url}/data.bin: connection closed after \\d+ of ${body.length} bytes \\(gave up after 3 attempts\\)$`));
+      expect(client.stats).toEqual({ requests: 3, retries: 2 });
+      // once the fault is gone the same call succeeds
+      server.setFaults([{ match: '/data.bin', drop: 'body', times: 1 }]);
+      expect(await client.getText(`${server.url}/data.bin`)).toBe(body.toString());
+      client.close();
+    } finally {
+      server.setFaults([]);
+    }
+  });
+
+  it('an aborted signal stops a request waiting for headers at once', async () => {
+    server.setFaults([{ match: '/doc.json', hang: true }]);
+    try {
+      const client = createHttpClient({ ...fast, timeouts: { headersMs: 60_000 } });
+      const ac = new AbortController();
+      setTimeout(() => ac.abort(new Error('stop')), 50);
+      const { ms, err } = await timed(client.getText(`${server.url}/doc.json`, { signal: ac.signal }));
+      expect((err as Error).message).toBe('stop');
+      expect(ms).toBeLessThan(1000);
+      client.close();
+    } finally {
+      server.setFaults([]);
+    }
+  });
+});
+
+describe('statuses, retries, redirects', () => {
+  it('retries 503 with exponential backoff, then succeeds; 404 is not retried', async () => {
+    server.setFaults([{ match: '/doc.json', status: 503, times: 2 }]);
+    const delays: number[] = [];
+    const events: unknown[] = [];
+    try {
+      const client = createHttpClient({ env: {}, backoffMs: 100, random: () => 0.5, sleep: async (ms) => void delays.push(ms), onEvent: (e) => events.push(e) });
+      expect(await client.getJson(`${server.url}/doc.json`)).toEqual({ hello: 'world' });
+      expect(delays).toEqual([100, 200]);
+      expect(events[0]).toEqual({ type: 'http-retry', url: `${server.url}/doc.json`, attempt: 1, reason: 'HTTP 503', delayMs: 100 });
+      const missing = await client.getText(`${server.url}/nothing`).catch((e: unknown) => e);
+      expect(isNotFound(missing)).toBe(true);
+      expect((missing as Error).message).toBe(`${server.url}/nothing: HTTP 404 Not Found`);
+      expect(client.stats.retries).toBe(2);
+      client.close();
+    } finally {
+      server.setFaults([]);
+    }
+  });
+
+  it('gives up after the configured attempts naming the status', async () => {
+    server.setFaults([{ match: '/doc.json', status: 500 }]);
+    try {
+      const client = createHttpClient({ env: { MEPH_HTTP_RETRIES: '2' }, sleep: noSleep });
+      await expect(client.getText(`${server.url}/doc.json`)).rejects.toThrow(new HttpStatusError(`${server.url}/doc.json`, 500, 'Internal Server Error', 3));
+      expect((await client.getText(`${server.url}/doc.json`).catch((e: Error) => e.message))).toBe(`${server.url}/doc.json: HTTP 500 Internal Server Error (gave up after 3 attempts)`);
+      client.close();
+    } finally {
+      server.setFaults([]);
+    }
+  });
+
+  it('follows redirects (the fixture server redirects directories), refuses https → http', async () => {
+    const client = createHttpClient({ ...quick });
+    const r = await client.open(`${server.url}/sub`);
+    r.body.resume();
+    expect(r.url).toBe(`${server.url}/sub/`);
+    const redirector = http.createServer((_req, res) => res.writeHead(302, { location: 'http://127.0.0.1:1/x' }).end());
+    await new Promise<void>((res) => redirector.listen(0, '127.0.0.1', () => res()));
+    try {
+      const tls = await startTlsFrontend((redirector.address() as AddressInfo).port, 'localhost');
+      try {
+        const secure = createHttpClient({ ...quick, tls: { ca: tls.cert } });
+        await expect(secure.getText(`https://localhost:${tls.port}/y`)).rejects.toThrow(new RedirectError(`https://localhost:${tls.port}/y`, 'refusing a redirect from https to http://127.0.0.1:1/x'));
+        secure.close();
+      } finally {
+        await tls.close();
+      }
+    } finally {
+      redirector.close();
+      client.close();
+    }
+  });
+
+  it('an unreachable server is a ConnectionError naming the code', async () => {
+    const port = await new Promise<number>((resolve) => {
+      const s = net.createServer().listen(0, '127.0.0.1', () => {
+        const p = (s.address() as AddressInfo).port;
+        s.close(() => resolve(p));
+      });
+    });
+    const client = createHttpClient(quick);
+    await expect(client.getText(`http://127.0.0.1:${port}/x`)).rejects.toThrow(new ConnectionError(`http://127.0.0.1:${port}/x`, 'ECONNREFUSED'));
+    const viaDeadProxy = createHttpClient({ ...quick, env: { https_proxy: `http://127.0.0.1:${port}` } });
+    await expect(viaDeadProxy.getText('https://archive.fixture.invalid/x')).rejects.toThrow(`https://archive.fixture.invalid/x: cannot fetch: ECONNREFUSED (through proxy http://127.0.0.1:${port})`);
+  });
+});
+
+describe('open() with resume', () => {
+  it('continues a body that broke off with a Range request (If-Range on the ETag)', async () => {
+    server.setFaults([{ match: '/data.bin', drop: 'body', times: 1 }]);
+    const before = server.requests.length;
+    try {
+      const client = createHttpClient({ ...quick, retries: 2 });
+      const r = await client.open(`${server.url}/data.bin`, { resume: true });
+      const chunks: Buffer[] = [];
+      for await (const c of r.body) chunks.push(c as Buffer);
+      expect(Buffer.concat(chunks)).toEqual(body);
+      expect(server.requests.slice(before).map((q) => q.status)).toEqual([200, 206]);
+      // without resume the same break is the caller's error
+      server.setFaults([{ match: '/data.bin', drop: 'body', times: 1 }]);
+      const plain = await client.open(`${server.url}/data.bin`);
+      await expect((async () => { for await (const _ of plain.body); })()).rejects.toThrow(TruncatedBodyError);
+      client.close();
+    } finally {
+      server.setFaults([]);
+    }
+  });
+});
+
+describe('per-host limit', () => {
+  it('holds a slot until the body is consumed, never more than concurrencyPerHost', async () => {
+    let inFlight = 0;
+    let max = 0;
+    const srv = http.createServer((req, res) => {
+      inFlight++;
+      max = Math.max(max, inFlight);
+      res.writeHead(200, { 'content-length': 4 });
+      res.write('ab');
+      setTimeout(() => {
+        inFlight--; // before the last bytes leave: the client cannot have finished yet
+        res.end('cd');
+      }, req.url?.startsWith('/hold') ? 2000 : 30);
+    });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+    const url = `http://127.0.0.1:${(srv.address() as AddressInfo).port}`;
+    try {
+      const client = createHttpClient({ ...quick, concurrencyPerHost: 3 });
+      const texts = await Promise.all(Array.from({ length: 12 }, (_, i) => (i % 2 ? client.getText(`${url}/${i}`) : client.head(`${url}/${i}`).then(() => 'abcd'))));
+      expect(texts).toEqual(Array(12).fill('abcd'));
+      expect(max).toBe(3);
+      // open(): the slot is held until the body has arrived or the caller destroys it
+      const first = await client.open(`${url}/hold/a`);
+      const second = await client.open(`${url}/hold/b`);
+      const third = await client.open(`${url}/hold/c`);
+      let fourthOpened = false;
+      const fourth = client.open(`${url}/d`).then((r) => ((fourthOpened = true), r));
+      await new Promise((r) => setTimeout(r, 100));
+      expect(fourthOpened).toBe(false);
+      first.body.destroy();
+      const r4 = await fourth;
+      for (const r of [second, third, r4]) r.body.destroy();
+      client.close();
+    } finally {
+      srv.closeAllConnections();
+      srv.close();
+    }
+  });
+});
+
+describe('proxies (http_proxy absolute URIs, https_proxy CONNECT, no_proxy)', () => {
+  it('sends http through http_proxy and https through a CONNECT tunnel, verifying the certificate; no_proxy goes direct', async () => {
+    const proxy = await startFixtureProxy({ allowConnect: /^archive\.fixture\.invalid:/ });
+    const tls = await startTlsFrontend(server.port);
+    try {
+      const viaProxy = createHttpClient({ ...quick, env: { http_proxy: proxy.url, https_proxy: proxy.url, no_proxy: 'localhost,.example.org' }, tls: { ca: tls.cert } });
+      expect(await viaProxy.getJson(`http://mirror.fixture.invalid:${server.port}/doc.json`)).toEqual({ hello: 'world' });
+      expect(proxy.requests).toEqual([`http://mirror.fixture.invalid:${server.port}/doc.json`]);
+      expect(await viaProxy.getJson(`https://archive.fixture.invalid:${tls.port}/doc.json`)).toEqual({ hello: 'world' });
+      expect(proxy.tunnels).toEqual([`archive.fixture.invalid:${tls.port}`]);
+      // downloads go the same way
+      const dest = path.join(tmp, 'via-proxy', 'data.bin');
+      await viaProxy.download(`https://archive.fixture.invalid:${tls.port}/data.bin`, dest, { size: body.length, checksums: { sha256: sha256(body) } });
+      expect(await readFile(dest)).toEqual(body);
+      viaProxy.close();
+      // a refused tunnel is a ProxyError; an untrusted certificate is refused
+      const strict = createHttpClient({ ...quick, env: { https_proxy: proxy.url } });
+      await expect(strict.getText(`https://other.fixture.invalid:${tls.port}/x`)).rejects.toThrow(new ProxyError(proxy.url, `CONNECT other.fixture.invalid:${tls.port} refused: HTTP 403`));
+      await expect(strict.getText(`https://archive.fixture.invalid:${tls.port}/doc.json`)).rejects.toThrow(/self-signed certificate/);
+      // no_proxy: 127.0.0.1 goes direct
+      const n = proxy.requests.length + proxy.tunnels.length;
+      const direct = createHttpClient({ ...quick, env: { http_proxy: proxy.url, no_proxy: '127.0.0.1' } });
+      expect(await direct.getJson(`${server.url}/doc.json`)).toEqual({ hello: 'world' });
+      expect(proxy.requests.length + proxy.tunnels.length).toBe(n);
+      direct.close();
+    } finally {
+      await tls.close();
+      await proxy.close();
+    }
+  });
+});
+
+describe('download: streamed to disk, hashed, verified, resumed', () => {
+  it('verifies size and every checksum before the file appears; a mismatch leaves nothing', async () => {
+    const client = createHttpClient(quick);
+    const dest = path.join(tmp, 'dl', 'a.bin');
+    const md5 = createHash('md5').update(body).digest('hex');
+    const progress: number[] = [];
+    const r = await client.download(`${server.url}/data.bin`, dest, { size: body.length, checksums: { sha256: sha256(body), md5 }, onProgress: (p) => progress.push(p.received) });
+    expect(r.digest).toEqual({ size: body.length, sha256: sha256(body), md5 });
+    expect(progress.at(-1)).toBe(body.length);
+    const bad = path.join(tmp, 'dl', 'bad.bin');
+    await expect(client.download(`${server.url}/data.bin`, bad, { checksums: { sha256: '0'.repeat(64) } })).rejects.toThrow(ChecksumMismatchError);
+    await expect(client.download(`${server.url}/data.bin`, bad, { size: 5 })).rejects.toThrow(new SizeMismatchError(`${server.url}/data.bin`, 5, body.length));
+    expect((await readdir(path.join(tmp, 'dl'))).sort()).toEqual(['a.bin']);
+    client.close();
+  });
+
+  it('resumes from a .part with Range after a dropped connection, and reruns reuse what is there', async () => {
+    const dest = path.join(tmp, 'resume', 'data.bin');
+    server.setFaults([{ match: '/data.bin', drop: 'body', times: 1 }]);
+    const before = server.requests.length;
+    try {
+      const client = createHttpClient({ ...quick, retries: 1 });
+      const r = await client.download(`${server.url}/data.bin`, dest, { size: body.length, checksums: { sha256: sha256(body) } });
+      expect(await readFile(dest)).toEqual(body);
+      // the retry continues from what reached the disk (bytes still buffered in memory when
+      // the connection broke are fetched again)
+      expect(server.requests.slice(before).map((q) => q.status)).toEqual(r.resumedFrom > 0 ? [200, 206] : [200, 200]);
+      // an interrupted earlier run: a .part holding the first 1000 bytes
+      const dest2 = path.join(tmp, 'resume', 'again.bin');
+      await writeFile(`${dest2}.part`, body.subarray(0, 1000));
+      const r2 = await client.download(`${server.url}/data.bin`, dest2, { size: body.length, checksums: { sha256: sha256(body) } });
+      expect(r2.resumedFrom).toBe(1000);
+      expect(await readFile(dest2)).toEqual(body);
+      // a .part with wrong bytes: the checksum fails, it is thrown away and fetched whole once
+      const dest3 = path.join(tmp, 'resume', 'wrong.bin');
+      await writeFile(`${dest3}.part`, Buffer.alloc(1000, 0x41));
+      const r3 = await client.download(`${server.url}/data.bin`, dest3, { size: body.length, checksums: { sha256: sha256(body) } });
+      expect(r3.resumedFrom).toBe(0);
+      expect(await readFile(dest3)).toEqual(body);
+      await expect(stat(`${dest3}.part`)).rejects.toThrow(/ENOENT/);
+      client.close();
+    } finally {
+      server.setFaults([]);
+    }
+  });
+
+  it('without resume a failed download leaves no .part', async () => {
+    server.setFaults([{ match: '/data.bin', drop: 'body' }]);
+    try {
+      const client = createHttpClient(quick);
+      const dest = path.join(tmp, 'noresume', 'data.bin');
+      await expect(client.download(`${server.url}/data.bin`, dest, { resume: false })).rejects.toThrow(TruncatedBodyError);
+      expect(await readdir(path.join(tmp, 'noresume'))).toEqual([]);
+      client.close();
+    } finally {
+      server.setFaults([]);
+    }
+  });
+});
+
+describe('settings from the environment', () => {
+  it('MEPH_HTTP_TIMEOUT sets every timeout; bad values are one clear error', () => {
+    expect(httpSettingsFromEnv({ MEPH_HTTP_TIMEOUT: '0.2' })).toEqual({ timeouts: { connectMs: 200, headersMs: 200, idleMs: 200 } });
+    expect(httpSettingsFromEnv({ MEPH_HTTP_TIMEOUT: '5', MEPH_HTTP_IDLE_TIMEOUT: '300ms', MEPH_HTTP_RETRIES: '0' })).toEqual({ timeouts: { connectMs: 5000, headersMs: 5000, idleMs: 300 }, retries: 0 });
+    expect(() => httpSettingsFromEnv({ MEPH_HTTP_TIMEOUT: 'soon' })).toThrow(new HttpConfigError('MEPH_HTTP_TIMEOUT', '"soon" is not a positive duration (seconds, e.g. 30 or 0.5, or 200ms)'));
+    expect(() => createHttpClient({ env: { MEPH_HTTP_RETRIES: '-1' } })).toThrow(HttpConfigError);
+  });
+});
+
+describe('a client-wide signal', () => {
+  it('serves many concurrent requests without piling listeners on the caller\'s signal (no MaxListeners warning)', async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error): void => void warnings.push(w.message);
+    process.on('warning', onWarning);
+    try {
+      const ac = new AbortController();
+      const client = createHttpClient({ ...quick, signal: ac.signal, concurrencyPerHost: 30 });
+      await Promise.all(Array.from({ length: 30 }, () => client.getText(`${server.url}/data.bin`)));
+      await new Promise((r) => setTimeout(r, 20));
+      expect(warnings.filter((w) => /MaxListeners|memory leak/i.test(w))).toEqual([]);
+      client.close();
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+});

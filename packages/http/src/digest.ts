@@ -1,0 +1,47 @@
+import { createHash, type Hash } from 'node:crypto';
+import { ChecksumMismatchError, SizeMismatchError } from './errors.js';
+
+export type ChecksumAlgorithm = 'sha256' | 'sha512' | 'md5';
+export const CHECKSUM_ALGORITHMS: readonly ChecksumAlgorithm[] = ['sha256', 'sha512', 'md5'];
+
+export interface FileDigest {
+  size: number;
+  sha256?: string;
+  sha512?: string;
+  md5?: string;
+}
+
+export type Checksums = Partial<Record<ChecksumAlgorithm, string>>;
+
+/** Size and several checksums of a byte stream in one pass. */
+export class Digester {
+  private readonly hashes: Array<[ChecksumAlgorithm, Hash]>;
+  size = 0;
+  constructor(algorithms: readonly ChecksumAlgorithm[]) {
+    this.hashes = [...new Set(algorithms)].map((a) => [a, createHash(a)]);
+  }
+  update(chunk: Uint8Array): void {
+    this.size += chunk.length;
+    for (const [, h] of this.hashes) h.update(chunk);
+  }
+  digest(): FileDigest {
+    const out: FileDigest = { size: this.size };
+    for (const [a, h] of this.hashes) out[a] = h.digest('hex');
+    return out;
+  }
+}
+
+/** The algorithms of `checksums` that carry a value. */
+export function algorithmsOf(checksums: Checksums | undefined): ChecksumAlgorithm[] {
+  return CHECKSUM_ALGORITHMS.filter((a) => typeof checksums?.[a] === 'string' && checksums[a] !== '');
+}
+
+/** Throws the first difference between a digest and the expected size/checksums; `label` names the file or URL. */
+export function assertDigest(label: string, digest: FileDigest, expected: { size?: number; checksums?: Checksums }): void {
+  if (expected.size !== undefined && digest.size !== expected.size) throw new SizeMismatchError(label, expected.size, digest.size);
+  for (const a of algorithmsOf(expected.checksums)) {
+    const want = String(expected.checksums![a]).toLowerCase();
+    const got = digest[a];
+    if (got !== undefined && got !== want) throw new ChecksumMismatchError(label, a, want, got);
+  }
+}

@@ -1,0 +1,180 @@
+import { createReadStream } from 'node:fs';
+import { mkdir, open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import path from 'node:path';
+import type { ClientInternals } from './client.js';
+import { algorithmsOf, assertDigest, Digester, type Checksums, type FileDigest } from './digest.js';
+import { ChecksumMismatchError, HttpStatusError, SizeMismatchError } from './errors.js';
+
+export interface DownloadProgress {
+  url: string;
+  /** Bytes in the `.part` file so far (including what an earlier run left). */
+  received: number;
+  total?: number;
+}
+
+export interface DownloadOptions {
+  /** Expected size: a different Content-Length fails before reading; checked again at the end. */
+  size?: number;
+  /** Expected checksums (hex), all verified in one streamed pass before the file appears at `dest`. */
+  checksums?: Checksums;
+  /** Keep `<dest>.part` after a failure and continue from it with Range (default true). */
+  resume?: boolean;
+  /** Default `<dest>.part`. */
+  partPath?: string;
+  /** ETag or Last-Modified the resumed bytes came from (sent as If-Range). */
+  ifRange?: string;
+  /** Called when the response headers arrive, before any byte is written (e.g. to record the ETag for a later If-Range). */
+  onResponse?: (r: { status: number; etag?: string; lastModified?: string; resumeFrom: number }) => void | Promise<void>;
+  /** Called at most every 250 ms and once at the end. */
+  onProgress?: (p: DownloadProgress) => void;
+  signal?: AbortSignal;
+  /** File mode of `dest` (default 0o644, umask applies). */
+  mode?: number;
+}
+
+export interface DownloadResult {
+  path: string;
+  /** Size and every checksum asked for (sha256 always). */
+  digest: FileDigest;
+  /** Bytes reused from an earlier `.part`. */
+  resumedFrom: number;
+  etag?: string;
+  lastModified?: string;
+}
+
+/** Thrown inside an attempt when resumed bytes turned out not to belong to the object: start again from zero. */
+class RestartFromZero extends Error {}
+
+async function writeAll(handle: FileHandle, buf: Uint8Array): Promise<void> {
+  let off = 0;
+  while (off < buf.length) off += (await handle.write(buf, off, buf.length - off)).bytesWritten;
+}
+
+async function fsyncDir(dir: string): Promise<void> {
+  const h = await open(dir, 'r');
+  try {
+    await h.sync();
+  } catch (err) {
+    // some file systems cannot fsync a directory; the rename is still atomic
+    if ((err as NodeJS.ErrnoException).code !== 'EINVAL' && (err as NodeJS.ErrnoException).code !== 'EISDIR') throw err;
+  } finally {
+    await h.close();
+  }
+}
+
+async function hashPrefix(file: string, length: number, d: Digester): Promise<void> {
+  if (length === 0) return;
+  for await (const c of createReadStream(file, { start: 0, end: length - 1 })) d.update(c as Buffer);
+}
+
+export async function downloadFile(client: ClientInternals, url: string, dest: string, o: DownloadOptions): Promise<DownloadResult> {
+  const signal = client.signal(o.signal);
+  const part = o.partPath ?? `${dest}.part`;
+  const resume = o.resume !== false;
+  const algorithms = [...new Set(['sha256' as const, ...algorithmsOf(o.checksums)])];
+  const expected = { ...(o.size !== undefined ? { size: o.size } : {}), ...(o.checksums ? { checksums: o.checksums } : {}) };
+  await mkdir(path.dirname(dest), { recursive: true });
+  if (!resume) await rm(part, { force: true });
+  let forceZero = false;
+  let lastEmit = 0;
+  let lastReported = -1;
+
+  const finish = async (digest: FileDigest, resumedFrom: number, meta: { etag?: string; lastModified?: string }): Promise<DownloadResult> => {
+    await rename(part, dest);
+    await fsyncDir(path.dirname(dest));
+    if (lastReported !== digest.size) o.onProgress?.({ url, received: digest.size, total: digest.size });
+    return { path: dest, digest, resumedFrom, ...meta };
+  };
+
+  return client.retrying(url, signal, async (attempt) => {
+    let offset = forceZero ? 0 : ((await stat(part).catch(() => undefined))?.size ?? 0);
+    if (offset > 0 && o.size !== undefined && offset > o.size) offset = 0;
+    if (offset === 0) await rm(part, { force: true });
+    const d = new Digester(algorithms);
+    if (offset > 0 && o.size !== undefined && offset === o.size) {
+      // an earlier run got every byte but stopped before the rename
+      await hashPrefix(part, offset, d);
+      const digest = d.digest();
+      try {
+        assertDigest(url, digest, expected);
+        return await finish(digest, offset, {});
+      } catch (err) {
+        if (!(err instanceof ChecksumMismatchError || err instanceof SizeMismatchError)) throw err;
+        await rm(part, { force: true });
+        forceZero = true;
+        throw new RestartFromZero();
+      }
+    }
+    let res;
+    try {
+      res = await client.attempt(url, { method: 'GET', ...(offset > 0 ? { range: { start: offset }, ...(o.ifRange ? { ifRange: o.ifRange } : {}) } : {}), ...(signal ? { signal } : {}) }, attempt);
+    } catch (err) {
+      if (err instanceof HttpStatusError && err.status === 416 && offset > 0) {
+        await rm(part, { force: true });
+        forceZero = true;
+        throw new RestartFromZero();
+      }
+      throw err;
+    }
+    if (offset > 0 && (res.status !== 206 || res.range?.start !== offset)) {
+      offset = 0; // the server sent the whole object (or another range): start the file again
+    }
+    const total = res.range?.total ?? (res.contentLength !== undefined ? offset + res.contentLength : undefined);
+    if (o.size !== undefined && total !== undefined && total !== o.size) {
+      res.body.destroy();
+      await rm(part, { force: true });
+      throw new SizeMismatchError(url, o.size, total);
+    }
+    const resumedFrom = offset;
+    try {
+      await o.onResponse?.({ status: res.status, resumeFrom: offset, ...(res.etag ? { etag: res.etag } : {}), ...(res.lastModified ? { lastModified: res.lastModified } : {}) });
+    } catch (err) {
+      res.body.destroy();
+      throw err;
+    }
+    if (offset > 0) await hashPrefix(part, offset, d);
+    const handle = await open(part, offset > 0 ? 'a' : 'w', o.mode ?? 0o644);
+    let received = offset;
+    try {
+      for await (const chunk of res.body) {
+        const buf = chunk as Buffer;
+        d.update(buf);
+        await writeAll(handle, buf);
+        received += buf.length;
+        const now = Date.now();
+        if (o.onProgress && now - lastEmit >= 250) {
+          lastEmit = now;
+          lastReported = received;
+          o.onProgress({ url, received, ...(total !== undefined ? { total } : {}) });
+        }
+        if (o.size !== undefined && received > o.size) {
+          res.body.destroy();
+          throw new SizeMismatchError(url, o.size, received);
+        }
+      }
+      await handle.sync();
+    } catch (err) {
+      res.body.destroy();
+      await handle.close().catch(() => {});
+      if (!resume || err instanceof SizeMismatchError) await rm(part, { force: true });
+      throw err;
+    }
+    await handle.close();
+    const digest = d.digest();
+    try {
+      assertDigest(url, digest, expected);
+    } catch (err) {
+      await rm(part, { force: true });
+      if (resumedFrom > 0 && !forceZero) {
+        // the bytes kept from before may belong to an older object: one clean try
+        forceZero = true;
+        throw new RestartFromZero();
+      }
+      throw err;
+    }
+    return finish(digest, resumedFrom, { ...(res.etag ? { etag: res.etag } : {}), ...(res.lastModified ? { lastModified: res.lastModified } : {}) });
+  }).catch(async (err: unknown) => {
+    if (err instanceof RestartFromZero) return downloadFile(client, url, dest, { ...o, resume: false });
+    throw err;
+  });
+}

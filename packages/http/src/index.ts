@@ -1,0 +1,11 @@
+export * from './errors.js';
+export * from './digest.js';
+export { httpSettingsFromEnv, DEFAULT_TIMEOUTS, type HttpTimeouts } from './env.js';
+export { proxyForUrl, bypassProxy } from './proxy.js';
+export {
+  createHttpClient, defaultHttpClient, isNotFound, isTransient,
+  type HttpClient, type HttpClientOptions, type HttpEvent, type HttpResponse, type HeadResult,
+  type RequestOptions, type GetOptions, type OpenOptions,
+} from './client.js';
+export type { DownloadOptions, DownloadProgress, DownloadResult } from './download.js';
+export { Semaphore } from './limiter.js';

@@ -14,6 +14,7 @@ import { diffCommand } from './commands/diff.js';
 import { patchCommand } from './commands/patch.js';
 import { importCommand } from './commands/import.js';
 import { bootTestCommand } from './commands/boot-test.js';
+import { mirrorCommand } from './commands/mirror.js';
 
 export const spec: CliSpec = {
   name: 'meph2-util',
@@ -35,5 +36,6 @@ export const spec: CliSpec = {
     patchCommand,
     importCommand,
     bootTestCommand,
+    mirrorCommand,
   ],
 };

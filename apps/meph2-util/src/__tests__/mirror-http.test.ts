@@ -1,0 +1,111 @@
+import { access, readFile, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCliCaptured } from '@meph/cli-kit/testing';
+import { spec } from '../main.js';
+import { startFixtureServer, type FaultRule, type FixtureServer } from '../../../../tools/fixture-server/index.js';
+import { assertStreamIntact, JAMMY, listFiles, makeStream, NOBLE, tempDir } from './stream-fixture.js';
+
+// Issue 13: the mirror against the loopback fixture server (latency, 5xx, drops, corruption).
+const ENV = { http_proxy: '', https_proxy: '', MEPH_HTTP_RETRIES: '3', MEPH_HTTP_TIMEOUT: '5' };
+const KERNEL = 'noble/amd64/20260102/ga-24.04/generic/boot-kernel';
+
+let dir: string;
+let server: FixtureServer;
+let n = 0;
+const dataPaths = new Set<string>();
+beforeAll(async () => {
+  dir = await tempDir('meph-mirror-http-');
+  const doc = await makeStream(path.join(dir, 'srv/stream'), { serials: ['20260101', '20260102'], releases: [NOBLE, JAMMY], fileBytes: 300_000 });
+  for (const p of Object.values(doc.products)) for (const v of Object.values(p.versions)) for (const i of Object.values(v.items)) if (i.path) dataPaths.add(`/stream/${i.path}`);
+  server = await startFixtureServer({ root: path.join(dir, 'srv') });
+});
+afterAll(async () => {
+  await server?.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const src = (): string => `${server.url}/stream/`;
+const newTarget = (): string => path.join(dir, `out-${++n}`);
+
+async function mirror(args: string[], faults: FaultRule[] = []): Promise<{ code: number; stdout: string; stderr: string; data: typeof server.requests }> {
+  server.setFaults(faults.map((f) => ({ ...f, match: typeof f.match === 'string' ? `/stream/${f.match}` : f.match })));
+  const before = server.requests.length;
+  try {
+    const r = await runCliCaptured(spec, ['mirror', ...args], { cwd: dir, env: ENV });
+    const data = server.requests.slice(before).filter((q) => !q.path.includes('/streams/v1/'));
+    return { ...r, data };
+  } finally {
+    server.setFaults([]);
+  }
+}
+
+const events = (stdout: string): Array<Record<string, unknown>> => stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+
+describe('meph2-util mirror over HTTP', () => {
+  it('mirrors every file once, bounded per host, and a rerun downloads nothing', async () => {
+    server.setLatency(20);
+    const out = newTarget();
+    try {
+      const r = await mirror(['--jobs', '8', '--per-host', '3', '--json', src(), out]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(await assertStreamIntact(out)).toBe(32);
+      const gets = r.data.filter((q) => q.method === 'GET');
+      expect(gets.length).toBe(new Set(gets.map((q) => q.path)).size);
+      expect(new Set(gets.map((q) => q.path))).toEqual(dataPaths);
+      expect(server.stats.maxInFlight).toBeLessThanOrEqual(3);
+      const ev = events(r.stdout);
+      expect(ev.filter((e) => e['type'] === 'mirror-file' && e['state'] === 'downloaded')).toHaveLength(gets.length);
+      expect(ev.some((e) => e['type'] === 'progress' && typeof e['bytesPerSecond'] === 'number')).toBe(true);
+
+      const again = await mirror(['--json', src(), out]);
+      expect(again.code, again.stderr).toBe(0);
+      expect(again.data).toHaveLength(0);
+      expect(events(again.stdout).find((e) => e['type'] === 'mirror-done')).toMatchObject({ downloaded: 0, present: 0, removed: [] });
+    } finally {
+      server.setLatency(0);
+    }
+  });
+
+  it('retries a 5xx and completes', async () => {
+    const out = newTarget();
+    const r = await mirror([src(), out, 'release=noble'], [{ match: KERNEL, status: 503, times: 2 }]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.data.filter((q) => q.path.endsWith(KERNEL)).map((q) => q.status)).toEqual([503, 503, 200]);
+    await assertStreamIntact(out).catch(() => undefined); // jammy was filtered out: not a full copy
+    await access(path.join(out, KERNEL));
+  });
+
+  it('resumes a download whose connection dropped half-way with a Range request', async () => {
+    const out = newTarget();
+    const r = await mirror(['--json', src(), out, 'release=noble'], [{ match: KERNEL, drop: 'body', times: 1 }]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.data.filter((q) => q.path.endsWith(KERNEL)).map((q) => q.status)).toEqual([200, 206]);
+    expect(events(r.stdout).find((e) => e['type'] === 'mirror-file' && e['path'] === KERNEL)).toMatchObject({ state: 'resumed' });
+    const want = await readFile(path.join(dir, 'srv/stream', KERNEL));
+    expect((await readFile(path.join(out, KERNEL))).equals(want)).toBe(true);
+  });
+
+  it('refuses corrupted bytes: one line, no file, no metadata', async () => {
+    const out = newTarget();
+    const r = await mirror([src(), out], [{ match: KERNEL, corrupt: true }]);
+    expect(r.code).toBe(1);
+    const errors = r.stderr.split('\n').filter((l) => l.startsWith('meph2-util: error:'));
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(/boot-kernel.*(sha256|checksum)/i);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    const files = await listFiles(out).catch(() => [] as string[]);
+    expect(files.filter((f) => f.endsWith('boot-kernel') && f.includes('20260102/ga-24.04') && f.startsWith('noble/amd64'))).toEqual([]);
+    expect(files.filter((f) => f.startsWith('streams/'))).toEqual([]);
+  });
+
+  it('--dry-run writes nothing and requests no data', async () => {
+    const out = newTarget();
+    const r = await mirror(['--dry-run', '--max', '1', src(), out, 'arch=amd64']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.data).toHaveLength(0);
+    expect(r.stderr).toMatch(/^\+ com\.ubuntu\.maas\.candidate:v3:boot:24\.04:amd64:ga-24\.04 20260102 boot-kernel noble\/amd64\/20260102\/ga-24\.04\/generic\/boot-kernel 0 Mb$/m);
+    expect(r.stderr).toMatch(/^2 Mb change$/m);
+    await expect(access(out)).rejects.toThrow();
+  });
+});

@@ -93,30 +93,129 @@ async function pruneEmptyDirs(root: string, dir: string): Promise<void> {
   }
 }
 
+/** A products document to mirror: the parsed tree plans the work, `raw` is what is written at `path`. */
+export interface MirrorContent {
+  doc: ProductsDocument;
+  /** Where the products file goes, relative to the target. */
+  path: string;
+  raw: string;
+  /** Names the document in errors (its URL). */
+  label?: string;
+}
+
+export interface MirrorDocuments {
+  contents: readonly MirrorContent[];
+  /** The index to write last (none for netboot-mirror). */
+  index?: { path: string; raw: string };
+  /** Where an item's bytes come from: an http(s) URL, or a local file. */
+  locate: (c: MirrorItemChange) => string;
+}
+
 /**
- * `sstream-mirror`: copies SOURCE's metadata (byte for byte, as fetched and verified) and the
- * data of the items that pass the filters (newest `max` versions per product) into TARGET.
- *
- * Order, so that TARGET serves the previous or the new stream at every instant: 1. every new
- * data file, downloaded in parallel to `<file>.part` (resumed with Range), verified (size and
- * every checksum) and renamed into place; 2. products files; 3. the index; 4. files whose last
- * reference went are deleted; 5. the bookkeeping (`.data/<content_id>`, `.data/references.json`).
- * A crash before 5 makes the rerun plan the same work again: present files are not
- * downloaded twice, deleting an absent file is a no-op.
+ * The writer shared by `mirror` and `netboot-mirror`: plans each document against the
+ * target's `.data/<content_id>` tree, then, so that TARGET serves the previous or the new
+ * stream at every instant: 1. every new data file, downloaded in parallel to `<file>.part`
+ * (resumed with Range), verified (size and every checksum) and renamed into place; 2. products
+ * files; 3. the index; 4. files whose last reference went are deleted; 5. the bookkeeping
+ * (`.data/<content_id>`, `.data/references.json`). A crash before 5 makes the rerun plan the
+ * same work again: present files are not downloaded twice, deleting an absent file is a no-op.
  */
-export async function mirrorStream(sourceLocation: string, targetDir: string, options: MirrorOptions = {}): Promise<MirrorResult> {
+export async function mirrorDocuments(targetDir: string, input: MirrorDocuments, options: MirrorOptions = {}): Promise<MirrorResult> {
   const emit = options.onEvent ?? (() => {});
   const itemDownload = options.itemDownload !== false;
   const jobs = Math.max(1, options.jobs ?? 10);
-  const http =
-    options.http ??
-    createHttpClient({
-      concurrency: jobs,
-      concurrencyPerHost: Math.max(1, options.perHost ?? 4),
-      ...(options.env ? { env: options.env } : {}),
-      ...(options.signal ? { signal: options.signal } : {}),
-      onEvent: (e) => emit(e),
-    });
+  const ownHttp = options.http === undefined;
+  const http = options.http ?? mirrorHttpClient(options);
+  const root = path.resolve(options.cwd ?? process.cwd(), targetDir);
+  const run = async (): Promise<MirrorResult> => {
+    const refsText = await readIfExists(path.join(root, REFERENCES_FILE));
+    const refs: References = refsText === undefined ? new Map() : parseReferences(refsText, path.join(root, REFERENCES_FILE));
+    const plans: ContentPlan[] = [];
+    for (const p of input.contents) {
+      const contentId = String(p.doc.content_id);
+      const treeFile = resolveInside(path.join(root, MIRROR_DATA_DIR), contentId, 'content id');
+      const prevText = await readIfExists(treeFile);
+      const previous: ProductsDocument | undefined = prevText === undefined ? undefined : parseProducts(JSON.parse(prevText), treeFile);
+      plans.push(planContent(p.doc, previous, { filters: options.filters ?? [], ...(options.max !== undefined ? { max: options.max } : {}), keep: Boolean(options.keep), itemDownload }, p.label ?? p.path));
+    }
+    // every path is checked before anything is written
+    for (const plan of plans) for (const c of [...plan.add, ...plan.remove]) resolveInside(root, c.path, `${plan.contentId} ${c.productName} ${c.versionName} ${c.itemName}`);
+    for (const p of input.contents) resolveInside(root, p.path, 'products file');
+    if (input.index) resolveInside(root, input.index.path, 'index');
+    const lines = planLines(plans);
+    for (const line of lines) emit({ type: 'mirror-plan', line });
+    const result: MirrorResult = { plans, lines, downloaded: 0, present: 0, bytes: 0, removed: [], dryRun: Boolean(options.dryRun) };
+    if (options.dryRun) return result;
+
+    let commits = 0;
+    const committed = (kind: 'data' | 'products' | 'index' | 'bookkeeping', rel: string): void => options.onCommit?.(kind, rel, ++commits);
+
+    // 1. data
+    if (itemDownload) {
+      const unique = new Map<string, MirrorItemChange>();
+      for (const plan of plans) for (const c of plan.add) if (!unique.has(c.path)) unique.set(c.path, c);
+      await downloadAll([...unique.values()], { root, locate: input.locate, http, jobs, emit, committed, result, ...(options.signal ? { signal: options.signal } : {}) });
+    }
+    // 2. products, 3. index
+    for (const p of input.contents) {
+      await writeFileAtomic(resolveInside(root, p.path, 'products file'), p.raw);
+      emit({ type: 'mirror-metadata', path: p.path });
+      committed('products', p.path);
+    }
+    if (input.index) {
+      await writeFileAtomic(resolveInside(root, input.index.path, 'index'), input.index.raw);
+      emit({ type: 'mirror-metadata', path: input.index.path });
+      committed('index', input.index.path);
+    }
+    // 4. files nothing refers to any more
+    const freed = new Set<string>();
+    for (const plan of plans) for (const f of updateReferences(refs, plan, itemDownload)) freed.add(f);
+    for (const f of freed) {
+      if (refs.has(f)) continue;
+      const abs = resolveInside(root, f, 'data file');
+      await fsp.rm(abs, { force: true });
+      await fsp.rm(`${abs}.part`, { force: true });
+      await pruneEmptyDirs(root, path.dirname(abs));
+      result.removed.push(f);
+      emit({ type: 'mirror-removed', path: f });
+    }
+    // 5. bookkeeping
+    for (const plan of plans) {
+      const rel = `${MIRROR_DATA_DIR}/${plan.contentId}`;
+      await writeFileAtomic(resolveInside(root, rel, 'content id'), formatTargetTree(plan.target));
+      committed('bookkeeping', rel);
+    }
+    await writeFileAtomic(path.join(root, REFERENCES_FILE), formatReferences(refs));
+    committed('bookkeeping', REFERENCES_FILE);
+    return result;
+  };
+  try {
+    if (options.dryRun) return await run();
+    await fsp.mkdir(root, { recursive: true });
+    return await withStreamLock(root, run, { wait: Boolean(options.waitForLock), ...(options.signal ? { signal: options.signal } : {}) });
+  } finally {
+    if (ownHttp) http.close();
+  }
+}
+
+/** The client a mirror uses: `jobs` in flight in total, `perHost` per origin, proxies and MEPH_HTTP_* from `env`. */
+export function mirrorHttpClient(options: Pick<MirrorOptions, 'jobs' | 'perHost' | 'env' | 'signal' | 'onEvent'>): HttpClient {
+  return createHttpClient({
+    concurrency: Math.max(1, options.jobs ?? 10),
+    concurrencyPerHost: Math.max(1, options.perHost ?? 4),
+    ...(options.env ? { env: options.env } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+    onEvent: (e) => options.onEvent?.(e),
+  });
+}
+
+/**
+ * `sstream-mirror`: copies SOURCE's metadata (byte for byte, as fetched and verified; the
+ * products files unfiltered, like the original) and the data of the items that pass the
+ * filters (newest `max` versions per product) into TARGET, through {@link mirrorDocuments}.
+ */
+export async function mirrorStream(sourceLocation: string, targetDir: string, options: MirrorOptions = {}): Promise<MirrorResult> {
+  const http = options.http ?? mirrorHttpClient(options);
   // Metadata is mirrored byte for byte: keep the text each document arrived as.
   const captured = new Map<string, string>();
   const capturing: HttpClient = Object.create(http) as HttpClient;
@@ -135,71 +234,19 @@ export async function mirrorStream(sourceLocation: string, targetDir: string, op
     });
     const source = stream.source;
     const rawOf = async (rel: string): Promise<string> => captured.get(source.url(rel)) ?? (await source.readText(rel));
-    const root = path.resolve(options.cwd ?? process.cwd(), targetDir);
-
-    const run = async (): Promise<MirrorResult> => {
-      const refsText = await readIfExists(path.join(root, REFERENCES_FILE));
-      const refs: References = refsText === undefined ? new Map() : parseReferences(refsText, path.join(root, REFERENCES_FILE));
-      const plans: ContentPlan[] = [];
-      for (const p of stream.products) {
-        const contentId = String(p.doc.content_id);
-        const treeFile = resolveInside(path.join(root, MIRROR_DATA_DIR), contentId, 'content id');
-        const prevText = await readIfExists(treeFile);
-        const previous: ProductsDocument | undefined = prevText === undefined ? undefined : parseProducts(JSON.parse(prevText), treeFile);
-        plans.push(planContent(p.doc, previous, { filters: options.filters ?? [], ...(options.max !== undefined ? { max: options.max } : {}), keep: Boolean(options.keep), itemDownload }, source.url(p.path)));
-      }
-      // every path is checked before anything is written
-      for (const plan of plans) for (const c of [...plan.add, ...plan.remove]) resolveInside(root, c.path, `${plan.contentId} ${c.productName} ${c.versionName} ${c.itemName}`);
-      const lines = planLines(plans);
-      for (const line of lines) emit({ type: 'mirror-plan', line });
-      const result: MirrorResult = { plans, lines, downloaded: 0, present: 0, bytes: 0, removed: [], dryRun: Boolean(options.dryRun) };
-      if (options.dryRun) return result;
-
-      let commits = 0;
-      const committed = (kind: 'data' | 'products' | 'index' | 'bookkeeping', rel: string): void => options.onCommit?.(kind, rel, ++commits);
-
-      // 1. data
-      if (itemDownload) {
-        const unique = new Map<string, MirrorItemChange>();
-        for (const plan of plans) for (const c of plan.add) if (!unique.has(c.path)) unique.set(c.path, c);
-        await downloadAll([...unique.values()], { root, source, http, jobs, emit, committed, result, ...(options.signal ? { signal: options.signal } : {}) });
-      }
-      // 2. products, 3. index: as fetched
-      for (const p of stream.products) {
-        await writeFileAtomic(resolveInside(root, p.path, 'products file'), await rawOf(p.path));
-        emit({ type: 'mirror-metadata', path: p.path });
-        committed('products', p.path);
-      }
-      if (stream.indexPath !== undefined) {
-        await writeFileAtomic(resolveInside(root, stream.indexPath, 'index'), await rawOf(stream.indexPath));
-        emit({ type: 'mirror-metadata', path: stream.indexPath });
-        committed('index', stream.indexPath);
-      }
-      // 4. files nothing refers to any more
-      const freed = new Set<string>();
-      for (const plan of plans) for (const f of updateReferences(refs, plan, itemDownload)) freed.add(f);
-      for (const f of freed) {
-        if (refs.has(f)) continue;
-        const abs = resolveInside(root, f, 'data file');
-        await fsp.rm(abs, { force: true });
-        await fsp.rm(`${abs}.part`, { force: true });
-        await pruneEmptyDirs(root, path.dirname(abs));
-        result.removed.push(f);
-        emit({ type: 'mirror-removed', path: f });
-      }
-      // 5. bookkeeping
-      for (const plan of plans) {
-        const rel = `${MIRROR_DATA_DIR}/${plan.contentId}`;
-        await writeFileAtomic(resolveInside(root, rel, 'content id'), formatTargetTree(plan.target));
-        committed('bookkeeping', rel);
-      }
-      await writeFileAtomic(path.join(root, REFERENCES_FILE), formatReferences(refs));
-      committed('bookkeeping', REFERENCES_FILE);
-      return result;
-    };
-    if (options.dryRun) return await run();
-    await fsp.mkdir(root, { recursive: true });
-    return await withStreamLock(root, run, { wait: Boolean(options.waitForLock), ...(options.signal ? { signal: options.signal } : {}) });
+    const local = !isHttpUrl(source.root);
+    const localRoot = local ? path.resolve(options.cwd ?? process.cwd(), source.root || '.') : '';
+    const contents: MirrorContent[] = [];
+    for (const p of stream.products) contents.push({ doc: p.doc, path: p.path, raw: await rawOf(p.path), label: source.url(p.path) });
+    return await mirrorDocuments(
+      targetDir,
+      {
+        contents,
+        ...(stream.indexPath !== undefined ? { index: { path: stream.indexPath, raw: await rawOf(stream.indexPath) } } : {}),
+        locate: (c) => (local ? resolveInside(localRoot, c.path, source.url(c.path)) : source.url(c.path)),
+      },
+      { ...options, http },
+    );
   } finally {
     if (!options.http) http.close();
   }
@@ -207,7 +254,7 @@ export async function mirrorStream(sourceLocation: string, targetDir: string, op
 
 interface DownloadContext {
   root: string;
-  source: { root: string; url(rel: string): string; openData(rel: string): Promise<NodeJS.ReadableStream> };
+  locate: (c: MirrorItemChange) => string;
   http: HttpClient;
   jobs: number;
   signal?: AbortSignal;
@@ -217,7 +264,6 @@ interface DownloadContext {
 }
 
 async function downloadAll(files: MirrorItemChange[], ctx: DownloadContext): Promise<void> {
-  const remote = isHttpUrl(ctx.source.root);
   const totalBytes = files.reduce((n, f) => n + f.size, 0);
   const started = Date.now();
   const inFlight = new Map<string, number>();
@@ -262,9 +308,10 @@ async function downloadAll(files: MirrorItemChange[], ctx: DownloadContext): Pro
     }
     if (have !== undefined) await fsp.rm(dest, { force: true });
     const checksums = checksumsOf(f);
-    if (remote) {
+    const from = ctx.locate(f);
+    if (isHttpUrl(from)) {
       inFlight.set(f.path, 0);
-      const r = await ctx.http.download(ctx.source.url(f.path), dest, {
+      const r = await ctx.http.download(from, dest, {
         size: f.size,
         checksums,
         ...(ctx.signal ? { signal: ctx.signal } : {}),
@@ -276,8 +323,7 @@ async function downloadAll(files: MirrorItemChange[], ctx: DownloadContext): Pro
       inFlight.delete(f.path);
       ctx.emit({ type: 'mirror-file', path: f.path, size: f.size, state: r.resumedFrom > 0 ? 'resumed' : 'downloaded', ...(r.resumedFrom > 0 ? { resumedFrom: r.resumedFrom } : {}) });
     } else {
-      const from = await ctx.source.openData(f.path);
-      await copyFileVerified(from as never, dest, f.item);
+      await copyFileVerified(from, dest, f.item);
       ctx.emit({ type: 'mirror-file', path: f.path, size: f.size, state: 'downloaded' });
     }
     ctx.result.downloaded++;

@@ -15,6 +15,7 @@ import { patchCommand } from './commands/patch.js';
 import { importCommand } from './commands/import.js';
 import { bootTestCommand } from './commands/boot-test.js';
 import { mirrorCommand } from './commands/mirror.js';
+import { netbootMirrorCommand } from './commands/netboot-mirror.js';
 
 export const spec: CliSpec = {
   name: 'meph2-util',
@@ -37,5 +38,6 @@ export const spec: CliSpec = {
     importCommand,
     bootTestCommand,
     mirrorCommand,
+    netbootMirrorCommand,
   ],
 };

@@ -264,6 +264,7 @@ interface DownloadContext {
 }
 
 async function downloadAll(files: MirrorItemChange[], ctx: DownloadContext): Promise<void> {
+  if (files.length === 0) return;
   const totalBytes = files.reduce((n, f) => n + f.size, 0);
   const started = Date.now();
   const inFlight = new Map<string, number>();

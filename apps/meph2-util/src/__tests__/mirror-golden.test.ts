@@ -73,6 +73,16 @@ describe('meph2-util mirror reproduces the reference sstream-mirror runs', () =>
     await expect(fs.stat(target)).rejects.toThrow();
   });
 
+  it('--no-item-download records the versions and metadata but fetches no file', async () => {
+    out = await fs.mkdtemp(path.join(os.tmpdir(), 'meph-mirror-golden-'));
+    const r = await runCliCaptured(spec, ['mirror', '--no-item-download', '--max=2', './streams/v1/index.json', out, 'arch=i386'], { cwd: FOOCLOUD });
+    expect(r.code, r.stderr).toBe(0);
+    await expect(fs.stat(path.join(out, 'files'))).rejects.toThrow();
+    expect(await fs.readFile(path.join(out, '.data/references.json'), 'utf8')).toBe('{}');
+    expect(await fs.readFile(path.join(out, '.data/com.example.foovendor:released:download'), 'utf8')).toBe(golden('run1-data/com.example.foovendor:released:download'));
+    expect(await fs.readFile(path.join(out, 'streams/v1/index.json'), 'utf8')).toBe(readFileSync(path.join(FOOCLOUD, 'streams/v1/index.json'), 'utf8'));
+  });
+
   it('refuses --keep without --max with one line', async () => {
     out = '';
     const r = await runCliCaptured(spec, ['mirror', '--keep', './streams/v1/index.json', '/nonexistent-target'], { cwd: FOOCLOUD });

@@ -65,7 +65,9 @@ export const mirrorCommand = defineCommand<MirrorArgs>({
     const ss = await import('@meph/simplestreams');
     const { mirrorStream } = await import('@meph/simplestreams/mirror');
     const filters = ss.parseFilters(args.filters.map(String));
-    const { verifier, policy } = await verifierFromArgs(args, ctx.env, ctx.cwd);
+    const { verifier, policy: flagPolicy } = await verifierFromArgs(args, ctx.env, ctx.cwd);
+    // Like sstream-mirror: starting from a .sjson means every document must be signed and verify.
+    const policy = flagPolicy === 'when-present' && args.source.endsWith('.sjson') ? 'required' : flagPolicy;
     const hook = crashHookFromEnv(ctx.env);
     const result = await mirrorStream(args.source, location(ctx, args.target), {
       filters,

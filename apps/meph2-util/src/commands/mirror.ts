@@ -8,7 +8,7 @@ interface MirrorArgs extends KeyringArgs {
   max?: number;
   keep: boolean;
   jobs: number;
-  perHost: number;
+  perHost?: number;
   dryRun: boolean;
   itemDownload: boolean;
   waitLock: boolean;
@@ -52,7 +52,7 @@ export const mirrorCommand = defineCommand<MirrorArgs>({
         .option('max', { type: 'number', requiresArg: true, describe: 'Keep at most N newest matching versions per product' })
         .option('keep', { type: 'boolean', default: false, describe: 'Keep versions the source no longer has (needs --max)' })
         .option('jobs', { alias: 'j', type: 'number', default: 10, requiresArg: true, describe: 'Downloads in flight in total' })
-        .option('per-host', { type: 'number', default: 4, requiresArg: true, describe: 'Downloads in flight per host' })
+        .option('per-host', { type: 'number', requiresArg: true, describe: 'Downloads in flight per host (default: the --jobs value)' })
         .option('dry-run', { alias: 'n', type: 'boolean', default: false, describe: 'Print the +/- plan and write nothing' })
         .option('item-download', { type: 'boolean', default: true, describe: 'Download item data (--no-item-download: metadata and bookkeeping only)' })
         .option('wait-lock', { type: 'boolean', default: false, describe: 'Wait for another writer of TARGET instead of failing' }),
@@ -78,7 +78,7 @@ export const mirrorCommand = defineCommand<MirrorArgs>({
       ...(verifier ? { verifier } : {}),
       policy,
       jobs: args.jobs,
-      perHost: args.perHost,
+      perHost: args.perHost ?? args.jobs,
       env: ctx.env,
       cwd: ctx.cwd,
       signal: ctx.signal,

@@ -20,7 +20,7 @@ interface NetbootMirrorArgs {
   archive?: string;
   keyring?: string | string[];
   jobs: number;
-  perHost: number;
+  perHost?: number;
 }
 
 /** The original's default arches. */
@@ -64,7 +64,7 @@ export const netbootMirrorCommand = defineCommand<NetbootMirrorArgs>({
       .option('archive', { type: 'string', requiresArg: true, describe: 'Archive root holding dists/ (default: archive/ports.ubuntu.com, or the host\'s Debian apt mirror with --distro debian)' })
       .option('keyring', { type: 'string', requiresArg: true, describe: 'Keyring for the archive\'s Release signatures (repeatable)' })
       .option('jobs', { alias: 'j', type: 'number', default: 10, requiresArg: true, describe: 'Downloads in flight in total' })
-      .option('per-host', { type: 'number', default: 4, requiresArg: true, describe: 'Requests in flight per host' }) as never,
+      .option('per-host', { type: 'number', requiresArg: true, describe: 'Requests in flight per host (default: the --jobs value)' }) as never,
   async run(args, ctx) {
     for (const [flag, v, min] of [['--max', args.max, 0], ['--jobs', args.jobs, 1], ['--per-host', args.perHost, 1]] as const) {
       if (v !== undefined && (!Number.isInteger(v) || v < min)) throw new UsageError(`${flag} must be a whole number >= ${min}, got ${String(v)}`);
@@ -108,7 +108,7 @@ export const netbootMirrorCommand = defineCommand<NetbootMirrorArgs>({
       dryRun: args.dryRun,
       itemDownload: args.itemDownload,
       jobs: args.jobs,
-      perHost: args.perHost,
+      perHost: args.perHost ?? args.jobs,
       env: ctx.env,
       cwd: ctx.cwd,
       signal: ctx.signal,

@@ -32,7 +32,7 @@ export interface MirrorOptions {
   itemDownload?: boolean;
   verifier?: SignatureVerifier;
   policy?: SignaturePolicy;
-  /** Downloads in flight in total (default 10) and per host (default 4). */
+  /** Downloads in flight in total (default 10) and per host (default: the same as jobs). */
   jobs?: number;
   perHost?: number;
   /** Defaults to a client built from jobs/perHost (proxy and MEPH_HTTP_* from env). */
@@ -202,7 +202,7 @@ export async function mirrorDocuments(targetDir: string, input: MirrorDocuments,
 export function mirrorHttpClient(options: Pick<MirrorOptions, 'jobs' | 'perHost' | 'env' | 'signal' | 'onEvent'>): HttpClient {
   return createHttpClient({
     concurrency: Math.max(1, options.jobs ?? 10),
-    concurrencyPerHost: Math.max(1, options.perHost ?? 4),
+    concurrencyPerHost: Math.max(1, options.perHost ?? options.jobs ?? 10),
     ...(options.env ? { env: options.env } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
     onEvent: (e) => options.onEvent?.(e),

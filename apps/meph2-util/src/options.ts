@@ -5,7 +5,8 @@
 import path from 'node:path';
 import type { Argv } from 'yargs';
 import { isHttpUrl } from '@meph/simplestreams';
-import { withKeyringOptions, type CommandContext, type KeyringArgs } from '@meph/cli-kit';
+import { checkedSigning, withKeyringOptions, type CommandContext, type KeyringArgs } from '@meph/cli-kit';
+import type { DocumentSigner } from '@meph/simplestreams';
 import type { OpResult, OpsEvent } from '@meph/simplestreams/ops';
 
 export interface WriteArgs {
@@ -54,21 +55,28 @@ export function crashHookFromEnv(env: NodeJS.ProcessEnv): ((kind: string, rel: s
   };
 }
 
-/** The I/O options every ops call takes, from the parsed flags. */
+/**
+ * The I/O options every ops call takes, from the parsed flags. When `checkSigningArgs` has
+ * proved a key for these args, the operation signs what it writes and commits each document
+ * together with its `.sjson`/`.json.gpg`.
+ */
 export function opIo(args: WriteArgs, ctx: CommandContext): {
   dryRun: boolean;
   waitForLock: boolean;
   onEvent: (e: OpsEvent) => void;
   signal: AbortSignal;
   onCommit?: (kind: 'data' | 'products' | 'index', rel: string, count: number) => void;
+  signer?: DocumentSigner;
 } {
   const hook = crashHookFromEnv(ctx.env);
+  const signing = args.dryRun ? undefined : checkedSigning(args);
   return {
     dryRun: Boolean(args.dryRun),
     waitForLock: Boolean(args.waitLock),
     onEvent: (e) => ctx.reporter.emit(e),
     signal: ctx.signal,
     ...(hook ? { onCommit: hook } : {}),
+    ...(signing ? { signer: signing.documentSigner } : {}),
   };
 }
 

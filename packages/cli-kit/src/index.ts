@@ -8,6 +8,8 @@ export {
   withSigningKeyOptions,
   withKeyringOptions,
   checkSigningArgs,
+  checkedSigning,
+  type SigningSession,
   signIfWanted,
   signerFromArgs,
   signingWanted,

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -57,8 +58,12 @@ describe('withSigningOptions', () => {
       'no signing key configured: set --key FILE (or MEPH_SIGNING_KEY) or --gpg-key ID (or MEPH_GPG_KEY), or pass -u/--no-sign to leave the stream unsigned',
     );
     await expect(checkSigningArgs(await parseSigning(['-u', 'd']), ctx)).resolves.toBeUndefined();
-    await expect(checkSigningArgs(await parseSigning(['d']), { cwd: dir, env: { MEPH_SIGNING_KEY: keyFile } })).resolves.toBeUndefined();
-    await expect(checkSigningArgs(await parseSigning(['d']), { cwd: dir, env: { MEPH_GPG_KEY: 'ABCDEF0123456789' } })).resolves.toBeUndefined();
+    const session = await checkSigningArgs(await parseSigning(['d']), { cwd: dir, env: { MEPH_SIGNING_KEY: keyFile } });
+    expect(await session?.signer.fingerprint()).toMatch(/^[0-9A-F]{40}$/);
+    // the key is proved usable up front: a gpg key that is not there fails here, in one line
+    const home = await mkdtemp(path.join(dir, 'gnupg-'));
+    await expect(checkSigningArgs(await parseSigning(['d']), { cwd: dir, env: { MEPH_GPG_KEY: 'ABCDEF0123456789', GNUPGHOME: home } })).rejects.toThrow(/^gpg --local-user ABCDEF0123456789: /);
+    spawnSync('gpgconf', ['--kill', 'all'], { env: { ...process.env, GNUPGHOME: home } });
     await expect(checkSigningArgs(await parseSigning(['-u', '--key', keyFile, 'd']), ctx)).rejects.toThrow(/-u\/--no-sign conflicts with --key/);
     await expect(checkSigningArgs(await parseSigning(['--key', 'a', '--gpg-key', 'b', 'd']), ctx)).rejects.toThrow(/either --key FILE or --gpg-key ID/);
   });

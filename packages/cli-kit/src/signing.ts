@@ -26,7 +26,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Argv } from 'yargs';
-import type { SignatureVerifier, SignaturePolicy } from '@meph/simplestreams';
+import type { DocumentSigner, SignatureVerifier, SignaturePolicy } from '@meph/simplestreams';
 import type { Signer } from '@meph/signer';
 import type { CommandContext } from './command.js';
 import { UsageError } from './errors.js';
@@ -161,57 +161,110 @@ function resolveChoice(args: Partial<SigningArgs>, ctx: Pick<CommandContext, 'en
   throw new UsageError(NO_KEY_MESSAGE);
 }
 
-/**
- * Checks the signing flags and environment without touching any file: throws a one-line
- * UsageError when signing is wanted but no key is configured (or flags conflict). Call it at
- * the start of `run`, before changing the stream, so a missing key fails before any work.
- */
-export async function checkSigningArgs(args: Partial<SigningArgs>, ctx: Pick<CommandContext, 'env' | 'cwd'>): Promise<void> {
-  resolveChoice(args, ctx);
+/** A signer that has proved it can sign, and its per-document form for stream commits. */
+export interface SigningSession {
+  signer: Signer;
+  /** Pass as the ops' `signer`: each products file and index is committed with its signatures. */
+  documentSigner: DocumentSigner;
 }
 
-async function readPassphrase(choice: { passphraseFile?: string; passphrase?: string }): Promise<string | undefined> {
+/** Signers already built and checked for a parsed argument object (so the key is unlocked once). */
+const sessions = new WeakMap<object, Promise<Signer | undefined>>();
+
+/**
+ * Checks the signing flags and environment, and that the key can actually sign (passphrase,
+ * expiry, revocation, signing capability), before the command touches any file: throws one
+ * line (UsageError, or the signer's typed error) when it cannot. Call it at the start of
+ * `run`; pass `documentSigner` to the operation so metadata and signatures are committed
+ * together. Undefined with `-u`/`--no-sign`.
+ */
+export async function checkSigningArgs(args: Partial<SigningArgs>, ctx: Pick<CommandContext, 'env' | 'cwd'>): Promise<SigningSession | undefined> {
+  const signer = await signerFromArgs(args, ctx);
+  if (!signer) return undefined;
+  const { documentSignerFor } = await import('@meph/signer');
+  const session = { signer, documentSigner: documentSignerFor(signer) };
+  checked.set(args, session);
+  return session;
+}
+
+const checked = new WeakMap<object, SigningSession>();
+
+/** The session {@link checkSigningArgs} already proved for this argument object, if any. */
+export function checkedSigning(args: object): SigningSession | undefined {
+  return checked.get(args);
+}
+
+async function readPassphrase(choice: { passphraseFile?: string; passphrase?: string }, ctx: Pick<CommandContext, 'env'>): Promise<string | undefined> {
   if (choice.passphraseFile === undefined) return choice.passphrase;
-  const text = await readFile(choice.passphraseFile, 'utf8');
+  let text: string;
+  try {
+    text = await readFile(choice.passphraseFile, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const reason = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : (err as Error).message;
+    const from = ctx.env[SIGNING_ENV.passphraseFile] === choice.passphraseFile ? `$${SIGNING_ENV.passphraseFile}` : '--passphrase-file';
+    throw new UsageError(`passphrase file ${choice.passphraseFile} (${from}): ${reason}`, 'give a readable file whose first line is the passphrase');
+  }
   return text.split(/\r?\n/, 1)[0] ?? '';
 }
 
+function keyLabel(choice: Exclude<SignerChoice, { kind: 'none' }>): string {
+  return choice.kind === 'openpgp' ? `key ${choice.key}${choice.keyId ? ` (${choice.keyId})` : ''}` : `gpg key ${choice.localUser}`;
+}
+
 /**
- * Builds the signer the flags/environment ask for, or undefined with `-u`/`--no-sign`.
- * Throws a one-line UsageError when signing is wanted and no key is configured.
+ * Builds the signer the flags/environment ask for and checks it can sign, or undefined with
+ * `-u`/`--no-sign`. Throws a one-line error when signing is wanted and no usable key is
+ * configured. Built once per argument object.
  */
 export async function signerFromArgs(args: Partial<SigningArgs>, ctx: Pick<CommandContext, 'env' | 'cwd'>): Promise<Signer | undefined> {
+  let pending = sessions.get(args);
+  if (!pending) {
+    pending = buildSigner(args, ctx);
+    sessions.set(args, pending);
+    pending.catch(() => sessions.delete(args));
+  }
+  return pending;
+}
+
+async function buildSigner(args: Partial<SigningArgs>, ctx: Pick<CommandContext, 'env' | 'cwd'>): Promise<Signer | undefined> {
   const choice = resolveChoice(args, ctx);
   if (choice.kind === 'none') return undefined;
-  const { createOpenPgpSigner, createGpgSigner } = await import('@meph/signer');
-  const passphrase = await readPassphrase(choice);
+  const { createOpenPgpSigner, createGpgSigner, checkSigner } = await import('@meph/signer');
+  const passphrase = await readPassphrase(choice, ctx);
+  let signer: Signer;
   if (choice.kind === 'openpgp') {
-    return createOpenPgpSigner({
+    signer = await createOpenPgpSigner({
       key: choice.key,
       ...(choice.keyId !== undefined ? { keyId: choice.keyId } : {}),
       ...(passphrase !== undefined ? { passphrase } : {}),
     });
+  } else {
+    const gnupgHome = ctx.env['GNUPGHOME'];
+    signer = createGpgSigner({
+      localUser: choice.localUser,
+      ...(gnupgHome ? { gnupgHome } : {}),
+      ...(passphrase !== undefined ? { passphrase } : {}),
+    });
   }
-  const gnupgHome = ctx.env['GNUPGHOME'];
-  return createGpgSigner({
-    localUser: choice.localUser,
-    ...(gnupgHome ? { gnupgHome } : {}),
-    ...(passphrase !== undefined ? { passphrase } : {}),
-  });
+  await checkSigner(signer, keyLabel(choice));
+  return signer;
 }
 
 /**
  * The end of every mutating command: unless `-u`/`--no-sign`, regenerates
  * `streams/v1/index.json` under `rootDir` and writes `.sjson` + `.json.gpg` for every JSON
- * in `streams/v1` (unchanged files are not re-signed). Events go to `ctx.reporter`.
- * Throws a one-line UsageError when signing is wanted and no key is configured — call
+ * in `streams/v1` whose signatures are missing or stale (files the operation committed with
+ * their signatures are not signed again). Events go to `ctx.reporter`. Call
  * {@link checkSigningArgs} first to fail before changing anything.
  */
 export async function signIfWanted(args: Partial<SigningArgs>, rootDir: string, ctx: CommandContext): Promise<void> {
   const signer = await signerFromArgs(args, ctx);
   if (!signer) return;
   const { signStream } = await import('@meph/signer');
-  await signStream(path.resolve(ctx.cwd, rootDir), signer, { onEvent: ctx.reporter.emit, signal: ctx.signal });
+  const { withStreamLock } = await import('@meph/simplestreams');
+  const root = path.resolve(ctx.cwd, rootDir);
+  await withStreamLock(root, () => signStream(root, signer, { onEvent: ctx.reporter.emit, signal: ctx.signal }), { wait: true, signal: ctx.signal });
 }
 
 /**

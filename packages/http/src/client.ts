@@ -1,6 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import type tls from 'node:tls';
 import { guardBody } from './body.js';
 import { Digester, type ChecksumAlgorithm, type FileDigest } from './digest.js';
@@ -61,6 +61,12 @@ export interface OpenOptions extends RequestOptions {
   ifRange?: string;
   /** Optional cap on the body. */
   maxBytes?: number;
+  /**
+   * When the body breaks off (truncated, stalled), continue it transparently with a Range
+   * request from the last byte received, as long as the object still has the same ETag /
+   * Last-Modified (If-Range) and retries remain. Without a validator the error is passed on.
+   */
+  resume?: boolean;
 }
 
 export interface HttpResponse {
@@ -139,10 +145,10 @@ function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
+/** A signal per call: listeners of concurrent requests never pile up on the caller's signal. */
 function combine(a?: AbortSignal, b?: AbortSignal): AbortSignal | undefined {
-  if (!a) return b;
-  if (!b) return a;
-  return AbortSignal.any([a, b]);
+  const all = [a, b].filter((s): s is AbortSignal => s !== undefined);
+  return all.length ? AbortSignal.any(all) : undefined;
 }
 
 function parseContentRange(v: string | undefined): { start: number; end: number; total?: number } | undefined {
@@ -295,7 +301,59 @@ class Client implements HttpClient, ClientInternals {
     }
   }
 
-  open(url: string, o: OpenOptions = {}): Promise<HttpResponse> {
+  async open(url: string, o: OpenOptions = {}): Promise<HttpResponse> {
+    const first = await this.openOnce(url, o);
+    const validator = first.etag ?? first.lastModified;
+    if (!o.resume || o.range || first.status !== 200 || !validator) return first;
+    return { ...first, body: this.resumingBody(url, first, validator, this.signal(o.signal), o.maxBytes) };
+  }
+
+  /** The body of `first`, continued with Range requests after transient breaks. */
+  private resumingBody(url: string, first: HttpResponse, validator: string, signal: AbortSignal | undefined, maxBytes: number | undefined): Readable {
+    let current = first.body;
+    let received = 0;
+    let attempt = 1;
+    const out = new PassThrough();
+    out.on('error', () => {}); // as in guardBody: kept in out.errored for the consumer
+    out.on('close', () => current.destroy());
+    const pump = (body: Readable): void => {
+      current = body;
+      body.on('data', (c: Buffer) => {
+        received += c.length;
+        if (!out.write(c)) {
+          body.pause();
+          out.once('drain', () => body.resume());
+        }
+      });
+      body.on('end', () => out.end());
+      body.on('error', (err: Error) => void resumeAfter(err));
+    };
+    const resumeAfter = async (err: Error): Promise<void> => {
+      if (out.destroyed) return;
+      if (!isTransient(err) || attempt > this.retries || signal?.aborted) return void out.destroy(signal?.aborted ? (signal.reason as Error) : err);
+      const delayMs = Math.min(this.o.maxDelayMs ?? 30_000, (this.o.backoffMs ?? 500) * 2 ** (attempt - 1) * (0.5 + (this.o.random ?? Math.random)()));
+      this.stats.retries++;
+      this.o.onEvent?.({ type: 'http-retry', url, attempt, reason: shortReason(err), delayMs: Math.round(delayMs) });
+      attempt++;
+      try {
+        await (this.o.sleep ?? abortableSleep)(delayMs, signal);
+        const r = await this.attempt(url, { method: 'GET', range: { start: received }, ifRange: validator, ...(maxBytes !== undefined ? { maxBytes: maxBytes - received } : {}), ...(signal ? { signal } : {}) }, attempt);
+        if (r.status !== 206 || r.range?.start !== received) {
+          r.body.destroy();
+          return void out.destroy(err); // the object changed or the server ignores ranges
+        }
+        if (out.destroyed) return void r.body.destroy();
+        pump(r.body);
+      } catch (e) {
+        if (isTransient(e)) return resumeAfter(e as Error);
+        out.destroy(e as Error);
+      }
+    };
+    pump(first.body);
+    return out;
+  }
+
+  private openOnce(url: string, o: OpenOptions): Promise<HttpResponse> {
     const signal = this.signal(o.signal);
     return this.retrying(url, signal, (attempt) =>
       this.attempt(url, { method: 'GET', ...pick(o), ...(o.range ? { range: o.range } : {}), ...(o.ifRange ? { ifRange: o.ifRange } : {}), ...(o.maxBytes !== undefined ? { maxBytes: o.maxBytes } : {}), signal }, attempt),

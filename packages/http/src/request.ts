@@ -27,11 +27,11 @@ const TRANSIENT_CODES = new Set([
   'ERR_STREAM_PREMATURE_CLOSE', 'HPE_INVALID_CONSTANT', 'ECONNABORTED', 'UND_ERR_SOCKET',
 ]);
 
-export function connectionFailure(url: string, err: unknown, attempt: number): Error {
+export function connectionFailure(url: string, err: unknown, attempt: number, proxy?: URL): Error {
   if (err instanceof HttpTimeoutError || err instanceof ProxyError || err instanceof ConnectionError) return err;
   const e = err as NodeJS.ErrnoException;
   const transient = (e.code !== undefined && TRANSIENT_CODES.has(e.code)) || e.message === 'socket hang up';
-  const detail = e.code && TRANSIENT_CODES.has(e.code) ? e.code : e.message;
+  const detail = `${e.code && TRANSIENT_CODES.has(e.code) ? e.code : e.message}${proxy ? ` (through proxy ${proxy.origin})` : ''}`;
   return new ConnectionError(url, detail, attempt, err, transient);
 }
 
@@ -79,7 +79,7 @@ export function sendOnce(p: SendParams): Promise<http.IncomingMessage> {
           if (req.reusedSocket) return connected();
           socket.once(u.protocol === 'https:' && !p.proxy ? 'secureConnect' : 'connect', connected);
         });
-      req.on('error', (err) => fail(connectionFailure(u.href, err, p.attempt)));
+      req.on('error', (err) => fail(connectionFailure(u.href, err, p.attempt, u.protocol === 'http:' ? p.proxy : undefined)));
       req.on('response', (res) => {
         if (settled) return void res.destroy();
         settled = true;
@@ -112,7 +112,7 @@ export function sendOnce(p: SendParams): Promise<http.IncomingMessage> {
     if (proxy.username) connectHeaders['proxy-authorization'] = basicAuth(proxy);
     const connect = http.request({ host: proxy.hostname, port: proxy.port || 80, method: 'CONNECT', path: target, headers: connectHeaders, agent: false });
     current = connect;
-    connect.on('error', (err) => fail(connectionFailure(u.href, err, p.attempt)));
+    connect.on('error', (err) => fail(connectionFailure(u.href, err, p.attempt, proxy)));
     connect.on('connect', (res, socket) => {
       if (res.statusCode !== 200) {
         socket.destroy();

@@ -28,9 +28,42 @@ export class OrphansFileError extends OrphansError {
 export class NoReferencesError extends OrphansError {
   override readonly name = 'NoReferencesError';
   constructor(readonly streams: readonly string[]) {
-    super(`the streams ${streams.map((s) => JSON.stringify(s)).join(', ')} reference no data file at all; refusing to treat every file as an orphan`, {
-      hint: 'check the stream paths (a mirror root, a streams/v1/index.json or a products file)',
+    super(`the stream(s) ${streams.map((s) => JSON.stringify(s)).join(', ')} reference no data file at all; refusing to treat their files as orphans`, {
+      hint: 'check the stream paths (a mirror root, a streams/v1/index.json or a products file); --force overrides',
     });
+  }
+}
+
+/** reap-orphans was given an orphans file that does not exist (a typo in a cron job must fail). */
+export class OrphansFileMissingError extends OrphansError {
+  override readonly name = 'OrphansFileMissingError';
+  constructor(readonly file: string) {
+    super(`orphan file does not exist: ${file}`, { hint: 'run find-orphans first, or check the path' });
+  }
+}
+
+/** The orphans file was computed for another data directory (recorded in its sidecar). */
+export class DataDirMismatchError extends OrphansError {
+  override readonly name = 'DataDirMismatchError';
+  constructor(readonly file: string, readonly recorded: string, readonly given: string) {
+    super(`${file} was computed for data directory ${recorded}, not ${given}; refusing to use it`, {
+      hint: `give ${recorded}, or let find-orphans start another orphans file for ${given}`,
+    });
+  }
+}
+
+/**
+ * Most item paths of a stream name no file of the data directory, resolved against the stream's
+ * mirror root and against the data directory: a wrong DATA_DIR, stream or pool layout, which
+ * would make files that stream uses look orphaned.
+ */
+export class LayoutError extends OrphansError {
+  override readonly name = 'LayoutError';
+  constructor(readonly stream: string, readonly dataDir: string, readonly referenced: number, readonly present: number) {
+    super(
+      `only ${present} of the ${referenced} paths ${stream} references exist under ${dataDir} (resolved against the stream's mirror root and against DATA_DIR); refusing to treat its files as orphans`,
+      { hint: 'check DATA_DIR and the stream: item paths must be relative to the mirror root (symlinks followed) or to DATA_DIR; --force overrides' },
+    );
   }
 }
 

@@ -4,29 +4,58 @@ import { ioError, OrphansFileError } from './errors.js';
 import { parseRfc2822 } from './timestamp.js';
 
 /**
- * Key under which meph records the streams an orphans file was computed from. Orphan entries
- * are paths relative to the data directory, so a key starting with `/` can never clash with
- * one. Files written by the original tool simply lack it.
+ * Key under which meph before the sidecar recorded the streams inside the orphans file itself.
+ * The original's reap-orphans chokes on it, so it is only read (and dropped on rewrite).
  */
-export const STREAMS_KEY = '/meph:streams';
+export const LEGACY_STREAMS_KEY = '/meph:streams';
+
+/** Format tag of the sidecar file. */
+export const SIDECAR_FORMAT = 'meph-orphans-sidecar:1';
 
 export interface OrphansFile {
   /** Relative path (inside the data directory) → RFC 2822 time it was first seen orphaned. */
   entries: Map<string, string>;
   /** Streams (absolute paths or URLs) the entries were computed against, when recorded. */
   streams?: string[];
+  /** Real path of the data directory the entries are relative to, when recorded. */
+  dataDir?: string;
 }
 
-/** Reads an orphans file; a missing file is an empty one. Anything malformed is an error. */
-export async function readOrphansFile(file: string): Promise<OrphansFile> {
-  let text: string;
+/**
+ * Where meph keeps what the original's format has no room for (the data directory and the
+ * streams), beside the orphans file, so that the orphans file itself stays exactly the
+ * original's format and both tools can share it.
+ */
+export function sidecarPath(orphansFile: string): string {
+  return `${orphansFile}.meph.json`;
+}
+
+async function readText(file: string): Promise<string | undefined> {
   try {
-    text = await fsp.readFile(file, 'utf8');
+    return await fsp.readFile(file, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { entries: new Map() };
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     return ioError(file, 'read')(err);
   }
-  return parseOrphansFile(text, file);
+}
+
+/** True when the orphans file exists (reap-orphans refuses a missing one). */
+export async function orphansFileExists(file: string): Promise<boolean> {
+  return (await fsp.lstat(file).catch(() => undefined)) !== undefined;
+}
+
+/**
+ * Reads an orphans file and its sidecar; a missing orphans file is an empty one. Anything
+ * malformed is an error. A file written by an older meph (streams under "/meph:streams") is
+ * read too; the key is never taken for an entry.
+ */
+export async function readOrphansFile(file: string): Promise<OrphansFile> {
+  const text = await readText(file);
+  const result: OrphansFile = text === undefined ? { entries: new Map() } : parseOrphansFile(text, file);
+  const side = sidecarPath(file);
+  const sideText = await readText(side);
+  if (sideText !== undefined) Object.assign(result, parseSidecar(sideText, side));
+  return result;
 }
 
 export function parseOrphansFile(text: string, file: string): OrphansFile {
@@ -39,8 +68,8 @@ export function parseOrphansFile(text: string, file: string): OrphansFile {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new OrphansFileError(file, 'is not a JSON object');
   const result: OrphansFile = { entries: new Map() };
   for (const [key, v] of Object.entries(value)) {
-    if (key === STREAMS_KEY) {
-      if (!Array.isArray(v) || !v.every((s) => typeof s === 'string')) throw new OrphansFileError(file, `${STREAMS_KEY} must be a list of stream paths or URLs`);
+    if (key === LEGACY_STREAMS_KEY) {
+      if (!Array.isArray(v) || !v.every((s) => typeof s === 'string')) throw new OrphansFileError(file, `${LEGACY_STREAMS_KEY} must be a list of stream paths or URLs`);
       result.streams = v as string[];
       continue;
     }
@@ -50,14 +79,35 @@ export function parseOrphansFile(text: string, file: string): OrphansFile {
   return result;
 }
 
-/** The file's text: sorted keys, indent 1, trailing newline (the original wrote indent 1 too). */
-export function formatOrphansFile(data: OrphansFile): string {
-  const obj: Record<string, unknown> = Object.fromEntries(data.entries);
-  if (data.streams) obj[STREAMS_KEY] = data.streams;
-  return serializeJson(obj);
+function parseSidecar(text: string, file: string): Pick<OrphansFile, 'streams' | 'dataDir'> {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new OrphansFileError(file, `not valid JSON (${(err as Error).message})`, { cause: err });
+  }
+  const v = value as Record<string, unknown>;
+  if (typeof value !== 'object' || value === null || v['format'] !== SIDECAR_FORMAT) throw new OrphansFileError(file, `is not a meph orphans sidecar (format ${SIDECAR_FORMAT})`);
+  const streams = v['streams'];
+  if (!Array.isArray(streams) || !streams.every((s) => typeof s === 'string')) throw new OrphansFileError(file, '"streams" must be a list of stream paths or URLs');
+  if (typeof v['dataDir'] !== 'string' || v['dataDir'] === '') throw new OrphansFileError(file, '"dataDir" must be the data directory');
+  return { streams: streams as string[], dataDir: v['dataDir'] };
 }
 
-/** Writes the file atomically (a crash never leaves a truncated orphans file). */
+/** The orphans file's text, exactly the original's format: path → timestamp, indent 1, trailing newline. */
+export function formatOrphansFile(data: Pick<OrphansFile, 'entries'>): string {
+  return serializeJson(Object.fromEntries(data.entries));
+}
+
+/**
+ * Writes the sidecar (when the data directory is known) and then the orphans file, each
+ * atomically: a crash never leaves a truncated file, and an orphans file on disk always has a
+ * sidecar at least as new as itself.
+ */
 export async function writeOrphansFile(file: string, data: OrphansFile): Promise<void> {
+  if (data.dataDir !== undefined) {
+    const side = sidecarPath(file);
+    await writeFileAtomic(side, serializeJson({ format: SIDECAR_FORMAT, dataDir: data.dataDir, streams: data.streams ?? [] })).catch(ioError(side, 'write'));
+  }
   await writeFileAtomic(file, formatOrphansFile(data)).catch(ioError(file, 'write'));
 }

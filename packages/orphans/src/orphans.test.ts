@@ -5,9 +5,9 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { formatUpdated, regenerateIndex, writeJsonAtomic, type ProductsDocument } from '@meph/simplestreams';
 import { parseDuration } from './duration.js';
-import { DurationError, NoReferencesError, NoStreamsError, OrphansFileError } from './errors.js';
+import { DataDirMismatchError, DurationError, NoReferencesError, NoStreamsError, OrphansFileError } from './errors.js';
 import { findOrphans, type OrphanEvent } from './find.js';
-import { readOrphansFile, STREAMS_KEY } from './orphans-file.js';
+import { readOrphansFile, sidecarPath, SIDECAR_FORMAT } from './orphans-file.js';
 import { reapOrphans } from './reap.js';
 import { parseRfc2822 } from './timestamp.js';
 
@@ -57,7 +57,9 @@ describe('findOrphans', () => {
     const res = await findOrphans({ orphansFile, dataDir, streams, now: T0, onEvent: (e) => events.push(e) });
     expect([...res.file.entries.keys()].sort()).toEqual(['stale/x', 'utopic/deep/d', 'utopic/deep/e']);
     const onDisk = JSON.parse(await fsp.readFile(orphansFile, 'utf8'));
-    expect(onDisk).toEqual({ 'stale/x': formatUpdated(T0), 'utopic/deep/d': formatUpdated(T0), 'utopic/deep/e': formatUpdated(T0), [STREAMS_KEY]: streams });
+    // exactly the original's format; what it has no room for goes to the sidecar
+    expect(onDisk).toEqual({ 'stale/x': formatUpdated(T0), 'utopic/deep/d': formatUpdated(T0), 'utopic/deep/e': formatUpdated(T0) });
+    expect(JSON.parse(await fsp.readFile(sidecarPath(orphansFile), 'utf8'))).toEqual({ format: SIDECAR_FORMAT, dataDir: await fsp.realpath(dataDir), streams });
     expect(events.filter((e) => e.type === 'orphan-found')).toHaveLength(3);
     expect(res.referenced).toBe(3);
   });
@@ -85,7 +87,8 @@ describe('findOrphans', () => {
     const root = await writeStream('mirror', ['a/file']);
     const res = await findOrphans({ orphansFile: '-', dataDir: root, now: T0 });
     expect([...res.file.entries.keys()]).toEqual(['b/orphan']);
-    expect(JSON.parse(res.text)[STREAMS_KEY]).toEqual([root]);
+    expect(JSON.parse(res.text)).toEqual({ 'b/orphan': formatUpdated(T0) });
+    expect(res.streams).toEqual([await fsp.realpath(root)]);
     await expect(fsp.access(path.join(work, '-'))).rejects.toThrow();
     await expect(findOrphans({ orphansFile: '-', dataDir: path.join(work, 'mirror/a') })).rejects.toBeInstanceOf(NoStreamsError);
   });
@@ -197,6 +200,9 @@ describe('reapOrphans', () => {
     const res = await reapOrphans({ orphansFile, dataDir: root });
     expect(res.reaped.map((r) => r.path)).toEqual(['b']);
     await fsp.writeFile(orphansFile, JSON.stringify({ b: 'Mon, 01 Jan 2024 00:00:00 +0000' }));
+    // the reap recorded its data directory in the sidecar: another one is refused
+    await expect(reapOrphans({ orphansFile, dataDir: path.join(work, 'm/streams') })).rejects.toBeInstanceOf(DataDirMismatchError);
+    await fsp.rm(sidecarPath(orphansFile));
     await expect(reapOrphans({ orphansFile, dataDir: path.join(work, 'm/streams') })).rejects.toBeInstanceOf(NoStreamsError);
   });
 });

@@ -1,11 +1,12 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { resolveInside, resolveStreamLocation, withStreamLock } from '@meph/simplestreams';
-import { ioError, OrphansFileError } from './errors.js';
-import { defaultStreams, type OrphanEvent } from './find.js';
-import { readOrphansFile, writeOrphansFile } from './orphans-file.js';
+import { DataDirMismatchError, ioError, OrphansFileError, OrphansFileMissingError } from './errors.js';
+import { bookkeepingFiles, realDataDirOf, type OrphanEvent } from './find.js';
+import { orphansFileExists, readOrphansFile, writeOrphansFile } from './orphans-file.js';
 import { scanPool } from './pool.js';
-import { pickRead, type StreamReadOptions } from './references.js';
+import { normalizeStreamArg, pickRead, type StreamReadOptions } from './references.js';
+import { isNotData, walkPool } from './walk.js';
 import { parseRfc2822 } from './timestamp.js';
 
 export interface ReapOrphansOptions extends StreamReadOptions {
@@ -18,10 +19,12 @@ export interface ReapOrphansOptions extends StreamReadOptions {
   /** Report only; delete nothing and leave the orphans file unchanged. */
   dryRun?: boolean;
   /**
-   * Streams to re-check against. Default: those recorded in the orphans file, else the data
-   * directory itself when it is a stream.
+   * Streams to re-check against. Default: those recorded beside the orphans file by
+   * find-orphans. Streams found inside the data directory are always re-checked too.
    */
   streams?: readonly string[];
+  /** Go on although a stream's paths mostly (or all) name no file of the data directory. */
+  force?: boolean;
   now?: Date;
   cwd?: string;
   onEvent?: (event: OrphanEvent) => void;
@@ -37,8 +40,12 @@ export interface ReapOrphansResult {
   referencedAgain: string[];
   /** Entries whose file was already gone. */
   gone: string[];
-  /** Entries refused because they point outside the data directory (kept in the file). */
+  /** Entries refused because they point outside the data directory or name stream metadata (kept in the file). */
   refused: string[];
+  /** What the re-check found: item paths referenced, present in the data directory, missing. */
+  referenced: number;
+  present: number;
+  missing: number;
   dryRun: boolean;
 }
 
@@ -86,12 +93,16 @@ export async function reapOrphans(options: ReapOrphansOptions): Promise<ReapOrph
   if (options.orphansFile === '-') throw new OrphansFileError('-', 'reap-orphans needs the orphans file on disk (it rewrites it)');
   const orphansPath = path.resolve(cwd, options.orphansFile);
   const dataDir = path.resolve(cwd, options.dataDir);
+  if (!(await orphansFileExists(orphansPath))) throw new OrphansFileMissingError(options.orphansFile);
   const file = await readOrphansFile(orphansPath);
-  const streams = options.streams?.length ? await defaultStreams(dataDir, options.streams, cwd) : file.streams?.length ? file.streams : await defaultStreams(dataDir, [], cwd, options.orphansFile);
+  const realDataDir = await realDataDirOf(dataDir);
+  if (file.dataDir !== undefined && file.dataDir !== realDataDir) throw new DataDirMismatchError(options.orphansFile, file.dataDir, realDataDir);
+  // streams given > streams recorded by find-orphans; those inside DATA_DIR always (scanPool)
+  const streams = options.streams?.length ? options.streams.map((s) => normalizeStreamArg(s, cwd)) : (file.streams ?? []);
   const now = (options.now ?? new Date()).getTime();
   const grace = options.olderThanMs ?? DEFAULT_GRACE_MS;
 
-  const result: ReapOrphansResult = { reaped: [], bytes: 0, kept: [], referencedAgain: [], gone: [], refused: [], dryRun };
+  const result: ReapOrphansResult = { reaped: [], bytes: 0, kept: [], referencedAgain: [], gone: [], refused: [], referenced: 0, present: 0, missing: 0, dryRun };
   const due: Array<[string, string]> = [];
   for (const [rel, firstSeen] of [...file.entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     const seenAt = parseRfc2822(firstSeen)!; // validated by readOrphansFile
@@ -105,9 +116,22 @@ export async function reapOrphans(options: ReapOrphansOptions): Promise<ReapOrph
 
   const reap = async (): Promise<void> => {
     // the re-check: current stream contents, read under the writers' locks
-    const scan = await scanPool(dataDir, streams, { ...pickRead(options), exclude: [orphansPath] });
+    const scan = await scanPool(dataDir, streams, {
+      ...pickRead(options),
+      exclude: bookkeepingFiles(orphansPath),
+      orphansFile: options.orphansFile,
+      ...(options.force ? { force: true } : {}),
+    });
+    const refs = scan.references;
+    Object.assign(result, { referenced: refs.total, present: refs.present, missing: refs.missing });
+    emit({ type: 'orphan-references', streams: refs.perStream, referenced: refs.total, present: refs.present, missing: refs.missing });
     const realData = scan.realDataDir;
     for (const [rel, firstSeen] of due) {
+      if (isNotData(rel)) {
+        result.refused.push(rel);
+        emit({ type: 'orphan-kept', path: rel, firstSeen, reason: 'not-data' });
+        continue;
+      }
       if (scan.live.has(rel)) {
         result.referencedAgain.push(rel);
         emit({ type: 'orphan-kept', path: rel, firstSeen, reason: 'referenced' });
@@ -141,12 +165,13 @@ export async function reapOrphans(options: ReapOrphansOptions): Promise<ReapOrph
     if (!dryRun) {
       const handled = new Set([...result.reaped.map((r) => r.path), ...result.referencedAgain, ...result.gone]);
       for (const rel of handled) file.entries.delete(rel);
-      await writeOrphansFile(orphansPath, { entries: file.entries, streams });
+      await writeOrphansFile(orphansPath, { entries: file.entries, streams, dataDir: realData });
     }
   };
   if (dryRun) await reap();
   else {
-    await withLocks(await localStreamRoots(streams), reap, (message) => emit({ type: 'warning', message }));
+    const roots = [...(await localStreamRoots(streams)), ...(await walkPool(realDataDir, new Set(bookkeepingFiles(orphansPath)))).streamRoots.map((r) => path.join(realDataDir, r))];
+    await withLocks(roots, reap, (message) => emit({ type: 'warning', message }));
   }
   return result;
 }

@@ -133,3 +133,14 @@ export class StreamDirError extends SignerError {
     super(`${dir}: ${detail}`, { hint: 'give the mirror root, the directory that holds streams/v1/' });
   }
 }
+
+/** The key cannot make a valid signature (expired, revoked, no signing capability, agent refused). */
+export class SigningKeyError extends SignerError {
+  override readonly name = 'SigningKeyError';
+  constructor(readonly key: string, readonly detail: string, cause?: unknown) {
+    super(`cannot sign with ${key}: ${detail}`, {
+      cause,
+      hint: 'nothing was changed; check the key has not expired or been revoked and can sign (gpg --list-secret-keys), and its passphrase',
+    });
+  }
+}

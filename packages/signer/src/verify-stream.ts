@@ -1,10 +1,8 @@
-import { createHash } from 'node:crypto';
+import { assertDigest, Digester } from '@meph/http';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import pLimit from 'p-limit';
 import {
-  ChecksumMismatchError,
-  SizeMismatchError,
   assertProductsPathsSafe,
   assertSafeRelativePath,
   CHECKSUM_ALGORITHMS,
@@ -357,8 +355,12 @@ async function checkData(
   for (const { path: file, doc } of stream.products) {
     for (const item of flattenItems(doc)) {
       const p = item['path'];
-      if (typeof p !== 'string' || p === '') continue; // image-ids items carry no file
+      if (p === undefined) continue; // image-ids items carry no file
       const at = { file, productId: item.product_name, version: item.version_name, item: item.item_name };
+      if (typeof p !== 'string' || p === '') {
+        report({ check: 'data', severity: 'error', ...at, message: `the item has an empty "path" (${JSON.stringify(p)}): there is no file to check` });
+        continue;
+      }
       if (!itemChecks(item)) {
         report({ check: 'data', severity: 'warning', ...at, message: `${p}: the item has neither a size nor a checksum to check` });
         continue;
@@ -387,19 +389,10 @@ async function checkData(
             await verifyFile(path.join(root, rel), expected);
           } else {
             const algorithms = CHECKSUM_ALGORITHMS.filter((a) => typeof expected[a] === 'string');
-            const hashes = algorithms.map((a) => [a, createHash(a)] as const);
-            let size = 0;
-            for await (const chunk of await source.openData(rel)) {
-              size += (chunk as Uint8Array).length;
-              for (const [, h] of hashes) h.update(chunk as Uint8Array);
-            }
-            const url = source.url(rel);
-            if (expected.size !== undefined && Number(expected.size) !== size) throw new SizeMismatchError(url, Number(expected.size), size);
-            for (const [a, h] of hashes) {
-              const got = h.digest('hex');
-              const want = String(expected[a]).toLowerCase();
-              if (got !== want) throw new ChecksumMismatchError(url, a, want, got);
-            }
+            const d = new Digester(algorithms);
+            for await (const chunk of await source.openData(rel)) d.update(chunk as Uint8Array);
+            const checksums = Object.fromEntries(algorithms.map((a) => [a, String(expected[a])]));
+            assertDigest(source.url(rel), d.digest(), { ...(expected.size !== undefined ? { size: Number(expected.size) } : {}), checksums });
           }
           stats.itemsChecked++;
           stats.bytesChecked += Number(item['size'] ?? 0);

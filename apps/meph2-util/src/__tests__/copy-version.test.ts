@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -52,8 +53,31 @@ describe('meph2-util copy-version', () => {
     const sq = doc.products[productId('candidate', NOBLE, 'amd64', 'ga-24.04')].versions['20260720'].items.squashfs;
     await fs.rename(path.join(root, sq.path), path.join(root, 'pool-squashfs'));
     await fs.symlink('../../../pool-squashfs', path.join(root, sq.path));
+    // a symlink temp a killed copy-version left behind (named like every meph temp file) is cleaned up
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']).stdout.toString();
+    await fs.mkdir(path.join(root, 'noble/amd64/20260801'), { recursive: true });
+    const leftover = path.join(root, `noble/amd64/20260801/.squashfs.${dead}.0123abcd.meph-tmp`);
+    await fs.symlink('../../../pool-squashfs', leftover);
     expect((await run(['copy-version', '-u', 'l', '20260720', '20260801'])).code).toBe(0);
     expect(await fs.readlink(path.join(root, 'noble/amd64/20260801/squashfs'))).toBe('../../../pool-squashfs');
+    expect((await fs.readdir(path.join(root, 'noble/amd64/20260801'))).filter((n) => n.startsWith('.'))).toEqual([]);
     await assertStreamIntact(root);
+  });
+
+  it.each([
+    ['', /copy-version: TO is empty/],
+    ['a b', /copy-version: TO "a b" is not a version name/],
+    ['20260701', /copy-version: TO "20260701" does not sort after FROM "20260720"/],
+    ['20260720', /does not sort after FROM/],
+    ['x'.repeat(33), /longer than the 32 characters MAAS stores/],
+  ])('refuses TO %j with one line and changes nothing', async (to, message) => {
+    const root = path.join(dir, `bad-${to.length}-${to.replace(/\W/g, '_').slice(0, 8)}`);
+    await makeStream(root, { serials: ['20260720'], releases: [NOBLE] });
+    const before = await fs.readFile(path.join(root, productsPath('candidate')), 'utf8');
+    const r = await run(['copy-version', '-u', path.basename(root), '20260720', to]);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(message)]);
+    expect(await fs.readFile(path.join(root, productsPath('candidate')), 'utf8')).toBe(before);
+    expect(await fs.readdir(path.join(root, 'noble/amd64'))).toEqual(['20260720']);
   });
 });

@@ -9,7 +9,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withStreamLock } from '@meph/simplestreams';
 import { runAppProcess } from '@meph/cli-kit/testing';
-import { assertStreamIntact, JAMMY, makeStream, NOBLE, productsPath, readProducts, tempDir, versionMap } from './stream-fixture.js';
+import { spawnSync } from 'node:child_process';
+import { assertStreamIntact, JAMMY, makeStream, NOBLE, productsPath, readProducts, tempDir, throwAwayKey, versionMap } from './stream-fixture.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -23,8 +24,10 @@ beforeAll(async () => {
   );
 }, 120_000);
 afterAll(async () => {
+  if (key) spawnSync('gpgconf', ['--kill', 'all'], { env: { ...process.env, GNUPGHOME: key.home } });
   await fs.rm(dir, { recursive: true, force: true });
 });
+let key: { home: string; secretKey: string; keyring: string } | undefined;
 
 const env = { MEPH_SIGNING_KEY: '', MEPH_GPG_KEY: '', MEPH_KEYRING: '' };
 
@@ -94,6 +97,57 @@ describe('crash safety (SIGKILL after each committed file)', () => {
         await fs.rm(target, { recursive: true, force: true });
       }
       expect(killedAt).toBe(total); // every point up to the index commit was a real kill
+    }, 600_000);
+  }
+});
+
+describe('crash safety of a signed stream (each document committed with its .sjson and .json.gpg)', () => {
+  const signedScenarios: Array<{ name: string; args: (target: string, k: string) => string[] }> = [
+    { name: 'insert', args: (t, k) => ['insert', '--key', k, 'candidate', t, 'release=noble'] },
+    { name: 'clean-md', args: (t, k) => ['clean-md', '--key', k, '1', t] },
+  ];
+  beforeAll(async () => {
+    key = await throwAwayKey(dir);
+    await fs.cp(path.join(dir, 'base-daily'), path.join(dir, 'signed-base'), { recursive: true });
+    const r = await runAppProcess('meph2-util', ['sign', '--key', key.secretKey, 'signed-base'], { cwd: dir, env });
+    expect(r.code, r.stderr).toBe(0);
+  }, 60_000);
+
+  const verified = async (target: string): Promise<void> => {
+    const v = await runAppProcess('meph2-util', ['verify', '--data', '--keyring', key!.keyring, target], { cwd: dir, env });
+    expect(v.code, `${v.stdout}${v.stderr}`).toBe(0); // verify fails when a .sjson says something else than its .json
+  };
+
+  for (const s of signedScenarios) {
+    it(`${s.name}: after a kill at every commit the twins agree and verify passes; a rerun completes`, async () => {
+      const ref = path.join(dir, `signed-${s.name}-ref`);
+      await fs.cp(path.join(dir, 'signed-base'), ref, { recursive: true });
+      const full = await runAppProcess('meph2-util', [...s.args(ref, key!.secretKey), '--json'], { cwd: dir, env });
+      expect(full.code, full.stderr).toBe(0);
+      await verified(ref);
+      const events = full.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string });
+      const data = events.filter((e) => e.type === 'file-copied').length;
+      const total = data + 2; // data files, the products file (with its signatures), the index (with its signatures)
+      let killedAt = 0;
+      for (let n = 1; n <= total + 1; n++) {
+        if (n > 1 && n < data) continue; // the data files in between add nothing new
+        const target = path.join(dir, `signed-${s.name}-${n}`);
+        await fs.cp(path.join(dir, 'signed-base'), target, { recursive: true });
+        const r = await runAppProcess('meph2-util', s.args(target, key!.secretKey), { cwd: dir, env: { ...env, MEPH_TEST_CRASH_AFTER: String(n) } });
+        if (r.signal !== 'SIGKILL') {
+          expect(r.code, r.stderr).toBe(0);
+          break;
+        }
+        killedAt = n;
+        await verified(target);
+        const rerun = await runAppProcess('meph2-util', s.args(target, key!.secretKey), { cwd: dir, env });
+        expect(rerun.code, rerun.stderr).toBe(0);
+        await verified(target);
+        expect(await versionsOf(target, productsPath('candidate'))).toEqual(await versionsOf(ref, productsPath('candidate')));
+        expect((await fs.readdir(path.join(target, 'streams/v1'))).filter((n) => n.startsWith('.'))).toEqual([]); // no journal or temp left
+        await fs.rm(target, { recursive: true, force: true });
+      }
+      expect(killedAt).toBe(total);
     }, 600_000);
   }
 });

@@ -44,15 +44,20 @@ describe('meph2-util find-orphans / reap-orphans (upstream §13 seed 10)', () =>
     expect(find.code, find.stderr).toBe(0);
     const found = events(find.stdout).filter((e) => e['type'] === 'orphan-found');
     expect(found.map((e) => e['path']).sort()).toEqual(['noble/20231201/boot-kernel', 'noble/20231201/squashfs']);
+    // the original's format, nothing else; meph's state goes to the sidecar
     const file = JSON.parse(await fsp.readFile(path.join(work, 'orphans.json'), 'utf8'));
-    expect(file['/meph:streams']).toEqual([path.join(work, 'daily/streams/v1/index.json')]);
+    expect(Object.keys(file).sort()).toEqual(['noble/20231201/boot-kernel', 'noble/20231201/squashfs']);
+    const sidecar = JSON.parse(await fsp.readFile(path.join(work, 'orphans.json.meph.json'), 'utf8'));
+    expect(sidecar).toMatchObject({ dataDir: await fsp.realpath(path.join(work, 'daily')), streams: [path.join(work, 'daily/streams/v1/index.json')] });
+    const human = await run(['find-orphans', 'orphans.json', 'daily', 'daily/streams/v1/index.json']);
+    expect(human.stderr).toContain('2 orphans among 4 files (0 new, 0 dropped); 2 paths referenced by 1 stream(s): 2 present, 0 missing');
 
     const toStdout = await run(['find-orphans', '--json', '-', 'daily']); // the mirror is its own stream
     expect(toStdout.code, toStdout.stderr).toBe(0);
     const fileEvent = events(toStdout.stdout).find((e) => e['type'] === 'orphans-file');
     expect(Object.keys(fileEvent!['orphans'] as object).sort()).toEqual(['noble/20231201/boot-kernel', 'noble/20231201/squashfs']);
     const plain = await run(['find-orphans', '-', 'daily']);
-    expect(Object.keys(JSON.parse(plain.stdout)).sort()).toEqual(['/meph:streams', 'noble/20231201/boot-kernel', 'noble/20231201/squashfs']);
+    expect(Object.keys(JSON.parse(plain.stdout)).sort()).toEqual(['noble/20231201/boot-kernel', 'noble/20231201/squashfs']);
 
     const dry = await run(['reap-orphans', '-n', '--now', 'orphans.json', 'daily']);
     expect(dry.code, dry.stderr).toBe(0);
@@ -71,7 +76,7 @@ describe('meph2-util find-orphans / reap-orphans (upstream §13 seed 10)', () =>
     expect(events(reap.stdout).find((e) => e['type'] === 'orphans-reaped-summary')).toMatchObject({ files: 2, bytes });
     await expect(fsp.access(path.join(work, 'daily/noble/20231201'))).rejects.toThrow();
     await fsp.access(path.join(work, 'daily/noble/20240101/squashfs'));
-    expect(Object.keys(JSON.parse(await fsp.readFile(path.join(work, 'orphans.json'), 'utf8')))).toEqual(['/meph:streams']);
+    expect(await fsp.readFile(path.join(work, 'orphans.json'), 'utf8')).toBe('{}\n');
   });
 
   it('--older with the grace period: only older entries go', async () => {
@@ -109,11 +114,38 @@ describe('meph2-util find-orphans / reap-orphans (upstream §13 seed 10)', () =>
     expect(missing.stderr).not.toMatch(/\n\s+at /); // no stack trace
   });
 
+  it('reap-orphans with a missing orphans file exits 1 (a typo in a cron job must fail)', async () => {
+    await mirror('m', ['a'], ['b']);
+    const res = await run(['reap-orphans', '--now', 'typo.json', 'm']);
+    expect(res.code).toBe(1);
+    expect(res.stderr.trim().split('\n')).toHaveLength(1);
+    expect(res.stderr).toMatch(/orphan file does not exist: typo\.json/);
+    await fsp.access(path.join(work, 'm/b'));
+    await expect(fsp.access(path.join(work, 'typo.json'))).rejects.toThrow();
+  });
+
+  it('reap with another data directory than find-orphans used: exit 1, one line, nothing deleted (issue 9 §3)', async () => {
+    await mirror('daily', ['noble/3/squashfs'], ['noble/1/squashfs', 'noble/2/squashfs']);
+    await mirror('stable', ['noble/1/squashfs', 'noble/2/squashfs', 'noble/3/squashfs'], []);
+    expect((await run(['find-orphans', 'my-orphans.json', 'daily'])).code).toBe(0);
+    const res = await run(['reap-orphans', '--now', 'my-orphans.json', 'stable']);
+    expect(res.code).toBe(1);
+    expect(res.stderr.trim().split('\n')).toHaveLength(1);
+    expect(res.stderr).toMatch(/my-orphans\.json was computed for data directory .*daily, not .*stable; refusing to use it/);
+    for (const v of ['1', '2', '3']) await fsp.access(path.join(work, `stable/noble/${v}/squashfs`));
+    // the right one still works
+    const ok = await run(['reap-orphans', '--now', 'my-orphans.json', 'daily']);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stderr).toContain('reaped 2 file(s)');
+  });
+
   it('--help shows the usage and an example', async () => {
     for (const cmd of ['find-orphans', 'reap-orphans']) {
       const res = await run([cmd, '--help']);
       expect(res.code).toBe(0);
       expect(res.stdout + res.stderr).toMatch(new RegExp(`meph2-util ${cmd} .*my-orphans\\.json`));
+      expect(res.stdout).toMatch(/--force/);
+      expect(res.stdout).toMatch(/mirror\s+root[\s\S]*DATA_DIR/);
     }
   });
 

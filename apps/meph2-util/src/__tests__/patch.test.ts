@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expandProducts } from '@meph/simplestreams';
 import { parsePatch } from '@meph/simplestreams/ops';
-import { runCliCaptured, SHARED_DIR } from '@meph/cli-kit/testing';
+import { runAppProcess, runCliCaptured, SHARED_DIR } from '@meph/cli-kit/testing';
 import { spec } from '../main.js';
 import { assertStreamIntact, JAMMY, listFiles, makeStream, NOBLE, productsPath, readProducts, tempDir, versionMap, type FixtureRelease } from './stream-fixture.js';
 
@@ -218,6 +218,13 @@ describe('meph2-util patch', () => {
     expect(missing.stderr).toMatch(/^meph2-util: error: .*no-such-stream: no such file\n$/);
     await expect(fs.access(path.join(dir, 'no-such-stream'))).rejects.toThrow();
     const b = await writePatch('bad.yaml', 'a: [\n');
-    expect((await run(['patch', '-u', 's-errors', '-i', b])).stderr).toMatch(/^meph2-util: error: bad\.yaml: not valid YAML/);
+    expect((await run(['patch', '-u', 's-errors', '-i', b])).stderr).toMatch(/^meph2-util: error: bad\.yaml: line 2: not valid YAML/);
+  });
+
+  it('an unknown YAML tag (!!js/function) is one error line, with no YAML warnings printed by the process', async () => {
+    const p = await writePatch('tagged.yaml', 'com.ubuntu.maas:v3:download.json:\n  x: !!js/function "function () { return 1 }"\n');
+    const r = await runAppProcess('meph2-util', ['patch', '-u', '-n', 's-errors', '-i', p], { cwd: dir, env });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('meph2-util: error: tagged.yaml: line 2: not valid YAML: unknown YAML tag !!js/function (a patch holds plain YAML only)\n');
   });
 });

@@ -4,7 +4,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCliCaptured, SHARED_DIR } from '@meph/cli-kit/testing';
+import { REPO_ROOT, runCliCaptured, SHARED_DIR } from '@meph/cli-kit/testing';
 import { spec } from '../main.js';
 import { makeStream, NOBLE, productsPath, tempDir, throwAwayKey } from './stream-fixture.js';
 
@@ -167,5 +167,21 @@ describe('meph2-util verify', () => {
     const h = await run(['verify', '--help']);
     expect(h.stdout).toMatch(/--allow-weak-signatures/);
     expect(h.stdout).toMatch(/Examples:/);
+  });
+
+  it('--maas: a real-shaped stable stream (hwe/edge without own subarch, noble) is accepted; --maas-lts checks another release', async () => {
+    const stable = path.join(REPO_ROOT, 'packages/simplestreams/src/maas/__fixtures__/accepted/stable-full');
+    const ok = await run(['verify', '--no-verify', '--maas', stable]);
+    expect(ok.stdout, ok.stdout).toMatch(/^OK: .*0 MAAS finding\(s\); 0 error\(s\), 0 warning\(s\)$/m);
+    expect(ok.code).toBe(0);
+    const other = await run(['verify', '--no-verify', '--maas', '--maas-lts', 'resolute', stable]);
+    expect(other.code).toBe(0); // a warning
+    expect(findingLines(other.stdout)).toEqual([expect.stringMatching(/^warning maas R-FILTER-29 \(MAAS 3\.7\+3\.8\): no Ubuntu "resolute" amd64 image/)]);
+    const noMaas = await run(['verify', '--no-verify', '--maas-lts', 'resolute', stable]);
+    expect(noMaas.code).toBe(2);
+    expect(noMaas.stderr.trim()).toBe('meph2-util: error: --maas-lts only applies to the MAAS checks (add --maas)');
+    const bad = await run(['verify', '--no-verify', '--maas', '--maas-lts', '26.04', stable]);
+    expect(bad.code).toBe(2);
+    expect((await run(['verify', '--help'])).stdout).toMatch(/--maas-lts[\s\S]*noble for 3\.7 and 3\.8/);
   });
 });

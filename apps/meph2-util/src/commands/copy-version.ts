@@ -9,6 +9,8 @@ export const copyVersionCommand = defineCommand({
     'FROM is replaced by TO in every item path and each new file is copied once (symlinks are recreated, not followed; shared files once).',
     'Filters match product-level fields only. Running it again after an interruption completes it; a TO that already exists with other',
     'content is an error (a published version never changes).',
+    'TO must sort after FROM as a plain string (MAAS uses the string-greatest version) and be a version name: letters, digits and . _ + ~ -,',
+    'at most 32 characters. Difference from the original: it accepted any TO (\'\', \'a b\', a lower version) and exited 0; meph refuses them.',
   ].join('\n'),
   builder: (y) =>
     withSigningOptions(
@@ -17,7 +19,7 @@ export const copyVersionCommand = defineCommand({
           y
             .positional('data_d', { type: 'string', demandOption: true, describe: 'Stream directory' })
             .positional('from_version', { type: 'string', demandOption: true, describe: 'Existing version name' })
-            .positional('to_version', { type: 'string', demandOption: true, describe: 'New version name' })
+            .positional('to_version', { type: 'string', demandOption: true, describe: 'New version name, sorting after FROM (e.g. FROM.1)' })
             .option('keyring', { type: 'string', hidden: true, describe: 'Accepted for compatibility; unused' }),
         ),
       ),

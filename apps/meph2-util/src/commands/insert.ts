@@ -11,7 +11,11 @@ export const insertCommand = defineCommand({
   ],
   epilog: [
     'Additive only: versions are added (at most 20 kept per product), never removed; files already in the target are verified, not rewritten.',
-    'Data files are copied first (size + checksum verified), then the products file, then index.json, each atomically, under the stream lock.',
+    'Data files come first: hard-linked when SRC is on the same filesystem (as the original), else reflinked or copied; size + checksums',
+    'verified either way. Then each products file and index.json last, each committed together with its .sjson/.json.gpg (signed before',
+    'anything is written; the key is checked before any change), under the stream lock. Files and directories are written 0644/0755',
+    'whatever the umask. Nothing is written through a symlink leading out of TARGET, except a top-level data link such as',
+    'daily/data -> ../data (the original\'s shared pool); streams/ must not lead outside.',
     'Products are condensed so MAAS 3.7 and 3.8 read every field where they look for it.',
     'Differences from the original: SRC may be a plain directory (its index.json is read; .sjson is verified when a keyring is configured) — the',
     'original required .../streams/v1/index.json for unsigned build output [QUIRK fixed]; --dry-run lists every item and file and writes nothing.',

@@ -12,7 +12,7 @@ export const promoteCommand = defineCommand({
   ],
   epilog: [
     'The content id loses ":candidate" (com.ubuntu.maas:candidate:v3:download → com.ubuntu.maas:v3:download) and product ids lose',
-    '".candidate:" → ":"; every promoted item gets label=LABEL. Files are copied to the same relative paths (verified) unless',
+    '".candidate:" → ":"; every promoted item gets label=LABEL. Files are hard-linked (same filesystem) or copied to the same relative paths (verified) unless',
     '--skip-file-copy. Existing versions are never rewritten; at most 100 versions per product are kept.',
     'Note: production promotes with `diff` + `patch` instead, which keeps label-substituted names (com.ubuntu.maas.stable:…).',
   ].join('\n'),

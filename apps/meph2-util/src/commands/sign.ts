@@ -16,7 +16,10 @@ export const signCommand = defineCommand<SignArgs>({
   ],
   epilog:
     'Inside index.sjson every path ending .json points at the .sjson file, so clients that start at index.sjson (MAAS) stay on signed files. ' +
-    'Files whose signature is already valid for their content and key are left alone, so running it twice changes nothing.',
+    'Files whose signature is already valid for their content and key are left alone, so running it twice changes nothing. ' +
+    'Before anything is written the key must prove it can sign, and the stream must pass the checks `verify` makes of its metadata ' +
+    '(format products:1.0, safe non-empty item paths, every products file the index lists present); otherwise it exits 1 and changes nothing ' +
+    '(the original signed such streams). Each document is committed together with its .sjson and .json.gpg, the index last.',
   builder: (y) =>
     withSigningKeyOptions(
       y.positional('stream-dir', { type: 'string', demandOption: true, describe: 'Mirror root (the directory holding streams/v1/)' }),

@@ -5,6 +5,7 @@ interface VerifyArgs extends KeyringArgs {
   data: boolean;
   maas: boolean;
   maasVersion: '3.7' | '3.8' | 'both';
+  maasLts?: string;
   jobs: number;
 }
 
@@ -39,10 +40,13 @@ export const verifyCommand = defineCommand<VerifyArgs>({
     ['$0 verify --keyring ubuntu-cloudimage-keyring.gpg ./stable', 'signatures and index/products agreement of a local mirror'],
     ['$0 verify --keyring k.gpg --data --maas http://mirror.example/ephemeral-v3/stable/', 'also every file (size + checksums) and the MAAS 3.7/3.8 import rules'],
     ['$0 verify --no-verify --maas ./candidate', 'MAAS rules and consistency of an unsigned work-in-progress stream'],
+    ['$0 verify --no-verify --maas --maas-lts resolute ./candidate', 'for a MAAS whose commissioning release was changed to resolute'],
     ['$0 verify --json --keyring k.gpg ./stable | jq -c "select(.type==\\"finding\\")"', 'one JSON object per finding'],
   ],
   epilog:
     'Exit status: 0 when nothing is wrong (warnings allowed), 1 when any check failed, 2 for bad usage. ' +
+    'With --maas, rule R-FILTER-29 wants an amd64 image of the release the checked MAAS version commissions with: MAAS hard-codes it ' +
+    '(noble for 3.7 and 3.8), so it is not taken from distro-info; --maas-lts RELEASE checks another one. ' +
     'Signatures made with SHA-1 or by RSA keys under 2048 bits are refused unless --allow-weak-signatures.',
   builder: (y) =>
     withKeyringOptions(
@@ -51,10 +55,19 @@ export const verifyCommand = defineCommand<VerifyArgs>({
         .option('data', { type: 'boolean', default: false, describe: "Also check every item's file: size and every checksum (streamed, in parallel)" })
         .option('maas', { type: 'boolean', default: false, describe: 'Also check every rule MAAS applies when importing the stream (maas-acceptance §3)' })
         .option('maas-version', { choices: ['3.7', '3.8', 'both'] as const, default: 'both' as const, describe: 'Which MAAS importer to check against with --maas' })
+        .option('maas-lts', {
+          type: 'string',
+          requiresArg: true,
+          describe: 'With --maas: the Ubuntu release (codename) MAAS commissions with; default what the checked MAAS version hard-codes (noble for 3.7 and 3.8)',
+        })
         .option('jobs', { alias: 'j', type: 'number', default: 4, describe: 'Files checked in parallel with --data' }),
     ) as never,
   async run(args, ctx) {
     if (!Number.isInteger(args.jobs) || args.jobs < 1) throw new UsageError(`--jobs must be a positive integer, not ${String(args.jobs)}`);
+    if (args.maasLts !== undefined) {
+      if (!args.maas) throw new UsageError('--maas-lts only applies to the MAAS checks', 'add --maas');
+      if (!/^[a-z]+$/.test(args.maasLts)) throw new UsageError(`--maas-lts wants an Ubuntu codename such as "noble", not ${JSON.stringify(args.maasLts)}`);
+    }
     const { verifier, policy } = await verifierFromArgs(args, ctx.env, ctx.cwd);
     if (policy !== 'off' && !verifier)
       throw new UsageError('no keyring to check signatures with', 'give --keyring FILE (or set MEPH_KEYRING), or --no-verify to skip signature checks');
@@ -75,6 +88,7 @@ export const verifyCommand = defineCommand<VerifyArgs>({
       const { checkMaasStream } = await import('@meph/simplestreams/maas');
       const maas = await checkMaasStream(result.stream, {
         maasVersion: args.maasVersion,
+        ...(args.maasLts !== undefined ? { commissioningRelease: args.maasLts } : {}),
         requireSigned: policy !== 'off',
         checkData: args.data,
         concurrency: args.jobs,

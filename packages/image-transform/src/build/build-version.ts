@@ -1,7 +1,7 @@
 import { constants as fsc, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import pLimit from 'p-limit';
-import { commitStreamUpdate, formatUpdated, hashFile, resolveInside, writeFileAtomic, type FlatItem, type ProductsDocument } from '@meph/simplestreams';
+import { commitStreamUpdate, formatUpdated, hashFile, moveIntoPlace, resolveInside, writeFileAtomic, type FlatItem, type ProductsDocument } from '@meph/simplestreams';
 import type { Converter, ConvertRequest, KernelRequest, PipelineEvent } from '../converter.js';
 import type { BuildConfig } from '../config/types.js';
 import type { BuildSettings } from '../config/settings.js';
@@ -131,24 +131,6 @@ async function digestAll(root: string, files: readonly string[], emit: (e: Pipel
     ),
   );
   return out;
-}
-
-/** fsyncs a file, then renames it to `to` (creating directories), then fsyncs that directory. */
-async function moveIntoPlace(from: string, to: string): Promise<void> {
-  const h = await fsp.open(from, 'r');
-  try {
-    await h.sync();
-  } finally {
-    await h.close();
-  }
-  await fsp.mkdir(path.dirname(to), { recursive: true });
-  await fsp.rename(from, to);
-  const d = await fsp.open(path.dirname(to), 'r');
-  try {
-    await d.sync();
-  } finally {
-    await d.close();
-  }
 }
 
 /**

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { Digester } from '@meph/http';
 import { Readable, addAbortSignal } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import pLimit from 'p-limit';
@@ -93,24 +93,22 @@ async function checkOneFile(io: DataAccess, path: string, item: Rec, report: Rep
   const stream = await openOrReport(io, path, report, signal);
   if (!stream) return;
   const wanted = ALGORITHMS.filter((a) => typeof item[a] === 'string');
-  const hashes = wanted.map((a) => [a, createHash(a)] as const);
-  let size = 0;
+  const d = new Digester(wanted);
   try {
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
-      size += chunk.length;
-      for (const [, h] of hashes) h.update(chunk);
-    }
+    for await (const chunk of stream as AsyncIterable<Buffer>) d.update(chunk);
   } catch (err) {
     signal?.throwIfAborted();
     report('R-DL-14', BOTH, `reading ${path} failed: ${err instanceof Error ? err.message : String(err)}`);
     return;
   }
+  const digest = d.digest();
+  const size = digest.size;
   const expectedSize = typeof item['size'] === 'string' ? Number(item['size']) : item['size'];
   if (typeof expectedSize === 'number' && expectedSize !== size) {
     report('R-DL-14', BOTH, `${path} is ${size} bytes, the stream says ${expectedSize}`);
   }
-  for (const [algorithm, h] of hashes) {
-    const actual = h.digest('hex');
+  for (const algorithm of wanted) {
+    const actual = digest[algorithm];
     if (actual !== item[algorithm]) {
       report('R-DL-14', algorithm === 'sha256' ? BOTH : ['3.7'], `${path}: ${algorithm} is ${actual}, the stream says ${String(item[algorithm])}`);
     }

@@ -455,7 +455,8 @@ function checkNaming(scope: Scope, p: CheckedProduct, kind: ProductKind): void {
   // rule 23
   if (subarches !== undefined && subarch !== undefined) {
     const list = subarches.split(',').map((s) => s.trim());
-    if (!list.includes(subarch)) scope.report('R-KFLAVOR-23', BOTH, `subarches does not list the product's own subarch "${subarch}"`);
+    // The product's own subarch need not be listed: MAAS matches it before the list (hwe-*/edge
+    // products of real streams never list it).
     const flavour = typeof kflavor === 'string' ? kflavor : 'generic';
     if (version !== undefined && subarch === `ga-${version}` && flavour === 'generic' && !list.includes('generic')) {
       scope.report('R-KFLAVOR-23', BOTH, 'the GA generic kernel product does not list "generic" in subarches; MAAS cannot enlist or commission unknown machines with it');

@@ -1,61 +1,35 @@
-import { readFileSync } from 'node:fs';
-import type { MaasDocuments } from './types.js';
+import type { MaasDocuments, MaasVersion } from './types.js';
 import { BOTH, NEW, FindingList } from './rules.js';
 import type { CheckedProduct } from './check-products.js';
 import { flattened, isRecord, records, versionItems } from './kinds.js';
 
-/** Ubuntu LTS releases and their release dates, used when distro-info-data is not installed. */
-const KNOWN_UBUNTU_LTS: ReadonlyArray<{ codename: string; released: string }> = [
-  { codename: 'trusty', released: '2014-04-17' },
-  { codename: 'xenial', released: '2016-04-21' },
-  { codename: 'bionic', released: '2018-04-26' },
-  { codename: 'focal', released: '2020-04-23' },
-  { codename: 'jammy', released: '2022-04-21' },
-  { codename: 'noble', released: '2024-04-25' },
-  { codename: 'resolute', released: '2026-04-23' },
-];
-
-const DISTRO_INFO_CSV = '/usr/share/distro-info/ubuntu.csv';
-
-/** LTS releases from distro-info-data (what MAAS itself consults), else the built-in list. */
-function ubuntuLtsReleases(): ReadonlyArray<{ codename: string; released: string }> {
-  let csv: string;
-  try {
-    csv = readFileSync(DISTRO_INFO_CSV, 'utf8');
-  } catch {
-    return KNOWN_UBUNTU_LTS;
-  }
-  // version,codename,series,created,release,eol,…
-  const rows = csv
-    .split('\n')
-    .slice(1)
-    .map((line) => line.split(','))
-    .filter((f) => f[0]?.endsWith(' LTS') && f[2] && /^\d{4}-\d{2}-\d{2}$/.test(f[4] ?? ''))
-    .map((f) => ({ codename: f[2]!, released: f[4]! }));
-  return rows.length > 0 ? rows : KNOWN_UBUNTU_LTS;
-}
-
-/** The newest Ubuntu LTS released at `now`: MAAS's default commissioning release. */
-export function currentUbuntuLts(now: Date): string {
-  const day = now.toISOString().slice(0, 10);
-  let current = KNOWN_UBUNTU_LTS[0]!;
-  for (const r of ubuntuLtsReleases()) if (r.released <= day && r.released >= current.released) current = r;
-  return current.codename;
-}
+/**
+ * The Ubuntu release each MAAS version commissions with by default: a hard-coded value
+ * (`get_lts_release()` returns "noble" in 3.8; 3.7 defaults to noble), not distro-info's LTS of the day.
+ */
+export const MAAS_COMMISSIONING_RELEASE: Readonly<Record<MaasVersion, string>> = { '3.7': 'noble', '3.8': 'noble' };
 
 const str = (v: unknown): string => (typeof v === 'string' ? v : v === undefined || v === null ? '' : String(v));
 
-/** Rule 29: an Ubuntu stream offers the commissioning release for amd64. */
-export function checkCommissioningRelease(list: FindingList, products: CheckedProduct[], release: string): void {
+/**
+ * Rule 29: an Ubuntu stream offers, for amd64, the release each checked MAAS version commissions
+ * with (`override` for all of them, else MAAS_COMMISSIONING_RELEASE).
+ */
+export function checkCommissioningRelease(list: FindingList, products: CheckedProduct[], versions: readonly MaasVersion[], override?: string): void {
   const ubuntu = products.filter((p) => p.kind === 'multi-file' && str(flattened('os', p.doc, p.product)) === 'ubuntu');
   if (ubuntu.length === 0) return; // not a stream MAAS commissions from (bootloaders, CentOS…)
-  const offered = ubuntu.some((p) => str(flattened('release', p.doc, p.product)) === release && str(flattened('arch', p.doc, p.product)) === 'amd64');
-  if (!offered) {
+  const wanted = new Map<string, MaasVersion[]>();
+  for (const v of versions) {
+    const release = override ?? MAAS_COMMISSIONING_RELEASE[v];
+    wanted.set(release, [...(wanted.get(release) ?? []), v]);
+  }
+  for (const [release, maas] of wanted) {
+    const offered = ubuntu.some((p) => str(flattened('release', p.doc, p.product)) === release && str(flattened('arch', p.doc, p.product)) === 'amd64');
+    if (offered) continue;
     list.report('R-FILTER-29', {
-      maas: NEW,
-      message: `no Ubuntu "${release}" amd64 image: the stream does not offer the current LTS MAAS commissions with`,
-      consequence:
-        'MAAS 3.8 raises "commissioning_series_unavailable" unless another boot source offers it; commissioning and enlistment then fail.',
+      maas,
+      message: `no Ubuntu "${release}" amd64 image: the stream does not offer the release MAAS ${maas.join(' and ')} commissions with${override ? ' (as given)' : ' by default'}`,
+      consequence: 'MAAS raises "commissioning_series_unavailable" unless another boot source offers it; commissioning and enlistment then fail.',
     });
   }
 }

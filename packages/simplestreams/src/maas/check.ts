@@ -6,7 +6,7 @@ import { checkProductsDocument, type CheckedProduct } from './check-products.js'
 import { checkIndexDocument, indexEntries, type IndexTree } from './check-index.js';
 import { checkClearsignedLayout, looksClearsigned } from './signed-layout.js';
 import { findDuplicateKeys } from './duplicate-keys.js';
-import { checkCommissioningRelease, checkImmutable, checkIndexProductList, checkUniqueImages, currentUbuntuLts } from './check-stream.js';
+import { checkCommissioningRelease, checkImmutable, checkIndexProductList, checkUniqueImages } from './check-stream.js';
 import { isRecord, type Rec } from './kinds.js';
 import { maasPathProblem } from './paths.js';
 import { runGpgv } from './gpgv.js';
@@ -271,13 +271,14 @@ function restrict(findings: MaasFinding[], version: MaasVersion | 'both' | undef
  * - R-FILTER-20 `:v2:`/`:v3:`/`:v3+platform:` in image product ids, `:1:` in bootloader ids.
  * - R-FILTER-21 bootloader (type, os, arch) one of the four MAAS downloads (warning).
  * - R-KFLAVOR-22 `kflavor` on multi-file products; `subarch` parses and holds no flavour.
- * - R-KFLAVOR-23 `subarches` lists the own `subarch`, and `generic` for the GA generic kernel.
+ * - R-KFLAVOR-23 the GA generic kernel lists `generic` in `subarches` (the own `subarch` need not be listed).
  * - R-VER-24 version names sort chronologically as plain strings.
  * - R-ITEMS-25 exactly one of squashfs / root-image.gz.
  * - R-SEL-26 `os` a MAAS OS; Ubuntu release a lowercase codename, version YY.MM = ga-<version>.
  * - R-KFLAVOR-27 `kpackage` on boot-kernel items.
  * - R-FIELDS-28 LTS: release_title ends in LTS, support_eol set; release_codename present.
- * - R-FILTER-29 the current Ubuntu LTS (or `commissioningRelease`) offered for amd64.
+ * - R-FILTER-29 the release the checked MAAS version commissions with (noble for 3.7 and 3.8, or
+ *   `commissioningRelease`) offered for amd64.
  * - R-IDX-30 index product lists = file keys; images unique across the stream; no duplicate
  *   JSON keys.
  *
@@ -326,7 +327,8 @@ export async function checkMaasStream(stream: LoadedStream | MaasStreamInput, op
   }
 
   checkUniqueImages(list, products);
-  checkCommissioningRelease(list, products, options.commissioningRelease ?? currentUbuntuLts(options.now ?? new Date()));
+  const versions: MaasVersion[] = options.maasVersion === '3.7' || options.maasVersion === '3.8' ? [options.maasVersion] : ['3.7', '3.8'];
+  checkCommissioningRelease(list, products, versions, options.commissioningRelease);
   if (options.previous) checkImmutable(list, products, options.previous);
 
   if (options.checkData) {

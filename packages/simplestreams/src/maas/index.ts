@@ -1,7 +1,7 @@
 /** MAAS acceptance checks for simplestreams boot-image streams (`@meph/simplestreams/maas`). */
 export { checkMaasStream, checkMaasDocuments, isBlocking } from './check.js';
 export { MAAS_RULES, maasRule, type MaasRule, type MaasRuleId, type MaasEffect } from './rules.js';
-export { currentUbuntuLts } from './check-stream.js';
+export { MAAS_COMMISSIONING_RELEASE } from './check-stream.js';
 export type {
   MaasFinding,
   MaasSeverity,

@@ -80,10 +80,8 @@ export interface MaasCheckOptions {
   requireSigned?: boolean;
   /**
    * Rule 29: the Ubuntu release MAAS commissions with (codename, e.g. `noble`). Default: the
-   * newest Ubuntu LTS released at `now`.
+   * value each checked MAAS version hard-codes (MAAS_COMMISSIONING_RELEASE: noble for 3.7 and 3.8).
    */
   commissioningRelease?: string;
-  /** "Today" for rule 29. Default: the current time. */
-  now?: Date;
   signal?: AbortSignal;
 }

@@ -1,13 +1,14 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import pLimit from 'p-limit';
 import type { IndexDocument, ProductsDocument } from '../model.js';
 import { parseJson } from '../read/index.js';
 import type { StreamSource } from '../read/index.js';
 import { isHttpUrl } from '../read/index.js';
 import { resolveInside } from '../paths.js';
-import { buildIndex, commitStreamUpdate, copyFileVerified, listProductsFiles, serializeJson, withStreamLock, INDEX_PATH, STREAMS_DIR, type DataFileUpdate } from '../write/index.js';
+import { buildIndex, commitStreamUpdate, copyFileVerified, recoverInterruptedWrites, listProductsFiles, serializeJson, withStreamLock, INDEX_PATH, STREAMS_DIR, type DataFileUpdate, type DocumentSigner } from '../write/index.js';
+import { fsyncDir, mkdirPublic, tempPathFor } from '../write/atomic.js';
+import { TargetConfinement } from '../write/confine.js';
 import type { FileCopy, OpsEventSink, StreamPlan } from './plan.js';
 import { jsonPathOf, type ProductsFile } from './streams.js';
 
@@ -23,6 +24,8 @@ export interface ExecuteOptions {
   concurrency?: number;
   /** The target's products files as read for planning (saves re-reading them for the index). */
   known?: readonly ProductsFile[];
+  /** Sign the products files and index written, committing each with its signatures. */
+  signer?: DocumentSigner;
 }
 
 export interface ExecuteResult {
@@ -92,12 +95,21 @@ function dedupeCopies(copies: readonly FileCopy[]): FileCopy[] {
   return [...seen.values()];
 }
 
-/** Recreates a symlink (copy-version copies "without following symlinks"), atomically. */
+/**
+ * Recreates a symlink (copy-version copies "without following symlinks"), atomically; the temp
+ * name is a tempPathFor one, so crash clean-up removes it if we die before the rename.
+ */
 async function copySymlink(from: string, dest: string): Promise<void> {
-  const tmp = path.join(path.dirname(dest), `.${path.basename(dest)}.meph-${process.pid}-${randomBytes(4).toString('hex')}`);
-  await fs.mkdir(path.dirname(dest), { recursive: true });
+  const tmp = tempPathFor(dest);
+  await mkdirPublic(path.dirname(dest));
   await fs.symlink(await fs.readlink(from), tmp);
-  await fs.rename(tmp, dest);
+  try {
+    await fs.rename(tmp, dest);
+  } catch (err) {
+    await fs.rm(tmp, { force: true }).catch(() => {});
+    throw err;
+  }
+  await fsyncDir(path.dirname(dest));
 }
 
 /**
@@ -122,21 +134,22 @@ export async function executePlan(plan: StreamPlan, targetRoot: string, options:
     commits += 1;
     options.onCommit?.(kind, rel, commits);
   };
-  const fileCopied = (c: FileCopy): void => {
+  const fileCopied = (c: FileCopy, placedBy?: string): void => {
     result.copied += 1;
-    emit({ type: 'file-copied', path: c.to, from: c.from, size: c.item.size, pedigree: c.pedigree, ...(dryRun ? { dryRun } : {}) });
+    emit({ type: 'file-copied', path: c.to, from: c.from, size: c.item.size, pedigree: c.pedigree, ...(placedBy ? { placedBy } : {}), ...(dryRun ? { dryRun } : {}) });
   };
 
   // Copies commitStreamUpdate cannot take as a local path: HTTP downloads and symlinks.
   const data: DataFileUpdate[] = [];
   const early: Array<() => Promise<void>> = [];
+  const confine = new TargetConfinement(targetRoot);
   for (const c of copies) {
-    const dest = resolveInside(targetRoot, c.to, 'target stream');
+    const dest = await confine.resolve(c.to, 'target stream');
     if (c.withinTarget) {
       const from = resolveInside(targetRoot, c.from, 'target stream');
       const st = await lstatOrUndefined(from);
       if (st?.isSymbolicLink()) {
-        if (!(await lstatOrUndefined(dest))) early.push(async () => (dryRun ? fileCopied(c) : (await copySymlink(from, dest), fileCopied(c), commit('data', c.to))));
+        if (!(await lstatOrUndefined(dest))) early.push(async () => (dryRun ? fileCopied(c) : (await copySymlink(from, dest), fileCopied(c, 'symlink'), commit('data', c.to))));
         continue;
       }
       data.push({ from, to: c.to, expected: c.item });
@@ -148,15 +161,15 @@ export async function executePlan(plan: StreamPlan, targetRoot: string, options:
       else
         early.push(async () => {
           if (dryRun) return fileCopied(c);
-          await fs.mkdir(path.dirname(dest), { recursive: true });
-          await copyFileVerified(await source.openData(c.from), dest, c.item);
-          fileCopied(c);
+          fileCopied(c, await copyFileVerified(await source.openData(c.from), dest, c.item));
           commit('data', c.to);
         });
     } else {
       data.push({ from: resolveInside(options.source.root, c.from, 'source stream'), to: c.to, expected: c.item });
     }
   }
+  // leftovers of a writer that died placing downloads or symlinks (commitStreamUpdate cleans the rest)
+  if (!dryRun && early.length) await recoverInterruptedWrites([...new Set(copies.map((c) => path.dirname(resolveInside(targetRoot, c.to, 'target stream'))))]);
   const limit = pLimit(options.concurrency ?? 8);
   await Promise.all(early.map((job) => limit(async () => (options.signal?.throwIfAborted(), job()))));
 
@@ -171,6 +184,7 @@ export async function executePlan(plan: StreamPlan, targetRoot: string, options:
     removeProducts,
     index: writeIndex ? index : false,
     dryRun,
+    ...(options.signer && !dryRun ? { signer: options.signer } : {}),
     concurrency: options.concurrency ?? 8,
     onEvent: (e) => {
       options.signal?.throwIfAborted();
@@ -179,7 +193,7 @@ export async function executePlan(plan: StreamPlan, targetRoot: string, options:
         emit({ type: 'progress', step: `${plan.operation}: data files`, done: dataDone, total: data.length, unit: 'files' });
       }
       if (e.type === 'data-copied') {
-        fileCopied(byPath.get(e.path) as FileCopy);
+        fileCopied(byPath.get(e.path) as FileCopy, e.placedBy);
         if (!dryRun) commit('data', e.path);
       } else if (!dryRun && e.type === 'products-written') commit('products', e.path);
       else if (!dryRun && e.type === 'products-removed') commit('products', e.path);
@@ -199,6 +213,6 @@ export async function executePlan(plan: StreamPlan, targetRoot: string, options:
  */
 export async function underTargetLock<T>(targetRoot: string, options: { dryRun: boolean; wait?: boolean; create?: boolean }, work: () => Promise<T>): Promise<T> {
   if (options.dryRun) return work();
-  if (options.create) await fs.mkdir(targetRoot, { recursive: true });
+  if (options.create) await mkdirPublic(targetRoot);
   return withStreamLock(targetRoot, work, { wait: Boolean(options.wait) });
 }

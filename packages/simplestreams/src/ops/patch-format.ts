@@ -1,4 +1,4 @@
-import { parse, stringify } from 'yaml';
+import { parseDocument, stringify } from 'yaml';
 import { PatchFormatError } from '../errors.js';
 
 /** Labels a product or version belongs to; `{}` / null / absent = none. */
@@ -36,6 +36,11 @@ function labelsOf(value: unknown, where: string, source: string): LabelList {
   throw new PatchFormatError(source, `${where}: labels must be a list of stream labels, or {} for none`);
 }
 
+/** The tag as written at `pos` (e.g. `!!js/function`). */
+function tagAt(text: string, pos: number): string {
+  return /^!\S*/.exec(text.slice(pos))?.[0] ?? 'tag';
+}
+
 /**
  * Reads a patch document (the format `diff` writes and `conf/cpc-patch.yaml` uses). YAML 1.2
  * core schema, so an unquoted date stays the string it looks like (the original turned it into
@@ -44,8 +49,18 @@ function labelsOf(value: unknown, where: string, source: string): LabelList {
 export function parsePatch(text: string, source: string): PatchDocument {
   let raw: unknown;
   try {
-    raw = parse(text);
+    // parseDocument collects warnings instead of printing them; a patch is plain data, so an
+    // unknown tag (`!!js/function`, `!!python/object`) is an error, reported in one line.
+    const parsed = parseDocument(text);
+    const problem = parsed.errors[0] ?? parsed.warnings[0];
+    if (problem) {
+      const at = problem.linePos?.[0];
+      const what = problem.code === 'TAG_RESOLVE_FAILED' ? `unknown YAML tag ${tagAt(text, problem.pos[0])} (a patch holds plain YAML only)` : problem.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+      throw new PatchFormatError(source, `${at ? `line ${at.line}: ` : ''}not valid YAML: ${what}`);
+    }
+    raw = parsed.toJS();
   } catch (err) {
+    if (err instanceof PatchFormatError) throw err;
     throw new PatchFormatError(source, `not valid YAML: ${(err as Error).message.split('\n')[0]}`);
   }
   if (raw === null || raw === undefined) return {};

@@ -1,4 +1,5 @@
 import type { StreamSource } from '../read/index.js';
+import type { DocumentSigner } from '../write/index.js';
 import { executePlan, underTargetLock, type ExecuteOptions, type ExecuteResult } from './execute.js';
 import type { OpsEventSink, StreamPlan } from './plan.js';
 import { loadTargetStream, type ProductsFile } from './streams.js';
@@ -15,6 +16,8 @@ export interface OpIoOptions {
   /** Create the target directory if missing (operations that can start a new stream). */
   createTarget?: boolean;
   concurrency?: number;
+  /** Sign what is written: each products file and the index land together with their `.sjson`/`.json.gpg`. */
+  signer?: DocumentSigner;
 }
 
 export interface OpResult extends ExecuteResult {
@@ -47,6 +50,7 @@ export async function runOnTarget(
         ...(io.signal ? { signal: io.signal } : {}),
         ...(io.onCommit ? { onCommit: io.onCommit } : {}),
         ...(io.concurrency ? { concurrency: io.concurrency } : {}),
+        ...(io.signer ? { signer: io.signer } : {}),
       });
       return { ...executed, plan, changed: plan.changes.length > 0 || executed.indexWritten };
     },

@@ -1,7 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Product, Version } from '../model.js';
 import { assertSafeRelativePath } from '../paths.js';
-import { VersionConflictError } from '../errors.js';
+import { StreamOpError, VersionConflictError } from '../errors.js';
 import { matchesFilters, parseFilters } from '../flatten/index.js';
 import { emptyPlan, type StreamPlan } from './plan.js';
 import { cloneJson } from './tree.js';
@@ -40,6 +40,27 @@ export function planRemoveVersion(target: readonly ProductsFile[], version: stri
   return plan;
 }
 
+/** Characters a version name may hold: what real streams use (`20260720`, `20260720.1`, `20190701_01`, `20101020ubuntu136.20`). */
+const VERSION_NAME = /^[A-Za-z0-9][A-Za-z0-9._+~-]*$/;
+/** MAAS stores version names in 32 characters (maas-acceptance rule 19). */
+const VERSION_NAME_MAX = 32;
+
+/**
+ * copy-version exists to publish a version under a new name MAAS will pick over the old one,
+ * and MAAS picks the string-greatest version: TO must be a valid name (non-empty, no blanks
+ * or slashes, at most 32 characters) and sort after FROM. The original accepted any TO.
+ */
+export function assertCopyVersionNames(from: string, to: string): void {
+  const hint = 'e.g. copy-version STREAM 20260720 20260720.1';
+  if (from === '') throw new StreamOpError('copy-version', 'FROM is empty', { hint });
+  if (to === '') throw new StreamOpError('copy-version', 'TO is empty', { hint });
+  if (!VERSION_NAME.test(to)) throw new StreamOpError('copy-version', `TO ${JSON.stringify(to)} is not a version name: use letters, digits and . _ + ~ - only, starting with a letter or digit`, { hint });
+  if (to.length > VERSION_NAME_MAX) throw new StreamOpError('copy-version', `TO ${JSON.stringify(to)} is longer than the ${VERSION_NAME_MAX} characters MAAS stores`, { hint });
+  if (to <= from) {
+    throw new StreamOpError('copy-version', `TO ${JSON.stringify(to)} does not sort after FROM ${JSON.stringify(from)}: MAAS uses the string-greatest version, so clients would never move to it`, { hint });
+  }
+}
+
 /**
  * Plans `copy-version STREAM FROM TO [FILTER…]` (upstream §8.6): the version is duplicated under
  * the new name, `FROM` replaced by `TO` in every item path, and each new path's file copied once
@@ -47,6 +68,7 @@ export function planRemoveVersion(target: readonly ProductsFile[], version: stri
  * rerun completes); a different one is an error: files of a published version never change.
  */
 export function planCopyVersion(target: readonly ProductsFile[], from: string, to: string, filterSpecs: readonly string[] = []): StreamPlan {
+  assertCopyVersionNames(from, to);
   const plan = emptyPlan('copy-version');
   const filters = parseFilters([...filterSpecs]);
   for (const file of target) {

@@ -97,7 +97,7 @@ function httpTransport(client: HttpClient, signal?: AbortSignal, maxBytes?: numb
     readText: (_relPath, url, referencedBy) =>
       client.getText(url, { ...o, ...(maxBytes !== undefined ? { maxBytes } : {}) }).catch((err: unknown) => translate(err, url, referencedBy)),
     openData: async (_relPath, url, referencedBy) => {
-      const res = await client.open(url, o).catch((err: unknown) => translate(err, url, referencedBy));
+      const res = await client.open(url, { ...o, resume: true }).catch((err: unknown) => translate(err, url, referencedBy));
       return res.body;
     },
     exists: async (_relPath, url) => {

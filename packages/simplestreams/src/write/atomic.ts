@@ -53,36 +53,251 @@ export async function fsyncDir(dir: string): Promise<void> {
 }
 
 /**
+ * Mode of every file and directory meph publishes, whatever the umask: a stream is served by a
+ * web server to MAAS, so metadata and data are world-readable (0644) and directories 0755.
+ */
+export const FILE_MODE = 0o644;
+export const DIR_MODE = 0o755;
+
+/** `mkdir -p` whose new directories are 0755 whatever the umask (existing ones are left alone). */
+export async function mkdirPublic(dir: string): Promise<void> {
+  const missing: string[] = [];
+  for (let d = path.resolve(dir); ; d = path.dirname(d)) {
+    try {
+      await fsp.stat(d);
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || path.dirname(d) === d) throw err;
+      missing.push(d);
+    }
+  }
+  await fsp.mkdir(dir, { recursive: true });
+  for (const d of missing.reverse()) await fsp.chmod(d, DIR_MODE);
+}
+
+/** Creates a temp file for {@link tempPathFor} with mode 0644 regardless of the umask. */
+export async function openTemp(tmp: string): Promise<fsp.FileHandle> {
+  const handle = await fsp.open(tmp, 'wx', FILE_MODE);
+  try {
+    await handle.chmod(FILE_MODE);
+  } catch (err) {
+    await handle.close().catch(() => {});
+    await fsp.rm(tmp, { force: true }).catch(() => {});
+    throw err;
+  }
+  return handle;
+}
+
+/**
+ * The one "make it durable and put it in place" step: fsyncs the temp file behind `handle`
+ * (closing it), renames `tmp` over `dest` and fsyncs the destination directory (tolerating
+ * filesystems that refuse directory fsync).
+ */
+export async function syncAndRename(handle: fsp.FileHandle, tmp: string, dest: string): Promise<void> {
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await fsp.rename(tmp, dest);
+  await fsyncDir(path.dirname(dest));
+}
+
+/**
+ * {@link syncAndRename} for a file already written and closed (e.g. by a converter): fsyncs
+ * it, creates the destination's directories (0755) and renames it into place durably.
+ */
+export async function moveIntoPlace(from: string, to: string): Promise<void> {
+  await mkdirPublic(path.dirname(to));
+  await syncAndRename(await fsp.open(from, 'r'), from, to);
+}
+
+/**
  * Writes `data` to `file` so that readers see either the old content or the complete new
  * content, never a partial file: temp file in the same directory, write (streamed for a
  * Readable), fsync, rename over `file`, fsync the directory. Parent directories are created.
  * On failure the temp file is removed and the original file is untouched.
  */
 export async function writeFileAtomic(file: string, data: string | Uint8Array | Readable): Promise<void> {
-  const dir = path.dirname(file);
-  await fsp.mkdir(dir, { recursive: true });
+  await mkdirPublic(path.dirname(file));
   const tmp = tempPathFor(file);
-  const handle = await fsp.open(tmp, 'wx', 0o644);
+  const handle = await openTemp(tmp);
   let closed = false;
   try {
-    if (typeof data === 'string' || data instanceof Uint8Array) {
-      await handle.writeFile(data);
-    } else {
-      for await (const chunk of data) {
-        const buf: Uint8Array = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Uint8Array);
-        await writeAll(handle, buf);
-      }
-    }
-    await handle.sync();
-    await handle.close();
+    await writeData(handle, data);
     closed = true;
-    await fsp.rename(tmp, file);
+    await syncAndRename(handle, tmp, file);
   } catch (err) {
     if (!closed) await handle.close().catch(() => {});
     await fsp.rm(tmp, { force: true }).catch(() => {});
     throw err;
   }
-  await fsyncDir(dir);
+}
+
+async function writeData(handle: fsp.FileHandle, data: string | Uint8Array | Readable): Promise<void> {
+  if (typeof data === 'string' || data instanceof Uint8Array) {
+    await handle.writeFile(data);
+    return;
+  }
+  for await (const chunk of data) {
+    const buf: Uint8Array = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Uint8Array);
+    await writeAll(handle, buf);
+  }
+}
+
+/** New content for one file of a {@link replaceFilesTogether} group. */
+export interface FileReplacement {
+  path: string;
+  data: string | Uint8Array;
+}
+
+/** Suffix of the journal {@link replaceFilesTogether} leaves while it renames. */
+export const JOURNAL_SUFFIX = '.meph-journal';
+
+interface Journal {
+  /** [temp, destination] pairs, relative to the journal's directory, in rename order. */
+  renames: Array<[string, string]>;
+}
+
+/**
+ * Prepared, not yet visible: every file written to a temp beside its destination and fsynced.
+ * {@link PreparedFiles.commit} renames them; {@link PreparedFiles.discard} removes the temps.
+ */
+export interface PreparedFiles {
+  /** Renames each group in order, calling `after(i)` once group `i` is in place. */
+  commit(after?: (group: number) => void): Promise<void>;
+  discard(): Promise<void>;
+}
+
+/**
+ * Stage 1 of {@link replaceFilesTogether}: writes every file of every group to a temp file
+ * (0644) and fsyncs it. Any failure (ENOSPC, EIO) removes every temp and rethrows, so nothing
+ * visible has changed.
+ */
+export async function prepareFiles(groups: ReadonlyArray<readonly FileReplacement[]>): Promise<PreparedFiles> {
+  const staged: Array<Array<[string, string]>> = [];
+  const temps: string[] = [];
+  const discard = async (): Promise<void> => {
+    for (const t of temps) await fsp.rm(t, { force: true }).catch(() => {});
+  };
+  try {
+    for (const group of groups) {
+      const pairs: Array<[string, string]> = [];
+      for (const f of group) {
+        await mkdirPublic(path.dirname(f.path));
+        const tmp = tempPathFor(f.path);
+        const handle = await openTemp(tmp);
+        temps.push(tmp);
+        try {
+          await writeData(handle, f.data);
+          await handle.sync();
+        } finally {
+          await handle.close();
+        }
+        pairs.push([tmp, f.path]);
+      }
+      staged.push(pairs);
+    }
+  } catch (err) {
+    await discard();
+    throw err;
+  }
+  const all = staged.flat();
+  return {
+    discard,
+    async commit(after) {
+      if (!all.length) return;
+      // A crash between two renames is completed by the next writer (rollForwardJournals), so
+      // a document and its signatures never stay out of step.
+      const dir = path.dirname(all[0]![1]);
+      const journalFile = tempPathFor(path.join(dir, 'meph-commit')).slice(0, -TEMP_SUFFIX.length) + JOURNAL_SUFFIX;
+      const journal: Journal = { renames: all.map(([t, d]) => [path.relative(dir, t), path.relative(dir, d)]) };
+      try {
+        await writeFileAtomic(journalFile, JSON.stringify(journal));
+      } catch (err) {
+        await discard();
+        throw err;
+      }
+      // Past this point the commit is finished even if a callback throws (e.g. an abort):
+      // stopping half-way would leave the rest to the next writer's roll-forward.
+      let callbackError: { error: unknown } | undefined;
+      const dirs = new Set<string>();
+      for (const [i, pairs] of staged.entries()) {
+        for (const [tmp, dest] of pairs) {
+          await fsp.rename(tmp, dest);
+          dirs.add(path.dirname(dest));
+        }
+        for (const d of dirs) await fsyncDir(d);
+        dirs.clear();
+        try {
+          after?.(i);
+        } catch (error) {
+          callbackError ??= { error };
+        }
+      }
+      await fsp.rm(journalFile, { force: true });
+      if (callbackError) throw callbackError.error;
+    },
+  };
+}
+
+/**
+ * Replaces several files as one unit — a metadata document with its `.sjson` and `.json.gpg`:
+ * all new contents are written and fsynced first (a failure changes nothing), then renamed
+ * into place one after the other under a journal, so a crash in between is finished by the
+ * next writer's {@link rollForwardJournals}.
+ */
+export async function replaceFilesTogether(files: readonly FileReplacement[]): Promise<void> {
+  await (await prepareFiles([files])).commit();
+}
+
+/** The pid embedded in a journal name, if `name` is one. */
+function journalWriterPid(name: string): number | undefined {
+  const m = /^\..*\.(\d+)\.[0-9a-f]{8}\.meph-journal$/.exec(name);
+  return m ? Number(m[1]) : undefined;
+}
+
+/**
+ * Completes commits interrupted by a dead writer in `dir`: each journal's remaining temps are
+ * renamed into place, then the journal is removed. Call it under the stream lock, before
+ * removing stale temps (they may be named by a journal).
+ */
+export async function rollForwardJournals(dir: string): Promise<number> {
+  let names: string[];
+  try {
+    names = await fsp.readdir(dir);
+  } catch {
+    return 0;
+  }
+  const base = path.resolve(dir);
+  let done = 0;
+  for (const name of names) {
+    const pid = journalWriterPid(name);
+    if (pid === undefined || pid === process.pid || pidAlive(pid)) continue;
+    const file = path.join(base, name);
+    let journal: Journal | undefined;
+    try {
+      journal = JSON.parse(await fsp.readFile(file, 'utf8')) as Journal;
+    } catch {
+      journal = undefined; // written atomically, so unreadable means not ours: leave it
+    }
+    if (!journal || !Array.isArray(journal.renames)) continue;
+    for (const [tmp, dest] of journal.renames) {
+      const from = path.resolve(base, tmp);
+      const to = path.resolve(base, dest);
+      // names come from our own journal, but never follow one out of its directory tree
+      if (!isTempName(path.basename(from)) || path.dirname(from) !== path.dirname(to) || !from.startsWith(base + path.sep)) continue;
+      try {
+        await fsp.rename(from, to);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err; // already renamed
+      }
+      await fsyncDir(path.dirname(to));
+    }
+    await fsp.rm(file, { force: true });
+    done++;
+  }
+  return done;
 }
 
 /** Writes every byte of `buf` at the handle's current position. */

@@ -1,10 +1,10 @@
 import { CHECKSUM_ALGORITHMS, Digester, type ChecksumAlgorithm, type FileDigest } from '@meph/http';
-import { createReadStream, promises as fsp } from 'node:fs';
+import { constants as fsc, createReadStream, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { ChecksumMismatchError, FormatError, MissingFileError, SizeMismatchError } from '../errors.js';
 import type { Item } from '../model.js';
-import { fsyncDir, tempPathFor, writeAll } from './atomic.js';
+import { FILE_MODE, fsyncDir, mkdirPublic, openTemp, syncAndRename, tempPathFor, writeAll } from './atomic.js';
 
 export type { ChecksumAlgorithm, FileDigest } from '@meph/http';
 export { CHECKSUM_ALGORITHMS } from '@meph/http';
@@ -75,15 +75,73 @@ export async function verifyFile(file: string, expected: Item): Promise<void> {
   assertDigestMatches(file, await hashFile(file, algorithms), expected);
 }
 
+/** How {@link copyFileVerified} placed a file. */
+export type PlacedBy = 'link' | 'reflink' | 'copy';
+
+/** Errors of link(2)/FICLONE meaning "not here, copy instead" (other device, not supported, link count). */
+const FALL_BACK = new Set(['EXDEV', 'EPERM', 'EMLINK', 'ENOTSUP', 'EOPNOTSUPP', 'EINVAL', 'ENOSYS', 'EACCES']);
+
+function fallsBack(err: unknown): boolean {
+  return FALL_BACK.has((err as NodeJS.ErrnoException).code ?? '');
+}
+
 /**
- * Copies `from` (a file path or a stream) to `to`, hashing while writing: temp file in the
- * destination directory, fsync, verify size and every checksum of `expected`, then rename.
- * A mismatch leaves `to` untouched (and no temp file) and throws.
+ * Places `from` at `tmp` without copying bytes when the filesystem allows it: a hard link when
+ * both are on one filesystem (as the original does; published files never change, so sharing
+ * the inode is safe) and the source is world-readable, else a reflink (copy-on-write clone).
+ * Returns undefined when neither works here.
  */
-export async function copyFileVerified(from: string | Readable, to: string, expected: Item): Promise<void> {
+async function placeWithoutCopy(from: string, tmp: string): Promise<PlacedBy | undefined> {
+  const real = await fsp.realpath(from).catch((err: unknown) => {
+    throw missingAware(err, from);
+  });
+  const st = await fsp.stat(real);
+  if (!st.isFile()) throw new FormatError(from, 'is not a regular file');
+  if ((st.mode & 0o444) === 0o444) {
+    try {
+      await fsp.link(real, tmp);
+      return 'link';
+    } catch (err) {
+      if (!fallsBack(err)) throw err;
+    }
+  }
+  try {
+    await fsp.copyFile(real, tmp, fsc.COPYFILE_EXCL | fsc.COPYFILE_FICLONE_FORCE);
+    await fsp.chmod(tmp, FILE_MODE);
+    return 'reflink';
+  } catch (err) {
+    await fsp.rm(tmp, { force: true }).catch(() => {});
+    if (!fallsBack(err)) throw err;
+    return undefined;
+  }
+}
+
+/**
+ * Puts the file `from` (a local path or a stream) at `to`, verified against `expected` (size
+ * and every checksum) before it becomes visible: into a temp file in the destination
+ * directory, then renamed over `to`. A local file is hard-linked when source and destination
+ * share a filesystem, reflinked where the filesystem can, and copied otherwise (EXDEV, EPERM,
+ * …); the placed file is hashed either way. A mismatch leaves `to` untouched (and no temp
+ * file) and throws.
+ */
+export async function copyFileVerified(from: string | Readable, to: string, expected: Item): Promise<PlacedBy> {
   const algorithms = requireSomethingToVerify(typeof from === 'string' ? from : to, expected);
-  const dir = path.dirname(to);
-  await fsp.mkdir(dir, { recursive: true });
+  await mkdirPublic(path.dirname(to));
+  const tmp = tempPathFor(to);
+  if (typeof from === 'string') {
+    const how = await placeWithoutCopy(from, tmp);
+    if (how) {
+      try {
+        assertDigestMatches(from, await hashFile(tmp, algorithms), expected);
+        await fsp.rename(tmp, to);
+        await fsyncDir(path.dirname(to));
+      } catch (err) {
+        await fsp.rm(tmp, { force: true }).catch(() => {});
+        throw err;
+      }
+      return how;
+    }
+  }
   let source: Readable;
   if (typeof from === 'string') {
     const input = await fsp.open(from, 'r').catch((err: unknown) => {
@@ -91,8 +149,7 @@ export async function copyFileVerified(from: string | Readable, to: string, expe
     });
     source = input.createReadStream({ highWaterMark: READ_CHUNK }); // closes the handle when done
   } else source = from;
-  const tmp = tempPathFor(to);
-  const handle = await fsp.open(tmp, 'wx', 0o644).catch((err: unknown) => {
+  const handle = await openTemp(tmp).catch((err: unknown) => {
     source.destroy();
     throw err;
   });
@@ -108,16 +165,14 @@ export async function copyFileVerified(from: string | Readable, to: string, expe
     } catch (err) {
       throw typeof from === 'string' ? missingAware(err, from) : err;
     }
-    await handle.sync();
-    await handle.close();
-    closed = true;
     assertDigestMatches(typeof from === 'string' ? from : to, d.digest(), expected);
-    await fsp.rename(tmp, to);
+    closed = true;
+    await syncAndRename(handle, tmp, to);
   } catch (err) {
     if (!closed) await handle.close().catch(() => {});
     source.destroy();
     await fsp.rm(tmp, { force: true }).catch(() => {});
     throw err;
   }
-  await fsyncDir(dir);
+  return 'copy';
 }

@@ -4,7 +4,8 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SHARED_DIR } from '@meph/cli-kit/testing';
 import { buildIndex, regenerateIndex } from './index-doc.js';
-import { commitStreamUpdate } from './commit.js';
+import { spawnSync } from 'node:child_process';
+import { commitStreamUpdate, type DocumentSigner } from './commit.js';
 import { listFiles, makeVersions, productsDoc, readAndCheckStream } from './__fixtures__/stream-builder.js';
 
 let dir: string;
@@ -132,5 +133,78 @@ describe('commitStreamUpdate', () => {
     await expect(commitStreamUpdate(root(), { data: [{ ...first, expected: { ...first.expected, sha256: '0'.repeat(64) } }], products: [], index: false })).rejects.toMatchObject({
       name: 'ChecksumMismatchError',
     });
+  });
+
+  /** Signs by wrapping the text (enough to see which content each twin was made from). */
+  const wrapSigner = (failOn?: string): DocumentSigner => ({
+    async signDocument(rel, text) {
+      if (failOn && rel === failOn) throw new Error(`cannot sign ${rel}`);
+      return { clearsigned: `SIGNED ${rel}\n${text}`, detached: `DETACHED ${text.length}` };
+    },
+  });
+
+  it('with a signer, each document lands with its .sjson and .json.gpg; a signing failure changes no file', async () => {
+    const v1 = await initial();
+    const v2 = await makeVersions(path.join(dir, 'src2'), ['com.example:p1'], ['20240303'], 256);
+    const before = await fsp.readFile(path.join(root(), 'streams/v1/a.json'), 'utf8');
+    const beforeIndex = await fsp.readFile(path.join(root(), 'streams/v1/index.json'), 'utf8');
+    const doc = productsDoc('com.example:a', { ...v1.items, ...v2.items });
+    // the index is signed after the products file was: nothing may have moved when it fails
+    await expect(
+      commitStreamUpdate(root(), { data: v2.data, products: [{ path: 'streams/v1/a.json', doc }], index: 'regenerate', signer: wrapSigner('streams/v1/index.json') }),
+    ).rejects.toThrow(/cannot sign streams\/v1\/index.json/);
+    expect(await fsp.readFile(path.join(root(), 'streams/v1/a.json'), 'utf8')).toBe(before);
+    expect(await fsp.readFile(path.join(root(), 'streams/v1/index.json'), 'utf8')).toBe(beforeIndex);
+    expect((await fsp.readdir(path.join(root(), 'streams/v1'))).sort()).toEqual(['a.json', 'b.json', 'index.json']);
+
+    await commitStreamUpdate(root(), { data: v2.data, products: [{ path: 'streams/v1/a.json', doc }], index: 'regenerate', signer: wrapSigner() });
+    const v1dir = path.join(root(), 'streams/v1');
+    expect((await fsp.readdir(v1dir)).sort()).toEqual(['a.json', 'a.json.gpg', 'a.sjson', 'b.json', 'index.json', 'index.json.gpg', 'index.sjson']);
+    for (const name of ['a', 'index']) {
+      const text = await fsp.readFile(path.join(v1dir, `${name}.json`), 'utf8');
+      expect(await fsp.readFile(path.join(v1dir, `${name}.sjson`), 'utf8')).toBe(`SIGNED streams/v1/${name}.json\n${text}`);
+      expect(await fsp.readFile(path.join(v1dir, `${name}.json.gpg`), 'utf8')).toBe(`DETACHED ${text.length}`);
+    }
+  });
+
+  it('the next writer completes a metadata commit a dead writer left half-renamed (its journal)', async () => {
+    await initial();
+    const v1dir = path.join(root(), 'streams/v1');
+    // a writer that died between renaming a.json.gpg and a.sjson: its temps and journal remain
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']).stdout.toString();
+    const temp = (name: string) => `.${name}.${dead}.0123abcd.meph-tmp`;
+    await fsp.writeFile(path.join(v1dir, 'a.json.gpg'), 'new gpg');
+    await fsp.writeFile(path.join(v1dir, temp('a.sjson')), 'new sjson');
+    await fsp.writeFile(path.join(v1dir, temp('a.json')), 'new json');
+    const journal = { renames: [[temp('a.json.gpg'), 'a.json.gpg'], [temp('a.sjson'), 'a.sjson'], [temp('a.json'), 'a.json']] };
+    await fsp.writeFile(path.join(v1dir, `.meph-commit.${dead}.89abcdef.meph-journal`), JSON.stringify(journal));
+    // and a stray temp of its that no journal names: removed
+    await fsp.writeFile(path.join(v1dir, temp('b.json')), 'half written');
+
+    await commitStreamUpdate(root(), { products: [], index: false });
+    expect((await fsp.readdir(v1dir)).sort()).toEqual(['a.json', 'a.json.gpg', 'a.sjson', 'b.json', 'index.json']);
+    expect(await fsp.readFile(path.join(v1dir, 'a.json'), 'utf8')).toBe('new json');
+    expect(await fsp.readFile(path.join(v1dir, 'a.sjson'), 'utf8')).toBe('new sjson');
+    expect(await fsp.readFile(path.join(v1dir, 'a.json.gpg'), 'utf8')).toBe('new gpg');
+  });
+
+  it('hard-links data files from a source on the same filesystem, verified like a copy', async () => {
+    const v1 = await makeVersions(path.join(dir, 'src'), ['com.example:p1'], ['20240101'], 1024);
+    const how: string[] = [];
+    await commitStreamUpdate(root(), {
+      data: v1.data,
+      products: [{ path: 'streams/v1/a.json', doc: productsDoc('com.example:a', v1.items) }],
+      index: 'regenerate',
+      onEvent: (e) => void (e.type === 'data-copied' && how.push(e.placedBy ?? '')),
+    });
+    expect(how).toEqual(v1.data.map(() => 'link'));
+    for (const d of v1.data) expect((await fsp.stat(path.join(root(), d.to))).ino).toBe((await fsp.stat(d.from as string)).ino);
+    // a corrupt source is refused even when linking (the linked file is hashed)
+    const v2 = await makeVersions(path.join(dir, 'src2'), ['com.example:p1'], ['20240202'], 1024);
+    await fsp.rm(v2.data[0]!.from as string);
+    await fsp.writeFile(v2.data[0]!.from as string, 'x'.repeat(1024));
+    await expect(commitStreamUpdate(root(), { data: v2.data, products: [], index: false })).rejects.toMatchObject({ name: /SizeMismatchError|ChecksumMismatchError/ });
+    await expect(fsp.stat(path.join(root(), v2.data[0]!.to))).rejects.toMatchObject({ code: 'ENOENT' });
+    expect((await listFiles(root())).filter((f) => f.includes('meph-tmp'))).toEqual([]);
   });
 });

@@ -5,9 +5,11 @@ import pLimit from 'p-limit';
 import { FormatError, MissingFileError } from '../errors.js';
 import { INDEX_FORMAT, PRODUCTS_FORMAT, type IndexDocument, type Item, type ProductsDocument } from '../model.js';
 import { resolveInside } from '../paths.js';
-import { fsyncDir, pidAlive, tempWriterPid, writeJsonAtomic } from './atomic.js';
-import { copyFileVerified, verifyFile } from './checksum.js';
-import { buildIndex, INDEX_PATH, listProductsFiles, regenerateIndex, STREAMS_DIR } from './index-doc.js';
+import { fsyncDir, mkdirPublic, pidAlive, prepareFiles, rollForwardJournals, tempWriterPid, type FileReplacement } from './atomic.js';
+import { copyFileVerified, verifyFile, type PlacedBy } from './checksum.js';
+import { TargetConfinement } from './confine.js';
+import { buildIndex, INDEX_PATH, listProductsFiles, STREAMS_DIR } from './index-doc.js';
+import { serializeJson } from './serialize.js';
 import { parseJson } from '../read/index.js';
 import { withStreamLock, type StreamLockOptions } from './lock.js';
 
@@ -19,6 +21,14 @@ export interface DataFileUpdate {
   to: string;
   /** The item it belongs to: its `size` and checksums are verified before the rename. */
   expected: Item;
+}
+
+/**
+ * Makes the signed twins of one metadata document, so they are committed together with it.
+ * `rel` is the document's path (`streams/v1/x.json`), `text` its exact content.
+ */
+export interface DocumentSigner {
+  signDocument(rel: string, text: string): Promise<{ clearsigned: string; detached: string | Uint8Array }>;
 }
 
 export interface StreamUpdate {
@@ -40,10 +50,15 @@ export interface StreamUpdate {
   concurrency?: number;
   /** Passed to withStreamLock (e.g. `{ wait: true }`). */
   lock?: StreamLockOptions;
+  /**
+   * Sign every products file and the index written: each document's `.sjson` and `.json.gpg`
+   * are made before anything is renamed and land together with it.
+   */
+  signer?: DocumentSigner;
 }
 
 export type CommitEvent =
-  | { type: 'data-copied'; path: string; size: number | undefined; dryRun: boolean }
+  | { type: 'data-copied'; path: string; size: number | undefined; dryRun: boolean; placedBy?: PlacedBy }
   | { type: 'data-present'; path: string }
   | { type: 'products-written'; path: string; dryRun: boolean }
   | { type: 'index-written'; path: string; dryRun: boolean }
@@ -79,21 +94,24 @@ function checkProductsDoc(doc: ProductsDocument, rel: string): void {
  * Applies one update to a stream directory in the order that keeps it readable at every
  * instant, under the stream's writer lock:
  *
- * 1. data files: each copied to a temp file, verified (size + every checksum of its item),
- *    fsynced and renamed into place. A destination that already exists is verified instead of
- *    rewritten (published content never changes; a mismatch is an error, not an overwrite),
- *    so re-running an interrupted update is safe and cheap;
- * 2. products files, each written atomically ({@link writeJsonAtomic}, original dump format);
- * 3. the index, atomically, last;
+ * 1. data files: each placed in a temp file (hard link, reflink or copy), verified (size +
+ *    every checksum of its item) and renamed into place. A destination that already exists is
+ *    verified instead of rewritten (published content never changes; a mismatch is an error,
+ *    not an overwrite), so re-running an interrupted update is safe and cheap;
+ * 2. every products file and the index (original dump format) — with `signer`, each with its
+ *    `.sjson` and `.json.gpg` — written to fsynced temp files first: a failure here (signing,
+ *    ENOSPC) leaves every metadata file as it was;
+ * 3. then renamed into place, products files first and the index last, each document together
+ *    with its signatures under a journal that the next writer rolls forward after a crash;
  * 4. only then removed products files (and their signed twins), which the new index no
  *    longer lists.
  *
  * A crash (even SIGKILL) at any point leaves either the old or the new stream visible to
  * readers: new data is unreferenced until the metadata naming it is renamed into place, and
- * the old index keeps pointing at files that still exist. Callers that read, modify and write
- * a stream should hold {@link withStreamLock} around the whole sequence (the lock is
- * re-entrant, so this function's own locking nests inside it). Signing (`.sjson`) happens
- * after this returns, via `@meph/signer`'s `signStream`.
+ * the old index keeps pointing at files that still exist. No file is written through a
+ * symlink that leads out of the target (see TargetConfinement). Callers that read, modify and
+ * write a stream should hold {@link withStreamLock} around the whole sequence (the lock is
+ * re-entrant, so this function's own locking nests inside it).
  *
  * With `dryRun` nothing is touched: the result and events describe what would happen.
  */
@@ -114,7 +132,12 @@ export async function commitStreamUpdate(rootDir: string, update: StreamUpdate):
   const result: CommitResult = { copied: [], present: [], productsWritten: [], productsRemoved: [], dryRun };
 
   const run = async (): Promise<CommitResult> => {
-    if (!dryRun) await removeStaleTemps([path.join(rootDir, STREAMS_DIR), ...new Set(data.map((d) => path.dirname(d.abs)))]);
+    const confine = new TargetConfinement(rootDir);
+    for (const d of data) await confine.check(d.abs, d.to);
+    for (const p of products) await confine.check(p.abs, p.path);
+    for (const r of removals) await confine.check(r.abs, r.rel);
+    await confine.check(path.join(rootDir, INDEX_PATH), INDEX_PATH);
+    if (!dryRun) await recoverInterruptedWrites([path.join(rootDir, STREAMS_DIR), ...new Set(data.map((d) => path.dirname(d.abs)))]);
     // 1. data
     const limit = pLimit(Math.max(1, update.concurrency ?? 4));
     let failure: { error: unknown } | undefined;
@@ -128,13 +151,14 @@ export async function commitStreamUpdate(rootDir: string, update: StreamUpdate):
             emit({ type: 'data-present', path: d.to });
             return;
           }
+          let placedBy: PlacedBy | undefined;
           if (dryRun) {
             if (typeof d.from === 'string' && !(await exists(d.from))) throw new MissingFileError(d.from, d.to);
           } else {
-            await copyFileVerified(d.from, d.abs, d.expected);
+            placedBy = await copyFileVerified(d.from, d.abs, d.expected);
           }
           result.copied.push(d.to);
-          emit({ type: 'data-copied', path: d.to, size: typeof d.expected.size === 'number' ? d.expected.size : undefined, dryRun });
+          emit({ type: 'data-copied', path: d.to, size: typeof d.expected.size === 'number' ? d.expected.size : undefined, dryRun, ...(placedBy ? { placedBy } : {}) });
         }).catch((error: unknown) => {
           // queued copies see `failure` and skip; running ones finish (or fail) before we return
           failure ??= { error };
@@ -142,22 +166,33 @@ export async function commitStreamUpdate(rootDir: string, update: StreamUpdate):
       ),
     );
     if (failure) throw failure.error;
-    // 2. products
-    for (const p of products) {
-      if (!dryRun) await writeJsonAtomic(p.abs, p.doc);
-      result.productsWritten.push(p.path);
-      emit({ type: 'products-written', path: p.path, dryRun });
+    // 2. metadata, prepared (and signed) in full before anything becomes visible
+    const index =
+      update.index === 'regenerate' ? await regenerateFromDisk(rootDir, products, removals.map((r) => r.rel)) : update.index ? update.index : undefined;
+    const docs: Array<{ rel: string; abs: string; value: unknown; kind: 'products' | 'index' }> = products.map((p) => ({ rel: p.path, abs: p.abs, value: p.doc, kind: 'products' as const }));
+    if (index) docs.push({ rel: INDEX_PATH, abs: path.join(rootDir, INDEX_PATH), value: index, kind: 'index' });
+    if (!dryRun) {
+      const groups: FileReplacement[][] = [];
+      for (const doc of docs) groups.push(await documentFiles(doc.rel, doc.abs, serializeJson(doc.value), update.signer));
+      const prepared = await prepareFiles(groups);
+      // 3. products files first, the index last
+      await prepared.commit((i) => {
+        const doc = docs[i]!;
+        if (doc.kind === 'products') {
+          result.productsWritten.push(doc.rel);
+          emit({ type: 'products-written', path: doc.rel, dryRun });
+        }
+      });
+    } else {
+      for (const p of products) {
+        result.productsWritten.push(p.path);
+        emit({ type: 'products-written', path: p.path, dryRun });
+      }
     }
-    // 3. index
-    if (update.index === 'regenerate') {
-      result.index = dryRun
-        ? await regenerateDryRun(rootDir, products, removals.map((r) => r.rel))
-        : await regenerateIndex(rootDir, { exclude: removals.map((r) => r.rel) });
-    } else if (update.index) {
-      if (!dryRun) await writeJsonAtomic(path.join(rootDir, INDEX_PATH), update.index);
-      result.index = update.index;
+    if (index) {
+      result.index = index;
+      emit({ type: 'index-written', path: INDEX_PATH, dryRun });
     }
-    if (result.index) emit({ type: 'index-written', path: INDEX_PATH, dryRun });
     // 4. removals, now that nothing lists them
     const dirs = new Set<string>();
     for (const r of removals) {
@@ -174,8 +209,29 @@ export async function commitStreamUpdate(rootDir: string, update: StreamUpdate):
   };
 
   if (dryRun) return await run();
-  await fsp.mkdir(rootDir, { recursive: true });
+  await mkdirPublic(rootDir);
   return await withStreamLock(rootDir, run, update.lock);
+}
+
+/** A document's files: itself and, with a signer, its `.json.gpg` and `.sjson` (renamed before it). */
+async function documentFiles(rel: string, abs: string, text: string, signer: DocumentSigner | undefined): Promise<FileReplacement[]> {
+  if (!signer) return [{ path: abs, data: text }];
+  const { clearsigned, detached } = await signer.signDocument(rel, text);
+  const [, sjson, gpg] = signedTwins(abs);
+  return [
+    { path: gpg!, data: detached },
+    { path: sjson!, data: clearsigned },
+    { path: abs, data: text },
+  ];
+}
+
+/**
+ * Before a writer changes anything: finishes metadata commits a dead writer left half-renamed
+ * (their journals), then removes its leftover temp files.
+ */
+export async function recoverInterruptedWrites(dirs: readonly string[]): Promise<void> {
+  for (const dir of dirs) await rollForwardJournals(dir);
+  await removeStaleTemps(dirs);
 }
 
 /**
@@ -202,8 +258,8 @@ function signedTwins(file: string): string[] {
   return file.endsWith('.json') ? [file, `${file.slice(0, -'.json'.length)}.sjson`, `${file}.gpg`] : [file];
 }
 
-/** What regenerateIndex would produce once `products` were written, without writing them. */
-async function regenerateDryRun(rootDir: string, products: ReadonlyArray<{ path: string; doc: ProductsDocument }>, removed: readonly string[]): Promise<IndexDocument> {
+/** The index regenerateIndex would build once `products` are written (and `removed` gone). */
+async function regenerateFromDisk(rootDir: string, products: ReadonlyArray<{ path: string; doc: ProductsDocument }>, removed: readonly string[]): Promise<IndexDocument> {
   const pending = new Map(products.map((p) => [p.path, p.doc]));
   const sources: Array<{ path: string; doc: ProductsDocument }> = [];
   const onDisk = await listProductsFiles(rootDir);

@@ -86,9 +86,12 @@ describe('hashFile / verifyFile / copyFileVerified', () => {
     await copyFileVerified(Readable.from([data.subarray(0, 10), data.subarray(10)]), to2, item);
     expect((await fsp.readFile(to2)).equals(data)).toBe(true);
 
+    // `to` was hard-linked to `src` (same filesystem): replace both, never rewrite in place
+    await fsp.rm(to);
     await fsp.writeFile(to, 'previous');
     const bad = Buffer.from(data);
     bad[100] = 8;
+    await fsp.rm(src);
     await fsp.writeFile(src, bad);
     await expect(copyFileVerified(src, to, item)).rejects.toMatchObject({ name: 'ChecksumMismatchError', algorithm: 'sha256' });
     expect(await fsp.readFile(to, 'utf8')).toBe('previous');

@@ -334,7 +334,9 @@ async function downloadAll(files: MirrorItemChange[], ctx: DownloadContext): Pro
     ctx.committed('data', f.path);
     tick();
   };
-  await Promise.all(Array.from({ length: Math.min(ctx.jobs, files.length) }, () => worker()));
+  // Twice as many workers as requests allowed in flight: while one worker fsyncs and renames a
+  // finished file, another already holds the freed request slot (the client enforces `jobs`).
+  await Promise.all(Array.from({ length: Math.min(ctx.jobs * 2, files.length) }, () => worker()));
   tick(true);
   if (failure) throw failure.error;
 }

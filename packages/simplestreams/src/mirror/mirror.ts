@@ -10,6 +10,7 @@ import { loadStream } from '../read/load.js';
 import { writeFileAtomic } from '../write/atomic.js';
 import { copyFileVerified } from '../write/checksum.js';
 import { withStreamLock } from '../write/lock.js';
+import { TargetConfinement } from '../write/confine.js';
 import { formatReferences, formatTargetTree, parseReferences, planContent, planLines, updateReferences, type ContentPlan, type MirrorItemChange, type References } from './plan.js';
 
 export const MIRROR_DATA_DIR = '.data';
@@ -138,10 +139,12 @@ export async function mirrorDocuments(targetDir: string, input: MirrorDocuments,
       const previous: ProductsDocument | undefined = prevText === undefined ? undefined : parseProducts(JSON.parse(prevText), treeFile);
       plans.push(planContent(p.doc, previous, { filters: options.filters ?? [], ...(options.max !== undefined ? { max: options.max } : {}), keep: Boolean(options.keep), itemDownload }, p.label ?? p.path));
     }
-    // every path is checked before anything is written
-    for (const plan of plans) for (const c of [...plan.add, ...plan.remove]) resolveInside(root, c.path, `${plan.contentId} ${c.productName} ${c.versionName} ${c.itemName}`);
-    for (const p of input.contents) resolveInside(root, p.path, 'products file');
-    if (input.index) resolveInside(root, input.index.path, 'index');
+    // every path is checked (no `..`, no symlink out of the target) before anything is written
+    const confine = new TargetConfinement(root);
+    for (const plan of plans) for (const c of [...plan.add, ...plan.remove]) await confine.resolve(c.path, `${plan.contentId} ${c.productName} ${c.versionName} ${c.itemName}`);
+    for (const p of input.contents) await confine.resolve(p.path, 'products file');
+    if (input.index) await confine.resolve(input.index.path, 'index');
+    for (const plan of plans) await confine.resolve(`${MIRROR_DATA_DIR}/${plan.contentId}`, 'content id');
     const lines = planLines(plans);
     for (const line of lines) emit({ type: 'mirror-plan', line });
     const result: MirrorResult = { plans, lines, downloaded: 0, present: 0, bytes: 0, removed: [], dryRun: Boolean(options.dryRun) };
@@ -154,16 +157,16 @@ export async function mirrorDocuments(targetDir: string, input: MirrorDocuments,
     if (itemDownload) {
       const unique = new Map<string, MirrorItemChange>();
       for (const plan of plans) for (const c of plan.add) if (!unique.has(c.path)) unique.set(c.path, c);
-      await downloadAll([...unique.values()], { root, locate: input.locate, http, jobs, emit, committed, result, ...(options.signal ? { signal: options.signal } : {}) });
+      await downloadAll([...unique.values()], { root, confine, locate: input.locate, http, jobs, emit, committed, result, ...(options.signal ? { signal: options.signal } : {}) });
     }
     // 2. products, 3. index
     for (const p of input.contents) {
-      await writeFileAtomic(resolveInside(root, p.path, 'products file'), p.raw);
+      await writeFileAtomic(await confine.resolve(p.path, 'products file'), p.raw);
       emit({ type: 'mirror-metadata', path: p.path });
       committed('products', p.path);
     }
     if (input.index) {
-      await writeFileAtomic(resolveInside(root, input.index.path, 'index'), input.index.raw);
+      await writeFileAtomic(await confine.resolve(input.index.path, 'index'), input.index.raw);
       emit({ type: 'mirror-metadata', path: input.index.path });
       committed('index', input.index.path);
     }
@@ -172,7 +175,7 @@ export async function mirrorDocuments(targetDir: string, input: MirrorDocuments,
     for (const plan of plans) for (const f of updateReferences(refs, plan, itemDownload)) freed.add(f);
     for (const f of freed) {
       if (refs.has(f)) continue;
-      const abs = resolveInside(root, f, 'data file');
+      const abs = await confine.resolve(f, 'data file');
       await fsp.rm(abs, { force: true });
       await fsp.rm(`${abs}.part`, { force: true });
       await pruneEmptyDirs(root, path.dirname(abs));
@@ -182,7 +185,7 @@ export async function mirrorDocuments(targetDir: string, input: MirrorDocuments,
     // 5. bookkeeping
     for (const plan of plans) {
       const rel = `${MIRROR_DATA_DIR}/${plan.contentId}`;
-      await writeFileAtomic(resolveInside(root, rel, 'content id'), formatTargetTree(plan.target));
+      await writeFileAtomic(await confine.resolve(rel, 'content id'), formatTargetTree(plan.target));
       committed('bookkeeping', rel);
     }
     await writeFileAtomic(path.join(root, REFERENCES_FILE), formatReferences(refs));
@@ -254,6 +257,7 @@ export async function mirrorStream(sourceLocation: string, targetDir: string, op
 
 interface DownloadContext {
   root: string;
+  confine: TargetConfinement;
   locate: (c: MirrorItemChange) => string;
   http: HttpClient;
   jobs: number;
@@ -296,7 +300,7 @@ async function downloadAll(files: MirrorItemChange[], ctx: DownloadContext): Pro
     }
   };
   const one = async (f: MirrorItemChange): Promise<void> => {
-    const dest = resolveInside(ctx.root, f.path, 'data file');
+    const dest = await ctx.confine.resolve(f.path, 'data file');
     const have = await sizeIfExists(dest);
     if (have === f.size) {
       // only verified bytes are ever renamed into place, and items are immutable

@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm, writeFile, mkdir } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, symlink, writeFile, mkdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -76,6 +76,25 @@ describe('mirrorDocuments', () => {
       expect((await readdir(root)).sort()).toEqual(['.data']);
     } finally {
       await rm(root, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses to download through a version directory symlinked out of the target, writing nothing outside', async () => {
+    const base = await mkdtemp(path.join(os.tmpdir(), 'meph-mirror-confine-'));
+    try {
+      const root = path.join(base, 'target');
+      const outside = path.join(base, 'outside');
+      await mkdir(path.join(root, 'files'), { recursive: true });
+      await mkdir(outside);
+      await symlink(outside, path.join(root, 'files/2'));
+      const src = doc({ '2': ['files/2/blob'] });
+      await expect(
+        mirrorDocuments(root, { contents: [{ doc: src, path: 'streams/v1/c.json', raw: '{}' }], locate: () => '/nonexistent' }, {}),
+      ).rejects.toThrow(/files\/2/);
+      expect(await readdir(outside)).toEqual([]);
+      await expect(readdir(path.join(root, 'streams'))).rejects.toThrow();
+    } finally {
+      await rm(base, { recursive: true, force: true });
     }
   });
 });

@@ -57,6 +57,8 @@ export interface FixtureServer {
   requests: RequestRecord[];
   /** Requests being answered now, and the most seen at once. */
   stats: { inFlight: number; maxInFlight: number };
+  /** `METHOD path` of each request being answered now (for diagnosing a test that waits for idle). */
+  active(): string[];
   /** Replace the fault rules (their counters restart). */
   setFaults(rules: FaultRule[]): void;
   setLatency(ms: number): void;
@@ -95,6 +97,7 @@ export async function startFixtureServer(options: FixtureServerOptions): Promise
   let rules: LiveRule[] = (options.faults ?? []).map((r) => ({ ...r, hits: 0 }));
   const requests: RequestRecord[] = [];
   const stats = { inFlight: 0, maxInFlight: 0 };
+  const active: string[] = [];
 
   const pickRule = (method: string, p: string): LiveRule | undefined => {
     for (const r of rules) {
@@ -111,8 +114,13 @@ export async function startFixtureServer(options: FixtureServerOptions): Promise
     stats.inFlight++;
     stats.maxInFlight = Math.max(stats.maxInFlight, stats.inFlight);
     let done = false;
+    const label = `${req.method ?? 'GET'} ${req.url ?? ''}`;
+    active.push(label);
     const finish = (): void => {
-      if (!done) stats.inFlight--;
+      if (!done) {
+        stats.inFlight--;
+        active.splice(active.indexOf(label), 1);
+      }
       done = true;
     };
     // A request stops counting as soon as its last byte is handed to the socket, before the
@@ -289,6 +297,7 @@ export async function startFixtureServer(options: FixtureServerOptions): Promise
     port,
     requests,
     stats,
+    active: () => [...active],
     setFaults(next) {
       rules = next.map((r) => ({ ...r, hits: 0 }));
     },

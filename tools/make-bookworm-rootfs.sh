@@ -64,18 +64,27 @@ if [ -s "$out" ]; then
 fi
 
 tmp="$(mktemp -d "$cache/.build-$suite-XXXXXX")"
-cleanup() { rm -rf --one-file-system "$tmp"; }
+ticker=
+cleanup() { [ -z "$ticker" ] || kill "$ticker" 2>/dev/null || true; rm -rf --one-file-system "$tmp"; }
 trap cleanup EXIT
 echo "make-bookworm-rootfs: debootstrap --variant=minbase $suite ($arch) from $mirror" >&2
-debootstrap --variant=minbase --arch="$arch" "$suite" "$tmp/root" "$mirror" >"$tmp/debootstrap.log" 2>&1 || {
-  tail -n 20 "$tmp/debootstrap.log" >&2
-  echo "make-bookworm-rootfs: debootstrap failed (log above)" >&2
-  exit 1
-}
+# Progress: each debootstrap phase once (Retrieving, Validating, Extracting, Unpacking,
+# Configuring, …) and every 20th package within it; the whole output goes to the log.
+debootstrap --variant=minbase --arch="$arch" "$suite" "$tmp/root" "$mirror" 2>&1 | tee "$tmp/debootstrap.log" |
+  awk '/^I: / { verb = $2; if (verb != last) { n = 0; last = verb; print "make-bookworm-rootfs: debootstrap " substr($0, 4) } else if (++n % 20 == 0) print "make-bookworm-rootfs: debootstrap " verb " … (" n " more)"; fflush() }' >&2 ||
+  {
+    tail -n 20 "$tmp/debootstrap.log" >&2
+    echo "make-bookworm-rootfs: debootstrap failed (log above)" >&2
+    exit 1
+  }
 rm -rf "$tmp/root/var/cache/apt/archives/"*.deb "$tmp/root/var/lib/apt/lists/"*_* || true
 echo "make-bookworm-rootfs: packing $out" >&2
 # Multi-threaded xz, as cloud images ship; --numeric-owner and xattrs so it is a faithful root fs.
+# A line every 10 s with the size written so far (packing takes minutes on a busy machine).
+( while sleep 10; do echo "make-bookworm-rootfs: packing: $(du -h "$tmp/root.tar.xz" 2>/dev/null | cut -f1) written" >&2; done ) >/dev/null &
+ticker=$!
 tar --numeric-owner --xattrs --xattrs-include='*' -C "$tmp/root" -cf - . | xz -T0 -3 >"$tmp/root.tar.xz"
+kill "$ticker" 2>/dev/null || true
 sync -f "$tmp/root.tar.xz"
 mv "$tmp/root.tar.xz" "$out"
 # Keep the cache small: older weeks / mirrors of the same suite and arch go.

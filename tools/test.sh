@@ -11,7 +11,7 @@ export NX_DAEMON=false NX_NO_CLOUD=true
 reports="$(mktemp -d)"
 trap 'rm -rf "$reports"' EXIT
 
-if ! npx tsc -b tsconfig.json; then
+if ! npm run -s build >&2; then
   echo "test: type-check/build failed" >&2
   echo "0 passed, 1 failed"
   exit 1

@@ -21,6 +21,7 @@ export function planText(result: BuildResult, outputDir: string, converter: stri
     if (result.request.squashfs) lines.push(`  squashfs: ${result.request.squashfs.compression}${result.request.squashfs.blockSize ? `, block size ${result.request.squashfs.blockSize}` : ''}`);
     lines.push(`  proposed: ${result.request.proposed ? 'yes' : 'no'}, image format: ${result.request.imageFormat}`);
   }
+  if (result.enableDi) lines.push('  d-i: di-kernel and di-initrd per product, crawled from the installer archive at build time');
   for (const w of plan.warnings) lines.push(`  warning: ${w}`);
   lines.push('dry run: nothing was written');
   return `${lines.join('\n')}\n`;
@@ -37,6 +38,7 @@ export function eventVerbosity(event: PipelineEvent): number {
     case 'index-written':
     case 'flat-json-written':
     case 'stale-removed':
+    case 'di-items-written':
     case 'step':
     case 'cleanup':
       return 0;
@@ -73,6 +75,8 @@ export function describeEvent(e: PipelineEvent): string {
       return `  ${s('productId')} ${s('version')} ${s('item')}: ${s('path')} ${s('size')} bytes sha256 ${s('sha256')}`;
     case 'data-written':
       return `moved ${s('files')} files into place`;
+    case 'di-items-written':
+      return `d-i files in place (${s('files')} downloaded or verified)`;
     case 'step': {
       const what = e['package'] ? `${s('step')} (${s('package')})` : s('step');
       if (e['state'] === 'start') return `${what}: started`;

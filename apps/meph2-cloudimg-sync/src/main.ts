@@ -6,36 +6,22 @@ import {
   checkSigningArgs,
   csvList,
   defineCommand,
+  optInSigning,
   signIfWanted,
   signingWanted,
+  SIGNATURE_POLICY_HELP,
   UsageError,
   verifierFromArgs,
   withKeyringOptions,
-  withSigningOptions,
+  withOptInSigningOptions,
   type CliSpec,
   type KeyringArgs,
   type SigningArgs,
 } from '@meph/cli-kit';
-import { parseRebuild } from './plan.js';
+import type { BuildFlags } from '@meph/image-transform';
 
 export const DEFAULT_SOURCE = 'http://cloud-images.ubuntu.com/daily/streams/v1/com.ubuntu.cloud:daily:download.json';
 const DEFAULT_CONFIG = fileURLToPath(new URL('../../../conf/meph-v3.yaml', import.meta.url));
-
-/** The original's default arches per host (`uname -m`); undefined = no default. */
-export function defaultArches(machine: string = os.machine()): string[] | undefined {
-  if (machine === 'x86_64') return ['i386', 'amd64', 'armhf', 'arm64'];
-  if (machine === 'aarch64') return ['arm64', 'armhf'];
-  if (machine === 'ppc64le') return ['ppc64el'];
-  if (machine === 's390x') return ['s390x'];
-  if (/^i[3-6]86$/.test(machine)) return ['i386'];
-  if (machine === 'armhf' || machine.startsWith('armv7')) return ['armhf'];
-  return undefined;
-}
-
-/** The original's d-i mirrors: archive for x86, ports for the rest. */
-function ubuntuDiArchive(arch: string): string {
-  return arch === 'i386' || arch === 'amd64' ? 'http://archive.ubuntu.com/ubuntu' : 'http://ports.ubuntu.com/ubuntu-ports';
-}
 
 /** A repeatable string option: absent, once or several times. */
 function listOf(v: string | string[] | undefined): string[] {
@@ -51,13 +37,17 @@ interface SyncArgs extends SigningArgs, KeyringArgs {
   max: number;
   arches?: string | string[];
   rebuild?: string | string[];
-  proposed: boolean;
+  proposed?: boolean;
   proposedPackages?: string;
   prePurgePackages?: string;
-  disableDi: boolean;
-  enableDi: boolean;
+  disableDi?: boolean;
+  enableDi?: boolean;
   diArchive?: string;
   diKeyring?: string | string[];
+  imageFormat?: BuildFlags['imageFormat'];
+  squashfsCompression?: BuildFlags['squashfsCompression'];
+  squashfsBlockSize?: string;
+  mirror?: string;
   fake: boolean;
   jobs: number;
   dryRun: boolean;
@@ -77,9 +67,13 @@ const command = defineCommand<SyncArgs>({
   epilog:
     '"Already built" compares (release, arch, version) of the target\'s primary-kernel products with the feed, so the daily and candidate feeds both work. ' +
     'The output holds the target\'s current products (metadata only) plus every new version that built; failed builds are listed and the exit status is 1. ' +
-    'MAAS_CLOUDIMG2EPH2=fake (or fake-maas-cloudimg2eph2, or --fake) selects the fake converter.',
+    'A failed run never replaces the stream with one holding fewer versions: when nothing built (or versions would be lost) the stream is left untouched. ' +
+    'Build settings are resolved exactly as meph2-build does (flags > MEPH_* environment > config). ' +
+    'MAAS_CLOUDIMG2EPH2=fake (or fake-maas-cloudimg2eph2, or --fake) selects the fake converter; a path or command name runs that converter with the original\'s contract (conf/README.md). ' +
+    'Unlike meph\'s stream-editing commands, and like the original, the output is not signed unless --sign or a key flag is given.\n' +
+    SIGNATURE_POLICY_HELP,
   builder: (y) =>
-    withSigningOptions(withKeyringOptions(y))
+    withOptInSigningOptions(withKeyringOptions(y))
       .positional('output-dir', { type: 'string', demandOption: true, describe: 'Output stream root' })
       .positional('filters', { type: 'string', array: true, default: [], describe: 'Filters on source items (key=value, key!=value, key~regex, key!~regex)' })
       .option('config', { type: 'string', describe: 'Build matrix YAML (default: $MEPH_CONFIG, $MEPH2_CONFIG_YAML, conf/meph-v3.yaml)' })
@@ -89,11 +83,15 @@ const command = defineCommand<SyncArgs>({
       // Not `array: true`: yargs arrays swallow the positional arguments that follow.
       .option('arches', { type: 'string', describe: 'Arches to build, comma-separated or repeated (default: by host, as the original)' })
       .option('rebuild', { type: 'string', describe: 'FROM:TO — treat source version FROM as not built and publish it as TO (repeatable)' })
-      .option('proposed', { type: 'boolean', default: false, describe: 'Build with -proposed enabled' })
+      .option('proposed', { type: 'boolean', describe: 'Build with -proposed enabled (can only switch it on, as in meph2-build)' })
       .option('proposed-packages', { type: 'string', describe: 'CSV of packages to take from -proposed (with --proposed)' })
       .option('pre-purge-packages', { type: 'string', describe: 'CSV of packages to purge and reinstall' })
-      .option('disable-di', { type: 'boolean', default: false, describe: 'Do not add d-i kernels/initrds' })
-      .option('enable-di', { type: 'boolean', default: false, describe: 'Add d-i kernels/initrds even if the config has enable_di: false' })
+      .option('disable-di', { type: 'boolean', describe: 'Do not add d-i kernels/initrds' })
+      .option('enable-di', { type: 'boolean', describe: 'Add d-i kernels/initrds even if the config has enable_di: false' })
+      .option('image-format', { choices: ['auto', 'img-tar', 'root-image', 'root-image-gz', 'root-tar', 'squashfs-image'] as const, describe: 'Source image format (default: $MEPH_IMAGE_FORMAT, else auto), as meph2-build' })
+      .option('squashfs-compression', { choices: ['xz', 'zstd', 'gzip'] as const, describe: 'mksquashfs compression (default: $MEPH_SQUASHFS_COMPRESSION, else xz), as meph2-build' })
+      .option('squashfs-block-size', { type: 'string', describe: 'mksquashfs block size, 4K … 1M (default: $MEPH_SQUASHFS_BLOCK_SIZE), as meph2-build' })
+      .option('mirror', { type: 'string', describe: 'apt mirror for the images (default: $MEPH_MIRROR, config mirror; Debian: the host\'s), as meph2-build' })
       .option('di-archive', { alias: 'archive', type: 'string', describe: 'Archive root for d-i files (default: archive/ports.ubuntu.com, or the host\'s Debian mirror for Debian configs)' })
       .option('di-keyring', { type: 'string', describe: 'Keyring for the d-i archive (default: the distro\'s archive keyring in /usr/share/keyrings)' })
       .option('fake', { type: 'boolean', default: false, describe: 'Use the fake converter (same as MAAS_CLOUDIMG2EPH2=fake)' })
@@ -108,76 +106,61 @@ const command = defineCommand<SyncArgs>({
         return true;
       }) as never,
   async run(args, ctx) {
-    const { loadBuildConfig, resolveConfigPath, selectConverter, hostDebianMirror } = await import('@meph/image-transform');
+    const lib = await import('@meph/image-transform');
     const { parseFilters } = await import('@meph/simplestreams');
-    const { runSync } = await import('./sync.js');
-    const { SyncBuildFailedError } = await import('./errors.js');
 
-    const rebuild = parseRebuild(listOf(args.rebuild));
+    const rebuild = lib.parseRebuild(listOf(args.rebuild));
     if (typeof rebuild === 'string') throw new UsageError(`--rebuild ${JSON.stringify(rebuild)}: expected FROM:TO, e.g. 20260101:20260101.1`);
-    const arches = args.arches ? csvList(args.arches) : defaultArches();
+    const arches = args.arches ? csvList(args.arches) : lib.defaultSyncArches();
     if (!arches?.length) throw new UsageError(`no default arches for host arch ${os.machine()}`, 'pass --arches');
     const filters = parseFilters([`arch~(${arches.map((a) => a.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})`, ...args.filters]);
-    const configPath = resolveConfigPath(args.config, ctx.env, DEFAULT_CONFIG);
-    const config = await loadBuildConfig(configPath);
+    const configPath = path.resolve(ctx.cwd, lib.resolveConfigPath(args.config, ctx.env, DEFAULT_CONFIG));
+    const config = await lib.loadBuildConfig(configPath);
     const target = args.target ?? config.defaultTarget;
     if (!target) throw new UsageError(`${configPath} has no default_target and no --target was given`, 'pass --target URL, or --target force to build as if the stream were empty');
-    if (!args.dryRun) await checkSigningArgs(args, ctx);
-    const { verifier, policy } = await verifierFromArgs(args, ctx.env, ctx.cwd);
-    const enableDi = args.disableDi ? false : args.enableDi || config.enableDi;
-    let diVerifier;
-    if (enableDi && !args.dryRun) {
-      const { createVerifier } = await import('@meph/signer');
-      const given = listOf(args.diKeyring);
-      const keyrings = given.length
-        ? given
-        : [config.distro === 'debian' ? '/usr/share/keyrings/debian-archive-keyring.gpg' : '/usr/share/keyrings/ubuntu-archive-keyring.gpg'];
-      diVerifier = await createVerifier({ keyrings });
-    }
-    let diArchive: (arch: string) => string = ubuntuDiArchive;
-    if (args.diArchive) diArchive = () => args.diArchive!;
-    else if (config.distro === 'debian' && enableDi) {
-      const mirror = await hostDebianMirror(config.releases[0]?.release ?? 'stable');
-      if (!mirror) throw new UsageError('no Debian mirror in this host\'s apt sources for the d-i files', 'pass --di-archive URL');
-      diArchive = () => mirror;
-    }
-    let converter;
-    let converterName: string = 'fake';
-    if (!args.dryRun || args.fake) {
-      const mod = (await import('@meph/image-transform')) as Record<string, unknown>;
-      const choice = selectConverter({ fake: args.fake, env: ctx.env, ...(typeof mod['realConverter'] === 'function' ? { real: mod['realConverter'] as never } : {}) });
-      converter = choice.converter;
-      converterName = choice.name;
-      if (args.v) ctx.reporter.info(`converter: ${choice.name} (${choice.reason})`);
-    }
+    const signing = optInSigning(args);
+    if (!args.dryRun) await checkSigningArgs(signing, ctx);
+    const { verifier, policy } = await verifierFromArgs(args, ctx.env, ctx.cwd, ctx.reporter.warn);
+    const choice = lib.selectConverter({ fake: args.fake, env: ctx.env, cwd: ctx.cwd, real: lib.realConverter });
+    if (args.v) ctx.reporter.info(`converter: ${choice.name} (${choice.reason})`);
+
+    const flags: BuildFlags = {};
+    if (args.proposed) flags.proposed = true;
+    if (args.enableDi) flags.enableDi = true;
+    if (args.disableDi) flags.enableDi = false;
+    if (args.proposedPackages !== undefined) flags.proposedPackages = csvList(args.proposedPackages);
+    if (args.prePurgePackages !== undefined) flags.prePurgePackages = csvList(args.prePurgePackages);
+    if (args.imageFormat) flags.imageFormat = args.imageFormat;
+    if (args.squashfsCompression) flags.squashfsCompression = args.squashfsCompression;
+    if (args.squashfsBlockSize) flags.squashfsBlockSize = args.squashfsBlockSize;
+    if (args.mirror) flags.mirror = args.mirror;
+    const diKeyrings = listOf(args.diKeyring).map((k) => path.resolve(ctx.cwd, k));
 
     const verbose = args.v > 0;
     const log = args.logFile ? createWriteStream(path.resolve(ctx.cwd, args.logFile), { flags: 'a' }) : undefined;
-    const result = await runSync({
+    const result = await lib.runSync({
       config,
+      flags,
+      env: ctx.env,
       source: args.source,
       target,
-      outputDir: args.outputDir,
+      outputDir: path.resolve(ctx.cwd, args.outputDir),
       arches,
       filters,
       max: args.max,
       rebuild,
-      proposed: args.proposed,
-      proposedPackages: csvList(args.proposedPackages),
-      prePurgePackages: csvList(args.prePurgePackages),
-      enableDi,
-      diArchive,
-      ...(diVerifier ? { diVerifier } : {}),
+      di: { ...(args.diArchive ? { archive: args.diArchive } : {}), ...(diKeyrings.length ? { keyrings: diKeyrings } : {}) },
       ...(verifier ? { verifier } : {}),
       policy,
-      converter: converter ?? (async () => ({ files: [], timings: {} })),
-      converterName,
+      converter: choice.converter,
+      converterName: choice.name,
       jobs: args.jobs,
       dryRun: args.dryRun,
+      verbosity: args.v,
       signal: ctx.signal,
       onEvent: (e) => {
         log?.write(`${new Date().toISOString()} ${JSON.stringify(e)}\n`);
-        if (e.type === 'progress' || e.type === 'build-failed' || e.type === 'build-done' || e.type === 'warning' || e.type === 'http-retry' || verbose) ctx.reporter.emit(e);
+        if (e.type === 'progress' || e.type === 'build-failed' || e.type === 'build-done' || e.type === 'warning' || e.type === 'http-retry' || e.type === 'stream-untouched' || verbose) ctx.reporter.emit(e);
       },
     });
 
@@ -187,15 +170,19 @@ const command = defineCommand<SyncArgs>({
         for (const j of result.plan.jobs) ctx.reporter.out(`${j.release} ${j.arch} ${j.sourceVersion} -> ${j.version}`);
         ctx.reporter.info(`dry run: ${result.plan.jobs.length} version(s) would be built, ${result.plan.skipped.length} already built; nothing was written`);
       } else {
-        for (const j of result.plan.jobs) ctx.reporter.emit({ type: 'would-build', release: j.release, arch: j.arch, sourceVersion: j.sourceVersion, version: j.version });
+        ctx.reporter.emit({ type: 'settings', settings: result.settings, converter: choice.name });
+        for (const { job: j, request } of result.requests) ctx.reporter.emit({ type: 'would-build', release: j.release, arch: j.arch, sourceVersion: j.sourceVersion, version: j.version, request });
       }
       return 0;
     }
-    if (signingWanted(args)) await signIfWanted(args, args.outputDir, ctx);
-    ctx.reporter.info(`${result.built.length} version(s) built, ${result.plan.skipped.length} already built, ${result.failures.length} failed; stream: ${result.productsPath}`);
+    if (result.streamWritten && signingWanted(signing)) await signIfWanted(signing, path.resolve(ctx.cwd, args.outputDir), ctx);
+    ctx.reporter.info(
+      `${result.built.length} version(s) built, ${result.plan.skipped.length} already built, ${result.failures.length} failed; ` +
+        (result.streamWritten ? `stream: ${result.productsPath}` : 'stream left untouched'),
+    );
     if (result.failures.length) {
       for (const f of result.failures) ctx.reporter.warn(`failed: ${f.job.release} ${f.job.arch} ${f.job.sourceVersion} -> ${f.job.version}: ${f.error.message}`);
-      throw new SyncBuildFailedError(result.failures.length, result.built.length);
+      throw new lib.SyncBuildFailedError(result.failures.length, result.built.length, result.streamWritten);
     }
     return 0;
   },

@@ -2,7 +2,7 @@ export { MEPH_ERROR, isMephError, UsageError, ExitError, type UserFacingError } 
 export { ignoreEvents, type MephEvent, type ProgressEvent, type EventSink } from './events.js';
 export { createReporter, describeProgress, formatBytes, type Reporter, type ReporterOptions } from './reporter.js';
 export { defineCommand, csvList, HTTP_HELP, type MephCommand, type CommandContext, type GlobalArgs } from './command.js';
-export { runCli, main, type CliSpec, type CliIo } from './run.js';
+export { runCli, main, type CliSpec, type CliIo, type LazyCommand } from './run.js';
 export {
   withSigningOptions,
   withSigningKeyOptions,
@@ -17,6 +17,9 @@ export {
   keyringsFromArgs,
   SIGNING_ENV,
   DEFAULT_KEYRING,
+  SIGNATURE_POLICY_HELP,
+  DOCUMENT_LIMITS_HELP,
   type SigningArgs,
   type KeyringArgs,
 } from './signing.js';
+export { withOptInSigningOptions, optInSigning } from './signing.js';

@@ -16,6 +16,11 @@ export interface Reporter {
   warn(message: string): void;
   /** Machine result written to stdout whatever the mode (query output, diff YAML, …). */
   out(text: string): void;
+  /**
+   * Raw result bytes for stdout, as is (no newline added), resolving once the stream can take
+   * more: large outputs are written as they are produced without piling up in memory.
+   */
+  write(text: string): Promise<void>;
   close(): void;
 }
 
@@ -50,6 +55,22 @@ function defaultDescribe(event: MephEvent): string | undefined {
     .map(([k, v]) => `${k}=${String(v)}`)
     .join(' ');
   return `${type}${fields ? ` ${fields}` : ''}`;
+}
+
+/** Resolves on 'drain'; rejects if the stream fails first (a closed pipe) instead of waiting forever. */
+function drained(stream: NodeJS.WritableStream): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const done = (err?: unknown): void => {
+      stream.off('drain', done);
+      stream.off('error', done);
+      stream.off('close', done);
+      if (err instanceof Error) reject(err);
+      else resolve();
+    };
+    stream.on('drain', done);
+    stream.on('error', done);
+    stream.on('close', done);
+  });
 }
 
 export function createReporter(options: ReporterOptions): Reporter {
@@ -101,6 +122,7 @@ export function createReporter(options: ReporterOptions): Reporter {
     info: (message) => (options.json ? emit({ type: 'message', level: 'info', message }) : human(message)),
     warn: (message) => (options.json ? emit({ type: 'message', level: 'warning', message }) : human(`warning: ${message}`)),
     out: (text) => void stdout.write(text.endsWith('\n') || text === '' ? text : `${text}\n`),
+    write: (text) => (stdout.write(text) ? Promise.resolve() : drained(stdout)),
     close: clearProgress,
   };
 }

@@ -1,4 +1,5 @@
-import yargs, { type Argv } from 'yargs';
+import yargs from '#yargs';
+import type { Argv } from 'yargs';
 import { isMephError, UsageError, ExitError } from './errors.js';
 import { createReporter, type Reporter } from './reporter.js';
 import { HTTP_HELP, type CommandContext, type GlobalArgs, type MephCommand } from './command.js';
@@ -15,9 +16,35 @@ export interface CliSpec {
   name: string;
   version: string;
   describe: string;
-  /** Subcommands; a program with a single default command passes one with command '$0 …'. */
-  commands: ReadonlyArray<MephCommand<any>>;
+  /**
+   * Subcommands; a program with a single default command passes one with command '$0 …'.
+   * A {@link LazyCommand} is imported only when it runs (or when every command is listed),
+   * so start-up costs what the chosen command needs and nothing more.
+   */
+  commands: ReadonlyArray<MephCommand<any> | LazyCommand>;
   examples?: ReadonlyArray<readonly [string, string]>;
+}
+
+/** A subcommand whose module is imported on demand; `name` is the first word of its `command`. */
+export interface LazyCommand {
+  readonly name: string;
+  load(): Promise<MephCommand<any>>;
+}
+
+function isLazy(c: MephCommand<any> | LazyCommand): c is LazyCommand {
+  return 'load' in c;
+}
+
+/**
+ * The commands to register for this argv: only the one named by the first word that is not
+ * a flag (global flags are all boolean), or every command when none is named (top-level
+ * help, a usage error, an unknown name).
+ */
+async function commandsFor(spec: CliSpec, argv: readonly string[]): Promise<Array<MephCommand<any>>> {
+  const word = argv.find((a) => !a.startsWith('-'));
+  const chosen = spec.commands.filter((c) => isLazy(c) && c.name === word);
+  const wanted = chosen.length ? chosen : spec.commands;
+  return Promise.all(wanted.map((c) => (isLazy(c) ? c.load() : c)));
 }
 
 function errorLine(name: string, err: unknown): { line: string; code: number } {
@@ -66,14 +93,16 @@ export async function runCli(spec: CliSpec, argv: readonly string[], io: Partial
     .help()
     .alias('h', 'help')
     .strict()
-    .wrap(Math.min(110, (stderr as { columns?: number }).columns ?? 100))
+    // Help goes to stdout, so it is wrapped to stdout's width (100 when it is not a terminal).
+    .wrap(Math.min(110, (stdout as { columns?: number }).columns ?? 100))
     .exitProcess(false)
     .fail((msg: string | undefined, err: Error | undefined) => {
       throw err ?? new UsageError(msg ?? 'invalid arguments', `see ${spec.name} --help`);
     });
   for (const [cmd, text] of spec.examples ?? []) parser.example(cmd, text);
 
-  for (const command of spec.commands) {
+  const commands = await commandsFor(spec, argv);
+  for (const command of commands) {
     parser.command({
       command: command.command as string | string[],
       describe: command.describe,
@@ -92,7 +121,7 @@ export async function runCli(spec: CliSpec, argv: readonly string[], io: Partial
       },
     });
   }
-  const hasDefault = spec.commands.some((c) => [c.command].flat().some((s) => s.startsWith('$0')));
+  const hasDefault = commands.some((c) => [c.command].flat().some((s) => s.startsWith('$0')));
   if (!hasDefault) parser.demandCommand(1, 'give a subcommand (see --help)');
 
   try {

@@ -14,6 +14,8 @@ import {
   verifierFromArgs,
   withKeyringOptions,
   withSigningOptions,
+  withOptInSigningOptions,
+  optInSigning,
   type KeyringArgs,
   type SigningArgs,
 } from './signing.js';
@@ -95,5 +97,30 @@ describe('withKeyringOptions / verifierFromArgs', () => {
     expect(await verifierFromArgs(await parseKeyring(['--no-verify', 's']), noEnv, dir)).toEqual({ policy: 'off' });
     await expect(verifierFromArgs(await parseKeyring(['--no-verify', '--keyring', ring, 's']), noEnv, dir)).rejects.toBeInstanceOf(UsageError);
     await expect(verifierFromArgs(await parseKeyring(['--keyring', 'missing.gpg', 's']), noEnv, dir)).rejects.toThrow(/missing\.gpg: no such keyring file/);
+  });
+
+  it('--reject-expired-keys defaults off and conflicts with --no-verify', async () => {
+    expect((await parseKeyring(['s'])).rejectExpiredKeys).toBe(false);
+    expect((await parseKeyring(['--reject-expired-keys', 's'])).rejectExpiredKeys).toBe(true);
+    await expect(verifierFromArgs(await parseKeyring(['--no-verify', '--reject-expired-keys', 's']), noEnv, dir)).rejects.toThrow(/--no-verify conflicts with --reject-expired-keys/);
+  });
+});
+
+describe('opt-in signing (meph2-build, meph2-cloudimg-sync: the original never signs build output)', () => {
+  async function parseOptIn(argv: string[]): Promise<SigningArgs> {
+    return (await withOptInSigningOptions(yargs(argv)).parseAsync()) as unknown as SigningArgs;
+  }
+  it('unsigned by default, even with a key in the environment; --sign or a key flag turns it on', async () => {
+    const ctx = { env: { MEPH_SIGNING_KEY: keyFile, MEPH_GPG_KEY: '' }, cwd: dir };
+    expect(signingWanted(optInSigning(await parseOptIn([])))).toBe(false);
+    expect(await signerFromArgs(optInSigning(await parseOptIn([])), ctx)).toBeUndefined();
+    expect(signingWanted(optInSigning(await parseOptIn(['--sign'])))).toBe(true);
+    expect(await signerFromArgs(optInSigning(await parseOptIn(['--sign'])), ctx)).toBeDefined();
+    expect(signingWanted(optInSigning(await parseOptIn(['--key', keyFile])))).toBe(true);
+    expect(signingWanted(optInSigning(await parseOptIn(['--gpg-key', 'ABCD'])))).toBe(true);
+    expect(signingWanted(optInSigning(await parseOptIn(['-u'])))).toBe(false);
+    expect(signingWanted(optInSigning(await parseOptIn(['--no-sign'])))).toBe(false);
+    await expect(checkSigningArgs(optInSigning(await parseOptIn(['-u', '--key', keyFile])), ctx)).rejects.toBeInstanceOf(UsageError);
+    await expect(checkSigningArgs(optInSigning(await parseOptIn(['--sign'])), { env: noEnv, cwd: dir })).rejects.toThrow(/no signing key configured/);
   });
 });

@@ -55,6 +55,8 @@ export interface KeyringArgs {
   verify: boolean;
   /** Accept SHA-1 signatures and RSA keys under 2048 bits. */
   allowWeakSignatures: boolean;
+  /** Refuse signatures by keys that have expired since they signed (default: accept with a warning). */
+  rejectExpiredKeys: boolean;
 }
 
 /** Environment variables read when the matching flag is absent. */
@@ -267,10 +269,27 @@ export async function signIfWanted(args: Partial<SigningArgs>, rootDir: string, 
   await withStreamLock(root, () => signStream(root, signer, { onEvent: ctx.reporter.emit, signal: ctx.signal }), { wait: true, signal: ctx.signal });
 }
 
+/** What every reading command's `--help` says about signatures (one policy for every reader). */
+export const SIGNATURE_POLICY_HELP = [
+  'Signatures: a signed file (.sjson) is verified or the command fails, unless --no-verify is given; a .json is read as it is,',
+  'even with --keyring (as the original). A stream opened at .../index.sjson must be signed throughout. A mirror root is read from',
+  'streams/v1/index.sjson when a keyring is configured (with --keyring it must exist, and every document must be signed; otherwise',
+  'index.json is read when there is no index.sjson), and from streams/v1/index.json when none is. Keyrings: --keyring FILE (repeatable), else',
+  `$${SIGNING_ENV.keyring} (colon-separated), else ${DEFAULT_KEYRING} when installed (the original's default);`,
+  'with none, a signed file is refused, never read unchecked. A signature made while its now-expired key was valid is accepted with',
+  'a warning on stderr (GnuPG says "Good signature … [expired]"); --reject-expired-keys refuses it.',
+].join(' ');
+
+/** What every command that reads stream metadata says about documents it did not write. */
+export const DOCUMENT_LIMITS_HELP =
+  'Metadata read must be a regular file (a symlink to one is fine; FIFOs and devices are refused), at most $MEPH_MAX_DOCUMENT_BYTES bytes ' +
+  '(default 256 MiB), nested at most 64 levels, valid UTF-8, and hold only numbers a rewrite keeps exactly (integers up to 2^53): ' +
+  'anything else is refused in one line naming the file and JSON path, never silently rewritten.';
+
 /**
  * Adds repeatable `--keyring FILE` (binary `.gpg` or armored `.asc`; default `$MEPH_KEYRING`,
- * colon-separated, else the Ubuntu cloud-image keyring if installed), `--no-verify` and
- * `--allow-weak-signatures` (group "Signatures").
+ * colon-separated, else the Ubuntu cloud-image keyring if installed), `--no-verify`,
+ * `--allow-weak-signatures` and `--reject-expired-keys` (group "Signatures").
  */
 export function withKeyringOptions<T>(y: Argv<T>): Argv<T & KeyringArgs> {
   return y
@@ -280,19 +299,25 @@ export function withKeyringOptions<T>(y: Argv<T>): Argv<T & KeyringArgs> {
       type: 'string',
       requiresArg: true,
       group: 'Signatures:',
-      describe: `Public keyring to check signatures with, binary (.gpg) or armored (.asc); repeatable (default: $${SIGNING_ENV.keyring}, else ${DEFAULT_KEYRING} if present)`,
+      describe: `Public keyring to check signed (.sjson) files with, binary (.gpg) or armored (.asc); repeatable (default: $${SIGNING_ENV.keyring}, else ${DEFAULT_KEYRING} if present). A .json is read as it is even with --keyring; a mirror root given with --keyring must have a signed index.sjson`,
     })
     .option('verify', {
       type: 'boolean',
       default: true,
       group: 'Signatures:',
-      describe: 'Check signatures of signed (.sjson) files; --no-verify reads them without checking',
+      describe: 'Check signatures of signed (.sjson) files, and refuse them when no keyring is configured; --no-verify reads them without checking',
     })
     .option('allow-weak-signatures', {
       type: 'boolean',
       default: false,
       group: 'Signatures:',
       describe: 'Accept SHA-1 signatures and RSA keys under 2048 bits (older real streams use them)',
+    })
+    .option('reject-expired-keys', {
+      type: 'boolean',
+      default: false,
+      group: 'Signatures:',
+      describe: 'Refuse a signature whose key has expired since it signed (default: accept it, as GnuPG does, with a warning on stderr)',
     }) as unknown as Argv<T & KeyringArgs>;
 }
 
@@ -310,26 +335,64 @@ export function keyringsFromArgs(args: Partial<KeyringArgs>, env: NodeJS.Process
 }
 
 /**
- * Turns the keyring flags into what `openSource`/`loadStream` take:
+ * Turns the keyring flags into what `openSource`/`loadStream` take (the rule itself is
+ * `effectivePolicy` in @meph/simplestreams, see {@link SIGNATURE_POLICY_HELP}):
  * - `--no-verify` → `{ policy: 'off' }` (signed files are read unverified);
- * - `--keyring` given → a verifier and `policy: 'required'` (every document must be signed);
+ * - `--keyring` given → a verifier and `policy: 'required'` (a mirror root is read from its
+ *   signed index, every document signed; a `.json` named explicitly is still read as is);
  * - otherwise → `policy: 'when-present'` with a verifier from `$MEPH_KEYRING` or the installed
- *   Ubuntu cloud-image keyring, if any (signed files are checked, unsigned ones accepted).
- * Keyring files are read here, so a missing or unreadable keyring fails before any download.
+ *   Ubuntu cloud-image keyring, if any (signed files must verify, a mirror root is read from its
+ *   index.sjson when it has one; with no keyring at all signed files are refused).
+ * `warn` receives one line per signing key that has expired since it signed (unless
+ * `--reject-expired-keys`, which refuses those). Keyring files are read here, so a missing or
+ * unreadable keyring fails before any download.
  */
 export async function verifierFromArgs(
   args: Partial<KeyringArgs>,
   env: NodeJS.ProcessEnv = process.env,
   cwd = process.cwd(),
+  warn?: (message: string) => void,
 ): Promise<{ verifier?: SignatureVerifier; policy: SignaturePolicy }> {
   if (args.verify === false) {
     if (givenKeyrings(args).length) throw new UsageError('--no-verify conflicts with --keyring', 'drop one of them');
+    if (args.rejectExpiredKeys) throw new UsageError('--no-verify conflicts with --reject-expired-keys', 'drop one of them');
     return { policy: 'off' };
   }
   const keyrings = keyringsFromArgs(args, env, cwd);
   const policy: SignaturePolicy = givenKeyrings(args).length ? 'required' : 'when-present';
   if (!keyrings.length) return { policy };
   const { createVerifier } = await import('@meph/signer');
-  const verifier = await createVerifier({ keyrings, allowWeak: args.allowWeakSignatures === true });
+  const verifier = await createVerifier({
+    keyrings,
+    allowWeak: args.allowWeakSignatures === true,
+    rejectExpiredKeys: args.rejectExpiredKeys === true,
+    ...(warn ? { onWarning: warn } : {}),
+  });
   return { verifier, policy };
+}
+
+/**
+ * For the build commands whose output the original never signs (meph2-build,
+ * meph2-cloudimg-sync: build output is later inserted into a signed stream): the options of
+ * {@link withSigningOptions}, but signing is off unless asked for with `--sign` or a key flag
+ * (`--key FILE`, `--gpg-key ID`). `-u`/`--no-sign` are still accepted. Resolve the parsed
+ * arguments with {@link optInSigning} before {@link checkSigningArgs}/{@link signIfWanted}.
+ */
+export function withOptInSigningOptions<T>(y: Argv<T>): Argv<T & SigningArgs> {
+  return withSigningKeyOptions(
+    y
+      .option('sign', {
+        type: 'boolean',
+        group: 'Signing:',
+        describe:
+          'Sign the output (regenerate streams/v1/index.json, write .sjson + .json.gpg). Default: off, as the original tools; on when --key or --gpg-key is given (the key may also come from $MEPH_SIGNING_KEY/$MEPH_GPG_KEY once --sign is given)',
+      })
+      .option('u', { type: 'boolean', group: 'Signing:', describe: 'Do not sign (the default; same as --no-sign)' }),
+  ) as unknown as Argv<T & SigningArgs>;
+}
+
+/** The signing arguments with the opt-in default applied: sign only for `--sign` or a key flag. */
+export function optInSigning<A extends Partial<SigningArgs>>(args: A): A {
+  const asked = (args.sign as boolean | undefined) ?? (args.key !== undefined || args.gpgKey !== undefined);
+  return { ...args, sign: asked && args.u !== true };
 }

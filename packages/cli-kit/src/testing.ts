@@ -62,3 +62,27 @@ export async function runCliCaptured(spec: CliSpec, args: readonly string[], opt
   err.end();
   return { code, stdout, stderr };
 }
+
+/**
+ * The bin's build-time help cache (`<appDir>/dist/help.json`, tools/build-cli-assets.mjs)
+ * against what yargs renders now from the sources: every page must be present and equal, so
+ * `--help` can never print a stale page. Returns the pages that differ (empty = current).
+ */
+export async function staleHelpPages(spec: CliSpec, appDir: string): Promise<string[]> {
+  const { readFile } = await import('node:fs/promises');
+  const cache = JSON.parse(await readFile(path.join(appDir, 'dist/help.json'), 'utf8')) as Record<string, string>;
+  const names = ['', ...spec.commands.flatMap((c) => ('load' in c ? [c.name] : []))];
+  const stale: string[] = [];
+  for (const name of names) {
+    const live = await runCliCaptured(spec, name ? [name, '--help'] : ['--help'], { env: {} });
+    if (cache[name] !== live.stdout) stale.push(name || '(top level)');
+  }
+  for (const name of Object.keys(cache)) if (!names.includes(name)) stale.push(`${name} (no such command)`);
+  // A lazy entry's name must be its command's first word, or `meph2-util NAME` would load the wrong module.
+  for (const c of spec.commands) {
+    if (!('load' in c)) continue;
+    const first = [(await c.load()).command].flat()[0]!.split(' ')[0];
+    if (first !== c.name) stale.push(`${c.name} (loads the command "${first}")`);
+  }
+  return stale;
+}

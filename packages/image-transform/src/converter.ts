@@ -17,6 +17,8 @@ export interface KernelRequest {
   initrdPath: string;
   /** Only when the config asks for a dtb (khdata.dtb): the dtb file name in the package. */
   dtb?: { name: string; path: string };
+  /** khdata `kihelper`: program run on the extracted kernel and initrd (command converters get it in --krd-pack). */
+  kihelper?: string;
 }
 
 /**
@@ -45,6 +47,10 @@ export interface ConvertRequest {
   addPackages: string[];
   prePurgePackages: string[];
   proposedPackages: string[];
+  /** `builtin_kernel` resolved for the arch: the kernel kept in the image (`none` = purge all). */
+  builtinKernel?: string;
+  /** `-v` count of the caller (a command converter gets as many `-v`). */
+  verbosity?: number;
   /** Apt mirror for Debian-family sources (defaults to the build host's configured mirror). */
   mirror?: string;
   /** Scratch space; the converter removes what it creates there. */

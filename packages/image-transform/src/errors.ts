@@ -131,3 +131,45 @@ export class ConverterUnavailableError extends ImageTransformError {
     super(message, options);
   }
 }
+
+/** A bootloader import could not read the archive, find a package or build an archive. */
+export class BootloaderImportError extends ImageTransformError {
+  override readonly name = 'BootloaderImportError';
+}
+
+/** The request matches nothing in the config (e.g. an arch without kernel lines for the release). */
+export class NothingToBuildError extends ImageTransformError {
+  override readonly name = 'NothingToBuildError';
+  constructor(message: string, options?: { hint?: string }) {
+    super(message, options);
+  }
+}
+
+/** The d-i installer archive cannot be read (unreachable, unsigned, or without installers). */
+export class DiUnavailableError extends ImageTransformError {
+  override readonly name = 'DiUnavailableError';
+  constructor(readonly archive: string, detail: string, options?: { cause?: unknown; hint?: string }) {
+    super(`d-i archive ${archive}: ${detail}`, { hint: 'check the archive and its keyring (--di-archive URL, --di-keyring FILE), or build without d-i (--disable-di)', ...options });
+  }
+}
+
+// ---- meph2-cloudimg-sync ----
+
+/** The cloud-image feed or one of its items is unusable. */
+export class SyncSourceError extends ImageTransformError {
+  override readonly name = 'SyncSourceError';
+  constructor(readonly source: string, detail: string, hint?: string) {
+    super(`${source}: ${detail}`, hint ? { hint } : undefined);
+  }
+}
+
+/** Some versions failed to build; says whether the stream was written. */
+export class SyncBuildFailedError extends ImageTransformError {
+  override readonly name = 'SyncBuildFailedError';
+  constructor(readonly failed: number, readonly built: number, readonly streamWritten: boolean) {
+    super(
+      `${failed} version${failed === 1 ? '' : 's'} failed to build (${built} built${streamWritten ? ' and written' : '; the stream was left untouched'})`,
+      { hint: 'see the build-failed messages above; rerun to retry only the failed ones' },
+    );
+  }
+}

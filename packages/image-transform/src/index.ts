@@ -1,8 +1,12 @@
 export * from './errors.js';
 export * from './converter.js';
+export { commandConverter, converterArgv, findExecutable } from './command-converter.js';
 export * from './config/index.js';
 export * from './metadata/index.js';
 export * from './build/index.js';
 export * from './fake/index.js';
 export * from './pipeline/index.js';
 export * from './boot/index.js';
+export * from './bootloaders/index.js';
+export * from './di/index.js';
+export * from './sync/index.js';

@@ -1,15 +1,14 @@
 /**
  * The OpenPGP cleartext signature framework (RFC 4880 §7), done in linear time: openpgp.js's
  * own cleartext parser needs seconds for a 30 MB products file, while the signature itself is
- * just a text-mode signature over the canonical text. Parsing here is strict (only `Hash:`
- * armor headers, as required since CVE-2023-41037) and yields exactly the text the signature
- * covers, which is what verification returns.
+ * just a text-mode signature over the canonical text. The framing is parsed strictly by
+ * @meph/simplestreams' splitClearsigned and yields exactly the text the signature covers,
+ * which is what verification returns.
  */
 import * as openpgp from 'openpgp';
+import { splitClearsigned, type ClearsignedParts } from '@meph/simplestreams';
 
 const BEGIN_MESSAGE = '-----BEGIN PGP SIGNED MESSAGE-----';
-const BEGIN_SIGNATURE = '-----BEGIN PGP SIGNATURE-----';
-const END_SIGNATURE = '-----END PGP SIGNATURE-----';
 
 /** Armor `Hash:` names (RFC 4880 §9.4) → openpgp hash ids. */
 const HASH_IDS: Record<string, number> = {
@@ -31,7 +30,7 @@ export interface ParsedCleartext {
   text: string;
   /** The bytes the signature covers: the same lines joined with CRLF. */
   canonical: Uint8Array;
-  /** Hash algorithm ids named by the `Hash:` headers (empty when there is none). */
+  /** Hash algorithm ids named by the `Hash:` headers (at least one). */
   hashes: number[];
   armoredSignature: string;
 }
@@ -43,60 +42,29 @@ export class CleartextFormatError extends Error {
   }
 }
 
-/** Trailing spaces/tabs/CRs of every line (RFC 4880 line ends are LF or CRLF only, so no `m` flag). */
-const TRAILING_BLANKS = /[ \t\r]+(?=\n|$)/g;
-
-/** Index of the first line at or after `from` that is `marker` (trailing blanks allowed), or -1. */
-function findLine(text: string, marker: string, from: number): number {
-  for (let at = text.indexOf(marker, from); at >= 0; at = text.indexOf(marker, at + 1)) {
-    if (at !== 0 && text[at - 1] !== '\n') continue;
-    let end = at + marker.length;
-    while (text[end] === ' ' || text[end] === '\t' || text[end] === '\r') end++;
-    if (end === text.length || text[end] === '\n') return at;
-  }
-  return -1;
-}
-
-/** Index just after the end of the line starting at `at` (past its LF), or the text length. */
-function nextLine(text: string, at: number): number {
-  const nl = text.indexOf('\n', at);
-  return nl < 0 ? text.length : nl + 1;
-}
-
+/**
+ * Parses a cleartext-signed message with the strict framing rules of
+ * `splitClearsigned` (exactly one message, nothing around it, `Hash:` headers only and at
+ * least one) and maps the `Hash:` names to openpgp ids.
+ */
 export function parseCleartext(message: string): ParsedCleartext {
-  const begin = findLine(message, BEGIN_MESSAGE, 0);
-  if (begin < 0) throw new CleartextFormatError('no "-----BEGIN PGP SIGNED MESSAGE-----" line');
-  const hashes: number[] = [];
-  let at = nextLine(message, begin);
-  for (;;) {
-    if (at >= message.length) throw new CleartextFormatError('no empty line after the armor headers');
-    const lineEnd = nextLine(message, at);
-    const header = message.slice(at, lineEnd).replace(TRAILING_BLANKS, '').replace(/\n$/, '');
-    at = lineEnd;
-    if (header === '') break;
-    const m = /^Hash: ?(.+)$/.exec(header);
-    if (!m) throw new CleartextFormatError(`unexpected armor header ${JSON.stringify(header.slice(0, 60))} (only "Hash:" is allowed)`);
-    for (const name of m[1]!.split(',').map((h) => h.trim().toUpperCase())) {
-      const id = HASH_IDS[name];
-      if (id === undefined) throw new CleartextFormatError(`unknown hash ${JSON.stringify(name)} in the armor header`);
-      hashes.push(id);
-    }
+  let parts: ClearsignedParts;
+  try {
+    parts = splitClearsigned(message, 'message');
+  } catch (err) {
+    throw new CleartextFormatError((err as Error).message.replace(/^message: malformed cleartext-signed message: /, ''));
   }
-  const sigStart = findLine(message, BEGIN_SIGNATURE, at);
-  if (sigStart < 0) throw new CleartextFormatError('no "-----BEGIN PGP SIGNATURE-----" line');
-  const sigEnd = findLine(message, END_SIGNATURE, sigStart);
-  if (sigEnd < 0) throw new CleartextFormatError('no "-----END PGP SIGNATURE-----" line');
-
-  // The line break before the signature line is not part of the signed text.
-  let text = sigStart > at ? message.slice(at, sigStart - 1) : '';
-  // Fast paths: serialised JSON has neither trailing blanks nor dash-escaped lines.
-  if (/[ \t\r](?:\n|$)/.test(text)) text = text.replace(TRAILING_BLANKS, '');
-  if (text.startsWith('- ') || text.includes('\n- ')) text = text.replace(/(^|\n)- /g, '$1');
+  const hashes = parts.hashes.map((name) => {
+    const id = HASH_IDS[name];
+    if (id === undefined) throw new CleartextFormatError(`unknown hash ${JSON.stringify(name)} in the armor header`);
+    return id;
+  });
+  const text = parts.body;
   return {
     text,
     canonical: Buffer.from(text.includes('\n') ? text.replace(/\n/g, '\r\n') : text, 'utf8'),
     hashes,
-    armoredSignature: message.slice(sigStart, nextLine(message, sigEnd)).replace(TRAILING_BLANKS, ''),
+    armoredSignature: parts.signature,
   };
 }
 

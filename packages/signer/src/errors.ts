@@ -49,6 +49,19 @@ export class KeyExpiredError extends VerificationError {
   }
 }
 
+/**
+ * The signature was made while the key was valid, but the key has expired since, and the
+ * caller asked to refuse such signatures (`rejectExpiredKeys`, `--reject-expired-keys`).
+ */
+export class ExpiredKeyRefusedError extends VerificationError {
+  override readonly name = 'ExpiredKeyRefusedError';
+  constructor(source: string, keyId: string, readonly expiredAt: Date, readonly signedAt: Date) {
+    super(source, keyId, `signed by key ${keyId} on ${signedAt.toISOString()}, and that key expired on ${expiredAt.toISOString()}; refused (--reject-expired-keys)`, {
+      hint: 'ask the publisher for a stream signed with a current key, or drop --reject-expired-keys to accept signatures made before the expiry',
+    });
+  }
+}
+
 /** The signing key (or the signing subkey) has been revoked. */
 export class KeyRevokedError extends VerificationError {
   override readonly name = 'KeyRevokedError';

@@ -8,6 +8,7 @@ import {
   createOpenPgpSigner,
   createVerifier,
   KeyExpiredError,
+  ExpiredKeyRefusedError,
   KeyRevokedError,
   KeySelectionError,
   PassphraseError,
@@ -153,29 +154,94 @@ describe('GnuPG signatures verify with us', () => {
   });
 });
 
-describe('only the verified text is returned (CVE-2023-41037-style tricks)', () => {
-  it('ignores text around the signed message and refuses forged extra headers', async () => {
+describe('exactly one signed message and nothing around it (CVE-2023-41037 class)', () => {
+  it('refuses text before the BEGIN line, a second signed block appended, and no Hash: header, as gpgv and the reference client do', async () => {
+    const verifier = await createVerifier({ keyrings: [keyring] });
+    const clear = (await home.gpgOk(['--local-user', edFpr, '--clearsign'], PAYLOAD)).toString();
+    // A real second message, validly signed by the same key, over tampered content.
+    const second = (await home.gpgOk(['--local-user', edFpr, '--clearsign'], tamper(PAYLOAD))).toString();
+    const evil = '{"evil": true}';
+    const cases: Array<[name: string, text: string, why: RegExp]> = [
+      ['json-before.sjson', `${evil}\n${clear}`, /text before the "-----BEGIN PGP SIGNED MESSAGE-----" line/],
+      ['blank-before.sjson', `\n${clear}`, /text before the "-----BEGIN PGP SIGNED MESSAGE-----" line/],
+      ['appended.sjson', `${clear}${second}`, /a second "-----BEGIN PGP SIGNED MESSAGE-----" line/],
+      ['appended-unsigned.sjson', `${clear}-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA256\n\n${evil}\n`, /a second "-----BEGIN PGP SIGNED MESSAGE-----" line/],
+      ['trailing-json.sjson', `${clear}${evil}\n`, /text after the "-----END PGP SIGNATURE-----" line/],
+      ['no-hash.sjson', clear.replace(/^Hash: \w+\n/m, ''), /no "Hash:" armor header/],
+    ];
+    for (const [name, text, why] of cases) {
+      const err = await verifier.verifyClearsigned(text, name).catch((e: unknown) => e);
+      expect(err, name).toBeInstanceOf(BadSignatureError);
+      expect((err as Error).message, name).toMatch(why);
+      expect((err as Error).message, name).toContain(name);
+    }
+    // gpgv agrees on the appended block and the missing header (it tolerates leading text;
+    // the reference client does not: its read_signed needs the BEGIN line first).
+    expect((await gpgv(keyring, [await write('appended.sjson', `${clear}${second}`)])).code).not.toBe(0);
+    expect((await gpgv(keyring, [await write('no-hash.sjson', clear.replace(/^Hash: \w+\n/m, ''))])).code).not.toBe(0);
+    // Blank lines after the END line are not content.
+    const trailing = await verifier.verifyClearsigned(`${clear}\n\n`, 'trailing-blank.sjson');
+    expect(trailing.payload.trimEnd()).toBe(PAYLOAD.trimEnd());
+  });
+
+  it('refuses forged extra headers and a Hash: header that lies', async () => {
     const verifier = await createVerifier({ keyrings: [keyring] });
     const clear = (await home.gpgOk(['--local-user', edFpr, '--clearsign'], PAYLOAD)).toString();
     const evil = '{"evil": true}';
-    const same = (p: string): boolean => p.trimEnd() === PAYLOAD.trimEnd();
-
-    const wrapped = await verifier.verifyClearsigned(`${evil}\n${clear}\n${evil}\n`, 'wrapped.sjson');
-    expect(same(wrapped.payload)).toBe(true);
-
     // Text smuggled into the armour headers never reaches the payload: the message is refused.
     const smuggled = clear.replace(/^Hash: (\w+)$/m, `Hash: $1\n${evil}`);
     await expect(verifier.verifyClearsigned(smuggled, 'smuggled.sjson')).rejects.toBeInstanceOf(BadSignatureError);
     const extraHeader = clear.replace(/^Hash: (\w+)$/m, 'Hash: $1\nComment: {"evil": true}');
     await expect(verifier.verifyClearsigned(extraHeader, 'header.sjson')).rejects.toThrow(/only "Hash:" is allowed/);
-
-    // A second, unsigned "signed message" appended after a valid one is not returned.
-    const forged = await verifier.verifyClearsigned(`${clear}-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA256\n\n${evil}\n`, 'forged.sjson');
-    expect(same(forged.payload)).toBe(true);
-
     // The Hash header must name the hash the signature uses.
     const lying = clear.replace(/^Hash: \w+$/m, 'Hash: SHA1');
     await expect(verifier.verifyClearsigned(lying, 'lying.sjson')).rejects.toThrow(/armor header says Hash: SHA1/);
+  });
+});
+
+describe('a key that expired after it signed (GnuPG-made, with a faked clock)', () => {
+  let ring: string;
+  let signed: string;
+  let fpr: string;
+  beforeAll(async () => {
+    // Created 2020-01-01, valid for two days; the signature is made on the first day.
+    const r = await run(
+      'gpg',
+      ['--batch', '--no-tty', '--faked-system-time', '20200101T000000!', '--pinentry-mode', 'loopback', '--passphrase-fd', '0', '--quick-gen-key', 'Meph Expired <expired@example.invalid>', 'ed25519', 'sign', '2d'],
+      { home: home.dir, input: '\n' },
+    );
+    if (r.code !== 0) throw new Error(r.stderr);
+    const list = (await home.gpgOk(['--with-colons', '--list-keys', 'expired@example.invalid'])).toString();
+    fpr = list.split('\n').find((l) => l.startsWith('fpr:'))!.split(':')[9]!;
+    ring = await home.exportPublic([fpr], 'expired.gpg');
+    signed = (await home.gpgOk(['--faked-system-time', '20200101T120000!', '--local-user', fpr, '--clearsign'], PAYLOAD)).toString();
+    expect((await gpgv(ring, [await write('expired.sjson', signed)])).code).toBe(0);
+  }, 60_000);
+
+  it('is accepted with one warning per key by default, as GnuPG accepts it', async () => {
+    const warnings: string[] = [];
+    const verifier = await createVerifier({ keyrings: [ring], onWarning: (m) => warnings.push(m) });
+    const v = await verifier.verifyClearsigned(signed, 'old.sjson');
+    expect(v.fingerprint).toBe(fpr);
+    expect(v.keyExpiredAt?.toISOString()).toMatch(/^2020-01-03/);
+    await verifier.verifyClearsigned(signed, 'old-again.sjson');
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/^old\.sjson: good signature by key [0-9A-F]{16}, made 2020-01-01T12:00:00.000Z while the key was valid; the key expired on 2020-01-03.*--reject-expired-keys/);
+  });
+
+  it('is refused with rejectExpiredKeys', async () => {
+    const verifier = await createVerifier({ keyrings: [ring], rejectExpiredKeys: true });
+    const err = await verifier.verifyClearsigned(signed, 'old.sjson').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ExpiredKeyRefusedError);
+    expect((err as Error).message).toMatch(/^old\.sjson: signed by key [0-9A-F]{16} on 2020-01-01T12:00:00\.000Z, and that key expired on 2020-01-03/);
+  });
+
+  it('a key that never expires gives no warning', async () => {
+    const warnings: string[] = [];
+    const verifier = await createVerifier({ keyrings: [keyring], rejectExpiredKeys: true, onWarning: (m) => warnings.push(m) });
+    const clear = (await home.gpgOk(['--local-user', edFpr, '--clearsign'], PAYLOAD)).toString();
+    expect((await verifier.verifyClearsigned(clear, 'fresh.sjson')).keyExpiredAt).toBeUndefined();
+    expect(warnings).toEqual([]);
   });
 });
 

@@ -17,6 +17,14 @@ export interface VerifierOptions {
   keyrings: string[];
   /** Accept SHA-1 signatures and RSA keys under 2048 bits (real older streams use them). */
   allowWeak?: boolean;
+  /**
+   * A signature made while its key was valid, by a key that has expired since: accepted with
+   * a warning through `onWarning` (default, as GnuPG: "Good signature … [expired]"), or
+   * refused with ExpiredKeyRefusedError when true.
+   */
+  rejectExpiredKeys?: boolean;
+  /** Receives one line per expired key seen (once per key). */
+  onWarning?: (message: string) => void;
 }
 
 export type { SignatureVerifier };

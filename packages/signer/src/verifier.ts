@@ -2,6 +2,7 @@ import * as openpgp from 'openpgp';
 import type { SignatureVerifier, VerifiedPayload } from '@meph/simplestreams';
 import {
   BadSignatureError,
+  ExpiredKeyRefusedError,
   KeyExpiredError,
   KeyRevokedError,
   NotSignedError,
@@ -43,10 +44,14 @@ interface Candidate {
 }
 
 class OpenPgpVerifier implements SignatureVerifier {
+  /** Keys already warned about as expired (one warning per key per run). */
+  private readonly warnedExpired = new Set<string>();
+
   constructor(
     private readonly keys: openpgp.PublicKey[],
     private readonly keyrings: string[],
     private readonly allowWeak: boolean,
+    private readonly expired: { reject: boolean; onWarning?: (message: string) => void } = { reject: false },
   ) {}
 
   /** Every public key loaded, for callers that want to list them. */
@@ -176,12 +181,21 @@ class OpenPgpVerifier implements SignatureVerifier {
     const expiry = await expirationOf(key, signingKey, config);
     if (expiry !== undefined && signedAt.getTime() > expiry.getTime()) throw new KeyExpiredError(source, keyId, expiry, signedAt);
 
+    const expiredSince = expiry !== undefined && expiry.getTime() <= Date.now() ? expiry : undefined;
+    if (expiredSince && this.expired.reject) throw new ExpiredKeyRefusedError(source, keyId, expiredSince, signedAt);
+
     try {
       await verify(c, config, signedAt);
     } catch (err) {
       throw classify(source, keyId, err);
     }
-    return { fingerprint: key.getFingerprint().toUpperCase(), keyId, signedAt };
+    if (expiredSince && !this.warnedExpired.has(keyId)) {
+      this.warnedExpired.add(keyId);
+      this.expired.onWarning?.(
+        `${source}: good signature by key ${keyId}, made ${signedAt.toISOString()} while the key was valid; the key expired on ${expiredSince.toISOString()} (accepted; --reject-expired-keys refuses it)`,
+      );
+    }
+    return { fingerprint: key.getFingerprint().toUpperCase(), keyId, signedAt, ...(expiredSince ? { keyExpiredAt: expiredSince } : {}) };
   }
 }
 
@@ -246,7 +260,10 @@ export async function createVerifier(options: VerifierOptions): Promise<Signatur
   for (const file of options.keyrings) {
     for (const key of await readKeyFile(file)) keys.push(key.isPrivate() ? key.toPublic() : (key as openpgp.PublicKey));
   }
-  return new OpenPgpVerifier(keys, options.keyrings, options.allowWeak === true);
+  return new OpenPgpVerifier(keys, options.keyrings, options.allowWeak === true, {
+    reject: options.rejectExpiredKeys === true,
+    ...(options.onWarning ? { onWarning: options.onWarning } : {}),
+  });
 }
 
 /** A verifier over already-parsed keys (used by signStream to check its own earlier output). */

@@ -16,6 +16,25 @@ export function isSimplestreamsError(err: unknown): err is SimplestreamsError {
   return typeof err === 'object' && err !== null && (err as Record<symbol, unknown>)[MEPH_ERROR] === true;
 }
 
+/** A document is over a reader's limit (size, nesting) or is not something a document can be. */
+export class DocumentLimitError extends SimplestreamsError {
+  override readonly name = 'DocumentLimitError';
+  constructor(readonly source: string, readonly detail: string, hint?: string) {
+    super(`${source}: ${detail}`, hint ? { hint } : undefined);
+  }
+}
+
+/**
+ * A document holds a value meph cannot write back exactly (a number beyond what a JavaScript
+ * number holds, invalid UTF-8): refused rather than silently rewritten.
+ */
+export class UnrepresentableValueError extends SimplestreamsError {
+  override readonly name = 'UnrepresentableValueError';
+  constructor(readonly source: string, readonly jsonPath: string, readonly detail: string) {
+    super(`${source}: ${jsonPath}: ${detail}; refusing to read it rather than change it`, { hint: 'fix the value where the document is produced' });
+  }
+}
+
 /** A document is not valid JSON. `line`/`column` locate the problem when known. */
 export class ParseError extends SimplestreamsError {
   override readonly name = 'ParseError';
@@ -34,8 +53,8 @@ export class FormatError extends SimplestreamsError {
 
 export class MissingFileError extends SimplestreamsError {
   override readonly name = 'MissingFileError';
-  constructor(readonly source: string, readonly referencedBy?: string) {
-    super(`${source}: no such file${referencedBy ? ` (referenced by ${referencedBy})` : ''}`);
+  constructor(readonly source: string, readonly referencedBy?: string, hint?: string) {
+    super(`${source}: no such file${referencedBy ? ` (referenced by ${referencedBy})` : ''}`, hint ? { hint } : undefined);
   }
 }
 
@@ -57,11 +76,18 @@ export class UnsafePathError extends SimplestreamsError {
 // One class for both, shared with the HTTP transport that verifies downloads.
 export { ChecksumMismatchError, SizeMismatchError } from '@meph/http';
 
-/** Policy says signatures are required and the document is unsigned (or no verifier given). */
+/**
+ * A document cannot be used without a signature check that cannot happen: it is unsigned
+ * where signatures are required, or it is signed and no keyring is there to check it.
+ */
 export class SignatureRequiredError extends SimplestreamsError {
   override readonly name = 'SignatureRequiredError';
-  constructor(readonly source: string, detail = 'is not signed') {
-    super(`${source}: ${detail}, and signatures are required`, { hint: 'give a keyring with --keyring, or pass --no-verify to read it unverified' });
+  constructor(
+    readonly source: string,
+    detail = 'is not signed, and signatures are required',
+    hint = 'give a keyring with --keyring, or pass --no-verify to read it unverified',
+  ) {
+    super(`${source}: ${detail}`, { hint });
   }
 }
 

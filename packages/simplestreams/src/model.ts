@@ -74,6 +74,8 @@ export interface VerifiedPayload {
   fingerprint: string;
   keyId: string;
   signedAt: Date;
+  /** Set when the signature was made while the key was valid but the key has expired since. */
+  keyExpiredAt?: Date;
 }
 
 /**

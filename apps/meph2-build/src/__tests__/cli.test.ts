@@ -11,6 +11,7 @@ import { spec } from '../main.js';
 const V3 = path.join(SHARED_DIR, 'reference/conf/meph-v3.yaml');
 const CID = 'com.ubuntu.maas:candidate:v3:download';
 const FAKE = { ...process.env, MAAS_CLOUDIMG2EPH2: 'fake' };
+const DEBIAN_KEYRING = '/usr/share/keyrings/debian-archive-keyring.gpg';
 const dirs: string[] = [];
 afterEach(async () => {
   for (const d of dirs.splice(0)) await fsp.rm(d, { recursive: true, force: true });
@@ -118,12 +119,27 @@ describe('meph2-build', () => {
     expect(r.stderr).not.toContain('converting');
   });
 
-  it('seed 4: an arch without kernels warns and exits 0', async () => {
+  it('seed 4: an arch without kernel lines fails naming what matched nothing (the original: exit 0, empty products)', async () => {
     const d = await tmp();
-    const r = await build(['--config', V3, '-u', 'riscv64', 'plucky', '20250101', 'noble.squashfs', 'out'], { cwd: d });
-    expect(r.code).toBe(0);
-    expect(r.stderr).toMatch(/warning: .*release plucky has no kernel lines for arch riscv64/);
-    expect(existsSync(path.join(d, 'out'))).toBe(false);
+    for (const extra of [[], ['--dry-run']]) {
+      const r = await build(['--config', V3, ...extra, 'riscv64', 'plucky', '20250101', 'noble.squashfs', 'out'], { cwd: d });
+      expect(r.code).toBe(1);
+      expect(r.stderr.trim()).toMatch(/^meph2-build: error: .*meph-v3\.yaml: release plucky has no kernel lines for arch riscv64; nothing to build \(arches with kernel lines for plucky: amd64, arm64, armhf, ppc64el, s390x\)$/);
+      expect(existsSync(path.join(d, 'out'))).toBe(false);
+    }
+  });
+
+  it('like the original, the output is unsigned unless --sign or a key is given', async () => {
+    const d = await tmp();
+    const env = { ...FAKE, MEPH_SIGNING_KEY: '', MEPH_GPG_KEY: '' };
+    const r = await build(['--config', V3, 'amd64', 'noble', '20240101', 'noble.squashfs', 'out'], { cwd: d, env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(existsSync(path.join(d, 'out/streams/v1/index.json'))).toBe(true);
+    expect((await fsp.readdir(path.join(d, 'out/streams/v1'))).filter((f) => /\.(sjson|gpg)$/.test(f))).toEqual([]);
+    const asked = await build(['--config', V3, '--sign', 'amd64', 'noble', '20240102', 'noble.squashfs', 'out2'], { cwd: d, env });
+    expect(asked.code).toBe(2);
+    expect(asked.stderr).toMatch(/^meph2-build: error: no signing key configured/m);
+    expect(existsSync(path.join(d, 'out2'))).toBe(false);
   });
 
   it('user errors are one line with a non-zero exit and nothing written', async () => {
@@ -137,10 +153,11 @@ describe('meph2-build', () => {
       [['--config', V3, '-u', '--image-format', 'iso', 'amd64', 'noble', '1', 'noble.squashfs', 'out'], 2, /^meph2-build: error: Invalid values:/m],
       [['--config', V3, '-u', '--enable-di', '--disable-di', 'amd64', 'noble', '1', 'noble.squashfs', 'out'], 2, /^meph2-build: error: Arguments enable-di and disable-di are mutually exclusive/m],
       [['--config', V3, '-u', '--squashfs-block-size', '3K', 'amd64', 'noble', '1', 'noble.squashfs', 'out'], 1, /^meph2-build: error: --squashfs-block-size: "3K" is not a squashfs block size/m],
-      [['--config', V3, '-u', '--enable-di', 'amd64', 'noble', '1', 'noble.squashfs', 'out'], 1, /^meph2-build: error: .*d-i items \(enable_di\) are not produced by meph2-build \(build with --disable-di/m],
+      [['--config', V3, '-u', '--enable-di', '--di-archive', 'http://127.0.0.1:1/ubuntu', '--di-keyring', DEBIAN_KEYRING, 'amd64', 'noble', '1', 'noble.squashfs', 'out'], 1, /^meph2-build: error: d-i archive http:\/\/127\.0\.0\.1:1\/ubuntu: cannot crawl the installer for noble\/amd64: .*ECONNREFUSED.* \(check the archive and its keyring/m],
+      [['--config', V3, '-u', '--enable-di', '--di-keyring', 'no-such.gpg', 'amd64', 'noble', '1', 'noble.squashfs', 'out'], 1, /^meph2-build: error: d-i archive of ubuntu: keyring .*no-such\.gpg does not exist \(give an existing keyring with --di-keyring\)/m],
       [['--config', V3, '-u', 'amd64', 'noble', '1', 'missing.img', 'out'], 1, /^meph2-build: error: .*missing\.img: no such source file/m],
-      [['--config', V3, 'amd64', 'noble', '1', 'noble.squashfs', 'out'], 2, /^meph2-build: error: no signing key configured/m],
-      [['--config', V3, '-u', 'amd64', 'noble', '1', 'noble.squashfs', 'out'], 1, /^meph2-build: error: MAAS_CLOUDIMG2EPH2=\/opt\/conv: unknown converter/m, { MAAS_CLOUDIMG2EPH2: '/opt/conv' }],
+      [['--config', V3, '--sign', 'amd64', 'noble', '1', 'noble.squashfs', 'out'], 2, /^meph2-build: error: no signing key configured/m, { ...FAKE, MEPH_SIGNING_KEY: '', MEPH_GPG_KEY: '' }],
+      [['--config', V3, '-u', 'amd64', 'noble', '1', 'noble.squashfs', 'out'], 1, /^meph2-build: error: MAAS_CLOUDIMG2EPH2=\/opt\/conv: no such executable \(give the path of an executable converter/m, { MAAS_CLOUDIMG2EPH2: '/opt/conv' }],
       [['--config', V3, '-u', 'amd64', 'noble', '1', 'noble.squashfs', 'out'], 1, /^meph2-build: error: environment: MEPH_PROPOSED: "perhaps" is not a boolean/m, { ...FAKE, MEPH_PROPOSED: 'perhaps' }],
     ];
     for (const [args, code, message, env] of cases) {

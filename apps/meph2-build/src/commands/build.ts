@@ -1,6 +1,6 @@
 import path from 'node:path';
-import { checkSigningArgs, defineCommand, signIfWanted, UsageError, withSigningOptions, type CommandContext, type GlobalArgs, type SigningArgs } from '@meph/cli-kit';
-import type { BuildFlags, Converter, ImageFormatSetting, PipelineEvent, SquashfsCompression } from '@meph/image-transform';
+import { checkSigningArgs, defineCommand, optInSigning, signIfWanted, UsageError, withOptInSigningOptions, type CommandContext, type GlobalArgs, type SigningArgs } from '@meph/cli-kit';
+import type { BuildFlags, ImageFormatSetting, PipelineEvent, SquashfsCompression } from '@meph/image-transform';
 import { DEFAULT_CONFIG } from '../default-config.js';
 import { describeEvent, eventVerbosity, planText } from '../render.js';
 import { openLogFile } from '../log-file.js';
@@ -23,17 +23,14 @@ interface BuildArgs extends SigningArgs {
   squashfsCompression?: SquashfsCompression;
   squashfsBlockSize?: string;
   mirror?: string;
+  diArchive?: string;
+  diKeyring?: string | string[];
   fake?: boolean;
   cacheDir?: string;
   kernelConcurrency?: number;
   dryRun: boolean;
   verbose: number;
   logFile?: string;
-}
-
-/** Splits M2E_ADD_REPOS / M2E_ADD_PACKAGES (comma- or space-separated, as the original). */
-function envList(env: NodeJS.ProcessEnv, name: string): string[] {
-  return (env[name] ?? '').split(/[\s,]+/).filter(Boolean);
 }
 
 function flagsFrom(args: BuildArgs): BuildFlags {
@@ -81,11 +78,17 @@ export const buildCommand = defineCommand<BuildArgs>({
     'MEPH_IMAGE_FORMAT, MEPH_SQUASHFS_COMPRESSION, MEPH_SQUASHFS_BLOCK_SIZE); the config file',
     '(--config, else MEPH_CONFIG, else MEPH2_CONFIG_YAML, else conf/meph-v3.yaml); built-in defaults.',
     'M2E_ADD_REPOS and M2E_ADD_PACKAGES add apt repositories/packages to the image, as in the original.',
-    'MAAS_CLOUDIMG2EPH2=fake (or fake-maas-cloudimg2eph2) selects the fake converter like --fake.',
+    'MAAS_CLOUDIMG2EPH2=fake (or fake-maas-cloudimg2eph2) selects the fake converter like --fake; a path or',
+    'command name runs that converter with the original\'s converter contract (see conf/README.md).',
+    'enable_di / --enable-di adds di-kernel/di-initrd items from the distro\'s netboot installer (Ubuntu:',
+    'archive/ports.ubuntu.com; Debian: the image\'s apt mirror), verified through the archive\'s signed Release.',
+    'Differences from the original: the output is not signed unless --sign or a key flag is given (as the',
+    'original, which never signs); a request that matches no kernel line fails (exit 1) instead of writing',
+    'an empty products file; the default config is conf/meph-v3.yaml (the original: meph-v2.yaml).',
     'See conf/README.md for the config format.',
   ].join('\n'),
   builder: (y) =>
-    withSigningOptions(
+    withOptInSigningOptions(
       y
         .positional('arch', { type: 'string', demandOption: true, describe: 'dpkg architecture, e.g. amd64' })
         .positional('release', { type: 'string', demandOption: true, describe: 'release codename, e.g. noble or bookworm' })
@@ -102,6 +105,8 @@ export const buildCommand = defineCommand<BuildArgs>({
         .option('squashfs-compression', { choices: COMPRESSIONS, describe: 'mksquashfs compression (default xz, as MAAS expects)' })
         .option('squashfs-block-size', { type: 'string', describe: 'mksquashfs block size, 4K … 1M (default: mksquashfs\'s 128K)' })
         .option('mirror', { type: 'string', describe: 'apt mirror for the image (default: config mirror; for Debian the host\'s configured mirror)' })
+        .option('di-archive', { type: 'string', describe: 'archive root for d-i files (default: archive/ports.ubuntu.com; Debian: the image\'s apt mirror)' })
+        .option('di-keyring', { type: 'string', describe: 'keyring verifying the d-i archive (default: /usr/share/keyrings/<distro>-archive-keyring.gpg); repeatable' })
         .option('fake', { type: 'boolean', describe: 'use the fake converter: small placeholder artifacts in seconds (tests only)' })
         .option('cache-dir', { type: 'string', describe: 'download cache for http(s) sources' })
         .option('kernel-concurrency', { type: 'number', describe: 'kernels built in parallel (default: the converter\'s)' })
@@ -119,19 +124,12 @@ export const buildCommand = defineCommand<BuildArgs>({
     const config = await lib.loadBuildConfig(configPath);
     if (args.squashfsBlockSize) lib.checkSquashfsBlockSize(args.squashfsBlockSize, '--squashfs-block-size');
     const settings = lib.resolveBuildSettings(config, flagsFrom(args), ctx.env);
-    const real = (lib as Record<string, unknown>)['realConverter'] as Converter | undefined;
     const onEvent = eventSink(args, ctx);
     const outputDir = path.resolve(ctx.cwd, args.outputDir);
-    const choice = args.dryRun
-      ? (() => {
-          try {
-            return lib.selectConverter({ fake: Boolean(args.fake), env: ctx.env, ...(real ? { real } : {}) });
-          } catch {
-            return undefined;
-          }
-        })()
-      : lib.selectConverter({ fake: Boolean(args.fake), env: ctx.env, ...(real ? { real } : {}) });
-    if (!args.dryRun) await checkSigningArgs(args, ctx);
+    const choice = lib.selectConverter({ fake: Boolean(args.fake), env: ctx.env, cwd: ctx.cwd, real: lib.realConverter });
+    const signing = optInSigning(args);
+    if (!args.dryRun) await checkSigningArgs(signing, ctx);
+    const diKeyrings = (args.diKeyring === undefined ? [] : [args.diKeyring].flat()).map((k) => path.resolve(ctx.cwd, k));
 
     const result = await lib.buildVersion({
       config,
@@ -140,22 +138,22 @@ export const buildCommand = defineCommand<BuildArgs>({
       version: args.versionName,
       source: /^[a-z]+:\/\//.test(args.source) ? args.source : path.resolve(ctx.cwd, args.source),
       outputDir,
-      converter: choice?.converter ?? lib.fakeConverter,
-      converterName: choice?.name ?? 'none available',
+      converter: choice.converter,
+      converterName: choice.name,
       settings,
-      addRepos: envList(ctx.env, 'M2E_ADD_REPOS'),
-      addPackages: envList(ctx.env, 'M2E_ADD_PACKAGES'),
+      di: { ...(args.diArchive ? { archive: args.diArchive } : {}), ...(diKeyrings.length ? { keyrings: diKeyrings } : {}) },
+      ...(args.verbose ? { verbosity: args.verbose } : {}),
       ...(args.flatJson ? { flatJson: path.resolve(ctx.cwd, args.flatJson) } : {}),
       ...(args.cacheDir ? { cacheDir: path.resolve(ctx.cwd, args.cacheDir) } : {}),
       ...(args.kernelConcurrency ? { kernelConcurrency: args.kernelConcurrency } : {}),
       dryRun: args.dryRun,
       signal: ctx.signal,
       onEvent,
-      sign: (root) => signIfWanted(args, root, ctx),
+      sign: (root) => signIfWanted(signing, root, ctx),
     });
 
     if (args.dryRun) {
-      const converter = choice ? `${choice.name} (${choice.reason})` : 'none available (use --fake)';
+      const converter = `${choice.name} (${choice.reason})`;
       if (args.json) {
         ctx.reporter.emit({ type: 'plan-detail', dryRun: true, converter, needsConversion: result.needsConversion, plan: result.plan, request: result.request });
       } else {
@@ -163,7 +161,6 @@ export const buildCommand = defineCommand<BuildArgs>({
       }
       return 0;
     }
-    if (result.plan.products.length === 0) return 0;
     const summary = { type: 'build-done', outputDir, products: result.plan.products.length, items: result.items.length, converterRan: result.converterRan, productsPath: result.productsPath };
     if (args.json) ctx.reporter.emit(summary);
     else {

@@ -158,6 +158,50 @@ describe('meph2-cloudimg-sync against a loopback cloud-images feed (fake convert
     }
   });
 
+  it('when every build fails the stream is left untouched (never replaced by an emptier one); exit 1', async () => {
+    const o = path.join(tmp, 'out-allbad');
+    const first = await sync(['--source', feedUrl(), '--target', 'force', o, 'arch=arm64']);
+    expect(first.code, first.stderr).toBe(0);
+    const before = await readFile(path.join(o, 'streams/v1', `${CID}.json`), 'utf8');
+    const index = await readFile(path.join(o, 'streams/v1/index.json'), 'utf8');
+    server.setFaults([{ match: /-root\.tar\.xz$/, corrupt: true }]);
+    try {
+      // --target force: the output would hold only what builds now, i.e. nothing
+      const r = await sync(['--source', feedUrl(), '--target', 'force', o]);
+      expect(r.code).toBe(1);
+      expect(built(r.events)).toEqual([]);
+      expect(r.events.filter((e) => e['type'] === 'build-failed')).toHaveLength(2);
+      expect(r.events).toContainEqual(expect.objectContaining({ type: 'stream-untouched', reason: 'no version built' }));
+      expect(r.stdout + r.stderr).toMatch(/2 versions failed to build \(0 built; the stream was left untouched\)/);
+      expect(await readFile(path.join(o, 'streams/v1', `${CID}.json`), 'utf8')).toBe(before);
+      expect(await readFile(path.join(o, 'streams/v1/index.json'), 'utf8')).toBe(index);
+      // and into an empty directory no products file with "products": {} appears
+      const empty = path.join(tmp, 'out-allbad-new');
+      const r2 = await sync(['--source', feedUrl(), '--target', 'force', empty]);
+      expect(r2.code).toBe(1);
+      expect(existsSync(path.join(empty, 'streams/v1', `${CID}.json`))).toBe(false);
+    } finally {
+      server.setFaults([]);
+    }
+  });
+
+  it('a partly failed run that would drop versions the stream has leaves it untouched', async () => {
+    const o = path.join(tmp, 'out-partial');
+    const first = await sync(['--source', feedUrl(), '--target', 'force', o, 'arch=arm64']);
+    expect(first.code, first.stderr).toBe(0);
+    const before = await readFile(path.join(o, 'streams/v1', `${CID}.json`), 'utf8');
+    server.setFaults([{ match: /arm64-root\.tar\.xz$/, corrupt: true }]);
+    try {
+      const r = await sync(['--source', feedUrl(), '--target', 'force', o]);
+      expect(r.code).toBe(1);
+      expect(built(r.events)).toEqual(['noble/amd64/20260103']);
+      expect(r.events).toContainEqual(expect.objectContaining({ type: 'stream-untouched', reason: 'the new stream would lose versions it has' }));
+      expect(await readFile(path.join(o, 'streams/v1', `${CID}.json`), 'utf8')).toBe(before);
+    } finally {
+      server.setFaults([]);
+    }
+  });
+
   it('--help is complete, with examples', async () => {
     const r = await runCliCaptured(spec, ['--help'], { env });
     expect(r.code).toBe(0);
@@ -221,5 +265,21 @@ describe('meph2-cloudimg-sync with d-i items', () => {
     const data = await readFile(path.join(o, String(items['di-kernel']!.path)));
     expect(data.length).toBe(items['di-kernel']!.size);
     await expectMaasClean(o);
+  });
+
+  it('a d-i archive that does not verify fails the run in one line before any build; the stream is untouched', async () => {
+    const o = path.join(tmp, 'out-di-bad');
+    const r = await runCliCaptured(
+      spec,
+      ['--config', CONFIG, '--arches', 'amd64', '-u', '--source', `${server.url}/feed/streams/v1/com.ubuntu.cloud:daily:download.json`, '--target', 'force', '--enable-di',
+        '--di-archive', `${server.url}/archive`, '--di-keyring', '/usr/share/keyrings/debian-archive-keyring.gpg', o],
+      { env },
+    );
+    expect(r.code).toBe(1);
+    const errors = r.stderr.trim().split('\n').filter((l) => l.includes('error'));
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(/^meph2-cloudimg-sync: error: d-i archive http:\/\/127\.0\.0\.1:\d+\/archive: cannot crawl the installer for noble\/amd64: .*signature does not verify/);
+    expect(existsSync(path.join(o, 'streams'))).toBe(false);
+    expect(existsSync(path.join(o, 'noble'))).toBe(false);
   });
 });

@@ -59,4 +59,35 @@ describe('meph2-util boot-test', () => {
     expect(res.stdout).toMatch(/systemd\.run=/);
     expect(res.stdout).toMatch(/meph2-util boot-test \.\/out\s+boot the newest version/);
   });
+
+  it('--pxe without a bootloader product fails naming the bootloader stage, for every product, before starting QEMU', async () => {
+    const res = await runCliCaptured(spec, ['boot-test', '--pxe', '--no-verify', stream]);
+    expect(res.code).toBe(1);
+    const fails = res.stdout.split('\n').filter((l) => l.startsWith('FAIL '));
+    expect(fails).toEqual([
+      expect.stringMatching(/^FAIL org\.debian\.meph\.candidate:v3:boot:12:amd64:ga-12 20260101 pxe-bios: stalled in stage bootloader: no pxe\/pxelinux bootloader product in .*meph2-util import bootloaders-debian\.yaml/),
+      expect.stringMatching(/^FAIL org\.debian\.meph\.candidate:v3:boot:12:amd64:ga-12-cloud 20260101 pxe-bios: stalled in stage bootloader/),
+    ]);
+    expect(res.stderr).toMatch(/2 of 2 network boot\(s\) failed/);
+  });
+
+  it('--pxe --json reports each failure as an event naming the stage', async () => {
+    const res = await runCliCaptured(spec, ['boot-test', '--pxe', '--json', '--no-verify', '--firmware', 'uefi', stream, GENERIC]);
+    expect(res.code).toBe(1);
+    const events = res.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: string });
+    expect(events.find((e) => e.type === 'boot-test-failed')).toMatchObject({ type: 'boot-test-failed', mode: 'pxe', firmware: 'uefi', productId: GENERIC, stalled: 'bootloader' });
+  });
+
+  it('without --pxe a second product id is refused', async () => {
+    const res = await runCliCaptured(spec, ['boot-test', stream, GENERIC, '20260101', 'extra']);
+    expect(res.code).toBe(2);
+    expect(res.stderr).toMatch(/only --pxe takes several product ids/);
+  });
+
+  it('--help documents --pxe with the MAAS command line and an example', async () => {
+    const res = await runCliCaptured(spec, ['boot-test', '--help']);
+    expect(res.stdout).toMatch(/--pxe/);
+    expect(res.stdout).toMatch(/root=squash:http:\/\/<rack>\/images\//);
+    expect(res.stdout).toMatch(/meph2-util boot-test --pxe \.\/out/);
+  });
 });

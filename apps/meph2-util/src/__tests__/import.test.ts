@@ -39,8 +39,24 @@ describe('meph2-util import', () => {
   it('rejects an unquoted maas_version and names the unsupported import kinds in one line', async () => {
     await fs.writeFile(path.join(dir, 'bad.yaml'), 'product_id: p\ncontent_id: p\nrelease-notification:\n  version: 1.0\n  maas_version: 3.5\n  message: hi\n');
     expect((await run(['import', '-u', 'bad.yaml', 'stream'])).stderr).toMatch(/^meph2-util: error: import: .*maas_version must be a quoted string/);
-    const r = await run(['import', '-u', path.join(SHARED_DIR, 'reference/conf/bootloaders.yaml'), 'stream']);
+    await fs.writeFile(path.join(dir, 'centos.yaml'), 'product_id: p\ncontent_id: c\nimage_index:\n  x: 1\n');
+    const r = await run(['import', '-u', 'centos.yaml', 'stream']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/^meph2-util: error: .*bootloaders\.yaml: bootloader imports .* does not support yet\); only release-notification imports are supported\n$/);
+    expect(r.stderr).toMatch(/^meph2-util: error: .*centos\.yaml: CentOS image_index imports .* does not support yet\); only release-notification and bootloaders imports are supported\n$/);
+  });
+
+  it("parses the original's bootloaders.yaml and refuses its grub-mkimage (ppc64el) entry in one line, before any download", async () => {
+    const r = await run(['import', '-u', path.join(SHARED_DIR, 'reference/conf/bootloaders.yaml'), 'stream2']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^meph2-util: error: bootloader grub-ieee1275\/open-firmware\/ppc64el: grub_format \(building a GRUB image with grub-mkimage\) is not supported by meph/m);
+    expect(r.stderr.split('\n').filter((l) => l.startsWith('meph2-util: error:'))).toHaveLength(1);
+    await expect(fs.stat(path.join(dir, 'stream2'))).rejects.toThrow();
+  });
+
+  it('a bootloaders config with a bad entry fails naming the file and the key', async () => {
+    await fs.writeFile(path.join(dir, 'bl.yaml'), 'product_id: "p:1:{os}:{firmware_platform}:{arch}"\ncontent_id: c\nbootloaders:\n - firmware-platform: pxe\n   packages: [pxelinux]\n   arch: i386\n   arches: i386\n   release: bookworm\n   os: pxelinux\n   files: [../../etc/shadow]\n');
+    const r = await run(['import', '-u', 'bl.yaml', 'stream3']);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/^meph2-util: error: .*bl\.yaml: bootloaders\[0\]\.files\[0\]: "\.\.\/\.\.\/etc\/shadow"/m);
   });
 });

@@ -97,7 +97,7 @@ describe('meph2-util query on bad input', () => {
   it('an unsigned document fails when signatures are required', async () => {
     await failsCleanly(['--keyring', JUJU_KEYRING, './streams/v1/index.sjson'], path.join(dir, 'unsigned'), /index\.sjson: .*not signed/);
     // Starting from a .sjson requires signatures even without --keyring, like sstream-query.
-    await failsCleanly(['./streams/v1/index.sjson'], path.join(dir, 'unsigned'), /index\.sjson: is not signed, and signatures are required \(give a keyring/);
+    await failsCleanly(['./streams/v1/index.sjson'], path.join(dir, 'unsigned'), /index\.sjson: is not signed, and signatures are required \(the stream was opened at a \.sjson/);
   });
 
   it('bad filters, --max and output formats', async () => {

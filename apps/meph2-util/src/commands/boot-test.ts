@@ -1,20 +1,26 @@
-import { defineCommand, UsageError, verifierFromArgs, withKeyringOptions, type KeyringArgs } from '@meph/cli-kit';
+import { defineCommand, UsageError, verifierFromArgs, withKeyringOptions, type KeyringArgs, SIGNATURE_POLICY_HELP, DOCUMENT_LIMITS_HELP } from '@meph/cli-kit';
 import { compareVersions, resolveInside, type LoadedStream } from '@meph/simplestreams';
 
 interface BootTestArgs extends KeyringArgs {
   streamDir: string;
-  productId: string;
+  productId?: string;
   versionName?: string;
+  rest?: string[];
+  pxe: boolean;
+  firmware: Array<'bios' | 'uefi'>;
   timeout: number;
+  stall: number;
   memory: number;
   accel: 'tcg' | 'kvm';
   consoleLog?: string;
 }
 
 export const bootTestCommand = defineCommand<BootTestArgs>({
-  command: 'boot-test <stream-dir> <product-id> [version-name]',
-  describe: "boot a product's boot-kernel + boot-initrd with its squashfs as root under QEMU and check userspace runs on the squashfs",
+  command: 'boot-test <stream-dir> [product-id] [version-name] [rest..]',
+  describe: "boot a product's boot-kernel + boot-initrd with its squashfs as root under QEMU (virtio disk, or --pxe: from the network the way MAAS boots it)",
   examples: [
+    ['meph2-util boot-test --pxe ./out', 'network-boot every kernel product of the stream in BIOS mode with the stream\'s pxelinux bootloader'],
+    ['meph2-util boot-test --pxe --firmware bios --firmware uefi --json ./out org.debian.meph.candidate:v3:boot:12:amd64:ga-12', 'BIOS and UEFI (shim + GRUB, OVMF) network boot of one product, JSON events'],
     ['meph2-util boot-test ./out org.debian.meph.candidate:v3:boot:12:amd64:ga-12', 'boot the newest version of the generic flavour'],
     ['meph2-util boot-test --json --timeout 600 ./out org.debian.meph.candidate:v3:boot:12:amd64:ga-12-cloud 20261125', 'one version, JSON stage events, 10 minute limit'],
   ],
@@ -23,15 +29,34 @@ export const bootTestCommand = defineCommand<BootTestArgs>({
     'QEMU (qemu-system-x86_64, TCG unless --accel kvm) boots with the squashfs as a read-only virtio disk (root=/dev/vda rootfstype=squashfs) ' +
     'and a serial console; systemd.run= on the kernel command line makes the booted systemd print `findmnt` for / and power off. ' +
     'The test passes only when that shows a squashfs root. Reports the time to each stage (kernel, initramfs, root-mounted, userspace, root-check); ' +
-    'on failure prints the console tail and exits 1.',
+    'on failure prints the console tail and exits 1.\n\n' +
+    '--pxe STREAM [PRODUCT…] plays the MAAS rack instead (every product with boot-kernel when none is named; the newest version of each): ' +
+    'the stream\'s bootloader products (pxe/pxelinux for --firmware bios, uefi/grub-efi-signed amd64 for uefi) are extracted into a TFTP root ' +
+    'served by QEMU\'s user network (tftp=, bootfile=lpxelinux.0 or bootx64.efi), kernel, initrd and squashfs are served over HTTP on 127.0.0.1 ' +
+    '(10.0.2.2 in the guest) under /images/<os>/<arch>/<subarch>/<release>/<label>/, the pxelinux or GRUB config is rendered as MAAS renders it ' +
+    "(nomodeset ro root=squash:http://<rack>/images/…/squashfs ip=::::<hostname>:BOOTIF ip6=off overlayroot=tmpfs overlayroot_cfgdisk=disabled " +
+    "cc:{'datasource_list': ['MAAS']}end_cc cloud-config-url=… BOOTIF=01-<mac>, plus console=ttyS0 and the checks) and QEMU (TCG) boots with -boot n: " +
+    'BIOS through the iPXE ROM (ipxe-qemu), UEFI through OVMF\'s own PXE (ovmf; shim cannot load GRUB through iPXE). GRUB fetches kernel and initrd ' +
+    'over HTTP where it supports a port, else over TFTP (Debian\'s signed GRUB 2.06 does not). It passes only when the booted system reports / as an overlay whose lower ' +
+    'layer is a squashfs on a loop device backed by the file fetched over HTTP, and modprobe of a module not loaded at boot (isofs, udf or xfs) ' +
+    'succeeds. Prints the time of each stage (dhcp, bootloader, kernel-initrd, squashfs, userspace, checks); on failure the console tail and the ' +
+    'stage that stalled. Only reads the stream (any images.maas.io-shaped local mirror). meph differs: the original has no boot test.' +
+    '\n' +
+    SIGNATURE_POLICY_HELP +
+    '\n' +
+    DOCUMENT_LIMITS_HELP,
   builder: (y) =>
     withKeyringOptions(
       y
         .positional('stream-dir', { type: 'string', demandOption: true, describe: 'Local mirror root or streams/v1/index.json' })
-        .positional('product-id', { type: 'string', demandOption: true, describe: 'Product id, e.g. org.debian.meph.candidate:v3:boot:12:amd64:ga-12' })
-        .positional('version-name', { type: 'string', describe: 'Version name, e.g. 20261125 (default: the newest)' })
-        .option('timeout', { type: 'number', default: 300, requiresArg: true, describe: 'Seconds before the boot counts as failed' })
-        .option('memory', { type: 'number', default: 1024, requiresArg: true, describe: 'Guest memory in MiB' })
+        .positional('product-id', { type: 'string', describe: 'Product id, e.g. org.debian.meph.candidate:v3:boot:12:amd64:ga-12 (required without --pxe)' })
+        .positional('version-name', { type: 'string', describe: 'Version name, e.g. 20261125 (default: the newest); with --pxe: more product ids' })
+        .positional('rest', { type: 'string', array: true, describe: 'With --pxe: more product ids' })
+        .option('pxe', { type: 'boolean', default: false, describe: 'Network-boot as MAAS does (TFTP bootloader, HTTP kernel/initrd/squashfs, overlay root)' })
+        .option('firmware', { choices: ['bios', 'uefi'] as const, array: true, nargs: 1, default: ['bios'] as Array<'bios' | 'uefi'>, describe: 'With --pxe: bios (pxelinux), uefi (shim + GRUB under OVMF); repeat for both' })
+        .option('timeout', { type: 'number', default: 300, requiresArg: true, describe: 'Seconds before the boot counts as failed (--pxe: per boot, default 600)' })
+        .option('stall', { type: 'number', default: 150, requiresArg: true, describe: 'With --pxe: fail when the console and the HTTP server show no progress for this many seconds' })
+        .option('memory', { type: 'number', default: 1024, requiresArg: true, describe: 'Guest memory in MiB (--pxe: default 2048; the squashfs is held in RAM)' })
         .option('accel', { choices: ['tcg', 'kvm'] as const, default: 'tcg' as const, describe: 'QEMU accelerator (kvm only where nested KVM works)' })
         .option('console-log', { type: 'string', requiresArg: true, describe: 'Write the whole serial console to this file' }),
     ).nargs('keyring', 1) as never,
@@ -40,8 +65,11 @@ export const bootTestCommand = defineCommand<BootTestArgs>({
     if (!(Number.isInteger(args.memory) && args.memory >= 256)) throw new UsageError(`--memory must be a whole number of MiB >= 256, got ${String(args.memory)}`);
     const ss = await import('@meph/simplestreams');
     const { bootTest, BootTestError } = await import('@meph/image-transform');
-    const { verifier, policy } = await verifierFromArgs(args, ctx.env, ctx.cwd);
+    const { verifier, policy } = await verifierFromArgs(args, ctx.env, ctx.cwd, ctx.reporter.warn);
     const stream = await ss.loadStream(args.streamDir, { ...(verifier ? { verifier } : {}), policy, cwd: ctx.cwd, signal: ctx.signal });
+    if (args.pxe) return runPxe(stream, args, ctx);
+    if (!args.productId) throw new UsageError('boot-test needs a product id (or --pxe to network-boot every product)');
+    if (args.rest?.length) throw new UsageError(`unexpected argument(s) ${args.rest.join(' ')}: only --pxe takes several product ids`);
     const target = resolveBootArtifacts(stream, args.productId, args.versionName);
     ctx.reporter.info(`boot-test ${args.productId} ${target.version}: ${target.kernel}`);
     try {
@@ -57,18 +85,121 @@ export const bootTestCommand = defineCommand<BootTestArgs>({
         onEvent: (e) => ctx.reporter.emit(e),
       });
       const stages = Object.entries(result.stages).map(([k, v]) => `${k} ${v}s`).join(', ');
-      ctx.reporter.emit({ type: 'boot-test-passed', productId: args.productId, version: target.version, rootFsType: result.rootFsType, rootSource: result.rootSource, accel: result.accel, stages: result.stages, seconds: result.seconds });
+      ctx.reporter.emit({ type: 'boot-test-passed', productId: args.productId!, version: target.version, rootFsType: result.rootFsType, rootSource: result.rootSource, accel: result.accel, stages: result.stages, seconds: result.seconds });
       if (!args.json) ctx.reporter.out(`PASS ${args.productId} ${target.version}: userspace on ${result.rootFsType} ${result.rootSource} (${result.accel}; ${stages}; total ${result.seconds}s)\n`);
       return 0;
     } catch (e) {
       if (e instanceof BootTestError) {
-        if (args.json) ctx.reporter.emit({ type: 'boot-test-failed', productId: args.productId, version: target.version, reached: e.reachedStage, message: e.message, consoleTail: e.consoleTail });
+        if (args.json) ctx.reporter.emit({ type: 'boot-test-failed', productId: args.productId!, version: target.version, reached: e.reachedStage, message: e.message, consoleTail: e.consoleTail });
         else ctx.reporter.warn(`console tail of ${args.productId} ${target.version}:\n${e.consoleTail}`);
       }
       throw e;
     }
   },
 });
+
+type Ctx = Parameters<Parameters<typeof defineCommand<BootTestArgs>>[0]['run']>[1];
+
+/** Products with boot-kernel (every kernel product), in stream order. */
+function kernelProducts(stream: LoadedStream): string[] {
+  return stream.products.flatMap((f) =>
+    Object.entries(f.doc.products)
+      .filter(([, p]) => Object.values(p.versions).some((v) => Object.entries(v.items).some(([n, i]) => (i.ftype ?? n) === 'boot-kernel')))
+      .map(([id]) => id),
+  );
+}
+
+function field(stream: LoadedStream, productId: string, name: string): string | undefined {
+  for (const f of stream.products) {
+    const p = f.doc.products[productId];
+    if (!p) continue;
+    const v = p[name] ?? (f.doc as Record<string, unknown>)[name];
+    return typeof v === 'string' ? v : undefined;
+  }
+  return undefined;
+}
+
+/** The rack's path for a product: `<os>/<arch>/<subarch>/<release>/<label>` (the flavour joins the subarch as in the product id). */
+export function rackImagePath(stream: LoadedStream, productId: string): string {
+  const f = (n: string) => field(stream, productId, n);
+  const subarch = f('subarch') ?? 'generic';
+  const kflavor = f('kflavor');
+  const sub = kflavor && kflavor !== 'generic' && !subarch.includes(kflavor) ? `${subarch}-${kflavor}` : subarch;
+  const parts = [f('os') ?? 'ubuntu', f('arch'), sub, f('release'), f('label') ?? 'candidate'];
+  if (parts.some((p) => !p || !/^[A-Za-z0-9._+-]+$/.test(p) || p === '.' || p === '..')) {
+    throw new UsageError(`${productId}: os, arch, subarch, release and label must be plain names for the rack path (got ${parts.map(String).join('/')})`);
+  }
+  return parts.join('/');
+}
+
+/** The archive.tar.xz files of the newest version of the bootloader product the firmware needs. */
+export function bootloaderArchives(stream: LoadedStream, firmware: 'bios' | 'uefi'): { productId: string; version: string; files: string[] } | undefined {
+  const root = stream.source.root;
+  for (const f of stream.products) {
+    for (const [id, p] of Object.entries(f.doc.products)) {
+      const get = (n: string) => (p[n] ?? (f.doc as Record<string, unknown>)[n]) as string | undefined;
+      const type = get('bootloader-type');
+      const ok = firmware === 'bios' ? type === 'pxe' && get('os') === 'pxelinux' : type === 'uefi' && get('arch') === 'amd64' && get('os') === 'grub-efi-signed';
+      if (!ok) continue;
+      const names = Object.keys(p.versions).sort(compareVersions);
+      const v = names.at(-1);
+      if (!v) continue;
+      const files = Object.values(p.versions[v]!.items).filter((i) => i.ftype === 'archive.tar.xz' && i.path).map((i) => resolveInside(root, i.path!, f.path));
+      return { productId: id, version: v, files };
+    }
+  }
+  return undefined;
+}
+
+async function runPxe(stream: LoadedStream, args: BootTestArgs & { json?: boolean }, ctx: Ctx): Promise<number> {
+  const { pxeBootTest, BootTestError } = await import('@meph/image-transform');
+  if (/^https?:\/\//.test(stream.source.root)) throw new UsageError(`boot-test needs a local stream directory, not ${stream.source.root}`, 'mirror it first (meph2-util insert)');
+  const ids = [args.productId, args.versionName, ...(args.rest ?? [])].filter((x): x is string => Boolean(x));
+  const products = ids.length ? ids : kernelProducts(stream);
+  if (products.length === 0) throw new UsageError(`no product with boot-kernel in ${stream.source.root}`);
+  if (!(args.stall > 0)) throw new UsageError(`--stall must be a positive number of seconds, got ${String(args.stall)}`);
+  const timeout = args.timeout !== 300 ? args.timeout : 600;
+  const memory = args.memory !== 1024 ? args.memory : 2048;
+  const firmwares = [...new Set(args.firmware)];
+  let failed = 0;
+  for (const fw of firmwares) {
+    const bl = bootloaderArchives(stream, fw);
+    for (const id of products) {
+      const target = resolveBootArtifacts(stream, id);
+      const label = `${id} ${target.version} pxe-${fw}`;
+      try {
+        if (!bl || bl.files.length === 0) {
+          throw new BootTestError(
+            `no ${fw === 'bios' ? 'pxe/pxelinux' : 'uefi/grub-efi-signed/amd64'} bootloader product in ${stream.source.root}: the rack has nothing to serve over TFTP`,
+            'bootloader', '', { hint: 'import one: meph2-util import bootloaders-debian.yaml STREAM' },
+          );
+        }
+        ctx.reporter.info(`boot-test --pxe ${label}: bootloader ${bl.productId} ${bl.version}`);
+        const r = await pxeBootTest({
+          firmware: fw, imagePath: rackImagePath(stream, id),
+          files: { 'boot-kernel': target.kernel, 'boot-initrd': target.initrd, squashfs: target.squashfs },
+          bootloaderArchives: bl.files, timeoutMs: timeout * 1000, stallMs: args.stall * 1000, memoryMb: memory,
+          ...(args.consoleLog ? { consoleFile: firmwares.length * products.length > 1 ? `${args.consoleLog}.${fw}.${id.replace(/[^A-Za-z0-9._-]/g, '_')}` : args.consoleLog } : {}),
+          signal: ctx.signal,
+          onEvent: (e) => ctx.reporter.emit({ ...e, productId: id, firmware: fw }),
+        });
+        const stages = Object.entries(r.stageSeconds).map(([k, v]) => `${k} ${v}s`).join(', ');
+        ctx.reporter.emit({ type: 'boot-test-passed', mode: 'pxe', firmware: fw, productId: id, version: target.version, stageSeconds: r.stageSeconds, seconds: r.seconds, rootFsType: r.rootFsType, lower: r.lowerFsType, loopBackingFile: r.loopBackingFile, squashfsBytes: r.squashfsBytes, module: r.module });
+        if (!args.json) ctx.reporter.out(`PASS ${label}: / ${r.rootFsType} over ${r.lowerFsType} (${r.loopBackingFile}, ${r.squashfsBytes} bytes over HTTP); modprobe ${r.module} ok (${stages}; total ${r.seconds}s)\n`);
+      } catch (e) {
+        if (!(e instanceof BootTestError)) throw e;
+        failed++;
+        ctx.reporter.emit({ type: 'boot-test-failed', mode: 'pxe', firmware: fw, productId: id, version: target.version, stalled: e.reachedStage, message: e.message, consoleTail: e.consoleTail });
+        if (!args.json) {
+          if (e.consoleTail) ctx.reporter.warn(`console tail of ${label}:\n${e.consoleTail}`);
+          ctx.reporter.out(`FAIL ${label}: stalled in stage ${e.reachedStage}: ${e.message}${e.hint ? ` (${e.hint})` : ''}\n`);
+        }
+      }
+    }
+  }
+  if (failed) ctx.reporter.warn(`${failed} of ${firmwares.length * products.length} network boot(s) failed`);
+  return failed ? 1 : 0;
+}
 
 export interface BootArtifacts {
   version: string;

@@ -1,4 +1,4 @@
-import { checkSigningArgs, defineCommand, signIfWanted, UsageError, withSigningOptions } from '@meph/cli-kit';
+import { checkSigningArgs, defineCommand, signIfWanted, UsageError, withSigningOptions, DOCUMENT_LIMITS_HELP } from '@meph/cli-kit';
 import { location, opIo, summarize, withWriteOptions } from '../options.js';
 
 export const cleanMdCommand = defineCommand({
@@ -13,6 +13,7 @@ export const cleanMdCommand = defineCommand({
     'Versions are compared as plain strings. Only versions holding an item that matches the filters are counted and removed.',
     'Metadata only: data files stay; run find-orphans and reap-orphans to free the space.',
     'Differences from the original: --max=N is accepted as the README shows (the original rejected it) [BUG? fixed]; MAX must be ≥ 1.',
+    DOCUMENT_LIMITS_HELP,
   ].join('\n'),
   builder: (y) =>
     withSigningOptions(

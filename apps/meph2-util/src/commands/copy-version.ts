@@ -1,4 +1,4 @@
-import { checkSigningArgs, defineCommand, signIfWanted, withSigningOptions } from '@meph/cli-kit';
+import { checkSigningArgs, defineCommand, signIfWanted, withSigningOptions, DOCUMENT_LIMITS_HELP } from '@meph/cli-kit';
 import { location, opIo, summarize, withFilters, withWriteOptions } from '../options.js';
 
 export const copyVersionCommand = defineCommand({
@@ -11,6 +11,7 @@ export const copyVersionCommand = defineCommand({
     'content is an error (a published version never changes).',
     'TO must sort after FROM as a plain string (MAAS uses the string-greatest version) and be a version name: letters, digits and . _ + ~ -,',
     'at most 32 characters. Difference from the original: it accepted any TO (\'\', \'a b\', a lower version) and exited 0; meph refuses them.',
+    DOCUMENT_LIMITS_HELP,
   ].join('\n'),
   builder: (y) =>
     withSigningOptions(

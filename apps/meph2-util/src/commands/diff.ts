@@ -1,4 +1,4 @@
-import { defineCommand, verifierFromArgs } from '@meph/cli-kit';
+import { defineCommand, verifierFromArgs, SIGNATURE_POLICY_HELP, DOCUMENT_LIMITS_HELP } from '@meph/cli-kit';
 import { location, withSourceKeyring } from '../options.js';
 
 export const diffCommand = defineCommand({
@@ -12,7 +12,9 @@ export const diffCommand = defineCommand({
     'Output format: header comments, then <products file without label>: <product regex without label>: {labels, <key>: {label: value}, versions:',
     "{'<version>': {labels: [...]}}} — the format of conf/cpc-patch.yaml, which `meph2-util patch` applies. Identical streams give only the header.",
     'A version present on both sides with different files is an error: published versions must never change.',
-    'Signed files are checked when a keyring is configured (the original never verified diff input).',
+    'Differs from the original, which never verified diff input: signed files are verified here too.',
+    SIGNATURE_POLICY_HELP,
+    DOCUMENT_LIMITS_HELP,
   ].join('\n'),
   builder: (y) =>
     withSourceKeyring(
@@ -25,7 +27,7 @@ export const diffCommand = defineCommand({
         .option('promote', { type: 'boolean', default: false, describe: 'Give one-sided products/versions both labels and metadata the source value, so the patch promotes' }),
     ),
   async run(args, ctx) {
-    const { verifier, policy } = await verifierFromArgs(args, ctx.env, ctx.cwd);
+    const { verifier, policy } = await verifierFromArgs(args, ctx.env, ctx.cwd, ctx.reporter.warn);
     const { loadSourceStream, diffStreams, formatPatch } = await import('@meph/simplestreams/ops');
     const { formatUpdated, writeFileAtomic } = await import('@meph/simplestreams');
     const read = { policy, ...(verifier ? { verifier } : {}) };

@@ -1,4 +1,4 @@
-import { defineCommand, verifierFromArgs, withKeyringOptions, type KeyringArgs } from '@meph/cli-kit';
+import { defineCommand, verifierFromArgs, withKeyringOptions, type KeyringArgs, SIGNATURE_POLICY_HELP, DOCUMENT_LIMITS_HELP } from '@meph/cli-kit';
 
 interface FindOrphansArgs extends KeyringArgs {
   orphansFile: string;
@@ -33,6 +33,8 @@ export const findOrphansCommand = defineCommand<FindOrphansArgs>({
     'exist under DATA_DIR by either resolution (a wrong DATA_DIR, stream or layout would make its files look orphaned); --force overrides.',
     'Never data, never orphans: streams/ metadata (top-level, and streams/v1 at any depth), .data/, .sjson/.gpg signatures, lock files.',
     'Non-destructive: only ORPHANS_FILE and its sidecar are written (atomically).',
+    SIGNATURE_POLICY_HELP,
+    DOCUMENT_LIMITS_HELP,
   ].join('\n'),
   builder: (y) =>
     withKeyringOptions(
@@ -44,7 +46,7 @@ export const findOrphansCommand = defineCommand<FindOrphansArgs>({
     ).nargs('keyring', 1) as never,
   async run(args, ctx) {
     const { findOrphans } = await import('@meph/orphans');
-    const { verifier, policy } = await verifierFromArgs(args, ctx.env, ctx.cwd);
+    const { verifier, policy } = await verifierFromArgs(args, ctx.env, ctx.cwd, ctx.reporter.warn);
     // yargs turns a lone "-" positional into ""
     const orphansFile = args.orphansFile === '' ? '-' : args.orphansFile;
     const result = await findOrphans({

@@ -1,4 +1,4 @@
-import { checkSigningArgs, defineCommand, signIfWanted, verifierFromArgs, withSigningOptions } from '@meph/cli-kit';
+import { checkSigningArgs, defineCommand, signIfWanted, verifierFromArgs, withSigningOptions, SIGNATURE_POLICY_HELP, DOCUMENT_LIMITS_HELP } from '@meph/cli-kit';
 import { location, withSourceKeyring, opIo, summarize, withFilters, withWriteOptions } from '../options.js';
 
 export const insertCommand = defineCommand({
@@ -17,13 +17,15 @@ export const insertCommand = defineCommand({
     'whatever the umask. Nothing is written through a symlink leading out of TARGET, except a top-level data link such as',
     'daily/data -> ../data (the original\'s shared pool); streams/ must not lead outside.',
     'Products are condensed so MAAS 3.7 and 3.8 read every field where they look for it.',
-    'Differences from the original: SRC may be a plain directory (its index.json is read; .sjson is verified when a keyring is configured) — the',
-    'original required .../streams/v1/index.json for unsigned build output [QUIRK fixed]; --dry-run lists every item and file and writes nothing.',
+    'Differences from the original: SRC may be a plain directory (its streams/v1/index.json is read, or its index.sjson when a keyring is configured) — the ' +
+      'original always read index.sjson there, so unsigned build output needed .../streams/v1/index.json [QUIRK fixed]; --dry-run lists every item and file and writes nothing.',
+    SIGNATURE_POLICY_HELP,
+    DOCUMENT_LIMITS_HELP,
   ].join('\n'),
   builder: (y) => withSourceKeyring(withSigningOptions(withWriteOptions(withFilters(y.positional('src', { type: 'string', demandOption: true, describe: 'Source stream: directory, .../streams/v1/index.(s)json, products file or http(s) URL' }).positional('target', { type: 'string', demandOption: true, describe: 'Target stream directory (created if missing)' }))))),
   async run(args, ctx) {
     if (!args.dryRun) await checkSigningArgs(args, ctx);
-    const { verifier, policy } = await verifierFromArgs(args, ctx.env, ctx.cwd);
+    const { verifier, policy } = await verifierFromArgs(args, ctx.env, ctx.cwd, ctx.reporter.warn);
     const { insert } = await import('@meph/simplestreams/ops');
     const target = location(ctx, args.target);
     const result = await insert(location(ctx, args.src), target, { ...opIo(args, ctx), filters: args.filters ?? [], policy, ...(verifier ? { verifier } : {}) });

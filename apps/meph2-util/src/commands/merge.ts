@@ -1,4 +1,4 @@
-import { checkSigningArgs, defineCommand, signIfWanted, verifierFromArgs, withSigningOptions } from '@meph/cli-kit';
+import { checkSigningArgs, defineCommand, signIfWanted, verifierFromArgs, withSigningOptions, SIGNATURE_POLICY_HELP, DOCUMENT_LIMITS_HELP } from '@meph/cli-kit';
 import { location, withSourceKeyring, opIo, summarize, withWriteOptions } from '../options.js';
 
 export const mergeCommand = defineCommand({
@@ -10,6 +10,8 @@ export const mergeCommand = defineCommand({
     'changing anything); other files are copied (verified). Each source products file then replaces the target file of the same name.',
     'Differences from the original: a product present in the target without that version no longer crashes (KeyError) [BUG? fixed];',
     '-n/--dry-run is supported.',
+    SIGNATURE_POLICY_HELP,
+    DOCUMENT_LIMITS_HELP,
   ].join('\n'),
   builder: (y) =>
     withSourceKeyring(
@@ -23,7 +25,7 @@ export const mergeCommand = defineCommand({
     ),
   async run(args, ctx) {
     if (!args.dryRun) await checkSigningArgs(args, ctx);
-    const { verifier, policy } = await verifierFromArgs(args, ctx.env, ctx.cwd);
+    const { verifier, policy } = await verifierFromArgs(args, ctx.env, ctx.cwd, ctx.reporter.warn);
     const { merge } = await import('@meph/simplestreams/ops');
     const target = location(ctx, args.target);
     const result = await merge(location(ctx, args.src), target, { ...opIo(args, ctx), policy, ...(verifier ? { verifier } : {}) });

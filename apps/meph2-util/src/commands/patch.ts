@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { text } from 'node:stream/consumers';
-import { checkSigningArgs, defineCommand, signIfWanted, UsageError, verifierFromArgs, withSigningOptions } from '@meph/cli-kit';
+import { checkSigningArgs, defineCommand, signIfWanted, UsageError, verifierFromArgs, withSigningOptions, SIGNATURE_POLICY_HELP, DOCUMENT_LIMITS_HELP } from '@meph/cli-kit';
 import { location, withSourceKeyring, opIo, summarize, withWriteOptions } from '../options.js';
 
 export const patchCommand = defineCommand({
@@ -18,6 +18,8 @@ export const patchCommand = defineCommand({
     'Differences from the original: -n/--dry-run writes nothing at all; more than two streams is a usage error (was an AssertionError);',
     'unquoted dates stay strings; a metadata value also replaces version/item-level copies that would shadow it for clients; a product',
     'left without versions is removed (MAAS rejects empty products); copied versions and added products carry the target label.',
+    SIGNATURE_POLICY_HELP,
+    DOCUMENT_LIMITS_HELP,
   ].join('\n'),
   builder: (y) =>
     withSourceKeyring(
@@ -43,7 +45,7 @@ export const patchCommand = defineCommand({
       return 0;
     }
     if (!args.dryRun) await checkSigningArgs(args, ctx);
-    const { verifier, policy } = await verifierFromArgs(args, ctx.env, ctx.cwd);
+    const { verifier, policy } = await verifierFromArgs(args, ctx.env, ctx.cwd, ctx.reporter.warn);
     const target = location(ctx, targetArg);
     const result = await applyPatch(patch, target, {
       ...opIo(args, ctx),

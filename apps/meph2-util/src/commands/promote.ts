@@ -1,4 +1,4 @@
-import { checkSigningArgs, defineCommand, signIfWanted, verifierFromArgs, withSigningOptions } from '@meph/cli-kit';
+import { checkSigningArgs, defineCommand, signIfWanted, verifierFromArgs, withSigningOptions, SIGNATURE_POLICY_HELP, DOCUMENT_LIMITS_HELP } from '@meph/cli-kit';
 import { location, withSourceKeyring, opIo, summarize, withFilters, withWriteOptions } from '../options.js';
 
 const LABELS = ['alpha1', 'alpha2', 'alpha3', 'beta1', 'beta2', 'beta3', 'rc', 'release'] as const;
@@ -15,6 +15,8 @@ export const promoteCommand = defineCommand({
     '".candidate:" → ":"; every promoted item gets label=LABEL. Files are hard-linked (same filesystem) or copied to the same relative paths (verified) unless',
     '--skip-file-copy. Existing versions are never rewritten; at most 100 versions per product are kept.',
     'Note: production promotes with `diff` + `patch` instead, which keeps label-substituted names (com.ubuntu.maas.stable:…).',
+    SIGNATURE_POLICY_HELP,
+    DOCUMENT_LIMITS_HELP,
   ].join('\n'),
   builder: (y) =>
     withSourceKeyring(
@@ -33,7 +35,7 @@ export const promoteCommand = defineCommand({
     ),
   async run(args, ctx) {
     if (!args.dryRun) await checkSigningArgs(args, ctx);
-    const { verifier, policy } = await verifierFromArgs(args, ctx.env, ctx.cwd);
+    const { verifier, policy } = await verifierFromArgs(args, ctx.env, ctx.cwd, ctx.reporter.warn);
     const { promote } = await import('@meph/simplestreams/ops');
     const target = location(ctx, args.target);
     const filters = args.filters ?? [];

@@ -1,4 +1,4 @@
-import { defineCommand, UsageError, verifierFromArgs, withKeyringOptions, type KeyringArgs } from '@meph/cli-kit';
+import { defineCommand, UsageError, verifierFromArgs, withKeyringOptions, type KeyringArgs, SIGNATURE_POLICY_HELP, DOCUMENT_LIMITS_HELP } from '@meph/cli-kit';
 
 interface QueryArgs extends KeyringArgs {
   location: string;
@@ -8,8 +8,8 @@ interface QueryArgs extends KeyringArgs {
   outputFormat?: string;
 }
 
-/** Lines are written in batches: a quarter of a million items should not mean as many writes. */
-const BATCH_LINES = 2000;
+/** Output is written in pieces this large: a quarter of a million items should not mean as many writes. */
+const OUTPUT_CHUNK = 1 << 20;
 
 export const queryCommand = defineCommand<QueryArgs>({
   fetches: true,
@@ -25,7 +25,10 @@ export const queryCommand = defineCommand<QueryArgs>({
     'FILTERs are ANDed: key=value, key!=value, key~regex (Python re.search, unanchored), key!~regex; a missing key compares as "". ' +
     'Output per products file (index order), per product (document order), versions newest first (plain string order), items in document order. ' +
     'Default output is one Python-style dict per item; --json prints one JSON array (sorted keys); -o takes a Python %-format such as "%(product_name)s %(item_url)s". ' +
-    'A location ending in .sjson must be signed and verify (give --keyring, or --no-verify).',
+    '\n' +
+    SIGNATURE_POLICY_HELP +
+    '\n' +
+    DOCUMENT_LIMITS_HELP,
   builder: (y) =>
     // nargs 1: `--keyring K LOCATION` must not swallow LOCATION into the keyring array.
     // TODO(integrate): drop once withKeyringOptions sets nargs itself.
@@ -45,10 +48,8 @@ export const queryCommand = defineCommand<QueryArgs>({
     const filters = ss.parseFilters(args.filters.map(String));
     const render = args.outputFormat !== undefined ? ss.compilePercentFormat(args.outputFormat) : undefined;
 
-    const { verifier, policy: flagPolicy } = await verifierFromArgs(args, ctx.env, ctx.cwd);
-    const location = await ss.resolveStreamLocation(args.location, { ...(args.path !== undefined ? { path: args.path } : {}), cwd: ctx.cwd });
-    // Like sstream-query: starting from a .sjson means every document must be signed and verify.
-    const policy = flagPolicy === 'when-present' && location.path?.endsWith('sjson') ? 'required' : flagPolicy;
+    // Like sstream-query, loadStream makes a stream opened at a .sjson signed throughout.
+    const { verifier, policy } = await verifierFromArgs(args, ctx.env, ctx.cwd, ctx.reporter.warn);
 
     const stream = await ss.loadStream(args.location, {
       ...(args.path !== undefined ? { path: args.path } : {}),
@@ -59,37 +60,33 @@ export const queryCommand = defineCommand<QueryArgs>({
     });
     const records = ss.queryStream(stream, filters, max !== undefined ? { max } : {});
 
-    let lines: string[] = [];
-    const flush = (): void => {
-      if (lines.length) ctx.reporter.out(`${lines.join('\n')}\n`);
-      lines = [];
+    // Output is written as records are produced, in pieces of about OUTPUT_CHUNK characters,
+    // waiting whenever stdout is full: memory stays bounded and the first items come out early.
+    let pending = '';
+    const emit = async (text: string): Promise<void> => {
+      pending += text;
+      if (pending.length >= OUTPUT_CHUNK) {
+        await ctx.reporter.write(pending);
+        pending = '';
+      }
     };
     if (args.json) {
-      // One JSON array, written in pieces of whole lines.
-      let batch: string[] = [];
-      for (const chunk of ss.pythonJsonChunks(records)) {
-        batch.push(chunk);
-        if (batch.length >= BATCH_LINES) {
-          ctx.reporter.out(batch.join(''));
-          batch = [];
-        }
-      }
-      if (batch.length) ctx.reporter.out(batch.join(''));
-      return 0;
-    }
-    for (const record of records) {
-      if (!render) lines.push(ss.pyRepr(record));
-      else {
-        const r = render(record);
-        if (r.ok) lines.push(r.text);
+      for (const chunk of ss.pythonJsonChunks(records)) await emit(chunk);
+    } else {
+      for (const record of records) {
+        if (!render) await emit(`${ss.pyRepr(record)}\n`);
         else {
-          flush();
-          ctx.reporter.warn(`output format failed: item ${record.product_name} ${record.version_name} ${record.item_name} has no field ${JSON.stringify(r.missing)}; skipped`);
+          const r = render(record);
+          if (r.ok) await emit(`${r.text}\n`);
+          else {
+            await ctx.reporter.write(pending);
+            pending = '';
+            ctx.reporter.warn(`output format failed: item ${record.product_name} ${record.version_name} ${record.item_name} has no field ${JSON.stringify(r.missing)}; skipped`);
+          }
         }
       }
-      if (lines.length >= BATCH_LINES) flush();
     }
-    flush();
+    if (pending) await ctx.reporter.write(pending);
     return 0;
   },
 });

@@ -1,4 +1,4 @@
-import { defineCommand, formatBytes, UsageError, verifierFromArgs, withKeyringOptions, type KeyringArgs } from '@meph/cli-kit';
+import { defineCommand, formatBytes, UsageError, verifierFromArgs, withKeyringOptions, type KeyringArgs, SIGNATURE_POLICY_HELP, DOCUMENT_LIMITS_HELP } from '@meph/cli-kit';
 
 interface ReapOrphansArgs extends KeyringArgs {
   orphansFile: string;
@@ -35,6 +35,8 @@ export const reapOrphansCommand = defineCommand<ReapOrphansArgs>({
     'directory) and entries naming stream metadata, signatures or locks are refused (exit 1), and a symlink is removed as a link, never',
     'followed. Emptied directories are removed up to, but never including, DATA_DIR (the original could remove DATA_DIR itself [QUIRK',
     'fixed]). -n/--dry-run prints what would go and changes nothing, ORPHANS_FILE included.',
+    SIGNATURE_POLICY_HELP,
+    DOCUMENT_LIMITS_HELP,
   ].join('\n'),
   builder: (y) =>
     withKeyringOptions(
@@ -50,7 +52,7 @@ export const reapOrphansCommand = defineCommand<ReapOrphansArgs>({
   async run(args, ctx) {
     const { parseDuration, reapOrphans } = await import('@meph/orphans');
     const olderThanMs = parseDuration(String(args.older));
-    const { verifier, policy } = await verifierFromArgs(args, ctx.env, ctx.cwd);
+    const { verifier, policy } = await verifierFromArgs(args, ctx.env, ctx.cwd, ctx.reporter.warn);
     // yargs turns a lone "-" positional into ""
     const orphansFile = args.orphansFile === '' ? '-' : args.orphansFile;
     const result = await reapOrphans({

@@ -1,4 +1,4 @@
-import { checkSigningArgs, defineCommand, signIfWanted, withSigningOptions } from '@meph/cli-kit';
+import { checkSigningArgs, defineCommand, signIfWanted, withSigningOptions, DOCUMENT_LIMITS_HELP } from '@meph/cli-kit';
 import { location, opIo, summarize, withFilters, withWriteOptions } from '../options.js';
 
 export const removeVersionCommand = defineCommand({
@@ -11,6 +11,7 @@ export const removeVersionCommand = defineCommand({
   epilog: [
     'Filters match product-level fields only (no inheritance), plus product_name and content_id. Files stay for find-orphans/reap-orphans.',
     'A product left with no version is removed as well (MAAS rejects a product without versions). Nothing is written when nothing matches (signatures are only refreshed if stale).',
+    DOCUMENT_LIMITS_HELP,
   ].join('\n'),
   builder: (y) =>
     withSigningOptions(

@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { defineCommand, signerFromArgs, withSigningKeyOptions, type SigningArgs } from '@meph/cli-kit';
+import { defineCommand, signerFromArgs, withSigningKeyOptions, type SigningArgs, DOCUMENT_LIMITS_HELP } from '@meph/cli-kit';
 
 interface SignArgs extends Omit<SigningArgs, 'sign' | 'u'> {
   streamDir: string;
@@ -19,7 +19,9 @@ export const signCommand = defineCommand<SignArgs>({
     'Files whose signature is already valid for their content and key are left alone, so running it twice changes nothing. ' +
     'Before anything is written the key must prove it can sign, and the stream must pass the checks `verify` makes of its metadata ' +
     '(format products:1.0, safe non-empty item paths, every products file the index lists present); otherwise it exits 1 and changes nothing ' +
-    '(the original signed such streams). Each document is committed together with its .sjson and .json.gpg, the index last.',
+    '(the original signed such streams). Each document is committed together with its .sjson and .json.gpg, the index last.' +
+    '\n' +
+    DOCUMENT_LIMITS_HELP,
   builder: (y) =>
     withSigningKeyOptions(
       y.positional('stream-dir', { type: 'string', demandOption: true, describe: 'Mirror root (the directory holding streams/v1/)' }),

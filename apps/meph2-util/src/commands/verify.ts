@@ -1,4 +1,4 @@
-import { defineCommand, UsageError, verifierFromArgs, withKeyringOptions, type CommandContext, type KeyringArgs } from '@meph/cli-kit';
+import { defineCommand, UsageError, verifierFromArgs, withKeyringOptions, type CommandContext, type KeyringArgs, SIGNATURE_POLICY_HELP, DOCUMENT_LIMITS_HELP } from '@meph/cli-kit';
 
 interface VerifyArgs extends KeyringArgs {
   stream: string;
@@ -47,7 +47,11 @@ export const verifyCommand = defineCommand<VerifyArgs>({
     'Exit status: 0 when nothing is wrong (warnings allowed), 1 when any check failed, 2 for bad usage. ' +
     'With --maas, rule R-FILTER-29 wants an amd64 image of the release the checked MAAS version commissions with: MAAS hard-codes it ' +
     '(noble for 3.7 and 3.8), so it is not taken from distro-info; --maas-lts RELEASE checks another one. ' +
-    'Signatures made with SHA-1 or by RSA keys under 2048 bits are refused unless --allow-weak-signatures.',
+    'Signatures made with SHA-1 or by RSA keys under 2048 bits are refused unless --allow-weak-signatures.' +
+    '\n' +
+    SIGNATURE_POLICY_HELP +
+    '\n' +
+    DOCUMENT_LIMITS_HELP,
   builder: (y) =>
     withKeyringOptions(
       y
@@ -68,7 +72,7 @@ export const verifyCommand = defineCommand<VerifyArgs>({
       if (!args.maas) throw new UsageError('--maas-lts only applies to the MAAS checks', 'add --maas');
       if (!/^[a-z]+$/.test(args.maasLts)) throw new UsageError(`--maas-lts wants an Ubuntu codename such as "noble", not ${JSON.stringify(args.maasLts)}`);
     }
-    const { verifier, policy } = await verifierFromArgs(args, ctx.env, ctx.cwd);
+    const { verifier, policy } = await verifierFromArgs(args, ctx.env, ctx.cwd, ctx.reporter.warn);
     if (policy !== 'off' && !verifier)
       throw new UsageError('no keyring to check signatures with', 'give --keyring FILE (or set MEPH_KEYRING), or --no-verify to skip signature checks');
 

@@ -70,7 +70,8 @@ export async function bootTest(o: BootTestOptions): Promise<BootTestResult> {
   const accel = (o.accel ?? process.env['MEPH_BOOT_ACCEL']) === 'kvm' && (await kvmUsable()) ? 'kvm' : 'tcg';
   const timeoutMs = o.timeoutMs ?? 300_000;
   const cmdline = [
-    'root=/dev/vda', 'rootfstype=squashfs', 'ro', 'console=ttyS0,115200', 'panic=-1', 'net.ifnames=0',
+    // overlayroot=disabled: images with overlayroot carry overlayroot=tmpfs in their config; this mode checks the bare squashfs root
+    'root=/dev/vda', 'rootfstype=squashfs', 'ro', 'overlayroot=disabled', 'console=ttyS0,115200', 'panic=-1', 'net.ifnames=0',
     `systemd.run="${ROOT_CHECK}"`, 'systemd.run_success_action=poweroff', 'systemd.run_failure_action=poweroff',
     o.append ?? '',
   ].filter(Boolean).join(' ');

@@ -1,1 +1,2 @@
 export { bootTest, ROOT_CHECK, type BootTestOptions, type BootTestResult, type BootStage } from './boot-test.js';
+export { pxeBootTest, maasCommandLine, PXE_STAGES, MODPROBE_CANDIDATES, type PxeBootOptions, type PxeBootResult, type PxeFirmware, type PxeStage } from './pxe-boot.js';

@@ -9,7 +9,7 @@ import { checkMaasStream, isBlocking } from '@meph/simplestreams/maas';
 import type { Converter, ConvertRequest } from '../converter.js';
 import { loadBuildConfig } from '../config/load.js';
 import type { BuildConfig } from '../config/types.js';
-import { ConverterOutputError, UnknownReleaseError } from '../errors.js';
+import { ConverterOutputError, UnknownReleaseError, NothingToBuildError } from '../errors.js';
 import { fakeConverter } from '../fake/fake-converter.js';
 import { buildVersion, type BuildVersionOptions } from './build-version.js';
 
@@ -162,12 +162,13 @@ describe('buildVersion with the fake converter', () => {
     expect(existsSync(path.join(dir, 'out'))).toBe(false);
   });
 
-  it('seed 4: an arch without kernels → warning, nothing written', async () => {
+  it('seed 4: an arch without kernels is an error naming release and arch (the original: exit 0, empty products); nothing written', async () => {
     const dir = await tmp();
-    const warnings: unknown[] = [];
-    const r = await buildVersion(options(dir, { release: 'plucky', arch: 'riscv64', onEvent: (e) => e.type === 'warning' && warnings.push(e['message']) }));
-    expect(r.plan.products).toEqual([]);
-    expect(warnings).toHaveLength(1);
+    const err = await buildVersion(options(dir, { release: 'plucky', arch: 'riscv64' })).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(NothingToBuildError);
+    expect((err as Error).message).toMatch(/release plucky has no kernel lines for arch riscv64; nothing to build$/);
+    expect((err as NothingToBuildError).hint).toMatch(/arches with kernel lines for plucky: amd64, arm64, armhf, ppc64el, s390x/);
+    await expect(buildVersion(options(dir, { release: 'plucky', arch: 'riscv64', dryRun: true }))).rejects.toBeInstanceOf(NothingToBuildError);
     expect(existsSync(path.join(dir, 'out'))).toBe(false);
   });
 

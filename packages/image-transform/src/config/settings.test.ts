@@ -15,8 +15,11 @@ const config = parseBuildConfig(
 describe('settings precedence: flags > MEPH_* env > config file > defaults', () => {
   it('uses the config file when nothing overrides it, defaults for the rest', () => {
     expect(resolveBuildSettings(config, {}, {})).toEqual({
-      proposed: true, enableDi: false, proposedPackages: [], prePurgePackages: ['a', 'b'], mirror: 'http://conf.example/debian', imageFormat: 'auto', squashfsCompression: 'xz',
+      proposed: true, enableDi: false, proposedPackages: [], prePurgePackages: ['a', 'b'], mirror: 'http://conf.example/debian', imageFormat: 'auto', squashfsCompression: 'xz', addRepos: [], addPackages: [],
     });
+  });
+  it('M2E_ADD_REPOS / M2E_ADD_PACKAGES (the original\'s variables) are part of the settings', () => {
+    expect(resolveBuildSettings(config, {}, { M2E_ADD_REPOS: 'ppa:a/b, ppa:c/d', M2E_ADD_PACKAGES: 'x y' })).toMatchObject({ addRepos: ['ppa:a/b', 'ppa:c/d'], addPackages: ['x', 'y'] });
   });
   it('env beats the config file, flags beat env', () => {
     const env = { MEPH_PROPOSED: '0', MEPH_PRE_PURGE_PACKAGES: 'x y', MEPH_MIRROR: 'http://env.example/d/', MEPH_SQUASHFS_COMPRESSION: 'zstd', MEPH_SQUASHFS_BLOCK_SIZE: '256K', MEPH_ENABLE_DI: 'true' };

@@ -18,6 +18,8 @@ export const BUILD_ENV = {
   imageFormat: 'MEPH_IMAGE_FORMAT',
   squashfsCompression: 'MEPH_SQUASHFS_COMPRESSION',
   squashfsBlockSize: 'MEPH_SQUASHFS_BLOCK_SIZE',
+  addRepos: 'M2E_ADD_REPOS',
+  addPackages: 'M2E_ADD_PACKAGES',
 } as const;
 
 /** Values given on the command line; undefined = not given. */
@@ -44,6 +46,9 @@ export interface BuildSettings {
   imageFormat: ImageFormatSetting;
   squashfsCompression: SquashfsCompression;
   squashfsBlockSize?: string;
+  /** M2E_ADD_REPOS / M2E_ADD_PACKAGES (the original's variables; comma- or space-separated). */
+  addRepos: string[];
+  addPackages: string[];
 }
 
 const BLOCK_SIZE_RE = /^(4096|8192|16384|32768|65536|131072|262144|524288|1048576|4K|8K|16K|32K|64K|128K|256K|512K|1M)$/i;
@@ -101,6 +106,8 @@ export function resolveBuildSettings(config: BuildConfig, flags: BuildFlags, env
     prePurgePackages: flags.prePurgePackages ?? envCsv(env, e.prePurgePackages) ?? config.prePurgePackages,
     imageFormat: flags.imageFormat ?? envChoice(env, e.imageFormat, IMAGE_FORMATS) ?? 'auto',
     squashfsCompression: flags.squashfsCompression ?? envChoice(env, e.squashfsCompression, SQUASHFS_COMPRESSIONS) ?? 'xz',
+    addRepos: envCsv(env, e.addRepos) ?? [],
+    addPackages: envCsv(env, e.addPackages) ?? [],
   };
   if (flags.mirror !== undefined && !/^https?:\/\/\S+$/.test(flags.mirror)) {
     throw new ConfigError('--mirror', `${JSON.stringify(flags.mirror)} is not an http(s) URL`);

@@ -78,10 +78,11 @@ describe('selectConverter', () => {
     expect(selectConverter({ env: { MAAS_CLOUDIMG2EPH2: 'fake' }, real }).name).toBe('fake');
     expect(selectConverter({ env: { MAAS_CLOUDIMG2EPH2: '/usr/bin/fake-maas-cloudimg2eph2' }, real })).toMatchObject({ name: 'fake', converter: fakeConverter });
   });
-  it('defaults to the real pipeline; unknown names and a missing pipeline are clear errors', () => {
+  it('defaults to the real pipeline; a missing command and a missing pipeline are clear errors', () => {
     expect(selectConverter({ env: {}, real })).toMatchObject({ name: 'real', converter: real });
     expect(selectConverter({ env: { MAAS_CLOUDIMG2EPH2: 'maas-cloudimg2eph2' }, real }).name).toBe('real');
-    expect(() => selectConverter({ env: { MAAS_CLOUDIMG2EPH2: 'foo' }, real })).toThrow(/MAAS_CLOUDIMG2EPH2=foo: unknown converter/);
+    expect(() => selectConverter({ env: { MAAS_CLOUDIMG2EPH2: 'foo', PATH: '/nonexistent' }, real })).toThrow(/^MAAS_CLOUDIMG2EPH2=foo: no such executable on PATH$/);
+    expect(() => selectConverter({ env: { MAAS_CLOUDIMG2EPH2: './no/such/converter' }, real })).toThrow(/^MAAS_CLOUDIMG2EPH2=\.\/no\/such\/converter: no such executable$/);
     expect(() => selectConverter({ env: {} })).toThrow(ConverterUnavailableError);
   });
 });

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, lstatSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -41,6 +41,14 @@ describe('customiseTree (real chroot + apt)', () => {
     const m = readFileSync(manifest, 'utf8');
     expect(m).toMatch(/^less\t/m);
     expect(m).toMatch(/^systemd-sysv\t/m);
+    // the network root (root=squash:URL) for Debian: busybox wget, overlayroot, meph's initramfs files
+    expect(m).toMatch(/^busybox\t/m);
+    expect(m).toMatch(/^overlayroot\t/m);
+    for (const f of ['hooks/meph-netroot', 'scripts/init-premount/meph-netroot', 'scripts/init-bottom/meph-copymods']) {
+      expect(statSync(path.join(tree, 'etc/initramfs-tools', f)).mode & 0o111, f).not.toBe(0);
+    }
+    expect(etc('initramfs-tools/conf.d/meph-netroot')).toMatch(/^BUSYBOX=y$/m);
+    expect(etc('overlayroot.local.conf')).toMatch(/^overlayroot=tmpfs$/m);
     expect(existsSync(path.join(tree, 'usr/sbin/policy-rc.d'))).toBe(false);
     expect(existsSync(path.join(tree, 'etc/resolv.conf.meph-saved'))).toBe(false);
     expect(lstatSync(path.join(tree, 'etc/resolv.conf'), { throwIfNoEntry: false })?.isFile()).toBe(resolvBefore?.isFile());

@@ -1,5 +1,15 @@
+import path from 'node:path';
 import type { PipelineEvent } from '../converter.js';
 import { runInNamespace, sh } from './chroot.js';
+
+/**
+ * meph's own initramfs-tools hook and boot scripts (root=squash:URL, modules after switch_root),
+ * shipped as data files of this package and copied into /etc/initramfs-tools of images whose
+ * initramfs has no rooturl/copymods (Debian). Same relative place from src/ and dist/.
+ */
+export const NETROOT_INITRAMFS_DIR = path.resolve(import.meta.dirname, '../../initramfs');
+/** Debian packages the network root needs in the image: busybox (wget in the initramfs), overlayroot (tmpfs overlay). */
+export const DEBIAN_NETROOT_PACKAGES = ['busybox', 'overlayroot'];
 
 export interface CustomiseOptions {
   release: string;
@@ -48,6 +58,8 @@ PURGE_PKGS=(${lines(o.prePurgePackages).map(sh).join(' ')})
 REQUIRE_PKGS=(${lines(o.requirePackages ?? []).map(sh).join(' ')})
 MODULES=(${INITRAMFS_MODULES.join(' ')})
 MANIFEST=${sh(o.manifestPath)}
+NETROOT_DIR=${sh(NETROOT_INITRAMFS_DIR)}
+DEBIAN_NETROOT_PKGS=(${DEBIAN_NETROOT_PACKAGES.map(sh).join(' ')})
 [ -x "$R/bin/sh" ] || [ -L "$R/bin/sh" ] || die "the source has no /bin/sh: not a root file system"
 chroot_mounts "$R"
 c() { in_chroot "$R" "$@"; }
@@ -104,6 +116,7 @@ done
 want=("\${ADD_PKGS[@]}")
 [ -e "$R/sbin/init" ] || [ -L "$R/sbin/init" ] || want+=(systemd-sysv)
 if [ "$ID" = ubuntu ]; then want+=(cloud-initramfs-dyn-netconf open-iscsi overlayroot cryptsetup-initramfs); fi
+if [ "$ID" = debian ]; then want+=("\${DEBIAN_NETROOT_PKGS[@]}"); fi
 missing=()
 for p in "\${want[@]}"; do [ -n "$(installed "$p")" ] || missing+=("$p"); done
 if [ \${#missing[@]} -gt 0 ]; then echo "CHANGE: installing \${missing[*]}"; c apt-get "\${APT_OPTS[@]}" install "\${missing[@]}"; fi
@@ -116,6 +129,13 @@ c sh -c 'mkdir -p /etc/initramfs-tools /lib/modules && touch /etc/initramfs-tool
 for m in "\${MODULES[@]}"; do
   c grep -qx "$m" /etc/initramfs-tools/modules || echo "$m" | c sh -c 'cat >>/etc/initramfs-tools/modules'
 done
+# Debian's initramfs-tools has no root=squash: (Ubuntu's cloud-initramfs-rooturl/copymods are
+# not in Debian): meph's hook and scripts implement it, built into every kernel's initrd later
+if [ "$ID" = debian ]; then
+  [ -d "$NETROOT_DIR/hooks" ] || die "meph's initramfs files are missing from $NETROOT_DIR"
+  tar -C "$NETROOT_DIR" --owner=0 --group=0 -cf - . | c sh -c 'mkdir -p /etc/initramfs-tools && tar -C /etc/initramfs-tools --no-same-owner -xf -'
+  echo "CHANGE: installed meph-netroot initramfs hook (root=squash:URL, copy modules)"
+fi
 c sh -c 'if [ -d /etc/overlayroot.conf ] || dpkg-query -W overlayroot >/dev/null 2>&1; then printf "overlayroot_cfgdisk=disabled\\noverlayroot=tmpfs\\n" >/etc/overlayroot.local.conf; fi'
 c dpkg-query -W >"$MANIFEST.tmp"
 mv "$MANIFEST.tmp" "$MANIFEST"

@@ -2,7 +2,7 @@ import type { FlatItem, ProductsDocument } from '../model.js';
 import { assertSafeRelativePath } from '../paths.js';
 import type { LoadedStream } from '../read/load.js';
 import type { Filter } from './filters.js';
-import { selectItems } from './select.js';
+import { iterateSelectedItems } from './select.js';
 
 /** One answer of a query: the flat item (string values) plus `item_url` when it has a path. */
 export type QueryRecord = FlatItem & { item_url?: string };
@@ -13,27 +13,25 @@ export interface QueryOptions {
 }
 
 /**
- * What `sstream-query` prints for one products document: selected items as flat records
+ * What `sstream-query` prints for one products document, record by record: selected items as flat records
  * with string values; `item_url` = `urlFor(path)` for items with a `path` (checked with
  * assertSafeRelativePath first).
  */
-export function queryProducts(doc: ProductsDocument, filters: readonly Filter[], options: QueryOptions & { urlFor?: (relPath: string) => string; source?: string } = {}): QueryRecord[] {
-  const out: QueryRecord[] = [];
-  for (const s of selectItems(doc, filters, { ...(options.max !== undefined ? { max: options.max } : {}), stringify: true })) {
+export function* queryProducts(doc: ProductsDocument, filters: readonly Filter[], options: QueryOptions & { urlFor?: (relPath: string) => string; source?: string } = {}): Generator<QueryRecord> {
+  for (const s of iterateSelectedItems(doc, filters, { ...(options.max !== undefined ? { max: options.max } : {}), stringify: true })) {
     const rec = s.flat! as QueryRecord;
     const p = rec['path'];
     if (p !== undefined && p !== '' && options.urlFor) rec.item_url = options.urlFor(assertSafeRelativePath(p, options.source));
-    out.push(rec);
+    yield rec;
   }
-  return out;
 }
 
-/** queryProducts over every products file of a loaded stream, in index order. */
-export function queryStream(stream: LoadedStream, filters: readonly Filter[], options: QueryOptions = {}): QueryRecord[] {
-  const out: QueryRecord[] = [];
+/**
+ * queryProducts over every products file of a loaded stream, in index order, one record at
+ * a time: output can be written while later records are still being built.
+ */
+export function* queryStream(stream: LoadedStream, filters: readonly Filter[], options: QueryOptions = {}): Generator<QueryRecord> {
   for (const file of stream.products) {
-    const records = queryProducts(file.doc, filters, { ...options, urlFor: (rel) => stream.source.url(rel), source: stream.source.url(file.path) });
-    for (const r of records) out.push(r);
+    yield* queryProducts(file.doc, filters, { ...options, urlFor: (rel) => stream.source.url(rel), source: stream.source.url(file.path) });
   }
-  return out;
 }

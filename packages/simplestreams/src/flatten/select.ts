@@ -30,6 +30,11 @@ export interface SelectedItem {
  * flattened once `max` is reached.
  */
 export function selectItems(doc: ProductsDocument, filters: readonly Filter[], options: SelectOptions = {}): SelectedItem[] {
+  return Array.from(iterateSelectedItems(doc, filters, options));
+}
+
+/** {@link selectItems} one item at a time, so a caller can stream its output. */
+export function* iterateSelectedItems(doc: ProductsDocument, filters: readonly Filter[], options: SelectOptions = {}): Generator<SelectedItem> {
   const stringify = options.stringify ?? true;
   const wantFlat = options.flat ?? true;
   const max = options.max;
@@ -37,8 +42,7 @@ export function selectItems(doc: ProductsDocument, filters: readonly Filter[], o
   const top = topBase(view, false);
   const topOut = wantFlat && stringify ? topBase(view, true) : top;
   const nf = filters.length;
-  const out: SelectedItem[] = [];
-  if (max !== undefined && max <= 0) return out;
+  if (max !== undefined && max <= 0) return;
   for (const pname in view.products) {
     const product = view.products[pname]!;
     const rawProduct = doc.products[pname]!;
@@ -61,12 +65,11 @@ export function selectItems(doc: ProductsDocument, filters: readonly Filter[], o
         any = true;
         const selected: SelectedItem = { productName: pname, versionName: vname, itemName: iname, item: rawItems[iname]! };
         if (vbase) selected.flat = flatItem(vbase, iname, item, stringify);
-        out.push(selected);
+        yield selected;
       }
       if (any && max !== undefined && ++kept >= max) break;
     }
   }
-  return out;
 }
 
 /** The value `key` has in the flat record of one item (deepest level wins; objects skipped). */

@@ -6,7 +6,7 @@
  */
 export type { OpsEvent, OpsEventSink, FileCopy, ProductsChange, StreamPlan } from './plan.js';
 export { executePlan, type ExecuteOptions, type ExecuteResult } from './execute.js';
-export type { OpIoOptions, OpResult } from './run.js';
+export { runOnTarget, type OpIoOptions, type OpResult } from './run.js';
 export { loadTargetStream, loadSourceStream, type ProductsFile, type ReadOptions } from './streams.js';
 export { resolveWork } from './tree.js';
 export { streamLabel, unlabelStreamName, labelStreamName, unlabelProductId, relabelProductId } from './labels.js';

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SHARED_DIR } from '@meph/cli-kit/testing';
 import { FormatError } from '../errors.js';
-import { extractClearsignedPayload, isClearsigned } from './clearsign.js';
+import { extractClearsignedPayload, isClearsigned, splitClearsigned } from './clearsign.js';
 
 const SIGNED_INDEX = path.join(SHARED_DIR, 'reference/streams/cloud-images-2016-index-juju-testkey/streams/v1/index.sjson');
 
@@ -14,9 +14,9 @@ function clearsigned(body: string, headers = 'Hash: SHA512\n', eol = '\n'): stri
 }
 
 describe('isClearsigned', () => {
-  it('recognises the BEGIN line at the start only', () => {
+  it('recognises a BEGIN line anywhere (so text around a signed message is refused, not read as JSON)', () => {
     expect(isClearsigned(readFileSync(SIGNED_INDEX, 'utf8'))).toBe(true);
-    expect(isClearsigned('\n  -----BEGIN PGP SIGNED MESSAGE-----\r\nHash: SHA1')).toBe(true);
+    expect(isClearsigned('{"a": 1}\n-----BEGIN PGP SIGNED MESSAGE-----\r\nHash: SHA1')).toBe(true);
     expect(isClearsigned('{"a": "-----BEGIN PGP SIGNED MESSAGE-----"}')).toBe(false);
     expect(isClearsigned('-----BEGIN PGP SIGNED MESSAGE----- trailing')).toBe(false);
   });
@@ -35,10 +35,10 @@ describe('extractClearsignedPayload', () => {
     expect(extractClearsignedPayload(clearsigned(body), 's')).toBe('-----BEGIN fake-----\n- nested\n-not escaped\nplain');
   });
 
-  it('accepts CRLF, any number of armor headers, and strips trailing whitespace as RFC 4880 does', () => {
+  it('accepts CRLF, several Hash: headers and blank lines after the END line; strips trailing whitespace as RFC 4880 does', () => {
     const body = '{ \t\n "a": 1, \n}';
-    expect(extractClearsignedPayload(clearsigned(body, 'Hash: SHA256\nComment: two headers\n', '\r\n'), 's')).toBe('{\n "a": 1,\n}');
-    expect(extractClearsignedPayload(clearsigned(body, ''), 's')).toBe('{\n "a": 1,\n}');
+    expect(extractClearsignedPayload(clearsigned(body, 'Hash: SHA256\nHash: SHA512\n', '\r\n'), 's')).toBe('{\n "a": 1,\n}');
+    expect(splitClearsigned(`${clearsigned(body, 'Hash: SHA256, sha512\n')}\n \n`, 's').hashes).toEqual(['SHA256', 'SHA512']);
   });
 
   it('rejects truncated or malformed messages with a FormatError naming the source', () => {
@@ -46,7 +46,22 @@ describe('extractClearsignedPayload', () => {
     expect(() => extractClearsignedPayload('{}', 'a.sjson')).toThrow(FormatError);
     expect(() => extractClearsignedPayload(good.slice(0, good.indexOf('-----BEGIN PGP SIGNATURE')), 'a.sjson')).toThrow(/a.sjson: .*no "-----BEGIN PGP SIGNATURE-----" line/);
     expect(() => extractClearsignedPayload(good.slice(0, good.indexOf('-----END')), 'a.sjson')).toThrow(/no "-----END PGP SIGNATURE-----" line/);
-    expect(() => extractClearsignedPayload('-----BEGIN PGP SIGNED MESSAGE-----\nHash SHA1\n\n{}\n', 'a.sjson')).toThrow(/malformed armor header/);
+    expect(() => extractClearsignedPayload('-----BEGIN PGP SIGNED MESSAGE-----\nHash SHA1\n\n{}\n', 'a.sjson')).toThrow(/unexpected armor header/);
+  });
+
+  // Unchecked extraction (--no-verify) frames exactly like verification: one message, nothing around it.
+  it('refuses anything but exactly one message: text before or after, a second block, other or missing headers', () => {
+    const good = clearsigned('{"a": 1}');
+    const cases: Array<[string, RegExp]> = [
+      [`{"evil": 1}\n${good}`, /text before the "-----BEGIN PGP SIGNED MESSAGE-----" line/],
+      [`\n${good}`, /text before/],
+      [`\uFEFF${good}`, /text before the "-----BEGIN PGP SIGNED MESSAGE-----" line \(a byte order mark\)/],
+      [`${good}${clearsigned('{"evil": 1}')}`, /a second "-----BEGIN PGP SIGNED MESSAGE-----" line/],
+      [`${good}{"evil": 1}\n`, /text after the "-----END PGP SIGNATURE-----" line/],
+      [clearsigned('{}', ''), /no "Hash:" armor header/],
+      [clearsigned('{}', 'Hash: SHA256\nComment: x\n'), /only "Hash:" is allowed/],
+    ];
+    for (const [text, why] of cases) expect(() => extractClearsignedPayload(text, 'x.sjson')).toThrow(why);
   });
 });
 

@@ -1,6 +1,6 @@
 export { parseJson, lineAndColumn, locateJsonError } from './json.js';
 export { parseProducts, parseIndex, parseDocument } from './documents.js';
-export { isClearsigned, extractClearsignedPayload } from './clearsign.js';
+export { isClearsigned, extractClearsignedPayload, splitClearsigned, type ClearsignedParts } from './clearsign.js';
 export {
   DEFAULT_INDEX_PATH,
   DEFAULT_SIGNED_INDEX_PATH,
@@ -10,5 +10,14 @@ export {
   signedSibling,
   type StreamLocation,
 } from './location.js';
-export { openSource, type StreamSource, type SourceOptions, type ReadOptions, type ReadDocumentResult } from './source.js';
-export { loadStream, assertProductsPathsSafe, type LoadedStream, type LoadedProducts, type LoadStreamOptions } from './load.js';
+export { openSource, readMetadataFile, type StreamSource, type SourceOptions, type ReadOptions, type ReadDocumentResult } from './source.js';
+export { loadStream, effectivePolicy, assertProductsPathsSafe, type LoadedStream, type LoadedProducts, type LoadStreamOptions } from './load.js';
+export {
+  checkJsonText,
+  decodeUtf8Strict,
+  jsonPathAt,
+  maxDocumentBytes,
+  DEFAULT_MAX_DOCUMENT_BYTES,
+  MAX_DOCUMENT_BYTES_ENV,
+  MAX_JSON_DEPTH,
+} from './limits.js';

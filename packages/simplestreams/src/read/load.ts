@@ -1,5 +1,5 @@
-import { FormatError } from '../errors.js';
-import { INDEX_FORMAT, PRODUCTS_FORMAT, type IndexDocument, type ProductsDocument, type VerifiedPayload } from '../model.js';
+import { FormatError, MissingFileError } from '../errors.js';
+import { INDEX_FORMAT, PRODUCTS_FORMAT, type IndexDocument, type ProductsDocument, type SignaturePolicy, type VerifiedPayload } from '../model.js';
 import { assertSafeRelativePath } from '../paths.js';
 import { parseDocument } from './documents.js';
 import { DEFAULT_INDEX_PATH, DEFAULT_SIGNED_INDEX_PATH, resolveStreamLocation } from './location.js';
@@ -48,6 +48,20 @@ export function assertProductsPathsSafe(doc: ProductsDocument, source: string): 
 }
 
 /**
+ * The one signature rule of every reader (spec §9.2, as the original's `endswith_policy`):
+ * a stream opened at a `.sjson` needs every document signed and verified; a `.json` named
+ * explicitly is read as it is, even when a keyring was given (`required` then means "verify
+ * what is signed"); a mirror root starts at `streams/v1/index.sjson` when there is a verifier
+ * (with `required` it must exist), else at `streams/v1/index.json`.
+ * In every policy but `off`, a signed document is verified or refused.
+ */
+export function effectivePolicy(policy: SignaturePolicy, namedPath: string | undefined): SignaturePolicy {
+  if (namedPath === undefined || policy === 'off') return policy;
+  if (namedPath.endsWith('.sjson')) return 'required';
+  return policy === 'required' ? 'when-present' : policy;
+}
+
+/**
  * Loads a stream from a mirror root (directory or URL), a `…/streams/v1/index.(s)json`, or a
  * single products file, and reads every products file the index lists (in index order;
  * nested indexes are followed). Fails on the first missing or invalid file, naming it and the
@@ -55,8 +69,11 @@ export function assertProductsPathsSafe(doc: ProductsDocument, source: string): 
  */
 export async function loadStream(pathOrUrl: string, options: LoadStreamOptions = {}): Promise<LoadedStream> {
   const location = await resolveStreamLocation(pathOrUrl, { ...(options.path !== undefined ? { path: options.path } : {}), ...(options.cwd ? { cwd: options.cwd } : {}) });
-  const source = openSource(location.root, options);
-  const first = location.path ?? (options.policy === 'required' ? DEFAULT_SIGNED_INDEX_PATH : DEFAULT_INDEX_PATH);
+  const policy = effectivePolicy(options.policy ?? 'when-present', location.path);
+  const source = openSource(location.root, { ...options, policy });
+  // A mirror root: its signed index whenever it can be checked (falling back to index.json
+  // only when signatures are not required), else its plain index.json.
+  const first = location.path ?? (policy === 'required' || (policy === 'when-present' && options.verifier) ? DEFAULT_SIGNED_INDEX_PATH : DEFAULT_INDEX_PATH);
   const result: LoadedStream = { source, products: [] };
   const visited = new Set<string>();
 
@@ -92,6 +109,13 @@ export async function loadStream(pathOrUrl: string, options: LoadStreamOptions =
     }
   };
 
-  await visit(first, undefined);
+  try {
+    await visit(first, undefined);
+  } catch (err) {
+    if (err instanceof MissingFileError && location.path === undefined && policy === 'required' && err.source === source.url(first)) {
+      throw new MissingFileError(err.source, undefined, 'signatures are required (a keyring was given), so the signed index is read; name .../streams/v1/index.json to read an unsigned stream as it is');
+    }
+    throw err;
+  }
   return result;
 }

@@ -87,7 +87,7 @@ describe('signature policies (fake verifier: plumbing only)', () => {
 
   it('required: refuses unsigned documents and signed ones without a verifier', async () => {
     await expect(openSource(dir, { policy: 'required', verifier: fakeVerifier() }).readDocument('streams/v1/unsigned.json')).rejects.toThrow(SignatureRequiredError);
-    await expect(openSource(dir, { policy: 'required' }).readDocument('streams/v1/signed-only.sjson')).rejects.toThrow(/cannot be verified without a keyring/);
+    await expect(openSource(dir, { policy: 'required' }).readDocument('streams/v1/signed-only.sjson')).rejects.toThrow(/is signed, and no keyring is configured to check it/);
   });
 
   it('required: prefers the .sjson sibling and returns only the verifier payload', async () => {
@@ -104,17 +104,18 @@ describe('signature policies (fake verifier: plumbing only)', () => {
     expect((err as Error).message).toBe(`${dir}/streams/v1/gone.sjson: no such file`);
   });
 
-  it('when-present: verifies signed documents if a verifier is given, reads unsigned ones as they are', async () => {
+  it('when-present: reads the file named (a .json as it is), verifies signed ones, never reads a signed one unchecked', async () => {
     const verifier = fakeVerifier();
     const src = openSource(dir, { verifier });
-    expect(await src.readDocument('streams/v1/both.json')).toMatchObject({ path: 'streams/v1/both.sjson', value: { which: 'sjson' } });
-    expect(await src.readDocument('streams/v1/unsigned.json')).toMatchObject({ path: 'streams/v1/unsigned.json', value: { which: 'json' } });
-    expect(verifier.calls).toHaveLength(1);
-    // No verifier: the unsigned .json is preferred; a lone .sjson is extracted unverified.
+    expect(await src.readDocument('streams/v1/both.json')).toMatchObject({ path: 'streams/v1/both.json', value: { which: 'json' } });
+    expect(await src.readDocument('streams/v1/both.sjson')).toMatchObject({ path: 'streams/v1/both.sjson', value: { which: 'sjson' } });
+    expect(await src.readDocument('streams/v1/signed-only.json')).toMatchObject({ path: 'streams/v1/signed-only.sjson', value: { which: 'sjson' } });
+    expect(verifier.calls).toHaveLength(2);
+    // No verifier: the unsigned .json is read; a lone .sjson is refused, not extracted unverified.
     expect(await openSource(dir).readDocument('streams/v1/both.json')).toMatchObject({ path: 'streams/v1/both.json' });
-    const lone = await openSource(dir).readDocument('streams/v1/signed-only.json');
-    expect(lone).toMatchObject({ path: 'streams/v1/signed-only.sjson', value: { which: 'sjson' } });
-    expect(lone.signature).toBeUndefined();
+    const err = await openSource(dir).readDocument('streams/v1/signed-only.json').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SignatureRequiredError);
+    expect((err as Error).message).toBe(`${dir}/streams/v1/signed-only.sjson: is signed, and no keyring is configured to check it`);
   });
 
   it('off: strips signatures without calling the verifier', async () => {

@@ -1,28 +1,33 @@
-import { createReadStream } from 'node:fs';
-import { access, readFile } from 'node:fs/promises';
+import { constants as fsConstants, createReadStream, type Stats } from 'node:fs';
+import { access, open, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { ConnectionError, defaultHttpClient, HttpStatusError, isNotFound as isHttpNotFound, type HttpClient } from '@meph/http';
-import { HttpError, MissingFileError, NetworkError, SignatureRequiredError } from '../errors.js';
+import { DocumentLimitError, HttpError, MissingFileError, NetworkError, SignatureRequiredError } from '../errors.js';
 import type { IndexDocument, ProductsDocument, SignaturePolicy, SignatureVerifier, VerifiedPayload } from '../model.js';
 import { assertSafeRelativePath } from '../paths.js';
 import { extractClearsignedPayload, isClearsigned } from './clearsign.js';
 import { parseIndex, parseProducts } from './documents.js';
 import { parseJson } from './json.js';
+import { decodeUtf8Strict, MAX_DOCUMENT_BYTES_ENV, maxDocumentBytes } from './limits.js';
 import { DEFAULT_INDEX_PATH, isHttpUrl, signedSibling } from './location.js';
 
 export interface SourceOptions {
   /** Checks clearsigned documents; without one, `required` refuses every document. */
   verifier?: SignatureVerifier;
-  /** `required`: every document must be clearsigned and verify; `when-present` (default): verify `.sjson` when a verifier is given; `off`: strip signatures unchecked. */
+  /**
+   * `required`: every document must be clearsigned and verify; `when-present` (default):
+   * unsigned documents are read as they are, signed ones must verify (no verifier → refused);
+   * `off`: signatures are stripped unchecked.
+   */
   policy?: SignaturePolicy;
   /** The HTTP transport for http(s) roots (proxies, retries, timeouts, size caps); default: the process-wide client. */
   http?: HttpClient;
-  /** Refuse metadata documents larger than this over HTTP (default: the client's cap, 128 MiB). */
-  maxDocumentBytes?: number;
   /** Base for a relative local root (default process.cwd()). */
   cwd?: string;
   signal?: AbortSignal;
+  /** Largest metadata document read from disk or over HTTP (default: $MEPH_MAX_DOCUMENT_BYTES, else 256 MiB); over HTTP a larger Content-Length is refused before reading. */
+  maxDocumentBytes?: number;
 }
 
 export interface ReadOptions {
@@ -60,16 +65,63 @@ interface Transport {
   exists(relPath: string, label: string): Promise<boolean>;
 }
 
-function fsTransport(rootDir: string): Transport {
+function describeNonRegular(st: Stats): string {
+  if (st.isFIFO()) return 'a FIFO';
+  if (st.isCharacterDevice()) return 'a character device';
+  if (st.isBlockDevice()) return 'a block device';
+  if (st.isSocket()) return 'a socket';
+  if (st.isDirectory()) return 'a directory';
+  return 'not a regular file';
+}
+
+function notRegular(label: string, st: Stats): DocumentLimitError {
+  return new DocumentLimitError(label, `is ${describeNonRegular(st)}, not a regular file; refusing to read it`, 'metadata must be a regular file (a symlink to one is fine)');
+}
+
+/**
+ * Reads a whole metadata file: symlinks are followed, the target must be a regular file (a
+ * FIFO or device is refused before it is opened, and the open is non-blocking, so nothing
+ * can hang), at most `maxBytes` long, and valid UTF-8.
+ */
+export async function readMetadataFile(file: string, label: string = file, maxBytes: number = maxDocumentBytes()): Promise<string> {
+  const tooBig = (size: string): DocumentLimitError =>
+    new DocumentLimitError(label, `is ${size}, over the ${maxBytes}-byte limit for a metadata document`, `raise the limit with ${MAX_DOCUMENT_BYTES_ENV}=BYTES if the file is genuine`);
+  const before = await stat(file);
+  if (!before.isFile()) throw notRegular(label, before);
+  if (before.size > maxBytes) throw tooBig(`${before.size} bytes`);
+  const fh = await open(file, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
+  try {
+    const st = await fh.stat();
+    if (!st.isFile()) throw notRegular(label, st);
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      // One read for the whole file as stat saw it; small reads after that until EOF.
+      const buf = Buffer.allocUnsafe(total === 0 ? Math.min(st.size + 1, maxBytes + 1) : Math.min(64 * 1024, maxBytes + 1 - total));
+      const { bytesRead } = await fh.read(buf, 0, buf.length, null);
+      if (bytesRead === 0) break;
+      total += bytesRead;
+      if (total > maxBytes) throw tooBig('larger than that');
+      chunks.push(bytesRead === buf.length ? buf : buf.subarray(0, bytesRead));
+    }
+    return decodeUtf8Strict(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total), label);
+  } finally {
+    await fh.close();
+  }
+}
+
+function fsTransport(rootDir: string, maxBytes: number): Transport {
   const abs = (relPath: string): string => path.join(rootDir, relPath);
   const missing = (err: unknown, label: string, referencedBy?: string): never => {
     if ((err as NodeJS.ErrnoException)?.code === 'ENOENT' || (err as NodeJS.ErrnoException)?.code === 'ENOTDIR') throw new MissingFileError(label, referencedBy);
     throw err;
   };
   return {
-    readText: (relPath, label, referencedBy) => readFile(abs(relPath), 'utf8').catch((err: unknown) => missing(err, label, referencedBy)),
-    openData: (relPath, label, referencedBy) =>
-      new Promise<Readable>((resolve, reject) => {
+    readText: (relPath, label, referencedBy) => readMetadataFile(abs(relPath), label, maxBytes).catch((err: unknown) => missing(err, label, referencedBy)),
+    openData: async (relPath, label, referencedBy) => {
+      const st = await stat(abs(relPath)).catch((err: unknown) => missing(err, label, referencedBy));
+      if (!st.isFile()) throw notRegular(label, st);
+      return new Promise<Readable>((resolve, reject) => {
         const stream = createReadStream(abs(relPath));
         stream.once('open', () => resolve(stream));
         stream.once('error', (err) => {
@@ -79,7 +131,8 @@ function fsTransport(rootDir: string): Transport {
             reject(e);
           }
         });
-      }),
+      });
+    },
     exists: (relPath) => access(abs(relPath)).then(() => true, () => false),
   };
 }
@@ -94,8 +147,10 @@ function httpTransport(client: HttpClient, signal?: AbortSignal, maxBytes?: numb
   };
   const o = { ...(signal ? { signal } : {}) };
   return {
-    readText: (_relPath, url, referencedBy) =>
-      client.getText(url, { ...o, ...(maxBytes !== undefined ? { maxBytes } : {}) }).catch((err: unknown) => translate(err, url, referencedBy)),
+    readText: async (_relPath, url, referencedBy) => {
+      const bytes = await client.getBytes(url, { ...o, ...(maxBytes !== undefined ? { maxBytes } : {}) }).catch((err: unknown) => translate(err, url, referencedBy));
+      return decodeUtf8Strict(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), url);
+    },
     openData: async (_relPath, url, referencedBy) => {
       const res = await client.open(url, { ...o, resume: true }).catch((err: unknown) => translate(err, url, referencedBy));
       return res.body;
@@ -128,29 +183,46 @@ export function openSource(location: string, options: SourceOptions = {}): Strea
   const policy: SignaturePolicy = options.policy ?? 'when-present';
   const verifier = options.verifier;
   const transport = isHttpUrl(root)
-    ? httpTransport(options.http ?? defaultHttpClient(), options.signal, options.maxDocumentBytes)
-    : fsTransport(path.resolve(options.cwd ?? process.cwd(), root === '' ? '.' : root));
+    ? httpTransport(options.http ?? defaultHttpClient(), options.signal, maxDocumentBytes(options.maxDocumentBytes))
+    : fsTransport(path.resolve(options.cwd ?? process.cwd(), root === '' ? '.' : root), maxDocumentBytes(options.maxDocumentBytes));
   const url = (relPath: string): string => root + relPath;
   const checked = (relPath: string, referencedBy?: string): string => assertSafeRelativePath(relPath, referencedBy);
 
-  /** Which files to try for relPath, in order, per the signature policy (spec §9.2). */
+  /**
+   * Which files to try for relPath (spec §9.2): the file named, then its twin when it is
+   * missing. With `required` a `.sjson` has no unsigned fallback, and a `.json` is looked up
+   * as its signed twin first.
+   */
   const candidates = (relPath: string): string[] => {
     const sibling = signedSibling(relPath);
     if (sibling === undefined) return [relPath];
-    const preferSigned = policy === 'required' || (policy === 'when-present' && verifier !== undefined);
-    if (relPath.endsWith('.sjson')) return policy === 'required' ? [relPath] : [relPath, sibling];
-    return preferSigned ? [sibling, relPath] : [relPath, sibling];
+    if (policy === 'required') return relPath.endsWith('.sjson') ? [relPath] : [sibling, relPath];
+    return [relPath, sibling];
   };
 
+  /**
+   * The JSON text of a document. Unsigned text is used as is (unless signatures are
+   * required); signed text is verified, or stripped unchecked only with policy `off`. A
+   * signed document with no verifier to check it is refused, never read unchecked.
+   */
   const payloadOf = async (text: string, label: string): Promise<{ payload: string; signature?: VerifiedPayload }> => {
     const signed = isClearsigned(text);
-    if (policy === 'off') return { payload: signed ? extractClearsignedPayload(text, label) : text };
-    if (policy === 'required') {
-      if (!signed) throw new SignatureRequiredError(label);
-      if (!verifier) throw new SignatureRequiredError(label, 'cannot be verified without a keyring');
+    if (!signed) {
+      if (policy !== 'required') return { payload: text };
+      throw new SignatureRequiredError(
+        label,
+        'is not signed, and signatures are required (the stream was opened at a .sjson, or with --keyring)',
+        'open an unsigned stream through its streams/v1/index.json, or pass --no-verify to read it unverified',
+      );
     }
-    if (!signed) return { payload: text };
-    if (!verifier) return { payload: extractClearsignedPayload(text, label) };
+    if (policy === 'off') return { payload: extractClearsignedPayload(text, label) };
+    if (!verifier) {
+      throw new SignatureRequiredError(
+        label,
+        'is signed, and no keyring is configured to check it',
+        'give a keyring with --keyring FILE or $MEPH_KEYRING, or pass --no-verify to read it unverified',
+      );
+    }
     const signature = await verifier.verifyClearsigned(text, label);
     return { payload: signature.payload, signature };
   };

@@ -1,20 +1,19 @@
 /**
  * meph2-cloudimg-sync as a function: read the cloud-image feed and the MAAS target, plan the
- * missing versions, build them (bounded parallelism across release/arch pairs, one failure
- * does not stop the others), add d-i items, and write the output stream: the target's
- * current products (metadata only) plus the new versions, MAAS-condensed.
+ * missing versions, build each with {@link buildVersion} (the same settings resolution, d-i
+ * handling and products → stream commit as meph2-build; bounded parallelism across
+ * release/arch pairs, one failure does not stop the others), and write the output stream:
+ * the target's current products (metadata only) plus the new versions, MAAS-condensed.
+ * A failed run never replaces the output stream with one that has fewer versions.
  */
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pLimit from 'p-limit';
 import {
-  commitStreamUpdate,
   expandProducts,
-  formatUpdated,
   loadStream,
-  maasCondense,
-  MEPH2_BUILD_STICKY,
   verifyFile,
   withStreamLock,
   type Filter,
@@ -22,20 +21,24 @@ import {
   type SignaturePolicy,
   type SignatureVerifier,
 } from '@meph/simplestreams';
-import { crawlInstallers, diKernelInfo, isSupported, loadDistroInfo, type DiKernelInfo } from '@meph/di-crawler';
+import { isSupported, loadDistroInfo, type DiKernelInfo } from '@meph/di-crawler';
 import { createHttpClient, isNotFound, type HttpClient, type HttpClientOptions } from '@meph/http';
-import type { BuildConfig, Converter } from '@meph/image-transform';
-import { addDiItems, type PlannedKernelLine } from './di.js';
+import type { Converter, ConvertRequest, PipelineEvent } from '../converter.js';
+import type { BuildConfig } from '../config/types.js';
+import { resolveBuildSettings, type BuildFlags, type BuildSettings } from '../config/settings.js';
+import { buildVersion } from '../build/build-version.js';
+import { commitProducts, mergeProducts } from '../build/commit-products.js';
+import { crawlDiKernels, resolveDiSource, type DiSourceOptions } from '../di/index.js';
+import { SyncSourceError } from '../errors.js';
 import { currentTargetProducts, planSync, SOURCE_CONTENT_IDS, type BuildJob, type Plan } from './plan.js';
-import { SyncSourceError } from './errors.js';
 
-export interface SyncEvent {
-  readonly type: string;
-  readonly [k: string]: unknown;
-}
+export type SyncEvent = PipelineEvent;
 
 export interface SyncOptions {
   config: BuildConfig;
+  /** Command-line settings; merged with `env` and the config exactly as meph2-build does. */
+  flags: BuildFlags;
+  env: NodeJS.ProcessEnv;
   source: string;
   /** URL/path of the existing MAAS stream, or 'force' (= empty). */
   target: string;
@@ -44,13 +47,8 @@ export interface SyncOptions {
   filters: readonly Filter[];
   max: number;
   rebuild: ReadonlyMap<string, string>;
-  proposed: boolean;
-  proposedPackages: string[];
-  prePurgePackages: string[];
-  enableDi: boolean;
-  /** d-i archive root per arch (the original: archive.ubuntu.com for x86, ports for the rest). */
-  diArchive: (arch: string) => string;
-  diVerifier?: SignatureVerifier;
+  /** d-i archive/keyrings (defaults: see resolveDiSource). */
+  di?: DiSourceOptions;
   /** Feed signature checking. */
   verifier?: SignatureVerifier;
   policy: SignaturePolicy;
@@ -59,6 +57,7 @@ export interface SyncOptions {
   /** Release/arch pairs built at once. */
   jobs: number;
   dryRun: boolean;
+  verbosity?: number;
   http?: HttpClientOptions;
   signal?: AbortSignal;
   onEvent?: (e: SyncEvent) => void;
@@ -74,9 +73,26 @@ export interface SyncFailure {
 
 export interface SyncResult {
   plan: Plan;
+  /** The effective build settings (flags > MEPH_* env > config), as meph2-build resolves them. */
+  settings: BuildSettings;
+  /** Dry run: the converter request each job would send (final output paths). */
+  requests: Array<{ job: BuildJob; request: ConvertRequest }>;
   built: BuildJob[];
   failures: SyncFailure[];
   productsPath?: string;
+  /** False when a failed run left the stream as it was. */
+  streamWritten: boolean;
+}
+
+/** The original's default arches per host (`uname -m`); undefined = no default. */
+export function defaultSyncArches(machine: string = os.machine()): string[] | undefined {
+  if (machine === 'x86_64') return ['i386', 'amd64', 'armhf', 'arm64'];
+  if (machine === 'aarch64') return ['arm64', 'armhf'];
+  if (machine === 'ppc64le') return ['ppc64el'];
+  if (machine === 's390x') return ['s390x'];
+  if (/^i[3-6]86$/.test(machine)) return ['i386'];
+  if (machine === 'armhf' || machine.startsWith('armv7')) return ['armhf'];
+  return undefined;
 }
 
 /** Release → arches this config builds for, limited to supported releases and `arches`. */
@@ -143,7 +159,8 @@ async function fetchSource(job: BuildJob, url: string, dir: string, client: Http
 /**
  * Runs a sync. Except on a dry run (which creates nothing), the output directory's writer
  * lock is held from reading the target to writing the index, so two syncs into one
- * directory cannot interleave.
+ * directory cannot interleave. Failed builds are in `failures`; then the stream is written
+ * only when something built and no version the stream has would be lost (`streamWritten`).
  */
 export async function runSync(options: SyncOptions): Promise<SyncResult> {
   if (options.dryRun) return syncUnlocked(options);
@@ -152,45 +169,53 @@ export async function runSync(options: SyncOptions): Promise<SyncResult> {
   return withStreamLock(outputDir, () => syncUnlocked(options));
 }
 
+/** (product, version) pairs of a products file already in the output, if any. */
+async function existingVersions(file: string): Promise<Set<string> | undefined> {
+  if (!existsSync(file)) return undefined;
+  return versionKeys(JSON.parse(await readFile(file, 'utf8')) as ProductsDocument);
+}
+
+function versionKeys(doc: ProductsDocument): Set<string> {
+  return new Set(Object.entries(doc.products ?? {}).flatMap(([pid, p]) => Object.keys(p.versions ?? {}).map((v) => `${pid}@${v}`)));
+}
+
 async function syncUnlocked(options: SyncOptions): Promise<SyncResult> {
   const emit = (e: SyncEvent): void => options.onEvent?.(e);
+  const settings = resolveBuildSettings(options.config, options.flags, options.env);
   const buildable = buildableMatrix(options.config, options.arches, emit, options.today);
   const [{ docs, url }, target] = await Promise.all([readSources(options), readTarget(options, emit)]);
   const plan = planSync({ sources: docs, target, buildable, filters: options.filters, max: options.max, rebuild: options.rebuild });
   for (const s of plan.skipped) emit({ type: 'version-skipped', ...s });
   for (const j of plan.jobs) emit({ type: 'version-planned', release: j.release, arch: j.arch, sourceVersion: j.sourceVersion, version: j.version, source: url(j.item.path) });
-  const result: SyncResult = { plan, built: [], failures: [] };
-  if (options.dryRun) return result;
+  const result: SyncResult = { plan, settings, requests: [], built: [], failures: [], streamWritten: false };
+  const outputDir = path.resolve(options.outputDir);
+  const common = {
+    config: options.config,
+    outputDir,
+    converter: options.converter,
+    converterName: options.converterName,
+    settings,
+    ...(options.verbosity ? { verbosity: options.verbosity } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.now ? { now: options.now } : {}),
+  };
+  if (options.dryRun) {
+    for (const job of plan.jobs) {
+      const r = await buildVersion({ ...common, arch: job.arch, release: job.release, version: job.version, source: url(job.item.path), dryRun: true });
+      if (r.request) result.requests.push({ job, request: r.request });
+    }
+    return result;
+  }
 
   const client = createHttpClient({ ...options.http, ...(options.signal ? { signal: options.signal } : {}), onEvent: (e) => emit({ ...e }) });
   const work = await mkdtemp(path.join(os.tmpdir(), 'meph-cloudimg-sync-'));
-  const outputDir = path.resolve(options.outputDir);
-  const { buildVersion } = await import('@meph/image-transform');
   try {
+    // d-i once for every planned release/arch, before any build: an unreachable archive fails the run early.
     let info: DiKernelInfo | undefined;
-    let diError: Error | undefined;
-    if (options.enableDi && plan.jobs.length) {
+    if (settings.enableDi && plan.jobs.length) {
       const releases = [...new Set(plan.jobs.map((j) => j.release))];
-      const byArchive = new Map<string, string[]>();
-      for (const arch of new Set(plan.jobs.map((j) => j.arch))) {
-        const a = options.diArchive(arch);
-        byArchive.set(a, [...(byArchive.get(a) ?? []), arch]);
-      }
-      const merged: ProductsDocument = { format: 'products:1.0', content_id: 'com.ubuntu.installer:released:netboot', products: {} };
-      try {
-        for (const [archive, arches] of byArchive) {
-          const { doc, errors } = await crawlInstallers({
-            archive, releases, arches, proposed: options.proposed, client, strict: false,
-            ...(options.diVerifier ? { verifier: options.diVerifier } : {}),
-            onEvent: (e) => emit({ ...e }),
-          });
-          Object.assign(merged.products, doc.products);
-          for (const e of errors) emit({ type: 'warning', message: `d-i crawl: ${e.message}` });
-        }
-        info = diKernelInfo(merged);
-      } catch (err) {
-        diError = err as Error;
-      }
+      const source = await resolveDiSource(options.config, releases[0]!, { ...options.di, ...(settings.mirror ? { mirror: settings.mirror } : {}) });
+      info = await crawlDiKernels({ source, releases, arches: [...new Set(plan.jobs.map((j) => j.arch))], proposed: settings.proposed, client, onEvent: emit });
     }
 
     const newProducts: ProductsDocument[] = [];
@@ -206,33 +231,22 @@ async function syncUnlocked(options: SyncOptions): Promise<SyncResult> {
           for (const job of jobs) {
             options.signal?.throwIfAborted();
             try {
-              if (diError) throw diError;
               emit({ type: 'build-start', release: job.release, arch: job.arch, version: job.version, sourceVersion: job.sourceVersion });
               const source = await fetchSource(job, url(job.item.path), work, client);
               const built = await buildVersion({
-                config: options.config,
+                ...common,
                 arch: job.arch,
                 release: job.release,
                 version: job.version,
                 source,
-                outputDir,
-                converter: options.converter,
-                converterName: options.converterName,
-                settings: { enableDi: false, proposed: options.proposed, proposedPackages: options.proposedPackages, prePurgePackages: options.prePurgePackages },
                 writeMetadata: false,
                 cacheDir: path.join(work, 'cache'),
-                ...(options.signal ? { signal: options.signal } : {}),
+                ...(info ? { di: { info, client } } : {}),
                 onEvent: (e) => emit({ ...e, release: job.release, arch: job.arch, version: job.version }),
-                ...(options.now ? { now: options.now } : {}),
               });
-              if (!built.expanded || !Object.keys(built.expanded.products).length) throw new SyncSourceError(`${job.release}/${job.arch}`, 'the build produced no products');
-              if (info) {
-                const kernels = new Map<string, PlannedKernelLine>(built.plan.products.map((p) => [p.productId, p.kernel]));
-                await addDiItems({ expanded: built.expanded, kernels, info, client, outputDir, release: job.release, arch: job.arch });
-              }
-              newProducts.push(built.expanded);
+              newProducts.push(built.expanded!);
               result.built.push(job);
-              emit({ type: 'build-done', release: job.release, arch: job.arch, version: job.version, products: Object.keys(built.expanded.products).length });
+              emit({ type: 'build-done', release: job.release, arch: job.arch, version: job.version, products: Object.keys(built.expanded!.products).length });
             } catch (err) {
               if (options.signal?.aborted) throw err;
               result.failures.push({ job, error: err as Error });
@@ -245,23 +259,21 @@ async function syncUnlocked(options: SyncOptions): Promise<SyncResult> {
       ),
     );
 
-    // Output: target products (metadata only) + the new versions, condensed for MAAS.
-    const out: ProductsDocument = { format: 'products:1.0', content_id: options.config.contentId, datatype: 'image-downloads', products: {} };
-    if (target) Object.assign(out.products, expandProducts({ ...target, content_id: options.config.contentId }).products);
-    for (const doc of newProducts) {
-      for (const [pid, product] of Object.entries(doc.products)) {
-        const existing = out.products[pid];
-        if (existing) Object.assign(existing.versions, product.versions);
-        else out.products[pid] = product;
+    const productsPath = path.join(outputDir, `streams/v1/${options.config.contentId}.json`);
+    if (result.failures.length) {
+      // Never replace the stream with an emptier one because builds failed.
+      const before = await existingVersions(productsPath);
+      const after = versionKeys(mergeProducts(options.config.contentId, newProducts, target));
+      const loses = before ? [...before].some((k) => !after.has(k)) : false;
+      if (!result.built.length || loses) {
+        emit({ type: 'stream-untouched', path: productsPath, reason: result.built.length ? 'the new stream would lose versions it has' : 'no version built' });
+        return result;
       }
     }
-    const condensed = maasCondense(out, { sticky: MEPH2_BUILD_STICKY });
-    condensed.updated = formatUpdated(options.now ?? new Date());
-    condensed.datatype = 'image-downloads';
-    const rel = `streams/v1/${options.config.contentId}.json`;
-    await withStreamLock(outputDir, () => commitStreamUpdate(outputDir, { products: [{ path: rel, doc: condensed }], index: 'regenerate' }));
-    result.productsPath = path.join(outputDir, rel);
-    emit({ type: 'products-written', path: result.productsPath, products: Object.keys(condensed.products).length, newVersions: result.built.length });
+    const committed = await commitProducts(outputDir, { contentId: options.config.contentId, added: newProducts, ...(target ? { base: target } : {}), ...(options.now ? { now: options.now } : {}) });
+    result.productsPath = committed.productsPath;
+    result.streamWritten = true;
+    emit({ type: 'products-written', path: committed.productsPath, products: Object.keys(committed.doc.products).length, newVersions: result.built.length });
     return result;
   } finally {
     client.close();

@@ -14,6 +14,22 @@ export interface PlannedKernelLine {
   khdata: { suffix?: string; diFormat?: string; dtb?: string };
 }
 
+function lookup(info: DiKernelInfo, release: string, arch: string, line: PlannedKernelLine): ReturnType<typeof lookupDiKernel> {
+  return lookupDiKernel(info, {
+    release,
+    arch,
+    flavor: line.flavor,
+    krel: line.krel,
+    ...(line.khdata.diFormat ? { format: line.khdata.diFormat } : {}),
+    ...(line.khdata.dtb ? { dtb: line.khdata.dtb } : {}),
+  });
+}
+
+/** Throws DiKernelInfoMissingError unless every kernel line has its d-i files (check before converting). */
+export function checkDiKernels(info: DiKernelInfo, release: string, arch: string, lines: Iterable<PlannedKernelLine>): void {
+  for (const line of lines) lookup(info, release, arch, line);
+}
+
 const PER_ITEM = new Set(['ftype', 'path', 'sha256', 'size', 'md5', 'kpackage']);
 
 /**
@@ -38,14 +54,7 @@ export async function addDiItems(options: {
   for (const [pid, product] of Object.entries(options.expanded.products)) {
     const line = options.kernels.get(pid);
     if (!line) continue;
-    const hit = lookupDiKernel(options.info, {
-      release: options.release,
-      arch: options.arch,
-      flavor: line.flavor,
-      krel: line.krel,
-      ...(line.khdata.diFormat ? { format: line.khdata.diFormat } : {}),
-      ...(line.khdata.dtb ? { dtb: line.khdata.dtb } : {}),
-    });
+    const hit = lookup(options.info, options.release, options.arch, line);
     const suffix = line.khdata.suffix ?? '';
     for (const version of Object.values(product.versions)) {
       const base = Object.values(version.items).find((i) => i.ftype === 'boot-kernel');

@@ -1,0 +1,10 @@
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { staleHelpPages } from '@meph/cli-kit/testing';
+import { spec } from '../main.js';
+
+describe('meph2-cloudimg-sync --help cache', () => {
+  it('dist/help.json holds every help page exactly as yargs renders it now (run npm run build)', async () => {
+    expect(await staleHelpPages(spec, path.resolve(import.meta.dirname, '../..'))).toEqual([]);
+  });
+});

@@ -1,0 +1,12 @@
+export * from './errors.js';
+export { type ObjectStore, type StoredObject, type PutBody, joinKey } from './store.js';
+export { FsStore } from './fs-store.js';
+export { SwiftStore } from './swift-store.js';
+export { swiftAuthFromEnv, type SwiftAuth } from './swift-auth.js';
+export { S3Store, s3EndpointFromEnv } from './s3-store.js';
+export { openTarget, type TargetOptions } from './target.js';
+export { acquireLease, Lease, LEASE_KEY, describeHolder, type LeaseOptions, type LeaseRecord } from './lease.js';
+export { planPrune, referencedKeys, type PrunePlan } from './prune.js';
+export { readStoreStream, versionsMissingFrom, dataRefs, signedBy, type StoreStream, type DataRef } from './stream-files.js';
+export { publishStream, type PublishOptions, type PublishResult, type PublishEvent } from './publish.js';
+export { md5File, md5Hex } from './hash.js';

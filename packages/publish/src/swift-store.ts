@@ -1,0 +1,188 @@
+import { createReadStream } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import { StoreError, TargetError } from './errors.js';
+import { swiftAuthFromEnv, type SwiftAuth } from './swift-auth.js';
+import { joinKey, type ObjectStore, type PutBody, type StoredObject } from './store.js';
+
+interface Reply {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+}
+
+/** Object names are URL-encoded per path segment, `/` kept. */
+const encodeKey = (key: string): string => key.split('/').map(encodeURIComponent).join('/');
+
+/**
+ * OpenStack Swift through its native API: create-only PUTs with `If-None-Match: *`, uploads
+ * checked by the `ETag` (MD5) we send, listings in JSON. Re-authenticates once on 401.
+ */
+export class SwiftStore implements ObjectStore {
+  readonly label: string;
+  /** Swift checks If-None-Match: * but two racing PUTs can both succeed (measured on 2.30). */
+  readonly atomicCreate = false;
+  private auth: SwiftAuth | undefined;
+  private readonly agent: http.Agent;
+
+  constructor(
+    readonly container: string,
+    readonly prefix: string,
+    private readonly env: NodeJS.ProcessEnv,
+    options: { concurrency?: number } = {},
+  ) {
+    if (!container || container.includes('/')) throw new TargetError(`swift://${container}`, 'needs a container name');
+    this.label = `swift://${container}${prefix ? `/${prefix}` : ''}`;
+    this.agent = new http.Agent({ keepAlive: true, maxSockets: Math.max(4, (options.concurrency ?? 8) + 2) });
+    this.httpsAgent = new https.Agent({ keepAlive: true, maxSockets: Math.max(4, (options.concurrency ?? 8) + 2) });
+  }
+  private readonly httpsAgent: https.Agent;
+
+  get readUrl(): string | undefined {
+    if (!this.auth) return undefined;
+    const base = `${this.auth.storageUrl.replace(/\/+$/, '')}/${encodeURIComponent(this.container)}`;
+    return this.prefix ? `${base}/${encodeKey(this.prefix.replace(/\/+$/, ''))}/` : `${base}/`;
+  }
+
+  private url(key?: string, query?: string): string {
+    const base = `${this.auth!.storageUrl.replace(/\/+$/, '')}/${encodeURIComponent(this.container)}`;
+    return `${key === undefined ? base : `${base}/${encodeKey(joinKey(this.prefix, key))}`}${query ? `?${query}` : ''}`;
+  }
+
+  private send(method: string, url: string, headers: Record<string, string>, body?: PutBody): Promise<Reply> {
+    const u = new URL(url);
+    const mod = u.protocol === 'https:' ? https : http;
+    return new Promise<Reply>((resolve, reject) => {
+      const req = mod.request(u, { method, headers: { ...headers, 'X-Auth-Token': this.auth!.token }, agent: u.protocol === 'https:' ? this.httpsAgent : this.agent }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+        res.on('error', reject);
+      });
+      req.on('error', (err) => reject(new StoreError(url, `${method} failed: ${(err as NodeJS.ErrnoException).code ?? err.message}`, { cause: err })));
+      if (!body) return void req.end();
+      if (body.bytes) return void req.end(body.bytes);
+      const rs = createReadStream(body.file!);
+      rs.on('error', (err) => req.destroy(err));
+      rs.pipe(req);
+    });
+  }
+
+  /**
+   * One request, re-authenticating once when the token expired and retrying network errors and
+   * 5xx answers (503 from a busy backend) a few times. Every request here may be repeated: a
+   * create-only PUT whose first attempt landed answers 412 the second time, which the publisher
+   * resolves by comparing the object.
+   */
+  private async request(method: string, key: string | undefined, headers: Record<string, string> = {}, body?: PutBody, query?: string): Promise<Reply> {
+    if (!this.auth) this.auth = await swiftAuthFromEnv(this.env);
+    for (let attempt = 1; ; attempt++) {
+      let res: Reply;
+      try {
+        res = await this.send(method, this.url(key, query), headers, body);
+        if (res.status === 401) {
+          this.auth = await swiftAuthFromEnv(this.env);
+          res = await this.send(method, this.url(key, query), headers, body);
+        }
+      } catch (err) {
+        if (attempt >= SwiftStore.ATTEMPTS) throw err;
+        await new Promise((r) => setTimeout(r, 250 * 2 ** attempt));
+        continue;
+      }
+      if (res.status >= 500 && res.status !== 501 && res.status !== 507 && attempt < SwiftStore.ATTEMPTS) {
+        await new Promise((r) => setTimeout(r, 250 * 2 ** attempt));
+        continue;
+      }
+      return res;
+    }
+  }
+
+  private static readonly ATTEMPTS = 4;
+
+  private fail(method: string, key: string | undefined, res: Reply): never {
+    const where = key === undefined ? this.label : `${this.label}: ${key}`;
+    const text = res.body.toString('utf8').replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 200);
+    const hint = res.status === 401 || res.status === 403 ? 'check the credentials and that the account may write this container' : undefined;
+    throw new StoreError(where, `${method} answered HTTP ${res.status}${text ? ` (${text})` : ''}`, hint ? { hint } : undefined);
+  }
+
+  async open(options: { create?: boolean; publicRead?: boolean } = {}): Promise<void> {
+    const headers: Record<string, string> = options.publicRead ? { 'X-Container-Read': '.r:*,.rlistings' } : {};
+    if (options.create || options.publicRead) {
+      const res = await this.request('PUT', undefined, headers);
+      if (res.status >= 300) this.fail('PUT container', undefined, res);
+      return;
+    }
+    const res = await this.request('HEAD', undefined);
+    if (res.status === 404) throw new TargetError(this.label, 'no such container', 'create it, or run without --dry-run so publish creates it');
+    if (res.status >= 300) this.fail('HEAD container', undefined, res);
+  }
+
+  async list(prefix = ''): Promise<StoredObject[]> {
+    const out: StoredObject[] = [];
+    const trimmed = this.prefix.replace(/^\/+|\/+$/g, '');
+    const full = trimmed ? `${trimmed}/${prefix}` : prefix;
+    const strip = trimmed ? trimmed.length + 1 : 0;
+    let marker = '';
+    for (;;) {
+      const q = new URLSearchParams({ format: 'json', limit: '10000', ...(full ? { prefix: full } : {}), ...(marker ? { marker } : {}) });
+      const res = await this.request('GET', undefined, {}, undefined, q.toString());
+      if (res.status === 404) return out;
+      if (res.status >= 300) this.fail('GET listing', undefined, res);
+      if (res.status === 204 || res.body.length === 0) return out;
+      const page = JSON.parse(res.body.toString('utf8')) as { name: string; bytes: number; hash: string; last_modified: string }[];
+      if (page.length === 0) return out;
+      for (const o of page) {
+        out.push({ key: o.name.slice(strip), size: o.bytes, md5: o.hash, lastModified: new Date(`${o.last_modified}Z`) });
+      }
+      marker = page[page.length - 1]!.name;
+    }
+  }
+
+  private static fromHeaders(key: string, h: http.IncomingHttpHeaders): StoredObject {
+    const etag = String(h['etag'] ?? '').replace(/"/g, '');
+    return { key, size: Number(h['content-length'] ?? 0), ...(etag ? { md5: etag } : {}), lastModified: new Date(String(h['last-modified'] ?? 0)) };
+  }
+
+  async head(key: string): Promise<StoredObject | undefined> {
+    const res = await this.request('HEAD', key);
+    if (res.status === 404) return undefined;
+    if (res.status >= 300) this.fail('HEAD', key, res);
+    return SwiftStore.fromHeaders(key, res.headers);
+  }
+
+  async get(key: string): Promise<Buffer | undefined> {
+    const res = await this.request('GET', key);
+    if (res.status === 404) return undefined;
+    if (res.status >= 300) this.fail('GET', key, res);
+    return res.body;
+  }
+
+  private putHeaders(body: PutBody): Record<string, string> {
+    return { 'Content-Length': String(body.size), ETag: body.md5, 'Content-Type': body.contentType ?? 'application/octet-stream' };
+  }
+
+  async putNew(key: string, body: PutBody): Promise<'created' | 'exists'> {
+    const res = await this.request('PUT', key, { ...this.putHeaders(body), 'If-None-Match': '*' }, body);
+    if (res.status === 412) return 'exists';
+    if (res.status >= 300) this.fail('PUT', key, res);
+    return 'created';
+  }
+
+  async put(key: string, body: PutBody): Promise<void> {
+    const res = await this.request('PUT', key, this.putHeaders(body), body);
+    if (res.status >= 300) this.fail('PUT', key, res);
+  }
+
+  async delete(key: string): Promise<boolean> {
+    const res = await this.request('DELETE', key);
+    if (res.status === 404) return false;
+    if (res.status >= 300) this.fail('DELETE', key, res);
+    return true;
+  }
+
+  async close(): Promise<void> {
+    this.agent.destroy();
+    this.httpsAgent.destroy();
+  }
+}

@@ -1,0 +1,171 @@
+// Benchmark: meph2-util as users run it (a fresh process per run, the built bin), each row
+// against its floor measured in the same run, 5 paired runs (floor, meph, floor, meph, …):
+//   --help / query --help                      vs  `node -e 0`
+//   query --json 'arch~(amd64|arm64)' --max=3  vs  a bare node script: read, JSON.parse, select
+//                                                  the same items in a plain loop, JSON.stringify
+//   query --json (every item)                  vs  the same floor without a filter (and its RSS)
+//   clean-md 3 / insert / promote              vs  parse + stringify + write of the files they change
+// Stream shape (issue 14): 24 releases × 6 arches × 6 kernel flavours × N versions × 4 items:
+// 8 versions = 27,648 items, 80 versions = 276,480 items.
+// Usage: npx tsx --conditions=@meph/source tools/bench/cli.ts [--runs 5] [--sizes 8,80] [--keep]
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { promises as fsp, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { buildIndex, serializeJson, type ProductsDocument } from '@meph/simplestreams';
+import { itemCount, makeMaasStream, numberArg, type MaasShape } from './maas-stream.js';
+
+const repo = path.resolve(import.meta.dirname, '../..');
+const bin = path.join(repo, 'apps/meph2-util/bin/meph2-util.js');
+const floorScript = path.join(import.meta.dirname, 'floors/cli-floor.mjs');
+const runs = numberArg('--runs', 5);
+const sizesAt = process.argv.indexOf('--sizes');
+const sizes = (sizesAt >= 0 ? process.argv[sizesAt + 1]! : '8,80').split(',').map(Number);
+
+const shapeOf = (versions: number): MaasShape => ({ releases: 24, arches: ['amd64', 'arm64', 'armhf', 'i386', 'ppc64el', 's390x'], subarches: 6, versions });
+
+interface Sample {
+  ms: number;
+  rssMiB: number;
+}
+
+/** Runs a command once with GNU time; wall time and peak RSS. Output goes to /dev/null. */
+function once(argv: readonly string[], cwd: string): Sample {
+  const timeFile = path.join(os.tmpdir(), `meph-bench-time-${process.pid}`);
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync('/usr/bin/time', ['-f', '%M', '-o', timeFile, ...argv], { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  if (r.status !== 0) throw new Error(`${argv.join(' ')} exited ${r.status}: ${r.stderr.toString().slice(-500)}`);
+  const rssMiB = Number(readFileSync(timeFile, 'utf8').trim().split('\n').at(-1)) / 1024;
+  return { ms, rssMiB };
+}
+
+interface Row {
+  name: string;
+  meph: Sample[];
+  floor: Sample[];
+  goal: number;
+  rssGoal?: boolean;
+}
+
+/** `prepare` restores the input before each run of both sides (for commands that change it). */
+function paired(name: string, goal: number, meph: readonly string[], floor: readonly string[], cwd: string, prepare?: () => void, rssGoal = false): Row {
+  const row: Row = { name, meph: [], floor: [], goal, rssGoal };
+  for (let i = 0; i < runs; i++) {
+    prepare?.();
+    row.floor.push(once(floor, cwd));
+    prepare?.();
+    row.meph.push(once(meph, cwd));
+  }
+  return row;
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const fmt = (ms: number): string => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(0)} ms`);
+const stats = (s: Sample[]): string => {
+  const ms = s.map((x) => x.ms);
+  return `${fmt(Math.min(...ms))}/${fmt(median(ms))}/${fmt(Math.max(...ms))}`;
+};
+
+function print(rows: readonly Row[]): void {
+  console.log(`\n${'row'.padEnd(52)} ${'meph min/median/max'.padEnd(26)} ${'floor min/median/max'.padEnd(26)} ratio  goal   RSS meph/floor`);
+  for (const r of rows) {
+    const ratio = median(r.meph.map((s) => s.ms)) / median(r.floor.map((s) => s.ms));
+    const rssM = Math.max(...r.meph.map((s) => s.rssMiB));
+    const rssF = Math.max(...r.floor.map((s) => s.rssMiB));
+    const ok = ratio <= r.goal && (!r.rssGoal || rssM <= rssF);
+    console.log(
+      `${r.name.padEnd(52)} ${stats(r.meph).padEnd(26)} ${stats(r.floor).padEnd(26)} ${ratio.toFixed(2).padStart(5)}× ≤${r.goal}×  ${rssM.toFixed(0)}/${rssF.toFixed(0)} MiB${r.rssGoal ? ' (goal: ≤ floor)' : ''}${ok ? '' : '   MISSED'}`,
+    );
+  }
+}
+
+async function writeStream(root: string, doc: ProductsDocument): Promise<string> {
+  const rel = `streams/v1/${doc.content_id}.json`;
+  await fsp.mkdir(path.join(root, 'streams/v1'), { recursive: true });
+  await fsp.writeFile(path.join(root, rel), serializeJson(doc));
+  await fsp.writeFile(path.join(root, 'streams/v1/index.json'), serializeJson(buildIndex([{ path: rel, doc }])));
+  return rel;
+}
+
+/** Splits the newest version off every product of `rel00` into its own document (the "build output"). */
+function splitNewest(doc: ProductsDocument): ProductsDocument {
+  const out: ProductsDocument = { ...doc, products: {} };
+  for (const [pid, p] of Object.entries(doc.products)) {
+    if (p['release'] !== 'rel00') continue;
+    const newest = Object.keys(p.versions).sort().at(-1)!;
+    out.products[pid] = { ...p, versions: { [newest]: p.versions[newest]! } };
+    delete p.versions[newest];
+  }
+  return out;
+}
+
+/** Gives the items of one version of one release real files under `root` (content = path). */
+async function materialize(root: string, doc: ProductsDocument, release: string, version: string): Promise<void> {
+  for (const p of Object.values(doc.products)) {
+    if (p['release'] !== release || !p.versions[version]) continue;
+    for (const item of Object.values(p.versions[version]!.items)) {
+      const rel = item.path as string;
+      const content = Buffer.from(`${rel}\n`);
+      item.size = content.length;
+      item.sha256 = createHash('sha256').update(content).digest('hex');
+      await fsp.mkdir(path.join(root, path.dirname(rel)), { recursive: true });
+      await fsp.writeFile(path.join(root, rel), content);
+    }
+  }
+}
+
+async function main(): Promise<void> {
+  const work = await fsp.mkdtemp(path.join(os.tmpdir(), 'meph-bench-cli-'));
+  const node = process.execPath;
+  const rows: Row[] = [];
+  try {
+    rows.push(paired('meph2-util --help', 1.5, [node, bin, '--help'], [node, '-e', '0'], work));
+    rows.push(paired('meph2-util query --help', 1.5, [node, bin, 'query', '--help'], [node, '-e', '0'], work));
+    for (const versions of sizes) {
+      const shape = shapeOf(versions);
+      const n = itemCount(shape);
+      const dir = path.join(work, `s${versions}`);
+      const full = makeMaasStream(shape);
+      const newest = Object.keys(Object.values(full.products)[0]!.versions).sort().at(-1)!;
+      await materialize(path.join(work, `b${versions}`), full, 'rel00', newest);
+      await materialize(dir, full, 'rel01', newest);
+      const build = splitNewest(full);
+      const rel = await writeStream(dir, full);
+      await writeStream(path.join(work, `b${versions}`), build);
+      const productsFile = path.join(dir, rel);
+      const size = (await fsp.stat(productsFile)).size;
+      console.log(`stream s${versions}: ${n} items, products file ${(size / 2 ** 20).toFixed(1)} MiB`);
+      const index = path.join(dir, 'streams/v1/index.json');
+      const label = `${Math.round(n / 1000)}k`;
+
+      rows.push(paired(`query --json arch~(amd64|arm64) --max=3, ${label}`, 1.3, [node, bin, 'query', '--json', index, 'arch~(amd64|arm64)', '--max=3'], [node, floorScript, 'query', index, 'arch', '^(?:amd64|arm64)', '3'], work));
+      if (versions >= 80) rows.push(paired(`query --json (every item), ${label}`, 1.5, [node, bin, 'query', '--json', index], [node, floorScript, 'query', index], work, undefined, true));
+
+      // Commands that change the stream run on a fresh copy each time (the copy is not timed).
+      const pristine = path.join(work, `p${versions}`);
+      await fsp.cp(dir, pristine, { recursive: true });
+      const restore = (): void => {
+        spawnSync('rm', ['-rf', dir]);
+        spawnSync('cp', ['-a', pristine, dir]);
+      };
+      const rewrite = [node, floorScript, 'rewrite', productsFile, index];
+      rows.push(paired(`clean-md 3, ${label}`, 1.5, [node, bin, 'clean-md', '-u', '3', dir], rewrite, work, restore));
+      rows.push(paired(`insert (1 version of rel00), ${label}`, 1.5, [node, bin, 'insert', '-u', path.join(work, `b${versions}`), dir], rewrite, work, restore));
+      const target = path.join(work, `t${versions}`);
+      const clearTarget = (): void => {
+        restore();
+        spawnSync('rm', ['-rf', target]);
+      };
+      rows.push(paired(`promote (1 version of rel01), ${label}`, 1.5, [node, bin, 'promote', '-u', dir, target, newest, 'release=rel01'], rewrite, work, clearTarget));
+      restore();
+    }
+    print(rows);
+  } finally {
+    if (!process.argv.includes('--keep')) await fsp.rm(work, { recursive: true, force: true });
+    else console.log(`kept ${work}`);
+  }
+}
+
+await main();

@@ -1,0 +1,122 @@
+/**
+ * Benchmark: `publishStream` of a stream with N × 4 KB data objects to a real single-node
+ * Swift (started here, as the tests do), against the floor measured in the same run: the same
+ * number of bare 4 KB PUTs at the same concurrency, straight to the store (native API with a
+ * keep-alive agent; S3 with the SDK's PutObject). Goal: publish ≤ 1.3 × floor.
+ *
+ *   npx tsx --conditions=@meph/source tools/bench/publish.ts [--objects 1000] [--size 4096] [--jobs 8] [--api native|s3|both]
+ *
+ * The floor is measured before and after the publish and averaged (the machine is shared).
+ * The publish includes verifying the local stream (every checksum), one listing, the lease
+ * (with its read-back pause), the metadata and its read-back.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import pLimit from 'p-limit';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { buildIndex, serializeJson, type ProductsDocument } from '@meph/simplestreams';
+import { openTarget, publishStream, S3Store } from '@meph/publish';
+import { startSwift } from '@meph/publish/test-support';
+
+const { values } = parseArgs({
+  options: {
+    objects: { type: 'string', default: '1000' },
+    size: { type: 'string', default: '4096' },
+    jobs: { type: 'string', default: '8' },
+    api: { type: 'string', default: 'both' },
+  },
+});
+const objects = Number(values.objects);
+const size = Number(values.size);
+const jobs = Number(values.jobs);
+const apis = values.api === 'both' ? ['native', 's3'] : [String(values.api)];
+
+async function makeStream(root: string): Promise<void> {
+  const cid = 'com.example:bench:download';
+  const versions: Record<string, { items: Record<string, Record<string, unknown>> }> = {};
+  for (let i = 0; i < objects; i++) {
+    const v = `2026${String(Math.floor(i / 4)).padStart(6, '0')}`;
+    const rel = `bench/${v}/file-${i % 4}`;
+    const bytes = randomBytes(size);
+    await mkdir(path.dirname(path.join(root, rel)), { recursive: true });
+    await writeFile(path.join(root, rel), bytes);
+    versions[v] ??= { items: {} };
+    versions[v]!.items[`file-${i % 4}`] = { ftype: 'blob', path: rel, size, sha256: createHash('sha256').update(bytes).digest('hex'), md5: createHash('md5').update(bytes).digest('hex') };
+  }
+  const doc = { format: 'products:1.0', content_id: cid, datatype: 'image-downloads', updated: 'Mon, 30 Nov 2026 12:00:00 +0000', products: { 'com.example:bench': { arch: 'amd64', versions } } } as unknown as ProductsDocument;
+  await mkdir(path.join(root, 'streams/v1'), { recursive: true });
+  await writeFile(path.join(root, `streams/v1/${cid}.json`), serializeJson(doc));
+  await writeFile(path.join(root, 'streams/v1/index.json'), serializeJson(buildIndex([{ path: `streams/v1/${cid}.json`, doc }])));
+}
+
+/** N bare PUTs of fresh 4 KB bodies at `jobs` concurrency, straight to the store. */
+async function floorNative(storageUrl: string, token: string, container: string): Promise<number> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: jobs + 2 });
+  const put = (url: string, body?: Buffer): Promise<number> =>
+    new Promise((resolve, reject) => {
+      const req = http.request(url, { method: 'PUT', agent, headers: { 'X-Auth-Token': token, 'Content-Length': String(body?.length ?? 0) } }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+  await put(`${storageUrl}/${container}`);
+  const bodies = Array.from({ length: objects }, () => randomBytes(size));
+  const limit = pLimit(jobs);
+  const t0 = performance.now();
+  await Promise.all(bodies.map((b, i) => limit(async () => {
+    const status = await put(`${storageUrl}/${container}/floor/${i}`, b);
+    if (status !== 201) throw new Error(`floor PUT: HTTP ${status}`);
+  })));
+  const s = (performance.now() - t0) / 1000;
+  agent.destroy();
+  return s;
+}
+
+async function floorS3(env: NodeJS.ProcessEnv, bucket: string): Promise<number> {
+  const store = new S3Store(bucket, '', env);
+  const bodies = Array.from({ length: objects }, () => randomBytes(size));
+  const limit = pLimit(jobs);
+  const t0 = performance.now();
+  await Promise.all(bodies.map((b, i) => limit(() => store.client.send(new PutObjectCommand({ Bucket: bucket, Key: `floor/${i}`, Body: b, ContentLength: b.length })))));
+  const s = (performance.now() - t0) / 1000;
+  await store.close();
+  return s;
+}
+
+const tmp = await mkdtemp(path.join(os.tmpdir(), 'meph-bench-publish-'));
+const swift = await startSwift();
+try {
+  const streamDir = path.join(tmp, 'stream');
+  await makeStream(streamDir);
+  const auth = await fetch(swift.authUrl, { headers: { 'X-Auth-User': swift.user, 'X-Auth-Key': swift.key } });
+  const token = auth.headers.get('x-auth-token')!;
+  console.log(`publish bench: ${objects} × ${size} B data objects + 2 metadata files, --jobs ${jobs}, single-node Swift 2.30 on 127.0.0.1 (load ${os.loadavg()[0]!.toFixed(1)})`);
+  for (const api of apis) {
+    for (const c of [`${api}-floor1`, `${api}-floor2`, `${api}-pub`]) await fetch(`${swift.storageUrl}/${c}`, { method: 'PUT', headers: { 'X-Auth-Token': token } });
+    const floor = (n: string): Promise<number> => (api === 'native' ? floorNative(swift.storageUrl, token, `${api}-${n}`) : floorS3(swift.env, `${api}-${n}`));
+    const f1 = await floor('floor1');
+    const store = openTarget(api === 'native' ? `swift://${api}-pub` : `s3://${api}-pub`, { env: swift.env, concurrency: jobs });
+    const t0 = performance.now();
+    const r = await publishStream({ store, streamDir, jobs });
+    const pub = (performance.now() - t0) / 1000;
+    const t1 = performance.now();
+    const again = await publishStream({ store, streamDir, jobs });
+    const rerun = (performance.now() - t1) / 1000;
+    await store.close();
+    const f2 = await floor('floor2');
+    const floorS = (f1 + f2) / 2;
+    if (r.uploaded.length !== objects || again.uploaded.length !== 0) throw new Error(`unexpected counts: ${r.uploaded.length} then ${again.uploaded.length}`);
+    console.log(
+      `${api.padEnd(6)}: floor ${f1.toFixed(2)} s / ${f2.toFixed(2)} s (${(objects / floorS).toFixed(0)} PUT/s), publish ${pub.toFixed(2)} s → ${(pub / floorS).toFixed(2)} × floor (goal ≤ 1.3); rerun (all skipped) ${rerun.toFixed(2)} s`,
+    );
+  }
+} finally {
+  await swift.stop();
+  await rm(tmp, { recursive: true, force: true });
+}

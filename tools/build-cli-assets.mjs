@@ -1,0 +1,85 @@
+// Build step after `tsc -b` (npm run build): what the command-line tools load at start-up.
+//  1. packages/cli-kit/dist/vendor/yargs.js: yargs and its dependencies bundled into one ES
+//     module (cli-kit's `#yargs` import in dist; sources keep importing the yargs package).
+//     Loading 40 small modules cost more than the rest of a `--help`; string-width is swapped
+//     for a printable-ASCII fast path (packages/cli-kit/vendor/fast-string-width.mjs), and the
+//     help page yargs renders after starting every subcommand (kept for a failure message
+//     that meph never prints: its fail handler throws one line) is not rendered: 50-100 ms
+//     of every command run.
+//  2. apps/<app>/dist/help.json: every help page of the app rendered by its own yargs
+//     definitions at 100 columns, which the bin prints for `--help` on a non-terminal
+//     (packages/cli-kit/src/fast-help.ts). apps/*/src/__tests__/help-cache.test.ts keeps it
+//     equal to the live rendering.
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { pathToFileURL } from 'node:url';
+import { build } from 'esbuild';
+
+const repo = path.resolve(import.meta.dirname, '..');
+const cliKit = path.join(repo, 'packages/cli-kit');
+
+async function vendorYargs() {
+  const shim = path.join(cliKit, 'vendor/fast-string-width.mjs');
+  await build({
+    stdin: { contents: "export { default } from 'yargs';", resolveDir: cliKit, sourcefile: 'yargs-entry.mjs' },
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    minify: true,
+    legalComments: 'inline',
+    outfile: path.join(cliKit, 'dist/vendor/yargs.js'),
+    logLevel: 'warning',
+    // y18n and yargs-parser reach require() for JSON locale files and fs.
+    banner: { js: "import { createRequire as __mephCreateRequire } from 'node:module'; const require = __mephCreateRequire(import.meta.url);" },
+    plugins: [
+      {
+        name: 'no-help-render-per-command',
+        setup(b) {
+          b.onLoad({ filter: /yargs[\\/]build[\\/]lib[\\/]command\.js$/ }, async (args) => {
+            const source = await readFile(args.path, 'utf8');
+            const call = 'yargs.getInternalMethods().getUsageInstance().cacheHelpMessage();';
+            if (source.split(call).length !== 2) throw new Error(`${args.path}: expected one "${call}" to drop; yargs changed, review this step`);
+            return { contents: source.replace(call, '/* help not pre-rendered (tools/build-cli-assets.mjs) */'), loader: 'js' };
+          });
+        },
+      },
+      {
+        name: 'fast-string-width',
+        setup(b) {
+          b.onResolve({ filter: /^string-width$/ }, (args) => (args.pluginData?.real ? undefined : { path: shim }));
+          b.onResolve({ filter: /^meph-real-string-width$/ }, () =>
+            // the string-width yargs itself depends on
+            b.resolve('string-width', { kind: 'import-statement', resolveDir: path.dirname(createRequire(`${cliKit}/`).resolve('yargs/package.json')), pluginData: { real: true } }),
+          );
+        },
+      },
+    ],
+  });
+}
+
+async function helpPages(appDir) {
+  const { spec } = await import(pathToFileURL(path.join(appDir, 'dist/main.js')).href);
+  const { runCli } = await import(pathToFileURL(path.join(cliKit, 'dist/index.js')).href);
+  const render = async (argv) => {
+    const stdout = new PassThrough();
+    const chunks = [];
+    stdout.on('data', (c) => chunks.push(c));
+    const code = await runCli(spec, argv, { stdout, stderr: new PassThrough(), env: {}, cwd: repo });
+    if (code !== 0) throw new Error(`${spec.name} ${argv.join(' ')} exited ${code}`);
+    return Buffer.concat(chunks).toString('utf8');
+  };
+  const pages = { '': await render(['--help']) };
+  for (const c of spec.commands) if ('load' in c) pages[c.name] = await render([c.name, '--help']);
+  await writeFile(path.join(appDir, 'dist/help.json'), `${JSON.stringify(pages)}\n`);
+  return Object.keys(pages).length;
+}
+
+await mkdir(path.join(cliKit, 'dist/vendor'), { recursive: true });
+await vendorYargs();
+for (const app of await readdir(path.join(repo, 'apps'))) {
+  const n = await helpPages(path.join(repo, 'apps', app));
+  console.error(`build-cli-assets: ${app}: ${n} help page(s)`);
+}

@@ -2,7 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { parseReleaseSha256, type HttpClient } from '@meph/di-crawler';
+import { parseReleaseSha256 } from '@meph/di-crawler';
+import { isNotFound, type HttpClient } from '@meph/http';
 import type { SignatureVerifier } from '@meph/simplestreams';
 import { BootloaderImportError } from '../errors.js';
 import { compareDebianVersions } from './debian-version.js';
@@ -38,6 +39,16 @@ export interface ArchiveIndexOptions {
  * size InRelease lists for it. A suite without InRelease (e.g. no -updates) is skipped; no
  * suite at all is an error.
  */
+/** Downloads a file an index lists with its size and sha256, verified; a 404 is named against that index. */
+export async function downloadListed(http: HttpClient, url: string, dest: string, want: { sha256: string; size: number }, listedBy: string): Promise<void> {
+  try {
+    await http.download(url, dest, { size: want.size, checksums: { sha256: want.sha256 } });
+  } catch (e) {
+    if (isNotFound(e)) throw new BootloaderImportError(`${url}: not found although ${listedBy} lists it`, { cause: e });
+    throw e;
+  }
+}
+
 export async function readArchiveIndex(o: ArchiveIndexOptions): Promise<Map<string, ArchivePackage>> {
   const newest = new Map<string, ArchivePackage>();
   let suitesRead = 0;
@@ -45,7 +56,10 @@ export async function readArchiveIndex(o: ArchiveIndexOptions): Promise<Map<stri
   try {
     for (const suite of o.suites) {
       const url = `${o.mirror}/dists/${suite}/InRelease`;
-      const text = await o.http.getText(url);
+      const text = await o.http.getText(url).catch((e: unknown) => {
+        if (isNotFound(e)) return undefined;
+        throw e;
+      });
       if (text === undefined) continue;
       let signed: string;
       try {
@@ -61,8 +75,7 @@ export async function readArchiveIndex(o: ArchiveIndexOptions): Promise<Map<stri
         if (!want) continue;
         const dest = path.join(scratch, `${suite}-${component}-Packages.xz`);
         const purl = `${o.mirror}/dists/${suite}/${rel}`;
-        const ok = await o.http.download(purl, dest, { sha256: want.sha256, size: want.size });
-        if (!ok) throw new BootloaderImportError(`${purl}: not found although ${url} lists it`);
+        await downloadListed(o.http, purl, dest, want, url);
         const xz = spawnSync('xz', ['-dc', dest], { maxBuffer: 1 << 30, encoding: 'utf8' });
         if (xz.status !== 0) throw new BootloaderImportError(`${purl}: cannot decompress: ${xz.stderr || xz.error?.message}`, { hint: 'install xz-utils' });
         for (const p of parsePackages(xz.stdout, suite, component)) {

@@ -4,14 +4,14 @@ import { createReadStream } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readdir, realpath, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { HttpClient } from '@meph/di-crawler';
+import { createHttpClient, type HttpClient } from '@meph/http';
 import { createVerifier } from '@meph/signer';
 import { formatUpdated, openSource, type Item, type Product, type ProductsDocument, type SignatureVerifier } from '@meph/simplestreams';
 import { nextDailyVersion, runOnTarget, type OpIoOptions, type OpResult, type ProductsFile, type StreamPlan } from '@meph/simplestreams/ops';
 import { hostDebianMirror } from '../config/host-mirror.js';
 import { BootloaderImportError } from '../errors.js';
 import { bootloaderProductId, type BootloaderEntry, type BootloadersConfig } from './config.js';
-import { readArchiveIndex, type ArchivePackage } from './debian-archive.js';
+import { downloadListed, readArchiveIndex, type ArchivePackage } from './debian-archive.js';
 
 /** The system archive keyrings used when neither the config nor the caller names any. */
 export const DEFAULT_ARCHIVE_KEYRINGS = ['/usr/share/keyrings/debian-archive-keyring.gpg', '/usr/share/keyrings/ubuntu-archive-keyring.gpg'];
@@ -58,7 +58,7 @@ export async function importBootloaders(cfg: BootloadersConfig, targetRoot: stri
   }
   const keyrings = await existingKeyrings(o.keyrings ?? cfg.keyrings ?? DEFAULT_ARCHIVE_KEYRINGS);
   const verifier = await createVerifier({ keyrings });
-  const http = o.http ?? new HttpClient({ ...(o.signal ? { signal: o.signal } : {}) });
+  const http = o.http ?? createHttpClient({ ...(o.signal ? { signal: o.signal } : {}) });
   const staging = await mkdtemp(path.join(os.tmpdir(), 'meph-bootloaders-'));
   try {
     // the archive is read before the target is locked: it takes a while and needs no lock
@@ -171,7 +171,7 @@ async function pickFiles(entry: BootloaderEntry, sources: SourceSet[], mirror: s
       const deb = path.join(work, 'debs', path.basename(p.filename));
       const url = `${mirror}/${p.filename}`;
       progress?.(`downloading ${p.package} ${p.version} (${p.size} bytes)`);
-      if (!(await http.download(url, deb, { sha256: p.sha256, size: p.size }))) throw new BootloaderImportError(`${url}: not found although the Packages index lists it`);
+      await downloadListed(http, url, deb, p, 'the Packages index');
       const root = path.join(work, 'x', p.package);
       await mkdir(root, { recursive: true });
       await run('dpkg-deb', ['-x', deb, root]);

@@ -4,7 +4,7 @@ import type { CliSpec } from '@meph/cli-kit';
 export const spec: CliSpec = {
   name: 'meph2-util',
   version: '0.1.0',
-  describe: 'manage MAAS simplestreams: edit, promote, clean, sign, verify, query, boot-test and publish streams',
+  describe: 'manage MAAS simplestreams: edit, promote, clean, sign, verify, query, boot-test, mirror and publish streams',
   commands: [
     { name: 'query', load: async () => (await import('./commands/query.js')).queryCommand },
     { name: 'sign', load: async () => (await import('./commands/sign.js')).signCommand },
@@ -23,5 +23,7 @@ export const spec: CliSpec = {
     { name: 'boot-test', load: async () => (await import('./commands/boot-test.js')).bootTestCommand },
     { name: 'publish', load: async () => (await import('./commands/publish.js')).publishCommand },
     { name: 'ss-swift', load: async () => (await import('./commands/publish.js')).ssSwiftCommand },
+    { name: 'mirror', load: async () => (await import('./commands/mirror.js')).mirrorCommand },
+    { name: 'netboot-mirror', load: async () => (await import('./commands/netboot-mirror.js')).netbootMirrorCommand },
   ],
 };

@@ -5,3 +5,4 @@ export * from './listing.js';
 export * from './distro-info.js';
 export * from './crawl.js';
 export * from './kernel-info.js';
+export * from './netboot-mirror.js';

@@ -1,0 +1,136 @@
+import { appendFileSync } from 'node:fs';
+import path from 'node:path';
+import { csvList, defineCommand, formatBytes, UsageError } from '@meph/cli-kit';
+import { crashHookFromEnv, location } from '../options.js';
+
+interface NetbootMirrorArgs {
+  outputD: string;
+  filters: string[];
+  arches?: string | string[];
+  releases?: string | string[];
+  max?: number;
+  keep: boolean;
+  itemDownload: boolean;
+  dryRun: boolean;
+  progress: boolean;
+  proposed: boolean;
+  verbose: boolean;
+  logFile?: string;
+  distro: 'ubuntu' | 'debian';
+  archive?: string;
+  keyring?: string | string[];
+  jobs: number;
+  perHost?: number;
+}
+
+/** The original's default arches. */
+const ALL_ARCHES = ['i386', 'amd64', 'ppc64el', 'armhf', 'arm64', 's390x'];
+
+/** The original's d-i archives: archive for x86, ports for the rest. */
+function ubuntuArchive(arch: string): string {
+  return arch === 'i386' || arch === 'amd64' ? 'http://archive.ubuntu.com/ubuntu' : 'http://ports.ubuntu.com/ubuntu-ports';
+}
+
+export const netbootMirrorCommand = defineCommand<NetbootMirrorArgs>({
+  fetches: true,
+  command: 'netboot-mirror <output-d> [filters..]',
+  describe: 'mirror debian-installer netboot kernels, initrds and dtbs into a stream directory (the original netboot-mirror)',
+  examples: [
+    ['meph2-util netboot-mirror --dry-run --releases noble --arches amd64 --max 1 /srv/netboot', 'print the +/- plan and the "N Mb change" line, write nothing'],
+    ['meph2-util netboot-mirror --distro debian --releases bookworm --arches amd64,arm64 /srv/netboot', 'Debian netboot files from the host\'s apt mirror, signatures checked with debian-archive-keyring'],
+    ['meph2-util netboot-mirror --archive http://10.0.0.5/ubuntu --keyring ./archive.gpg --max 2 /srv/netboot kernel-flavor=generic', 'a local archive mirror, only generic kernels'],
+  ],
+  epilog:
+    'Writes streams/v1/com.ubuntu.installer:released:netboot.json, .data/com.ubuntu.installer:released:netboot, .data/references.json and files/... (no index, like the original). ' +
+    'FILTERs (key=value, key!=value, key~regex, key!~regex) select items; --max/--keep and removals follow `meph2-util mirror`. ' +
+    'Installer versions are found and verified through the archive\'s signed InRelease/Release (keyring: --keyring, default /usr/share/keyrings/<distro>-archive-keyring.gpg). ' +
+    'Differences from the original: --distro, --archive, --keyring, --jobs, --per-host and --json are meph additions; downloads run in parallel and resume from .part; ' +
+    'progress (bytes, rate, ETA) is always shown on a terminal, so --progress changes nothing; -v prints one line per file; --log-file appends every message to a file.',
+  builder: (y) =>
+    y
+      .positional('output-d', { type: 'string', demandOption: true, describe: 'Output directory' })
+      .positional('filters', { type: 'string', array: true, default: [], describe: 'key=value, key!=value, key~regex, key!~regex' })
+      .option('arches', { type: 'string', requiresArg: true, describe: `Architectures, comma-separated (default: ${ALL_ARCHES.join(',')})` })
+      .option('releases', { type: 'string', requiresArg: true, describe: 'Release codenames, comma-separated (default: every release distro-info calls supported)' })
+      .option('max', { type: 'number', requiresArg: true, describe: 'Keep at most N newest versions per product' })
+      .option('keep', { type: 'boolean', default: false, describe: 'Keep versions the archive no longer has (needs --max)' })
+      .option('item-download', { type: 'boolean', default: true, describe: 'Download the files (--no-item-download: metadata and bookkeeping only)' })
+      .option('dry-run', { alias: 'n', type: 'boolean', default: false, describe: 'Print the plan and write nothing' })
+      .option('progress', { type: 'boolean', default: false, describe: 'Accepted for compatibility (progress is always shown on a terminal)' })
+      .option('proposed', { type: 'boolean', default: false, describe: 'Also crawl the -proposed pocket' })
+      .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: 'One line per file downloaded or removed' })
+      .option('log-file', { type: 'string', requiresArg: true, describe: 'Also append every message to this file' })
+      .option('distro', { choices: ['ubuntu', 'debian'] as const, default: 'ubuntu' as const, describe: 'Archive family: default archive, keyring and releases (meph addition)' })
+      .option('archive', { type: 'string', requiresArg: true, describe: 'Archive root holding dists/ (default: archive/ports.ubuntu.com, or the host\'s Debian apt mirror with --distro debian)' })
+      .option('keyring', { type: 'string', requiresArg: true, describe: 'Keyring for the archive\'s Release signatures (repeatable)' })
+      .option('jobs', { alias: 'j', type: 'number', default: 10, requiresArg: true, describe: 'Downloads in flight in total' })
+      .option('per-host', { type: 'number', requiresArg: true, describe: 'Requests in flight per host (default: the --jobs value)' }) as never,
+  async run(args, ctx) {
+    for (const [flag, v, min] of [['--max', args.max, 0], ['--jobs', args.jobs, 1], ['--per-host', args.perHost, 1]] as const) {
+      if (v !== undefined && (!Number.isInteger(v) || v < min)) throw new UsageError(`${flag} must be a whole number >= ${min}, got ${String(v)}`);
+    }
+    if (args.keep && args.max === undefined) throw new UsageError('--keep needs --max', 'add --max N or drop --keep');
+    const ss = await import('@meph/simplestreams');
+    const di = await import('@meph/di-crawler');
+    const { createVerifier } = await import('@meph/signer');
+    const filters = ss.parseFilters(args.filters.map(String));
+    const arches = args.arches === undefined ? ALL_ARCHES : csvList(args.arches);
+    const distroInfo = di.loadDistroInfo();
+    const releases = args.releases === undefined ? distroInfo.filter((r) => r.distro === args.distro && di.isSupported(r)).map((r) => r.series) : csvList(args.releases);
+    if (!releases.length) throw new UsageError(`no ${args.distro} release is supported according to distro-info`, 'name them with --releases');
+    let archiveFor: (arch: string) => string;
+    if (args.archive !== undefined) {
+      const a = args.archive;
+      archiveFor = () => a;
+    } else if (args.distro === 'debian') {
+      const { hostDebianMirror } = await import('@meph/image-transform');
+      const a = await hostDebianMirror(releases[0]);
+      archiveFor = () => a;
+    } else archiveFor = ubuntuArchive;
+    const given = args.keyring === undefined ? [] : Array.isArray(args.keyring) ? args.keyring : [args.keyring];
+    const keyrings = given.length ? given.map((k) => path.resolve(ctx.cwd, k)) : [`/usr/share/keyrings/${args.distro}-archive-keyring.gpg`];
+    const verifier = await createVerifier({ keyrings });
+    const logFile = args.logFile === undefined ? undefined : path.resolve(ctx.cwd, args.logFile);
+    const say = (line: string): void => {
+      ctx.reporter.info(line);
+      if (logFile) appendFileSync(logFile, `${line}\n`);
+    };
+    const hook = crashHookFromEnv(ctx.env);
+    const result = await di.mirrorNetboot(location(ctx, args.outputD), {
+      archiveFor,
+      releases,
+      arches,
+      proposed: args.proposed,
+      crawl: { verifier, distroInfo },
+      filters,
+      ...(args.max !== undefined ? { max: args.max } : {}),
+      keep: args.keep,
+      dryRun: args.dryRun,
+      itemDownload: args.itemDownload,
+      jobs: args.jobs,
+      perHost: args.perHost ?? args.jobs,
+      env: ctx.env,
+      cwd: ctx.cwd,
+      signal: ctx.signal,
+      ...(hook ? { onCommit: hook } : {}),
+      onCrawlEvent: (e) => {
+        if (args.json) ctx.reporter.emit(e);
+        else if (args.verbose && e.type === 'di-version') say(`found ${e.product} ${e.version} (${e.files} files, ${e.verifiedBy})`);
+        else if (e.type === 'di-error' || e.type === 'di-unverified') say(`warning: ${e.message}`);
+      },
+      onEvent: (e) => {
+        if (e.type === 'mirror-plan') {
+          if (args.json) ctx.reporter.emit(e);
+          else say(e.line);
+        } else if (e.type === 'progress') {
+          ctx.reporter.emit({ ...e, step: `netboot-mirror ${e.files}/${e.filesTotal} files, ${formatBytes(e.bytesPerSecond)}/s${e.etaSeconds !== undefined ? `, ETA ${e.etaSeconds}s` : ''}` });
+        } else if (args.json) ctx.reporter.emit(e);
+        else if (args.verbose && e.type === 'mirror-file') say(`${e.state} ${e.path}`);
+        else if (args.verbose && e.type === 'mirror-removed') say(`removed ${e.path}`);
+      },
+    });
+    if (!result.dryRun) say(`netboot-mirror: ${result.downloaded} file(s) downloaded (${formatBytes(result.bytes)}), ${result.present} already present, ${result.removed.length} removed`);
+    if (args.json) ctx.reporter.emit({ type: 'mirror-done', downloaded: result.downloaded, present: result.present, bytes: result.bytes, removed: result.removed, dryRun: result.dryRun });
+    return 0;
+  },
+});

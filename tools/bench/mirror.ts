@@ -1,0 +1,82 @@
+/**
+ * Benchmark: `meph2-util mirror`'s library (mirrorStream) copying a stream of ~2,000 small
+ * files from the loopback fixture server with 20 ms of injected latency per request, against
+ * the floor of files × latency / jobs (issue 13 goal: within 1.2×).
+ *
+ *   npx tsx --conditions=@meph/source tools/bench/mirror.ts [--files 2000] [--latency 20] [--jobs 10]
+ *
+ * The metadata (index + one products file) costs two more sequential requests; the ratio is
+ * reported against the data-only floor and against the floor including them.
+ */
+import { createHash } from 'node:crypto';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { buildIndex, serializeJson, type Product, type ProductsDocument } from '@meph/simplestreams';
+import { mirrorStream } from '@meph/simplestreams/mirror';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+
+const { values } = parseArgs({
+  options: {
+    files: { type: 'string', default: '2000' },
+    latency: { type: 'string', default: '20' },
+    jobs: { type: 'string', default: '10' },
+  },
+});
+const files = Number(values.files);
+const latency = Number(values.latency);
+const jobs = Number(values.jobs);
+
+const tmp = await mkdtemp(path.join(os.tmpdir(), 'meph-bench-mirror-'));
+try {
+  const src = path.join(tmp, 'src');
+  const products: Record<string, Product> = {};
+  const perProduct = 10;
+  for (let i = 0; i < files; i++) {
+    const pid = `com.example:bench:p${Math.floor(i / perProduct)}`;
+    const version = `2026${String(i % perProduct).padStart(4, '0')}`;
+    const rel = `files/p${Math.floor(i / perProduct)}/${version}/blob.bin`;
+    const data = Buffer.alloc(512, `${i}-`);
+    await mkdir(path.dirname(path.join(src, rel)), { recursive: true });
+    await writeFile(path.join(src, rel), data);
+    const p = (products[pid] ??= { arch: 'amd64', versions: {} } as unknown as Product);
+    p.versions[version] = { items: { blob: { ftype: 'blob', path: rel, size: data.length, sha256: createHash('sha256').update(data).digest('hex') } } };
+  }
+  const doc = { format: 'products:1.0', content_id: 'com.example:bench', datatype: 'image-downloads', updated: 'Mon, 30 Nov 2026 12:00:00 +0000', products } as ProductsDocument;
+  const rel = 'streams/v1/com.example:bench.json';
+  await mkdir(path.join(src, 'streams/v1'), { recursive: true });
+  await writeFile(path.join(src, rel), serializeJson(doc));
+  await writeFile(path.join(src, 'streams/v1/index.json'), serializeJson(buildIndex([{ path: rel, doc }])));
+
+  // The server runs in its own process, as a remote mirror would: its CPU is not the client's.
+  const cli = fileURLToPath(new URL('../fixture-server/cli.ts', import.meta.url));
+  const child = spawn(process.execPath, ['--import', 'tsx', cli, src, '--port', '0', '--latency', String(latency)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const url = await new Promise<string>((resolve, reject) => {
+    let buf = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      buf += d;
+      const m = /serving .* at (http:\/\/\S+)/.exec(buf);
+      if (m) resolve(m[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`fixture server exited (${code})`)));
+  });
+  try {
+    const out = path.join(tmp, 'out');
+    const t0 = performance.now();
+    const result = await mirrorStream(`${url}/`, out, { jobs, perHost: jobs, env: { ...process.env, http_proxy: '', https_proxy: '' } });
+    const wall = (performance.now() - t0) / 1000;
+    const floor = (files * latency) / jobs / 1000;
+    const floorAll = floor + (2 * latency) / 1000;
+    console.log(`mirror: ${result.downloaded} files (${result.bytes} bytes), latency ${latency} ms/request, --jobs ${jobs}`);
+    console.log(`wall ${wall.toFixed(2)} s, floor ${floor.toFixed(2)} s → ratio ${(wall / floor).toFixed(2)}× (with the 2 metadata requests: ${(wall / floorAll).toFixed(2)}×)`);
+    if (result.downloaded !== files) throw new Error(`expected ${files} downloads, got ${result.downloaded}`);
+  } finally {
+    child.kill('SIGTERM');
+    await once(child, 'exit').catch(() => {});
+  }
+} finally {
+  await rm(tmp, { recursive: true, force: true });
+}

@@ -42,7 +42,7 @@ export const mirrorCommand = defineCommand<MirrorArgs>({
     'Order: data (each file to FILE.part, resumed with Range, size and every checksum verified, then renamed), products, index, deletions, bookkeeping; ' +
     'an interrupted mirror still serves the previous or the new stream, and a rerun finishes it without downloading a file twice. ' +
     'Differences from sstream-mirror: downloads run in parallel (--jobs, --per-host), progress shows bytes, rate and ETA, emptied directories are pruned, ' +
-    'and a present file of the wrong size is fetched again instead of kept.',
+    'and a present file of the wrong size is fetched again instead of kept. A meph addition (the original has no mirror; sstream-mirror is a separate tool). See docs/compat.md.',
   builder: (y) =>
     withKeyringOptions(
       y

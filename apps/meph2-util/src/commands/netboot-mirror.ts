@@ -45,7 +45,7 @@ export const netbootMirrorCommand = defineCommand<NetbootMirrorArgs>({
     'FILTERs (key=value, key!=value, key~regex, key!~regex) select items; --max/--keep and removals follow `meph2-util mirror`. ' +
     'Installer versions are found and verified through the archive\'s signed InRelease/Release (keyring: --keyring, default /usr/share/keyrings/<distro>-archive-keyring.gpg). ' +
     'Differences from the original: --distro, --archive, --keyring, --jobs, --per-host and --json are meph additions; downloads run in parallel and resume from .part; ' +
-    'progress (bytes, rate, ETA) is always shown on a terminal, so --progress changes nothing; -v prints one line per file; --log-file appends every message to a file.',
+    'progress (bytes, rate, ETA) is always shown on a terminal, so --progress changes nothing; -v prints one line per file; --log-file appends every message to a file. All differences: docs/compat.md.',
   builder: (y) =>
     y
       .positional('output-d', { type: 'string', demandOption: true, describe: 'Output directory' })

@@ -64,6 +64,9 @@ describe.skipIf(unavailable !== undefined)('publish to Swift: crashes and concur
     key = await throwAwayKey(dir);
     swift = await startSwift();
     oldStream = await signed('old', ['20260101']);
+    // The index only differs between the two streams by its `updated` time (whole seconds):
+    // sign the new one in a later second, or its index.json would be identical and skipped.
+    await new Promise((resolve) => setTimeout(resolve, 1100));
     newStream = await signed('new', ['20260101', '20260102']);
   }, 180_000);
   afterAll(async () => {

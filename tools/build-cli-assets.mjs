@@ -77,9 +77,18 @@ async function helpPages(appDir) {
   return Object.keys(pages).length;
 }
 
-await mkdir(path.join(cliKit, 'dist/vendor'), { recursive: true });
-await vendorYargs();
-for (const app of await readdir(path.join(repo, 'apps'))) {
-  const n = await helpPages(path.join(repo, 'apps', app));
-  console.error(`build-cli-assets: ${app}: ${n} help page(s)`);
+// No arguments: everything (npm run build). Nx runs the parts per project (the `cli-assets`
+// targets in packages/cli-kit and apps/*/package.json): `--vendor` and/or app directories.
+const args = process.argv.slice(2);
+const vendor = args.length === 0 || args.includes('--vendor');
+const apps = args.length === 0
+  ? (await readdir(path.join(repo, 'apps'))).map((a) => path.join(repo, 'apps', a))
+  : args.filter((a) => a !== '--vendor').map((a) => path.resolve(repo, a));
+if (vendor) {
+  await mkdir(path.join(cliKit, 'dist/vendor'), { recursive: true });
+  await vendorYargs();
+}
+for (const appDir of apps) {
+  const n = await helpPages(appDir);
+  console.error(`build-cli-assets: ${path.basename(appDir)}: ${n} help page(s)`);
 }

@@ -105,7 +105,7 @@ function splitNewest(doc: ProductsDocument): ProductsDocument {
 async function materialize(root: string, doc: ProductsDocument, release: string, version: string): Promise<void> {
   for (const p of Object.values(doc.products)) {
     if (p['release'] !== release || !p.versions[version]) continue;
-    for (const item of Object.values(p.versions[version]!.items)) {
+    for (const item of Object.values(p.versions[version].items)) {
       const rel = item.path as string;
       const content = Buffer.from(`${rel}\n`);
       item.size = content.length;

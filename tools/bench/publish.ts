@@ -45,7 +45,7 @@ async function makeStream(root: string): Promise<void> {
     await mkdir(path.dirname(path.join(root, rel)), { recursive: true });
     await writeFile(path.join(root, rel), bytes);
     versions[v] ??= { items: {} };
-    versions[v]!.items[`file-${i % 4}`] = { ftype: 'blob', path: rel, size, sha256: createHash('sha256').update(bytes).digest('hex'), md5: createHash('md5').update(bytes).digest('hex') };
+    versions[v].items[`file-${i % 4}`] = { ftype: 'blob', path: rel, size, sha256: createHash('sha256').update(bytes).digest('hex'), md5: createHash('md5').update(bytes).digest('hex') };
   }
   const doc = { format: 'products:1.0', content_id: cid, datatype: 'image-downloads', updated: 'Mon, 30 Nov 2026 12:00:00 +0000', products: { 'com.example:bench': { arch: 'amd64', versions } } } as unknown as ProductsDocument;
   await mkdir(path.join(root, 'streams/v1'), { recursive: true });

@@ -42,17 +42,17 @@ function times(s: string | undefined): number | undefined {
   return s === undefined ? undefined : Number(s);
 }
 const faults: FaultRule[] = [
-  ...values.fail.map((f) => {
+  ...values.fail.map((f): FaultRule => {
     const [re, status, n] = f.split(':');
-    return { match: new RegExp(re!), status: Number(status), times: times(n) } as FaultRule;
+    return { match: new RegExp(re!), status: Number(status), times: times(n) };
   }),
-  ...values.drop.map((f) => {
+  ...values.drop.map((f): FaultRule => {
     const [re, n] = f.split(':');
-    return { match: new RegExp(re!), drop: 'body', times: times(n) } as FaultRule;
+    return { match: new RegExp(re!), drop: 'body', times: times(n) };
   }),
-  ...values.corrupt.map((f) => {
+  ...values.corrupt.map((f): FaultRule => {
     const [re, n] = f.split(':');
-    return { match: new RegExp(re!), corrupt: true, times: times(n) } as FaultRule;
+    return { match: new RegExp(re!), corrupt: true, times: times(n) };
   }),
 ];
 

@@ -35,7 +35,7 @@ export function withFilters<T>(y: Argv<T>, name = 'filters'): Argv<T & FilterArg
     type: 'string',
     array: true,
     describe: 'Simplestreams filters: key=value, key!=value, key~regex, key!~regex (all must match)',
-  }) as unknown as Argv<T & FilterArgs>;
+  });
 }
 
 /** A local path resolved against the command's cwd; URLs stay as they are. */

@@ -107,7 +107,7 @@ export async function runCli(spec: CliSpec, argv: readonly string[], io: Partial
   const commands = await commandsFor(spec, argv);
   for (const command of commands) {
     parser.command({
-      command: command.command as string | string[],
+      command: command.command,
       describe: command.describe,
       builder: (y: Argv<GlobalArgs>) => {
         let b = command.builder(y);

@@ -38,10 +38,10 @@ afterAll(async () => {
 });
 
 async function parseSigning(argv: string[]): Promise<SigningArgs & { dir?: string }> {
-  return (await withSigningOptions(yargs(argv).command('$0 [dir]', '', (y) => y)).strict().exitProcess(false).parseAsync()) as never;
+  return (await withSigningOptions(yargs(argv).command('$0 [dir]', '', (y) => y)).strict().exitProcess(false).parseAsync());
 }
 async function parseKeyring(argv: string[]): Promise<KeyringArgs & { dir?: string }> {
-  return (await withKeyringOptions(yargs(argv).command('$0 [dir]', '', (y) => y)).strict().exitProcess(false).parseAsync()) as never;
+  return (await withKeyringOptions(yargs(argv).command('$0 [dir]', '', (y) => y)).strict().exitProcess(false).parseAsync());
 }
 
 describe('withSigningOptions', () => {
@@ -111,7 +111,7 @@ describe('withKeyringOptions / verifierFromArgs', () => {
 
 describe('opt-in signing (meph2-build, meph2-cloudimg-sync: the original never signs build output)', () => {
   async function parseOptIn(argv: string[]): Promise<SigningArgs> {
-    return (await withOptInSigningOptions(yargs(argv)).parseAsync()) as unknown as SigningArgs;
+    return await withOptInSigningOptions(yargs(argv)).parseAsync();
   }
   it('unsigned by default, even with a key in the environment; --sign or a key flag turns it on', async () => {
     const ctx = { env: { MEPH_SIGNING_KEY: keyFile, MEPH_GPG_KEY: '' }, cwd: dir };

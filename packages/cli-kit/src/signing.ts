@@ -98,7 +98,7 @@ export function withSigningOptions<T>(y: Argv<T>): Argv<T & SigningArgs> {
         describe: 'Regenerate streams/v1/index.json and sign every streams/v1 JSON (.sjson + .json.gpg) after the change; --no-sign or -u leaves it unsigned',
       })
       .option('u', { type: 'boolean', group: 'Signing:', describe: 'Do not sign (same as --no-sign)' }),
-  ) as unknown as Argv<T & SigningArgs>;
+  );
 }
 
 /**
@@ -128,7 +128,7 @@ export function withSigningKeyOptions<T>(y: Argv<T>): Argv<T & Omit<SigningArgs,
       group: 'Signing:',
       normalize: true,
       describe: `File holding the secret key's passphrase (default: $${SIGNING_ENV.passphraseFile}; or put it in $${SIGNING_ENV.passphrase})`,
-    }) as unknown as Argv<T & Omit<SigningArgs, 'sign' | 'u'>>;
+    });
 }
 
 /** True unless `-u`/`--no-sign` was given. */
@@ -443,6 +443,6 @@ export function withOptInSigningOptions<T>(y: Argv<T>): Argv<T & SigningArgs> {
 
 /** The signing arguments with the opt-in default applied: sign only for `--sign` or a key flag. */
 export function optInSigning<A extends Partial<SigningArgs>>(args: A): A {
-  const asked = (args.sign as boolean | undefined) ?? (args.key !== undefined || args.gpgKey !== undefined);
+  const asked = (args.sign) ?? (args.key !== undefined || args.gpgKey !== undefined);
   return { ...args, sign: asked && args.u !== true };
 }

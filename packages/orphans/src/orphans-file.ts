@@ -70,7 +70,7 @@ export function parseOrphansFile(text: string, file: string): OrphansFile {
   for (const [key, v] of Object.entries(value)) {
     if (key === LEGACY_STREAMS_KEY) {
       if (!Array.isArray(v) || !v.every((s) => typeof s === 'string')) throw new OrphansFileError(file, `${LEGACY_STREAMS_KEY} must be a list of stream paths or URLs`);
-      result.streams = v as string[];
+      result.streams = v;
       continue;
     }
     if (typeof v !== 'string' || parseRfc2822(v) === undefined) throw new OrphansFileError(file, `entry ${JSON.stringify(key)} has no RFC 2822 timestamp (got ${JSON.stringify(v)})`);
@@ -91,7 +91,7 @@ function parseSidecar(text: string, file: string): Pick<OrphansFile, 'streams' |
   const streams = v['streams'];
   if (!Array.isArray(streams) || !streams.every((s) => typeof s === 'string')) throw new OrphansFileError(file, '"streams" must be a list of stream paths or URLs');
   if (typeof v['dataDir'] !== 'string' || v['dataDir'] === '') throw new OrphansFileError(file, '"dataDir" must be the data directory');
-  return { streams: streams as string[], dataDir: v['dataDir'] };
+  return { streams: streams, dataDir: v['dataDir'] };
 }
 
 /** The orphans file's text, exactly the original's format: path → timestamp, indent 1, trailing newline. */

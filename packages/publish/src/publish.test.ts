@@ -38,7 +38,7 @@ const CID = 'com.example:test:download';
 /** A small unsigned stream: one product, the given versions, two files each (content from the path). */
 async function stream(name: string, versions: string[], content: (rel: string) => string = (rel) => `bytes of ${rel}\n`): Promise<string> {
   const root = path.join(dir, name);
-  const doc: ProductsDocument = { format: 'products:1.0', content_id: CID, datatype: 'image-downloads', updated: 'Thu, 23 Jul 2026 10:07:14 +0000', products: {} } as ProductsDocument;
+  const doc: ProductsDocument = { format: 'products:1.0', content_id: CID, datatype: 'image-downloads', updated: 'Thu, 23 Jul 2026 10:07:14 +0000', products: {} };
   const product = { arch: 'amd64', release: 'noble', versions: {} as Record<string, { items: Record<string, Record<string, unknown>> }> };
   for (const v of versions) {
     const items: Record<string, Record<string, unknown>> = {};

@@ -36,8 +36,8 @@ export function createGpgSigner(options: GpgSignerOptions): Signer {
       const child = spawn(gpg, argv, { env, stdio: ['pipe', 'pipe', 'pipe', ...(pass ? (['pipe'] as const) : [])] });
       const out: Buffer[] = [];
       let err = '';
-      child.stdout!.on('data', (d: Buffer) => out.push(d));
-      child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
+      child.stdout.on('data', (d: Buffer) => out.push(d));
+      child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
       child.on('error', (e) => reject(new GpgError(options.localUser, `cannot run ${gpg}: ${e.message}`)));
       child.on('close', (code) => {
         if (code === 0) return resolve({ stdout: Buffer.concat(out) });
@@ -49,8 +49,8 @@ export function createGpgSigner(options: GpgSignerOptions): Signer {
         fd3.on('error', () => {});
         fd3.end(`${options.passphrase}\n`);
       }
-      child.stdin!.on('error', () => {}); // gpg may exit before reading everything; its exit code tells
-      child.stdin!.end(input ?? '');
+      child.stdin.on('error', () => {}); // gpg may exit before reading everything; its exit code tells
+      child.stdin.end(input ?? '');
     });
 
   const fingerprint = (): Promise<string> =>

@@ -211,7 +211,7 @@ function looksArmored(bytes: Uint8Array): boolean {
 }
 
 async function isRevoked(key: openpgp.PublicKey, signingKey: openpgp.PublicKey | openpgp.Subkey, config: openpgp.PartialConfig): Promise<boolean> {
-  const full = { ...openpgp.config, ...config } as openpgp.Config;
+  const full = { ...openpgp.config, ...config };
   if (await key.isRevoked(undefined, undefined, new Date(), full)) return true;
   if (signingKey !== key) {
     const sub = signingKey as openpgp.Subkey;
@@ -221,7 +221,7 @@ async function isRevoked(key: openpgp.PublicKey, signingKey: openpgp.PublicKey |
 }
 
 async function expirationOf(key: openpgp.PublicKey, signingKey: openpgp.PublicKey | openpgp.Subkey, config: openpgp.PartialConfig): Promise<Date | undefined> {
-  const full = { ...openpgp.config, ...config } as openpgp.Config;
+  const full = { ...openpgp.config, ...config };
   const times: Array<Date | number | null> = [];
   try {
     times.push(await key.getExpirationTime(undefined, full));
@@ -258,7 +258,7 @@ function classify(source: string, keyId: string, err: unknown): VerificationErro
 export async function createVerifier(options: VerifierOptions): Promise<SignatureVerifier & { readonly publicKeys: readonly openpgp.PublicKey[] }> {
   const keys: openpgp.PublicKey[] = [];
   for (const file of options.keyrings) {
-    for (const key of await readKeyFile(file)) keys.push(key.isPrivate() ? key.toPublic() : (key as openpgp.PublicKey));
+    for (const key of await readKeyFile(file)) keys.push(key.isPrivate() ? key.toPublic() : (key));
   }
   return new OpenPgpVerifier(keys, options.keyrings, options.allowWeak === true, {
     reject: options.rejectExpiredKeys === true,

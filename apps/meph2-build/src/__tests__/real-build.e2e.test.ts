@@ -124,7 +124,7 @@ describe('other source types through the real converter (cloud kernel only)', ()
         manifestPath: path.join(out, 'squashfs.manifest'),
         proposed: false, addRepos: [], addPackages: [], prePurgePackages: [], proposedPackages: [],
         workDir: path.join(work, `work-${name}`),
-        onEvent: (e) => events.push(e as never),
+        onEvent: (e) => events.push(e),
       }),
     );
     expect(events.find((e) => e.type === 'log' && String(e.message).startsWith('source '))?.message).toContain(`${expectFormat}`);

@@ -85,12 +85,12 @@ export const bootTestCommand = defineCommand<BootTestArgs>({
         onEvent: (e) => ctx.reporter.emit(e),
       });
       const stages = Object.entries(result.stages).map(([k, v]) => `${k} ${v}s`).join(', ');
-      ctx.reporter.emit({ type: 'boot-test-passed', productId: args.productId!, version: target.version, rootFsType: result.rootFsType, rootSource: result.rootSource, accel: result.accel, stages: result.stages, seconds: result.seconds });
+      ctx.reporter.emit({ type: 'boot-test-passed', productId: args.productId, version: target.version, rootFsType: result.rootFsType, rootSource: result.rootSource, accel: result.accel, stages: result.stages, seconds: result.seconds });
       if (!args.json) ctx.reporter.out(`PASS ${args.productId} ${target.version}: userspace on ${result.rootFsType} ${result.rootSource} (${result.accel}; ${stages}; total ${result.seconds}s)\n`);
       return 0;
     } catch (e) {
       if (e instanceof BootTestError) {
-        if (args.json) ctx.reporter.emit({ type: 'boot-test-failed', productId: args.productId!, version: target.version, reached: e.reachedStage, message: e.message, consoleTail: e.consoleTail });
+        if (args.json) ctx.reporter.emit({ type: 'boot-test-failed', productId: args.productId, version: target.version, reached: e.reachedStage, message: e.message, consoleTail: e.consoleTail });
         else ctx.reporter.warn(`console tail of ${args.productId} ${target.version}:\n${e.consoleTail}`);
       }
       throw e;

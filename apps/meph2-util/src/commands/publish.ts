@@ -144,7 +144,7 @@ export const publishCommand = defineCommand<PublishArgs>({
       y
         .positional('stream-dir', { type: 'string', demandOption: true, describe: 'Local stream root (holds streams/v1/index.json)' })
         .positional('target', { type: 'string', demandOption: true, describe: TARGETS }),
-    ) as never,
+    ),
   run: (args, ctx) => runPublish(args, ctx, String(args.target)),
 });
 
@@ -165,7 +165,7 @@ export const ssSwiftCommand = defineCommand<SsSwiftArgs>({
       y
         .positional('path', { type: 'string', demandOption: true, describe: 'Local stream root' })
         .positional('container', { type: 'string', demandOption: true, describe: 'Swift container name' }),
-    ) as never,
+    ),
   run: (args, ctx) => {
     if (String(args.container).includes('/') || String(args.container).includes(':')) throw new UsageError(`${args.container}: a container name has no / or scheme`, 'give the prefix with --prefix, or use meph2-util publish with a URL');
     return runPublish({ ...args, streamDir: String(args.path) }, ctx, `swift://${String(args.container)}`);

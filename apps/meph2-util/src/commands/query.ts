@@ -41,7 +41,7 @@ export const queryCommand = defineCommand<QueryArgs>({
         .option('max', { type: 'number', requiresArg: true, describe: 'At most N newest versions per product (counted after filtering)' })
         .option('path', { type: 'string', requiresArg: true, describe: 'First document relative to the mirror root (overrides the streams/v1/ split of LOCATION)' })
         .option('output-format', { alias: 'o', type: 'string', requiresArg: true, describe: 'Python %-format per item, e.g. "%(product_name)s %(item_url)s"' }),
-    ).nargs('keyring', 1) as never,
+    ).nargs('keyring', 1),
   async run(args, ctx) {
     const ss = await import('@meph/simplestreams');
     if (args.json && args.outputFormat !== undefined) throw new UsageError('--json and -o/--output-format cannot be used together', 'pick one output form');

@@ -72,7 +72,7 @@ export async function importBootloaders(cfg: BootloadersConfig, targetRoot: stri
       let index = indexes.get(key);
       if (!index) {
         o.onProgress?.(`reading ${mirror} ${suites.join(',')} ${components.join(',')} binary-${entry.arch}`);
-        index = await readArchiveIndex({ mirror, suites, components, arch: entry.arch, http, verifier: verifier as SignatureVerifier, ...(o.signal ? { signal: o.signal } : {}) });
+        index = await readArchiveIndex({ mirror, suites, components, arch: entry.arch, http, verifier: verifier, ...(o.signal ? { signal: o.signal } : {}) });
         indexes.set(key, index);
       }
       const bySource = new Map<string, SourceSet>();
@@ -92,7 +92,7 @@ export async function importBootloaders(cfg: BootloadersConfig, targetRoot: stri
       const existing = target.find((f) => f.doc.content_id === cfg.contentId);
       const doc: ProductsDocument = existing
         ? { ...existing.doc, products: { ...existing.doc.products } }
-        : ({ format: 'products:1.0', content_id: cfg.contentId, datatype: 'image-downloads', products: {} } as ProductsDocument);
+        : ({ format: 'products:1.0', content_id: cfg.contentId, datatype: 'image-downloads', products: {} });
       for (const { entry, sources, mirror } of resolved) {
         const productId = bootloaderProductId(cfg, entry);
         const old = doc.products[productId];
@@ -119,7 +119,7 @@ export async function importBootloaders(cfg: BootloadersConfig, targetRoot: stri
           const key = bootloaderItemKey(s.src);
           if (items[key]) throw new BootloaderImportError(`${productId}: two source packages map to the item ${key}`);
           items[key] = { ftype: 'archive.tar.xz', path: rel, sha256, size, src_package: s.src, src_release: s.release, src_version: s.version };
-          plan.copies.push({ from: rel, to: rel, item: items[key]!, pedigree: `${productId}/${version}/${key}` });
+          plan.copies.push({ from: rel, to: rel, item: items[key], pedigree: `${productId}/${version}/${key}` });
           plan.events.push({ type: 'item-inserted', content_id: cfg.contentId, product: productId, version, item: key, path: rel });
         }
         await rm(work, { recursive: true, force: true });

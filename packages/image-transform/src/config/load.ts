@@ -48,7 +48,7 @@ class Checker {
     const target = this.deref(node);
     if (!isMap(target)) this.fail(node, key, `must be a mapping, got ${describe(target)}`);
     const out = new Map<string, Pair<unknown, unknown>>();
-    for (const pair of (target as YAMLMap<unknown, unknown>).items) {
+    for (const pair of (target).items) {
       const k = isScalar(pair.key) ? String(pair.key.value) : undefined;
       const name = key ? `${key}.${k}` : String(k);
       if (k === undefined) this.fail(pair.key ?? node, key, 'keys must be plain scalars');
@@ -72,7 +72,7 @@ class Checker {
       }
       this.fail(node, key, `must be a string, got ${describe(target)}`);
     }
-    const value = target.value as string;
+    const value = target.value;
     if (pattern && !pattern.test(value)) this.fail(node, key, `${JSON.stringify(value)} is not ${what ?? `a valid value (${pattern.source})`}`);
     return value;
   }
@@ -80,7 +80,7 @@ class Checker {
   bool(node: unknown, key: string): boolean {
     const target = this.deref(node);
     if (!isScalar(target) || typeof target.value !== 'boolean') this.fail(node, key, `must be true or false, got ${describe(target)}`);
-    return target.value as boolean;
+    return target.value;
   }
 
   /** A CSV string (original) or a list of strings. */

@@ -89,7 +89,7 @@ export function checkSquashfsBlockSize(value: string, source: string): string {
  */
 export function resolveConfigPath(flag: string | undefined, env: NodeJS.ProcessEnv, fallback: string): string {
   if (flag) return flag;
-  for (const name of BUILD_ENV.config) if (env[name]) return env[name]!;
+  for (const name of BUILD_ENV.config) if (env[name]) return env[name];
   return fallback;
 }
 

@@ -9,7 +9,7 @@ import { backingFile } from './loop.js';
 let dir: string;
 const runDir = path.join(os.tmpdir(), `meph-cleanup-run-${process.pid}`);
 const sh = (cmd: string) => execFileSync('bash', ['-euo', 'pipefail', '-c', cmd], { encoding: 'utf8' }).trim();
-const deadPid = () => spawnSync('true').pid!;
+const deadPid = () => spawnSync('true').pid;
 
 beforeAll(() => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'meph-cleanup-'));

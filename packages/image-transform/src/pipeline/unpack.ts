@@ -88,7 +88,7 @@ export async function unpackRootTar(file: string, compression: SourceType['compr
   const tee = new PassThrough({ highWaterMark: 1 << 20 });
   const toTar = new PassThrough({ highWaterMark: 1 << 20 });
   tee.pipe(toTar);
-  tee.pipe(parser as unknown as NodeJS.WritableStream);
+  tee.pipe(parser);
   const decompress =
     compression === 'xz' ? run('xz', ['-dc', '-T0', '--', file], { stdout: tee, signal: abort.signal, what: `xz -d ${file}` })
     : compression === 'gzip' ? run('gzip', ['-dc', '--', file], { stdout: tee, signal: abort.signal, what: `gzip -d ${file}` })

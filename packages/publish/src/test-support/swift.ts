@@ -216,10 +216,10 @@ export async function startSwift(): Promise<SwiftServer> {
   await fsp.mkdir(etc, { recursive: true });
   const user = os.userInfo().username;
   const [memcachePort, accountPort, containerPort, objectPort, proxyPort] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
-  const ports = { account: accountPort!, container: containerPort!, object: objectPort! };
+  const ports = { account: accountPort, container: containerPort, object: objectPort };
   await buildRings(etc, ports);
   for (const kind of ['account', 'container', 'object'] as const) await fsp.writeFile(path.join(etc, `${kind}-server.conf`), serverConf(kind, dir, ports[kind], user));
-  await fsp.writeFile(path.join(etc, 'proxy-server.conf'), proxyConf(dir, proxyPort!, memcachePort!, user));
+  await fsp.writeFile(path.join(etc, 'proxy-server.conf'), proxyConf(dir, proxyPort, memcachePort, user));
 
   const procs: ChildProcess[] = [];
   let log = '';

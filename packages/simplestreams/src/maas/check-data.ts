@@ -135,7 +135,7 @@ async function listTarXz(stream: Readable): Promise<Member[]> {
   });
   try {
     const web = Readable.toWeb(stream) as unknown as ReadableStream<Uint8Array>;
-    const plain = Readable.fromWeb(new xz.XzReadableStream(web) as unknown as WebReadableStream<Uint8Array>);
+    const plain = Readable.fromWeb(new xz.XzReadableStream(web));
     for await (const chunk of plain as AsyncIterable<Buffer>) parser.write(chunk);
     parser.end();
     await done;

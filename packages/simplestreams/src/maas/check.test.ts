@@ -85,7 +85,7 @@ const addToIndex = (m: Mirror, contentId: string, productId: string) =>
     d.index[contentId].products.sort();
   });
 const resign = (m: Mirror, rel: string, edit: (doc: Doc) => void) => {
-  const doc = JSON.parse(good.text(rel.replace(/\.sjson$/, '.json'))) as Doc;
+  const doc = JSON.parse(good.text(rel.replace(/\.sjson$/, '.json')));
   if (rel === SINDEX) for (const e of Object.values(doc.index) as Doc[]) e.path = e.path.replace(/\.json$/, '.sjson');
   edit(doc);
   m.setText(rel, gpg.clearsign(dumpJson(doc)));
@@ -213,7 +213,7 @@ const cases: Case[] = [
     name: 'a bootloader product inside the Ubuntu images file',
     break: (m) => {
       const arm = 'com.ubuntu.maas.stable:1:grub-efi:uefi:arm64';
-      const bl = JSON.parse(m.text(BOOTLOADERS)) as Doc;
+      const bl = JSON.parse(m.text(BOOTLOADERS));
       m.edit(V3, (d) => (d.products[arm] = { ...bl.products[UEFI], arch: 'arm64', arches: 'arm64', os: 'grub-efi' }));
       addToIndex(m, 'com.ubuntu.maas:stable:v3:download', arm);
     },

@@ -14,7 +14,7 @@ function doc(versions: Record<string, string[]>, arch = 'amd64'): ProductsDocume
     const p = (products[`p:${arch}`] ??= { arch, versions: {} });
     p.versions[v] = { items: Object.fromEntries(files.map((f, i) => [`i${i}`, item(f)])) };
   }
-  return { format: 'products:1.0', content_id: 'c', products } as ProductsDocument;
+  return { format: 'products:1.0', content_id: 'c', products };
 }
 const versionsOf = (d: ProductsDocument): string[] => Object.keys(d.products['p:amd64']?.versions ?? {}).sort();
 

@@ -54,7 +54,7 @@ function itemChange(contentId: string, productName: string, versionName: string,
 
 function emptyTree(src: ProductsDocument): ProductsDocument {
   const { products: _p, ...head } = src;
-  return { ...head, products: {} } as ProductsDocument;
+  return { ...head, products: {} };
 }
 
 /**
@@ -81,7 +81,7 @@ export function planContent(src: ProductsDocument, previous: ProductsDocument | 
     const rawVersions = src.products[pname]?.versions ?? {};
     const remove = work.remove.filter((v) => !(v in rawVersions && !srcVersions.includes(v)));
     const { versions: _v, ...productFields } = src.products[pname]!;
-    const next: Product = { ...(tproduct ?? {}), ...productFields, versions: { ...(tproduct?.versions ?? {}) } } as Product;
+    const next: Product = { ...(tproduct ?? {}), ...productFields, versions: { ...(tproduct?.versions ?? {}) } };
     for (const vname of work.add) {
       const fversion = fproduct.versions[vname]!;
       const items: Record<string, Item> = {};
@@ -91,7 +91,7 @@ export function planContent(src: ProductsDocument, previous: ProductsDocument | 
         const c = itemChange(contentId, pname, vname, iname, item, source);
         if (c) plan.add.push(c);
       }
-      if (Object.keys(items).length) next.versions[vname] = { ...fversion, items } as Version;
+      if (Object.keys(items).length) next.versions[vname] = { ...fversion, items };
     }
     for (const vname of remove) {
       const tversion = next.versions[vname];

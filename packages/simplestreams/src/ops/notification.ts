@@ -55,7 +55,7 @@ export function planReleaseNotification(cfg: ReleaseNotificationConfig, target: 
   const existing = target.find((f) => f.doc.content_id === cfg.content_id);
   const doc: ProductsDocument = existing
     ? { ...existing.doc, products: { ...existing.doc.products } }
-    : ({ format: 'products:1.0', content_id: cfg.content_id, datatype: 'release-notifications', products: {} } as ProductsDocument);
+    : ({ format: 'products:1.0', content_id: cfg.content_id, datatype: 'release-notifications', products: {} });
   const product: Product = doc.products[cfg.product_id]
     ? { ...doc.products[cfg.product_id]!, versions: { ...doc.products[cfg.product_id]!.versions } }
     : { name: 'release-notifications', label: 'candidate', arch: 'all', release: 'notifications', versions: {} };

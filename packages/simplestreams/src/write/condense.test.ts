@@ -44,7 +44,7 @@ describe('condenseProducts against the reference client', () => {
 
 describe('condenseProducts rules (spec §6)', () => {
   const doc = (products: ProductsDocument['products'], top: Record<string, unknown> = {}): ProductsDocument =>
-    ({ format: 'products:1.0', content_id: 'c', ...top, products }) as ProductsDocument;
+    ({ format: 'products:1.0', content_id: 'c', ...top, products });
 
   it('hoists only strings shared by every sibling, never numbers or booleans', () => {
     const out = condenseProducts(

@@ -47,7 +47,7 @@ function indent(depth: number): string {
   let s = INDENTS[depth];
   if (s === undefined) {
     for (let d = INDENTS.length; d <= depth; d++) INDENTS[d] = '\n' + ' '.repeat(d);
-    s = INDENTS[depth] as string;
+    s = '\n' + ' '.repeat(depth);
   }
   return s;
 }

@@ -36,7 +36,7 @@ export function productsDoc(contentId: string, items: BuiltVersion['items']): Pr
   const products: ProductsDocument['products'] = {};
   for (const [p, versions] of Object.entries(items)) {
     products[p] = { arch: 'amd64', label: 'candidate', versions: {} };
-    for (const [v, its] of Object.entries(versions)) products[p]!.versions[v] = { items: structuredClone(its) };
+    for (const [v, its] of Object.entries(versions)) products[p].versions[v] = { items: structuredClone(its) };
   }
   return { format: 'products:1.0', content_id: contentId, datatype: 'image-downloads', updated: 'Mon, 01 Jan 2024 00:00:00 +0000', products };
 }

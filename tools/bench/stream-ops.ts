@@ -78,7 +78,7 @@ async function writeStream(root: string, doc: ProductsDocument): Promise<string>
 async function jsonFloor(file: string): Promise<number> {
   const t0 = performance.now();
   const text = await fsp.readFile(file, 'utf8');
-  const value = JSON.parse(text);
+  const value: unknown = JSON.parse(text);
   await fsp.writeFile(`${file}.floor`, JSON.stringify(value, null, 1));
   const ms = performance.now() - t0;
   await fsp.rm(`${file}.floor`);

@@ -110,7 +110,7 @@ export async function startFixtureServer(options: FixtureServerOptions): Promise
     return undefined;
   };
 
-  const server = http.createServer(async (req, res) => {
+  const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
     stats.inFlight++;
     stats.maxInFlight = Math.max(stats.maxInFlight, stats.inFlight);
     let done = false;
@@ -285,7 +285,8 @@ export async function startFixtureServer(options: FixtureServerOptions): Promise
       return;
     }
     stream.pipe(res);
-  });
+  };
+  const server = http.createServer((req, res) => void handle(req, res));
   server.keepAliveTimeout = 5000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

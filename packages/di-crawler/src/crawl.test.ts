@@ -227,7 +227,7 @@ describe('HTTP behaviour: retries, bounded concurrency, checksums on download, p
     ]);
     try {
       const results = await Promise.allSettled(Object.values(items).map((it) => downloadDiFile(client, it, out)));
-      const failed = results.filter((r) => r.status === 'rejected') as PromiseRejectedResult[];
+      const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
       expect(failed).toHaveLength(1);
       expect(failed[0]!.reason).toBeInstanceOf(ChecksumMismatchError);
       expect(String(failed[0]!.reason.message)).toMatch(/amd64\/linux: sha256 mismatch: expected [0-9a-f]{64}, got [0-9a-f]{64}/);

@@ -336,6 +336,7 @@ export async function crawlInstallers(options: CrawlOptions): Promise<CrawlResul
   } finally {
     if (ownClient) client.close();
   }
-  if (errors.length && options.strict !== false) throw errors[0];
+  const [firstError] = errors;
+  if (firstError && options.strict !== false) throw firstError;
   return { doc, errors, stats: { ...client.stats, files } };
 }

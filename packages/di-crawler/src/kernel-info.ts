@@ -1,4 +1,4 @@
-import { resolveInside, type ProductsDocument } from '@meph/simplestreams';
+import { resolveInside, scalarText, type ProductsDocument } from '@meph/simplestreams';
 import type { DiItem } from './crawl.js';
 import { DiKernelInfoMissingError } from './errors.js';
 import { isNotFound, type HttpClient } from '@meph/http';
@@ -30,7 +30,7 @@ export function diKernelInfo(doc: ProductsDocument): DiKernelInfo {
         const item = raw as DiItem;
         const slot = ((((out[release] ??= {})[arch] ??= {})[item['kernel-flavor']] ??= {})[item['kernel-release']] ??= {});
         let files = slot[item['image-format']];
-        if (!files || files.diVersion < diVersion) slot[item['image-format']] = files = { diVersion, pocket: String(version['pocket'] ?? ''), dtbs: {} };
+        if (!files || files.diVersion < diVersion) slot[item['image-format']] = files = { diVersion, pocket: scalarText(version['pocket'] ?? ''), dtbs: {} };
         if (files.diVersion !== diVersion) continue;
         if (item.ftype === 'kernel') files.kernel = item;
         else if (item.ftype === 'initrd') files.initrd = item;

@@ -6,7 +6,7 @@ import { SHARED_DIR } from '@meph/cli-kit/testing';
 import type { ProductsDocument } from '@meph/simplestreams';
 import { buildVersion } from './build/build-version.js';
 import { commandConverter, converterArgv } from './command-converter.js';
-import { loadBuildConfig, parseBuildConfig } from './config/load.js';
+import { loadBuildConfig } from './config/load.js';
 import type { BuildConfig } from './config/types.js';
 import type { ConvertRequest } from './converter.js';
 import { CommandFailedError } from './errors.js';

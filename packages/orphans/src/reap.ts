@@ -138,7 +138,7 @@ export async function reapOrphans(options: ReapOrphansOptions): Promise<ReapOrph
         continue;
       }
       const target = await safeTarget(realData, rel);
-      if (target === 'outside') {
+      if (target === OUTSIDE) {
         result.refused.push(rel);
         emit({ type: 'orphan-kept', path: rel, firstSeen, reason: 'outside-data-dir' });
         continue;
@@ -186,21 +186,23 @@ async function localStreamRoots(streams: readonly string[]): Promise<string[]> {
   return roots;
 }
 
+const OUTSIDE = Symbol('outside the data directory');
+
 /**
- * The absolute path to delete for an entry; `'outside'` if it would leave the data directory:
+ * The absolute path to delete for an entry; OUTSIDE if it would leave the data directory:
  * lexically (absolute, `..`, NUL, backslash) or because a parent directory is a symlink
  * pointing out. The last component itself is not resolved (a symlink is removed as a link).
  */
-async function safeTarget(realDataDir: string, rel: string): Promise<string | 'outside' | undefined> {
+async function safeTarget(realDataDir: string, rel: string): Promise<string | typeof OUTSIDE | undefined> {
   let lexical: string;
   try {
     lexical = resolveInside(realDataDir, rel, 'orphans file');
   } catch {
-    return 'outside';
+    return OUTSIDE;
   }
   const parent = await fsp.realpath(path.dirname(lexical)).catch(() => undefined);
   if (parent === undefined) return undefined; // parent directory gone: so is the file
-  if (parent !== realDataDir && !parent.startsWith(realDataDir + path.sep)) return 'outside';
+  if (parent !== realDataDir && !parent.startsWith(realDataDir + path.sep)) return OUTSIDE;
   return path.join(parent, path.basename(lexical));
 }
 

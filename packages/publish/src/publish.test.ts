@@ -218,7 +218,7 @@ describe('swiftAuthFromEnv', () => {
     let body: unknown;
     const server = http.createServer((req, res) => {
       let data = '';
-      req.on('data', (d: Buffer) => (data += d));
+      req.on('data', (d: Buffer) => (data += d.toString('utf8')));
       req.on('end', () => {
         body = JSON.parse(data);
         if (req.url !== '/v3/auth/tokens' || req.method !== 'POST') {

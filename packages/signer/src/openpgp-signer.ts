@@ -59,7 +59,7 @@ export async function createOpenPgpSigner(options: OpenPgpSignerOptions): Promis
     const fpr = s.getFingerprint().toUpperCase();
     return fpr === want || (want.length >= 8 && fpr.endsWith(want));
   });
-  const signingKeyIDs = subkey ? [subkey.getKeyID()] : undefined;
+  const signingKeyIDs = subkey ? [subkey.getKeyID()] : []; // [] = openpgp.js's own default
   const unlocked = key;
 
   return {
@@ -67,7 +67,8 @@ export async function createOpenPgpSigner(options: OpenPgpSignerOptions): Promis
       // A text-mode signature over the canonical body, framed by hand (linear time, see cleartext.ts).
       const body = cleartextBody(text);
       const message = await openpgp.createMessage({ text: body });
-      const signature = (await openpgp.sign({ message, signingKeys: unlocked, detached: true, format: 'object', ...(signingKeyIDs ? { signingKeyIDs } : {}) })) as unknown as openpgp.Signature;
+      // openpgp.js's types say Message for format 'object'; with detached: true it returns the Signature.
+      const signature = (await openpgp.sign({ message, signingKeys: unlocked, detached: true, format: 'object', signingKeyIDs })) as unknown as openpgp.Signature;
       const hash = [...signature.packets][0]?.hashAlgorithm;
       const hashName = hash === undefined || hash === null ? undefined : hashArmorName(hash);
       if (!hashName) throw new Error(`openpgp.js signed with an unexpected hash algorithm (${String(hash)})`);
@@ -76,8 +77,8 @@ export async function createOpenPgpSigner(options: OpenPgpSignerOptions): Promis
     async detachSign(data: string | Uint8Array): Promise<string> {
       const binary = typeof data === 'string' ? new TextEncoder().encode(data) : data;
       const message = await openpgp.createMessage({ binary });
-      const signature = await openpgp.sign({ message, signingKeys: unlocked, detached: true, format: 'armored', ...(signingKeyIDs ? { signingKeyIDs } : {}) });
-      return toLf(signature as string);
+      const signature = await openpgp.sign({ message, signingKeys: unlocked, detached: true, format: 'armored', signingKeyIDs });
+      return toLf(signature);
     },
     async fingerprint(): Promise<string> {
       return unlocked.getFingerprint().toUpperCase();

@@ -3,6 +3,7 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import pLimit from 'p-limit';
 import {
+  scalarText,
   assertProductsPathsSafe,
   assertSafeRelativePath,
   CHECKSUM_ALGORITHMS,
@@ -328,7 +329,7 @@ export async function verifyStream(location: string, options: VerifyStreamOption
         }
         const v = value as Record<string, unknown>;
         if (v && typeof v === 'object' && v['format'] === PRODUCTS_FORMAT && v['content_id'])
-          report({ check: 'index', severity: 'error', file: rel, contentId: String(v['content_id']), message: `products file is not listed in ${stream.indexPath ?? 'the index'} (run meph2-util sign to regenerate it)` });
+          report({ check: 'index', severity: 'error', file: rel, contentId: scalarText(v['content_id']), message: `products file is not listed in ${stream.indexPath ?? 'the index'} (run meph2-util sign to regenerate it)` });
       }
     }
   }
@@ -367,7 +368,7 @@ async function checkData(
       }
       const seen = byPath.get(p);
       if (seen) {
-        const differs = ['size', ...CHECKSUM_ALGORITHMS].some((k) => seen.item[k] !== undefined && item[k] !== undefined && String(seen.item[k]) !== String(item[k]));
+        const differs = ['size', ...CHECKSUM_ALGORITHMS].some((k) => seen.item[k] !== undefined && item[k] !== undefined && scalarText(seen.item[k]) !== scalarText(item[k]));
         if (differs) report({ check: 'data', severity: 'error', ...at, message: `${p}: size/checksums differ from ${seen.item.product_name} ${seen.item.version_name} ${seen.item.item_name}, which names the same file` });
         continue;
       }

@@ -7,7 +7,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createReadStream, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -104,10 +104,7 @@ describe('meph2-build on a bookworm root tarball, then boot-test of every produc
 
 describe('other source types through the real converter (cloud kernel only)', () => {
   const cloud = (out: string): KernelRequest => ({ package: 'linux-image-cloud-amd64', flavor: 'cloud', kernelPath: path.join(out, 'boot-kernel'), initrdPath: path.join(out, 'boot-initrd') });
-  let tree: string;
-
   beforeAll(async () => {
-    tree = path.join(work, 'tree');
     await timed('extract tree for image sources', async () => {
       sh(`mkdir -p tree && tar -xJ -p --numeric-owner --xattrs --xattrs-include='*' -C tree -f ${rootfs}`);
     });

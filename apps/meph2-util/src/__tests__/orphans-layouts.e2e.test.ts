@@ -97,7 +97,7 @@ describe("the README's layout: daily/data -> ../data, released/data -> ../data",
       await makeStream(build, { label: name === 'daily' ? 'daily' : 'stable', serials: [...serials], releases: [NOBLE], fileBytes: 64 });
       const rel = productsPath(name === 'daily' ? 'daily' : 'stable');
       const doc = JSON.parse(await fs.readFile(path.join(build, rel), 'utf8'));
-      for (const p of Object.values(doc.products) as Array<{ versions: Record<string, { items: Record<string, { path: string }> }> }>)
+      for (const p of Object.values<{ versions: Record<string, { items: Record<string, { path: string }> }> }>(doc.products))
         for (const v of Object.values(p.versions)) for (const it of Object.values(v.items)) it.path = `data/${it.path}`;
       await writeJsonAtomic(path.join(base, name, rel), doc);
       await regenerateIndex(path.join(base, name));

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Pair, type YAMLMap } from 'yaml';
+import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Pair } from 'yaml';
 import { ConfigError } from '../errors.js';
 import type { BuildConfig, BuiltinKernel, Distro, KernelHelperData, KernelLine, ReleaseConfig } from './types.js';
 

@@ -97,10 +97,12 @@ export async function unpackRootTar(file: string, compression: SourceType['compr
   const [d, x] = await Promise.allSettled([decompress, extract]);
   options.signal?.removeEventListener('abort', onOuterAbort);
   options.onEvent?.({ type: 'progress', step: 'unpack', done: entries, total: entries, unit: 'files' });
-  const failure = refused ?? (options.signal?.aborted ? options.signal.reason : undefined) ?? noSpace(d, x) ?? (d.status === 'rejected' ? corrupt(file, d.reason) : undefined) ?? (x.status === 'rejected' ? corrupt(file, x.reason) : undefined);
-  if (failure) {
+  const aborted = !refused && options.signal?.aborted === true;
+  const failure = refused ?? noSpace(d, x) ?? (d.status === 'rejected' ? corrupt(file, d.reason) : undefined) ?? (x.status === 'rejected' ? corrupt(file, x.reason) : undefined);
+  if (aborted || failure) {
     await rm(dest, { recursive: true, force: true });
-    throw failure;
+    if (aborted) options.signal?.throwIfAborted(); // the caller's abort reason, as it gave it
+    if (failure) throw failure;
   }
   if (entries === 0 || (await readdir(dest)).length === 0) throw new SourceFormatError(file, 'is an empty archive');
 }

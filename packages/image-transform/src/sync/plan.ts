@@ -8,7 +8,7 @@
  * run rebuilt the newest versions (upstream-behaviour §6 [BUG?]). Comparing fields works the
  * same for the daily and the candidate feed.
  */
-import { compareVersions, expandProducts, matchesFilters, type Filter, type Item, type ProductsDocument } from '@meph/simplestreams';
+import { compareVersions, expandProducts, matchesFilters, scalarText, type Filter, type Item, type ProductsDocument } from '@meph/simplestreams';
 
 export const SOURCE_CONTENT_IDS = ['com.ubuntu.cloud:daily:download', 'com.ubuntu.cloud:candidate:download'] as const;
 
@@ -99,8 +99,8 @@ export function planSync(input: PlanInput): Plan {
     for (const [pname, product] of Object.entries(expanded.products).sort(([a], [b]) => compareVersions(a, b))) {
       // expandProducts moved every inherited field (release, arch, …) down to the items.
       const first = Object.values(product.versions).flatMap((v) => Object.values(v.items))[0];
-      const release = String(first?.['release'] ?? '');
-      const arch = String(first?.['arch'] ?? '');
+      const release = scalarText(first?.['release'] ?? '');
+      const arch = scalarText(first?.['arch'] ?? '');
       if (!input.buildable.get(release)?.has(arch)) continue;
       const candidates: Array<{ vname: string; item: BuildJob['item'] }> = [];
       for (const [vname, version] of Object.entries(product.versions)) {

@@ -12,7 +12,6 @@ import os from 'node:os';
 import path from 'node:path';
 import pLimit from 'p-limit';
 import {
-  expandProducts,
   loadStream,
   verifyFile,
   withStreamLock,

@@ -21,6 +21,15 @@ export function pyStr(v: unknown): string | undefined {
 }
 
 /**
+ * A metadata value as text for messages and comparisons: strings as they are, other scalars via
+ * String(), objects and arrays (hostile or malformed metadata) as JSON, never "[object Object]".
+ */
+export function scalarText(v: unknown): string {
+  if (typeof v === 'object' && v !== null) return JSON.stringify(v);
+  return String(v);
+}
+
+/**
  * The expanded tree (reference client's expanded form): every item carries all scalar
  * fields of its product and version (deepest level wins); products and versions keep only
  * their non-scalar fields (`versions`/`items`, objects such as `requirements`); top-level
@@ -53,7 +62,7 @@ export function expandProducts(doc: ProductsDocument): ProductsDocument {
         else newVersion[k] = v;
       }
       const items: Record<string, Item> = {};
-      for (const iname in version.items) items[iname] = Object.assign({}, vInherited, version.items[iname]) as Item;
+      for (const iname in version.items) items[iname] = { ...vInherited, ...version.items[iname] };
       newVersion['items'] = items;
       versions[vname] = newVersion as Version;
     }

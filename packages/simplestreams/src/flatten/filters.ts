@@ -1,5 +1,5 @@
 import { FilterSyntaxError } from '../errors.js';
-import { pyStr } from './expand.js';
+import { pyStr, scalarText } from './expand.js';
 
 export type FilterOp = '=' | '!=' | '~' | '!~';
 
@@ -63,7 +63,7 @@ export function parseFilter(text: string): Filter {
     const re = compilePythonRegex(value, text);
     matches = (s) => re.test(s);
   }
-  const testValue = (v: unknown): boolean => matches(v === undefined ? '' : typeof v === 'string' ? v : (pyStr(v) ?? String(v))) !== negate;
+  const testValue = (v: unknown): boolean => matches(v === undefined ? '' : typeof v === 'string' ? v : (pyStr(v) ?? scalarText(v))) !== negate;
   return { key, op, value, text, testValue, test: (record) => testValue(record[key]) };
 }
 

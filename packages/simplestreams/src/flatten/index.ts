@@ -1,4 +1,4 @@
-export { expandProducts, flattenItems, applyAliases, pyStr, isInheritable, type FlattenOptions } from './expand.js';
+export { expandProducts, flattenItems, applyAliases, pyStr, scalarText, isInheritable, type FlattenOptions } from './expand.js';
 export { parseFilter, parseFilters, matchesFilters, compilePythonRegex, type Filter, type FilterOp } from './filters.js';
 export { compareVersions, newestFirst } from './versions.js';
 export { selectItems, iterateSelectedItems, filterProducts, type SelectOptions, type SelectedItem } from './select.js';

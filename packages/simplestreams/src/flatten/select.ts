@@ -97,7 +97,7 @@ export function filterProducts(doc: ProductsDocument, filters: readonly Filter[]
   const chosen = new Map<string, Map<string, Set<string>>>();
   for (const s of selected) {
     let versions = chosen.get(s.productName);
-    if (!versions) chosen.set(s.productName, (versions = new Map()));
+    if (!versions) chosen.set(s.productName, (versions = new Map<string, Set<string>>()));
     let items = versions.get(s.versionName);
     if (!items) versions.set(s.versionName, (items = new Set()));
     items.add(s.itemName);

@@ -1,6 +1,5 @@
 import { Digester } from '@meph/http';
 import { Readable, addAbortSignal } from 'node:stream';
-import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import pLimit from 'p-limit';
 import { Parser, type ReadEntry } from 'tar';
 import xz from 'xz-decompress';

@@ -1,5 +1,5 @@
 import type { MaasVersion } from './types.js';
-import { compareVersions } from '../flatten/index.js';
+import { compareVersions, scalarText } from '../flatten/index.js';
 import { BOTH, NEW, OLD, FindingList, consequenceText, type ReportInput, type MaasRuleId } from './rules.js';
 import { isIsoUpdated, isRfc2822Updated, isSupportDate } from './dates.js';
 import { basename, maasPathProblem } from './paths.js';
@@ -160,7 +160,7 @@ function checkKinds(scope: Scope, checked: CheckedProduct[]): ProductKind | unde
 }
 
 function checkProduct(scope: Scope, p: CheckedProduct, kind: ProductKind | undefined): void {
-  const { product, doc } = p;
+  const { product } = p;
   // rule 8
   if ('product_name' in product) scope.report('R-PROD-08', NEW, 'product has a key "product_name", which MAAS 3.8 reserves for the product id');
   const versions = records(product['versions']);
@@ -292,7 +292,7 @@ function checkItem(scope: Scope, p: CheckedProduct, kind: ProductKind | undefine
   const modelItem = kind !== undefined && MODEL_ITEM_KEYS[kind].includes(key);
   const ftypeSeen = flattened('ftype', doc, product, version, item);
   // 3.7 inserts an item of the newest version when its ftype is one MAAS knows
-  const oldInserts = newest && (ftypeSeen === undefined || MAAS_FTYPES.has(String(ftypeSeen)));
+  const oldInserts = newest && (ftypeSeen === undefined || MAAS_FTYPES.has(scalarText(ftypeSeen)));
   const fields = kind === 'bootloader' && modelItem ? [...ITEM_FIELDS, ...BOOTLOADER_ITEM_FIELDS] : ITEM_FIELDS;
   for (const field of fields) {
     const v = item[field];

@@ -1,7 +1,8 @@
 import type { MaasDocuments, MaasVersion } from './types.js';
-import { BOTH, NEW, FindingList } from './rules.js';
+import { BOTH, FindingList } from './rules.js';
 import type { CheckedProduct } from './check-products.js';
 import { flattened, isRecord, records, versionItems } from './kinds.js';
+import { scalarText } from '../flatten/index.js';
 
 /**
  * The Ubuntu release each MAAS version commissions with by default: a hard-coded value
@@ -9,7 +10,7 @@ import { flattened, isRecord, records, versionItems } from './kinds.js';
  */
 export const MAAS_COMMISSIONING_RELEASE: Readonly<Record<MaasVersion, string>> = { '3.7': 'noble', '3.8': 'noble' };
 
-const str = (v: unknown): string => (typeof v === 'string' ? v : v === undefined || v === null ? '' : String(v));
+const str = (v: unknown): string => (v === undefined || v === null ? '' : scalarText(v));
 
 /**
  * Rule 29: an Ubuntu stream offers, for amd64, the release each checked MAAS version commissions

@@ -86,7 +86,7 @@ const addToIndex = (m: Mirror, contentId: string, productId: string) =>
   });
 const resign = (m: Mirror, rel: string, edit: (doc: Doc) => void) => {
   const doc = JSON.parse(good.text(rel.replace(/\.sjson$/, '.json')));
-  if (rel === SINDEX) for (const e of Object.values(doc.index) as Doc[]) e.path = e.path.replace(/\.json$/, '.sjson');
+  if (rel === SINDEX) for (const e of Object.values<Doc>(doc.index)) e.path = e.path.replace(/\.json$/, '.sjson');
   edit(doc);
   m.setText(rel, gpg.clearsign(dumpJson(doc)));
 };
@@ -242,7 +242,7 @@ const cases: Case[] = [
     break: (m) =>
       m.edit(V3, (d) => {
         d.label = 'stable';
-        for (const p of Object.values(d.products) as Doc[]) delete p.label;
+        for (const p of Object.values<Doc>(d.products)) delete p.label;
       }),
   },
   { rule: 'R-FIELDS-09', name: '"subarches" as a list', break: (m) => m.edit(V3, (d) => (d.products[NOBLE].subarches = d.products[NOBLE].subarches.split(','))) },
@@ -550,7 +550,7 @@ describe('what each finding names', () => {
     const m = good.clone();
     m.edit(V3, (d) => {
       d.label = 'stable';
-      for (const p of Object.values(d.products) as Doc[]) delete p.label;
+      for (const p of Object.values<Doc>(d.products)) delete p.label;
     });
     expect(await checkMaasStream(m.load(), { maasVersion: '3.7' })).toEqual([]);
     expect(rulesOf(await checkMaasStream(m.load(), { maasVersion: '3.8' }))).toEqual(['R-FIELDS-09']);

@@ -1,4 +1,4 @@
-import { compareVersions } from '../flatten/index.js';
+import { compareVersions, scalarText } from '../flatten/index.js';
 
 /**
  * What MAAS knows about product kinds, item keys and file types (maas-acceptance.md R-PROD,
@@ -81,7 +81,7 @@ export function classifyProduct(product: Rec, doc: Rec): ProductKind | undefined
   // an image product whose versions lost their root file: tell the kinds apart by the OS
   if (product['release'] !== undefined && product['subarch'] !== undefined && keys.has('manifest')) {
     const os = flattened('os', doc, product) ?? 'ubuntu';
-    return String(os).startsWith('ubuntu') ? 'multi-file' : 'single-file';
+    return scalarText(os).startsWith('ubuntu') ? 'multi-file' : 'single-file';
   }
   return undefined;
 }

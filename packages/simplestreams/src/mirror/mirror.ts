@@ -130,7 +130,7 @@ export async function mirrorDocuments(targetDir: string, input: MirrorDocuments,
   const root = path.resolve(options.cwd ?? process.cwd(), targetDir);
   const run = async (): Promise<MirrorResult> => {
     const refsText = await readIfExists(path.join(root, REFERENCES_FILE));
-    const refs: References = refsText === undefined ? new Map() : parseReferences(refsText, path.join(root, REFERENCES_FILE));
+    const refs: References = refsText === undefined ? new Map<string, string[]>() : parseReferences(refsText, path.join(root, REFERENCES_FILE));
     const plans: ContentPlan[] = [];
     for (const p of input.contents) {
       const contentId = String(p.doc.content_id);

@@ -170,7 +170,7 @@ export function promoteTransformFor(source: readonly ProductsFile[], target: rea
       if (!plan) return legacy.productId(pid, cid);
       return plan.to === undefined ? unlabelProductId(pid, plan.from) : relabelProductId(pid, plan.from, plan.to);
     },
-    item: legacy.item,
+    item: (item) => legacy.item(item),
   };
 }
 

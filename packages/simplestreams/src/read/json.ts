@@ -30,8 +30,10 @@ export function lineAndColumn(text: string, offset: number): { line: number; col
   return { line, column: offset - lineStart + 1 };
 }
 
-class Stop {
-  constructor(readonly offset: number, readonly detail: string) {}
+class Stop extends Error {
+  constructor(readonly offset: number, readonly detail: string) {
+    super(detail);
+  }
 }
 
 /**

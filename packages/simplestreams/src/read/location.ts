@@ -46,7 +46,7 @@ export function splitMirrorUrl(location: string, explicitPath?: string): StreamL
 export async function resolveStreamLocation(location: string, options: { path?: string; cwd?: string } = {}): Promise<StreamLocation> {
   const split = splitMirrorUrl(location, options.path);
   if (split.path !== undefined) return split;
-  let isFile = false;
+  let isFile: boolean;
   if (split.isUrl) {
     let url: URL;
     try {

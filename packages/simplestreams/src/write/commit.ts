@@ -85,7 +85,8 @@ async function exists(file: string): Promise<boolean> {
   }
 }
 
-function checkProductsDoc(doc: ProductsDocument, rel: string): void {
+/** Callers from plain JavaScript or parsed input may pass anything: check the shape at run time. */
+function checkProductsDoc(doc: { format?: unknown; content_id?: unknown } | undefined, rel: string): void {
   if (doc?.format !== PRODUCTS_FORMAT) throw new FormatError(rel, `refusing to write a products file whose format is ${JSON.stringify(doc?.format)} (expected ${PRODUCTS_FORMAT})`);
   if (typeof doc.content_id !== 'string' || doc.content_id === '') throw new FormatError(rel, 'refusing to write a products file without a content_id');
 }

@@ -77,7 +77,10 @@ export async function createOpenPgpSigner(options: OpenPgpSignerOptions): Promis
     async detachSign(data: string | Uint8Array): Promise<string> {
       const binary = typeof data === 'string' ? new TextEncoder().encode(data) : data;
       const message = await openpgp.createMessage({ binary });
-      const signature = await openpgp.sign({ message, signingKeys: unlocked, detached: true, format: 'armored', signingKeyIDs });
+      // openpgp.js types this result through @openpgp/web-stream-tools, an optional peer that is not
+      // installed (its types pull in the DOM lib): check the armored text at run time instead.
+      const signature: unknown = await openpgp.sign({ message, signingKeys: unlocked, detached: true, format: 'armored', signingKeyIDs });
+      if (typeof signature !== 'string') throw new Error('openpgp.js returned a detached signature that is not armored text');
       return toLf(signature);
     },
     async fingerprint(): Promise<string> {

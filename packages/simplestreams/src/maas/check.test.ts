@@ -76,8 +76,8 @@ function replaceData(m: Mirror, file: string, productId: string, item: string, d
   });
 }
 
-// eslint-style helpers for the mutations below
-type Doc = any; // eslint-disable-line @typescript-eslint/no-explicit-any
+// a parsed JSON document, edited freely by the mutations below
+type Doc = any;
 const newestOf = (p: Doc) => p.versions[Object.keys(p.versions).sort().at(-1)!];
 const addToIndex = (m: Mirror, contentId: string, productId: string) =>
   m.edit(INDEX, (d) => {

@@ -63,12 +63,14 @@ interface LocalObject {
 }
 
 /** Compares a local file with what the store has under the same key. */
-async function sameContent(store: ObjectStore, have: StoredObject, want: LocalObject): Promise<'identical' | 'same-size-no-md5' | string> {
-  if (have.size !== want.size) return `${have.size} bytes in the store, ${want.size} here`;
+async function sameContent(store: ObjectStore, have: StoredObject, want: LocalObject): Promise<{ same: 'identical' | 'same-size-no-md5' } | { differs: string }> {
+  if (have.size !== want.size) return { differs: `${have.size} bytes in the store, ${want.size} here` };
   const md5 = have.md5 ?? (await store.md5?.(have.key));
-  if (md5 === undefined) return 'same-size-no-md5';
-  return md5 === want.md5 ? 'identical' : `MD5 ${md5} in the store, ${want.md5} here`;
+  if (md5 === undefined) return { same: 'same-size-no-md5' };
+  return md5 === want.md5 ? { same: 'identical' } : { differs: `MD5 ${md5} in the store, ${want.md5} here` };
 }
+
+const isIdentical = (cmp: Awaited<ReturnType<typeof sameContent>>): boolean => 'same' in cmp && cmp.same === 'identical';
 
 async function localObject(streamDir: string, ref: DataRef | string): Promise<LocalObject> {
   const key = typeof ref === 'string' ? ref : ref.path;
@@ -141,11 +143,11 @@ export async function publishStream(options: PublishOptions): Promise<PublishRes
     localMd5.set(local.key, local.md5);
     const have = listing.get(local.key);
     if (have) {
-      const same = await sameContent(store, have, local);
-      if (same === 'identical' || same === 'same-size-no-md5') {
+      const cmp = await sameContent(store, have, local);
+      if ('same' in cmp) {
         result.skipped.push(local.key);
-        emit({ type: 'object-skipped', key: local.key, reason: same });
-      } else conflicts.push(new ObjectConflictError(store.label, local.key, same));
+        emit({ type: 'object-skipped', key: local.key, reason: cmp.same });
+      } else conflicts.push(new ObjectConflictError(store.label, local.key, cmp.differs));
       return tick();
     }
     if (dryRun) {
@@ -158,11 +160,11 @@ export async function publishStream(options: PublishOptions): Promise<PublishRes
     if (outcome === 'exists') {
       // Someone created it between our listing and our PUT: same rule as above.
       const now2 = await store.head(local.key);
-      const same = now2 ? await sameContent(store, now2, local) : 'vanished';
-      if (same === 'identical' || same === 'same-size-no-md5') {
+      const cmp = now2 ? await sameContent(store, now2, local) : { differs: 'vanished' };
+      if ('same' in cmp) {
         result.skipped.push(local.key);
-        emit({ type: 'object-skipped', key: local.key, reason: same });
-      } else conflicts.push(new ObjectConflictError(store.label, local.key, same));
+        emit({ type: 'object-skipped', key: local.key, reason: cmp.same });
+      } else conflicts.push(new ObjectConflictError(store.label, local.key, cmp.differs));
       return tick();
     }
     result.uploaded.push(local.key);
@@ -192,7 +194,7 @@ export async function publishStream(options: PublishOptions): Promise<PublishRes
     const toWrite: LocalObject[] = [];
     for (const m of meta) {
       const have = metaListing.get(m.key);
-      if (have && (await sameContent(store, have, m)) === 'identical') {
+      if (have && isIdentical(await sameContent(store, have, m))) {
         result.skipped.push(m.key);
         emit({ type: 'object-skipped', key: m.key, reason: 'identical' });
       } else toWrite.push(m);

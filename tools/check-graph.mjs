@@ -1,7 +1,7 @@
 // Part of `npm run lint`: Nx's project graph, the package.json files, the tsconfig references
 // and the README's "Package arrows" list all show the same package arrows.
-//  - `nx graph --file` has one project per workspace directory, each with build, typecheck and
-//    test targets (typecheck not disabled by a `noEmit` tsconfig);
+//  - `nx graph --file` has one project per workspace directory, each with typecheck and test
+//    targets (typecheck not disabled by a `noEmit` tsconfig) and, with a tsconfig.lib.json, build;
 //  - its arrows between projects are exactly the workspace packages each package.json declares
 //    (dependencies, devDependencies, peer/optional); an import of an undeclared package shows
 //    up here as an extra arrow;
@@ -114,7 +114,8 @@ try {
       problems.push(`nx graph: no project ${name} at ${rel}`);
       continue;
     }
-    for (const t of ['build', 'typecheck', 'test']) if (!node.data.targets?.[t]) problems.push(`nx graph: ${name} has no ${t} target`);
+    const wanted = [...(existsSync(path.join(dir, 'tsconfig.lib.json')) ? ['build'] : []), 'typecheck', 'test'];
+    for (const t of wanted) if (!node.data.targets?.[t]) problems.push(`nx graph: ${name} has no ${t} target`);
     const typecheck = node.data.targets?.typecheck?.options?.command ?? '';
     if (typecheck.includes('is disabled')) problems.push(`nx graph: ${name}'s typecheck is disabled: ${typecheck}`);
     const arrows = new Set((graph.dependencies[name] ?? []).map((d) => d.target).filter((t) => byName.has(t)));

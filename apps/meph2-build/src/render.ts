@@ -53,7 +53,21 @@ export function eventVerbosity(event: PipelineEvent): number {
 
 /** One human line for a build event. */
 export function describeEvent(e: PipelineEvent): string {
-  const s = (k: string): string => String(e[k] ?? '');
+  const s = (k: string): string => {
+    const v = e[k];
+    switch (typeof v) {
+      case 'string':
+        return v;
+      case 'number':
+      case 'boolean':
+      case 'bigint':
+        return String(v);
+      case 'object':
+        return v === null ? '' : JSON.stringify(v);
+      default:
+        return '';
+    }
+  };
   switch (e.type) {
     case 'plan':
       return `building ${s('release')}/${s('arch')} ${s('version')}: ${s('products')} products, ${s('files')} files`;

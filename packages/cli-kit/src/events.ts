@@ -13,7 +13,8 @@ export interface ProgressEvent extends MephEvent {
   readonly step: string;
   readonly done: number;
   readonly total?: number;
-  readonly unit?: 'bytes' | 'files' | 'items' | string;
+  /** What `done`/`total` count: 'bytes' (shown as sizes), 'files', 'items', 'steps', … */
+  readonly unit?: string;
 }
 
 export type EventSink = (event: MephEvent) => void;

@@ -13,7 +13,8 @@ export interface Reporter {
   readonly emit: EventSink;
   /** A human message on stderr (also a `message` event with --json). */
   info(message: string): void;
-  warn(message: string): void;
+  /** A warning line; a plain function, so it can be handed on (`verifierFromArgs(…, ctx.reporter.warn)`). */
+  warn: (message: string) => void;
   /** Machine result written to stdout whatever the mode (query output, diff YAML, …). */
   out(text: string): void;
   /**

@@ -1,5 +1,5 @@
 import yargs from '#yargs';
-import type { Argv } from 'yargs';
+import type { ArgumentsCamelCase, Argv } from 'yargs';
 import { isMephError, UsageError, ExitError } from './errors.js';
 import { createReporter, type Reporter } from './reporter.js';
 import { HTTP_HELP, type CommandContext, type GlobalArgs, type MephCommand } from './command.js';
@@ -21,17 +21,17 @@ export interface CliSpec {
    * A {@link LazyCommand} is imported only when it runs (or when every command is listed),
    * so start-up costs what the chosen command needs and nothing more.
    */
-  commands: ReadonlyArray<MephCommand<any> | LazyCommand>;
+  commands: ReadonlyArray<MephCommand | LazyCommand>;
   examples?: ReadonlyArray<readonly [string, string]>;
 }
 
 /** A subcommand whose module is imported on demand; `name` is the first word of its `command`. */
 export interface LazyCommand {
   readonly name: string;
-  load(): Promise<MephCommand<any>>;
+  load(): Promise<MephCommand>;
 }
 
-function isLazy(c: MephCommand<any> | LazyCommand): c is LazyCommand {
+function isLazy(c: MephCommand | LazyCommand): c is LazyCommand {
   return 'load' in c;
 }
 
@@ -40,11 +40,11 @@ function isLazy(c: MephCommand<any> | LazyCommand): c is LazyCommand {
  * a flag (global flags are all boolean), or every command when none is named (top-level
  * help, a usage error, an unknown name).
  */
-async function commandsFor(spec: CliSpec, argv: readonly string[]): Promise<Array<MephCommand<any>>> {
+async function commandsFor(spec: CliSpec, argv: readonly string[]): Promise<Array<MephCommand>> {
   const word = argv.find((a) => !a.startsWith('-'));
   const chosen = spec.commands.filter((c) => isLazy(c) && c.name === word);
   const wanted = chosen.length ? chosen : spec.commands;
-  return Promise.all(wanted.map((c) => (isLazy(c) ? c.load() : c)));
+  return Promise.all(wanted.map(async (c) => (isLazy(c) ? c.load() : c)));
 }
 
 function errorLine(name: string, err: unknown): { line: string; code: number } {
@@ -116,7 +116,7 @@ export async function runCli(spec: CliSpec, argv: readonly string[], io: Partial
         if (epilog) b = b.epilog(epilog);
         return b;
       },
-      handler: async (args: any) => {
+      handler: async (args: ArgumentsCamelCase<GlobalArgs>) => {
         reporter = createReporter({ json: Boolean(args.json), quiet: Boolean(args.quiet), stdout, stderr });
         const ctx: CommandContext = { reporter, signal: controller.signal, env, cwd };
         const code = await command.run(args, ctx);

@@ -1,4 +1,5 @@
 import { defineCommand, UsageError, verifierFromArgs, withKeyringOptions, type CommandContext, type KeyringArgs, SIGNATURE_POLICY_HELP, DOCUMENT_LIMITS_HELP } from '@meph/cli-kit';
+import { scalarText } from '@meph/simplestreams';
 
 interface VerifyArgs extends KeyringArgs {
   stream: string;
@@ -23,7 +24,7 @@ function humanLine(f: Finding): string {
   // Messages of typed errors already start with the file they are about.
   const body = !f.file || f.message.startsWith(f.file) ? f.message : `${f.file}: ${f.message}`;
   const coords = [f['contentId'], f['productId'], f['version'], f['item']].filter((v) => typeof v === 'string' && v !== '');
-  const tail = f.check === 'maas' && f['consequence'] ? ` → ${String(f['consequence'])}` : '';
+  const tail = f.check === 'maas' && f['consequence'] ? ` → ${scalarText(f['consequence'])}` : '';
   return `${head}: ${body}${coords.length ? ` [${coords.join(' ')}]` : ''}${tail}`;
 }
 

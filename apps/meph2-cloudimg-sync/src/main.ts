@@ -1,4 +1,3 @@
-import { createWriteStream } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,9 +13,8 @@ import {
   verifierFromArgs,
   withKeyringOptions,
   withOptInSigningOptions,
+  withVerbosityOptions,
   type CliSpec,
-  type KeyringArgs,
-  type SigningArgs,
 } from '@meph/cli-kit';
 import type { BuildFlags } from '@meph/image-transform';
 
@@ -28,34 +26,8 @@ function listOf(v: string | string[] | undefined): string[] {
   return v === undefined ? [] : Array.isArray(v) ? v : [v];
 }
 
-interface SyncArgs extends SigningArgs, KeyringArgs {
-  outputDir: string;
-  filters: string[];
-  config?: string;
-  source: string;
-  target?: string;
-  max: number;
-  arches?: string | string[];
-  rebuild?: string | string[];
-  proposed?: boolean;
-  proposedPackages?: string;
-  prePurgePackages?: string;
-  disableDi?: boolean;
-  enableDi?: boolean;
-  diArchive?: string;
-  diKeyring?: string | string[];
-  imageFormat?: BuildFlags['imageFormat'];
-  squashfsCompression?: BuildFlags['squashfsCompression'];
-  squashfsBlockSize?: string;
-  mirror?: string;
-  fake: boolean;
-  jobs: number;
-  dryRun: boolean;
-  v: number;
-  logFile?: string;
-}
 
-const command = defineCommand<SyncArgs>({
+const command = defineCommand({
   fetches: true,
   command: '$0 <output-dir> [filters..]',
   describe: 'Build the cloud-image versions a MAAS stream lacks and write the updated stream',
@@ -76,7 +48,10 @@ const command = defineCommand<SyncArgs>({
     '\n' +
     SIGNATURE_POLICY_HELP,
   builder: (y) =>
-    withOptInSigningOptions(withKeyringOptions(y))
+    withVerbosityOptions(withOptInSigningOptions(withKeyringOptions(y)), {
+      verbose: 'More progress messages (repeatable)',
+      logFile: 'Also append every message and event, timestamped (events as JSON), to this file (its directory must exist)',
+    })
       .positional('output-dir', { type: 'string', demandOption: true, describe: 'Output stream root' })
       .positional('filters', { type: 'string', array: true, default: [], describe: 'Filters on source items (key=value, key!=value, key~regex, key!~regex)' })
       .option('config', { type: 'string', describe: 'Build matrix YAML (default: $MEPH_CONFIG, $MEPH2_CONFIG_YAML, conf/meph-v3.yaml)' })
@@ -100,14 +75,12 @@ const command = defineCommand<SyncArgs>({
       .option('fake', { type: 'boolean', default: false, describe: 'Use the fake converter (same as MAAS_CLOUDIMG2EPH2=fake)' })
       .option('jobs', { alias: 'j', type: 'number', default: 2, describe: 'Release/arch pairs built at once' })
       .option('dry-run', { alias: 'n', type: 'boolean', default: false, describe: 'Print (release, arch, source serial → MAAS version) to build; build and write nothing' })
-      .option('v', { alias: 'verbose', type: 'count', describe: 'More progress messages (repeatable)' })
-      .option('log-file', { type: 'string', normalize: true, describe: 'Also append every event, timestamped, to this file' })
       .check((a) => {
         if (a.disableDi && a.enableDi) throw new UsageError('--disable-di conflicts with --enable-di');
         if (a.max !== undefined && (!Number.isInteger(a.max) || a.max < 1)) throw new UsageError(`--max ${String(a.max)}: must be a positive integer`);
         if (a.jobs !== undefined && (!Number.isInteger(a.jobs) || a.jobs < 1)) throw new UsageError(`--jobs ${String(a.jobs)}: must be a positive integer`);
         return true;
-      }) as never,
+      }),
   async run(args, ctx) {
     const lib = await import('@meph/image-transform');
     const { parseFilters } = await import('@meph/simplestreams');
@@ -128,7 +101,7 @@ const command = defineCommand<SyncArgs>({
     if (!args.dryRun) await checkSigningArgs(signing, ctx);
     const { verifier, policy } = await verifierFromArgs(args, ctx.env, ctx.cwd, ctx.reporter.warn);
     const choice = lib.selectConverter({ fake: args.fake, env: ctx.env, cwd: ctx.cwd, real: lib.realConverter });
-    if (args.v) ctx.reporter.info(`converter: ${choice.name} (${choice.reason})`);
+    ctx.reporter.verbose(1, `converter: ${choice.name} (${choice.reason})`);
 
     const flags: BuildFlags = {};
     if (args.proposed) flags.proposed = true;
@@ -142,8 +115,6 @@ const command = defineCommand<SyncArgs>({
     if (args.mirror) flags.mirror = args.mirror;
     const diKeyrings = listOf(args.diKeyring).map((k) => path.resolve(ctx.cwd, k));
 
-    const verbose = args.v > 0;
-    const log = args.logFile ? createWriteStream(path.resolve(ctx.cwd, args.logFile), { flags: 'a' }) : undefined;
     const result = await lib.runSync({
       config,
       flags,
@@ -162,15 +133,13 @@ const command = defineCommand<SyncArgs>({
       converterName: choice.name,
       jobs: args.jobs,
       dryRun: args.dryRun,
-      verbosity: args.v,
+      verbosity: args.verbose,
       signal: ctx.signal,
       onEvent: (e) => {
-        log?.write(`${new Date().toISOString()} ${JSON.stringify(e)}\n`);
-        if (e.type === 'progress' || e.type === 'build-failed' || e.type === 'build-done' || e.type === 'warning' || e.type === 'http-retry' || e.type === 'stream-untouched' || verbose) ctx.reporter.emit(e);
+        if (e.type === 'progress' || e.type === 'build-failed' || e.type === 'build-done' || e.type === 'warning' || e.type === 'http-retry' || e.type === 'stream-untouched' || args.verbose > 0) ctx.reporter.emit(e);
       },
     });
 
-    if (log) await new Promise<void>((resolve) => log.end(() => resolve()));
     if (args.dryRun) {
       if (!args.json) {
         for (const j of result.plan.jobs) ctx.reporter.out(`${j.release} ${j.arch} ${j.sourceVersion} -> ${j.version}`);

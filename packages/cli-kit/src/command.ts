@@ -36,6 +36,28 @@ export const HTTP_HELP =
   'Over http(s): http_proxy, https_proxy (CONNECT) and no_proxy are honoured; transient failures are retried with backoff. ' +
   'MEPH_HTTP_TIMEOUT=<seconds> bounds connecting, waiting for headers and body progress (defaults 30 s, 60 s, 60 s); MEPH_HTTP_RETRIES=<n> (default 4).';
 
+/** `-v`/`--verbose` (a count) and `--log-file`, which the reporter applies (see {@link withVerbosityOptions}). */
+export interface VerbosityArgs {
+  verbose: number;
+  logFile?: string;
+}
+
+/**
+ * Adds `-v`/`--verbose` (repeatable: `-vv` is 2) and `--log-file FILE` to a command; the
+ * runner hands both to the command's reporter (`ctx.reporter.verbosity`, `ctx.reporter.verbose`),
+ * which appends every message and event, timestamped, to the file. `describe` words what -v
+ * shows for this command.
+ */
+export function withVerbosityOptions<T>(y: Argv<T>, describe: { verbose: string; logFile?: string }): Argv<T & VerbosityArgs> {
+  return y
+    .option('verbose', { alias: 'v', type: 'count', describe: describe.verbose })
+    .option('log-file', {
+      type: 'string',
+      requiresArg: true,
+      describe: describe.logFile ?? 'Also append every message and event, timestamped (events as JSON), to this file (its directory must exist)',
+    }) as unknown as Argv<T & VerbosityArgs>;
+}
+
 export function defineCommand<A>(cmd: MephCommand<A>): MephCommand<A> {
   return cmd;
 }

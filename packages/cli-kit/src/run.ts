@@ -1,3 +1,4 @@
+import path from 'node:path';
 import yargs from '#yargs';
 import type { Argv } from 'yargs';
 import { isMephError, UsageError, ExitError } from './errors.js';
@@ -117,7 +118,14 @@ export async function runCli(spec: CliSpec, argv: readonly string[], io: Partial
         return b;
       },
       handler: async (args: any) => {
-        reporter = createReporter({ json: Boolean(args.json), quiet: Boolean(args.quiet), stdout, stderr });
+        reporter = createReporter({
+          json: Boolean(args.json),
+          quiet: Boolean(args.quiet),
+          verbosity: Number(args.verbose ?? 0),
+          ...(typeof args.logFile === 'string' ? { logFile: path.resolve(cwd, args.logFile) } : {}),
+          stdout,
+          stderr,
+        });
         const ctx: CommandContext = { reporter, signal: controller.signal, env, cwd };
         const code = await command.run(args, ctx);
         exitCode = typeof code === 'number' ? code : 0;
@@ -133,6 +141,7 @@ export async function runCli(spec: CliSpec, argv: readonly string[], io: Partial
       helpOut = output;
     });
     if (helpOut) stdout.write(`${helpOut}\n`);
+    reporter?.close();
     return exitCode;
   } catch (err) {
     reporter?.close();

@@ -15,7 +15,7 @@ interface BootTestArgs extends KeyringArgs {
   consoleLog?: string;
 }
 
-export const bootTestCommand = defineCommand<BootTestArgs>({
+export const bootTestCommand = defineCommand({
   command: 'boot-test <stream-dir> [product-id] [version-name] [rest..]',
   describe: "boot a product's boot-kernel + boot-initrd with its squashfs as root under QEMU (virtio disk, or --pxe: from the network the way MAAS boots it)",
   examples: [
@@ -59,7 +59,7 @@ export const bootTestCommand = defineCommand<BootTestArgs>({
         .option('memory', { type: 'number', default: 1024, requiresArg: true, describe: 'Guest memory in MiB (--pxe: default 2048; the squashfs is held in RAM)' })
         .option('accel', { choices: ['tcg', 'kvm'] as const, default: 'tcg' as const, describe: 'QEMU accelerator (kvm only where nested KVM works)' })
         .option('console-log', { type: 'string', requiresArg: true, describe: 'Write the whole serial console to this file' }),
-    ).nargs('keyring', 1) as never,
+    ),
   async run(args, ctx) {
     if (!(args.timeout > 0)) throw new UsageError(`--timeout must be a positive number of seconds, got ${String(args.timeout)}`);
     if (!(Number.isInteger(args.memory) && args.memory >= 256)) throw new UsageError(`--memory must be a whole number of MiB >= 256, got ${String(args.memory)}`);

@@ -1,5 +1,5 @@
-import { checkSigningArgs, defineCommand, signIfWanted, UsageError, withSigningOptions, DOCUMENT_LIMITS_HELP } from '@meph/cli-kit';
-import { writeTarget, opIo, summarize, withWriteOptions } from '../options.js';
+import { defineCommand, UsageError, DOCUMENT_LIMITS_HELP } from '@meph/cli-kit';
+import { runStreamEdit, withStreamEditOptions, withUnusedKeyring } from '../options.js';
 
 export const cleanMdCommand = defineCommand({
   command: 'clean-md <words..>',
@@ -18,12 +18,11 @@ export const cleanMdCommand = defineCommand({
     DOCUMENT_LIMITS_HELP,
   ].join('\n'),
   builder: (y) =>
-    withSigningOptions(
-      withWriteOptions(
+    withStreamEditOptions(
+      withUnusedKeyring(
         y
           .positional('words', { type: 'string', array: true, describe: 'MAX STREAM [FILTER..] (MAX omitted when --max is given)' })
-          .option('max', { type: 'number', describe: 'Keep at most this many versions per product (instead of the MAX positional)' })
-          .option('keyring', { type: 'string', hidden: true, describe: 'Accepted for compatibility; unused (the stream is read from its own index.json)' }),
+          .option('max', { type: 'number', describe: 'Keep at most this many versions per product (instead of the MAX positional)' }),
       ),
     ),
   async run(args, ctx) {
@@ -37,11 +36,9 @@ export const cleanMdCommand = defineCommand({
     const stream = words.shift();
     if (stream === undefined) throw new UsageError('clean-md: missing STREAM', 'e.g. meph2-util clean-md 3 stable.d');
     if (!Number.isInteger(max) || max < 1) throw new UsageError(`clean-md: MAX must be a whole number ≥ 1, got ${String(max)}`);
-    if (!args.dryRun) await checkSigningArgs(args, ctx);
     const { cleanMd } = await import('@meph/simplestreams/ops');
-    const { root: target, productsPath } = await writeTarget(ctx, stream, 'clean-md', { mustExist: true });
-    const result = await cleanMd(target, max, { ...opIo(args, ctx), filters: words, ...(productsPath ? { productsPath } : {}) });
-    ctx.reporter.info(summarize('clean-md', result, args.dryRun));
-    if (!args.dryRun) await signIfWanted(args, target, ctx);
+    const keep = max;
+    const edit = (t: { root: string; productsPath?: string }, io: object) => cleanMd(t.root, keep, { ...io, filters: words, ...(t.productsPath ? { productsPath: t.productsPath } : {}) });
+    await runStreamEdit('clean-md', args, ctx, stream, edit, { mustExist: true });
   },
 });

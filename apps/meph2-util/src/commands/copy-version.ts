@@ -1,5 +1,5 @@
-import { checkSigningArgs, defineCommand, signIfWanted, withSigningOptions, DOCUMENT_LIMITS_HELP } from '@meph/cli-kit';
-import { writeTarget, opIo, summarize, withFilters, withWriteOptions } from '../options.js';
+import { defineCommand, DOCUMENT_LIMITS_HELP } from '@meph/cli-kit';
+import { runStreamEdit, withFilters, withStreamEditOptions, withUnusedKeyring } from '../options.js';
 
 export const copyVersionCommand = defineCommand({
   command: 'copy-version <data_d> <from_version> <to_version> [filters..]',
@@ -15,23 +15,19 @@ export const copyVersionCommand = defineCommand({
     DOCUMENT_LIMITS_HELP,
   ].join('\n'),
   builder: (y) =>
-    withSigningOptions(
-      withWriteOptions(
-        withFilters(
+    withStreamEditOptions(
+      withFilters(
+        withUnusedKeyring(
           y
             .positional('data_d', { type: 'string', demandOption: true, describe: 'Stream directory' })
             .positional('from_version', { type: 'string', demandOption: true, describe: 'Existing version name' })
-            .positional('to_version', { type: 'string', demandOption: true, describe: 'New version name, sorting after FROM (e.g. FROM.1)' })
-            .option('keyring', { type: 'string', hidden: true, describe: 'Accepted for compatibility; unused' }),
+            .positional('to_version', { type: 'string', demandOption: true, describe: 'New version name, sorting after FROM (e.g. FROM.1)' }),
         ),
       ),
     ),
   async run(args, ctx) {
-    if (!args.dryRun) await checkSigningArgs(args, ctx);
     const { copyVersion } = await import('@meph/simplestreams/ops');
-    const { root: target } = await writeTarget(ctx, args.data_d, 'copy-version', { mustExist: true });
-    const result = await copyVersion(target, String(args.from_version), String(args.to_version), { ...opIo(args, ctx), filters: args.filters ?? [] });
-    ctx.reporter.info(summarize('copy-version', result, args.dryRun));
-    if (!args.dryRun) await signIfWanted(args, target, ctx);
+    const edit = (t: { root: string }, io: object) => copyVersion(t.root, args.from_version, args.to_version, { ...io, filters: args.filters ?? [] });
+    await runStreamEdit('copy-version', args, ctx, args.data_d, edit, { mustExist: true });
   },
 });

@@ -1,5 +1,5 @@
-import { defineCommand, verifierFromArgs, SIGNATURE_POLICY_HELP, DOCUMENT_LIMITS_HELP } from '@meph/cli-kit';
-import { location, withSourceKeyring } from '../options.js';
+import { defineCommand, verifierFromArgs, withKeyringOptions, SIGNATURE_POLICY_HELP, DOCUMENT_LIMITS_HELP } from '@meph/cli-kit';
+import { location } from '../options.js';
 
 export const diffCommand = defineCommand({
   command: 'diff <src> <target>',
@@ -18,7 +18,7 @@ export const diffCommand = defineCommand({
     DOCUMENT_LIMITS_HELP,
   ].join('\n'),
   builder: (y) =>
-    withSourceKeyring(
+    withKeyringOptions(
       y
         .positional('src', { type: 'string', demandOption: true, describe: 'Source stream: directory, index file or http(s) URL' })
         .positional('target', { type: 'string', demandOption: true, describe: 'Target stream: directory, index file or http(s) URL' })

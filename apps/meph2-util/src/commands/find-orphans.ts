@@ -7,7 +7,7 @@ interface FindOrphansArgs extends KeyringArgs {
   force: boolean;
 }
 
-export const findOrphansCommand = defineCommand<FindOrphansArgs>({
+export const findOrphansCommand = defineCommand({
   command: 'find-orphans <orphans-file> <data-dir> [streams..]',
   describe: 'record which files of a data directory no stream references any more (with when each was first seen)',
   examples: [
@@ -44,7 +44,7 @@ export const findOrphansCommand = defineCommand<FindOrphansArgs>({
         .positional('data-dir', { type: 'string', demandOption: true, describe: 'Directory holding the data files (a mirror root or a shared pool)' })
         .positional('streams', { type: 'string', array: true, default: [], describe: 'Streams whose item paths reference DATA_DIR' })
         .option('force', { type: 'boolean', default: false, describe: 'Go on although a stream references nothing, or mostly paths that are not under DATA_DIR' }),
-    ).nargs('keyring', 1) as never,
+    ),
   async run(args, ctx) {
     const { findOrphans } = await import('@meph/orphans');
     const { verifier, policy } = await verifierFromArgs(args, ctx.env, ctx.cwd, ctx.reporter.warn);

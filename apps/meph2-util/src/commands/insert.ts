@@ -1,5 +1,5 @@
-import { checkSigningArgs, defineCommand, signIfWanted, verifierFromArgs, withSigningOptions, SIGNATURE_POLICY_HELP, DOCUMENT_LIMITS_HELP } from '@meph/cli-kit';
-import { location, writeTarget, withSourceKeyring, opIo, summarize, withFilters, withWriteOptions } from '../options.js';
+import { defineCommand, verifierFromArgs, withKeyringOptions, SIGNATURE_POLICY_HELP, DOCUMENT_LIMITS_HELP } from '@meph/cli-kit';
+import { location, runStreamEdit, withFilters, withStreamEditOptions } from '../options.js';
 
 export const insertCommand = defineCommand({
   fetches: true,
@@ -23,14 +23,11 @@ export const insertCommand = defineCommand({
     SIGNATURE_POLICY_HELP,
     DOCUMENT_LIMITS_HELP,
   ].join('\n'),
-  builder: (y) => withSourceKeyring(withSigningOptions(withWriteOptions(withFilters(y.positional('src', { type: 'string', demandOption: true, describe: 'Source stream: directory, .../streams/v1/index.(s)json, products file or http(s) URL' }).positional('target', { type: 'string', demandOption: true, describe: 'Target stream directory (created if missing)' }))))),
+  builder: (y) => withKeyringOptions(withStreamEditOptions(withFilters(y.positional('src', { type: 'string', demandOption: true, describe: 'Source stream: directory, .../streams/v1/index.(s)json, products file or http(s) URL' }).positional('target', { type: 'string', demandOption: true, describe: 'Target stream directory (created if missing)' })))),
   async run(args, ctx) {
-    if (!args.dryRun) await checkSigningArgs(args, ctx);
     const { verifier, policy } = await verifierFromArgs(args, ctx.env, ctx.cwd, ctx.reporter.warn);
     const { insert } = await import('@meph/simplestreams/ops');
-    const { root: target } = await writeTarget(ctx, args.target, 'insert');
-    const result = await insert(location(ctx, args.src), target, { ...opIo(args, ctx), filters: args.filters ?? [], policy, ...(verifier ? { verifier } : {}) });
-    ctx.reporter.info(summarize('insert', result, args.dryRun));
-    if (!args.dryRun) await signIfWanted(args, target, ctx);
+    const edit = (t: { root: string }, io: object) => insert(location(ctx, args.src), t.root, { ...io, filters: args.filters ?? [], policy, ...(verifier ? { verifier } : {}) });
+    await runStreamEdit('insert', args, ctx, args.target, edit);
   },
 });

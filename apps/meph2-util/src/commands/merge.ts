@@ -1,5 +1,5 @@
-import { checkSigningArgs, defineCommand, signIfWanted, verifierFromArgs, withSigningOptions, SIGNATURE_POLICY_HELP, DOCUMENT_LIMITS_HELP } from '@meph/cli-kit';
-import { location, writeTarget, withSourceKeyring, opIo, summarize, withWriteOptions } from '../options.js';
+import { defineCommand, verifierFromArgs, withKeyringOptions, SIGNATURE_POLICY_HELP, DOCUMENT_LIMITS_HELP } from '@meph/cli-kit';
+import { location, runStreamEdit, withStreamEditOptions } from '../options.js';
 
 export const mergeCommand = defineCommand({
   command: 'merge <src> <target>',
@@ -14,22 +14,16 @@ export const mergeCommand = defineCommand({
     DOCUMENT_LIMITS_HELP,
   ].join('\n'),
   builder: (y) =>
-    withSourceKeyring(
-      withSigningOptions(
-        withWriteOptions(
-          y
-            .positional('src', { type: 'string', demandOption: true, describe: 'Stream to merge in (directory or index file)' })
-            .positional('target', { type: 'string', demandOption: true, describe: 'Stream directory to merge into' }),
-        ),
+    withKeyringOptions(
+      withStreamEditOptions(
+        y
+          .positional('src', { type: 'string', demandOption: true, describe: 'Stream to merge in (directory or index file)' })
+          .positional('target', { type: 'string', demandOption: true, describe: 'Stream directory to merge into' }),
       ),
     ),
   async run(args, ctx) {
-    if (!args.dryRun) await checkSigningArgs(args, ctx);
     const { verifier, policy } = await verifierFromArgs(args, ctx.env, ctx.cwd, ctx.reporter.warn);
     const { merge } = await import('@meph/simplestreams/ops');
-    const { root: target } = await writeTarget(ctx, args.target, 'merge');
-    const result = await merge(location(ctx, args.src), target, { ...opIo(args, ctx), policy, ...(verifier ? { verifier } : {}) });
-    ctx.reporter.info(summarize('merge', result, args.dryRun));
-    if (!args.dryRun) await signIfWanted(args, target, ctx);
+    await runStreamEdit('merge', args, ctx, args.target, (t, io) => merge(location(ctx, args.src), t.root, { ...io, policy, ...(verifier ? { verifier } : {}) }));
   },
 });

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { text } from 'node:stream/consumers';
-import { checkSigningArgs, defineCommand, signIfWanted, UsageError, verifierFromArgs, withSigningOptions, SIGNATURE_POLICY_HELP, DOCUMENT_LIMITS_HELP } from '@meph/cli-kit';
-import { location, writeTarget, withSourceKeyring, opIo, summarize, withWriteOptions } from '../options.js';
+import { checkSigningArgs, defineCommand, signIfWanted, UsageError, verifierFromArgs, withKeyringOptions, SIGNATURE_POLICY_HELP, DOCUMENT_LIMITS_HELP } from '@meph/cli-kit';
+import { location, writeTarget, opIo, summarize, withStreamEditOptions } from '../options.js';
 
 /** The patch YAML; a missing or unreadable file is one line naming it. */
 async function readPatchFile(abs: string, given: string): Promise<string> {
@@ -35,13 +35,11 @@ export const patchCommand = defineCommand({
     DOCUMENT_LIMITS_HELP,
   ].join('\n'),
   builder: (y) =>
-    withSourceKeyring(
-      withSigningOptions(
-        withWriteOptions(
-          y
-            .positional('streams', { type: 'string', array: true, describe: '[SRC] TARGET' })
-            .option('input', { alias: 'i', type: 'string', describe: 'Patch YAML file (default: stdin; "-" = stdin)' }),
-        ),
+    withKeyringOptions(
+      withStreamEditOptions(
+        y
+          .positional('streams', { type: 'string', array: true, describe: '[SRC] TARGET' })
+          .option('input', { alias: 'i', type: 'string', describe: 'Patch YAML file (default: stdin; "-" = stdin)' }),
       ),
     ),
   async run(args, ctx) {

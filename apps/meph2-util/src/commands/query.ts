@@ -11,7 +11,7 @@ interface QueryArgs extends KeyringArgs {
 /** Output is written in pieces this large: a quarter of a million items should not mean as many writes. */
 const OUTPUT_CHUNK = 1 << 20;
 
-export const queryCommand = defineCommand<QueryArgs>({
+export const queryCommand = defineCommand({
   fetches: true,
   command: 'query <location> [filters..]',
   describe: 'list the items of a stream that match filters (same arguments and answers as sstream-query)',
@@ -41,7 +41,7 @@ export const queryCommand = defineCommand<QueryArgs>({
         .option('max', { type: 'number', requiresArg: true, describe: 'At most N newest versions per product (counted after filtering)' })
         .option('path', { type: 'string', requiresArg: true, describe: 'First document relative to the mirror root (overrides the streams/v1/ split of LOCATION)' })
         .option('output-format', { alias: 'o', type: 'string', requiresArg: true, describe: 'Python %-format per item, e.g. "%(product_name)s %(item_url)s"' }),
-    ).nargs('keyring', 1) as never,
+    ),
   async run(args, ctx) {
     const ss = await import('@meph/simplestreams');
     if (args.json && args.outputFormat !== undefined) throw new UsageError('--json and -o/--output-format cannot be used together', 'pick one output form');

@@ -14,7 +14,7 @@ function describeReclaimed(n: number): string {
   return n < 1024 ? `${n} B` : `${formatBytes(n)} (${n} bytes)`;
 }
 
-export const reapOrphansCommand = defineCommand<ReapOrphansArgs>({
+export const reapOrphansCommand = defineCommand({
   command: 'reap-orphans <orphans-file> <data-dir> [streams..]',
   describe: 'delete data files that find-orphans recorded as orphaned longer than a grace period',
   examples: [
@@ -49,7 +49,7 @@ export const reapOrphansCommand = defineCommand<ReapOrphansArgs>({
         .option('now', { type: 'boolean', default: false, describe: 'Reap every entry regardless of age' })
         .option('dry-run', { alias: 'n', type: 'boolean', default: false, describe: 'Only report what would be deleted' })
         .option('force', { type: 'boolean', default: false, describe: 'Go on although a stream references nothing, or mostly paths that are not under DATA_DIR' }),
-    ).nargs('keyring', 1) as never,
+    ),
   async run(args, ctx) {
     const { parseDuration, reapOrphans } = await import('@meph/orphans');
     const olderThanMs = parseDuration(String(args.older));

@@ -1,5 +1,5 @@
-import { checkSigningArgs, defineCommand, signIfWanted, withSigningOptions, DOCUMENT_LIMITS_HELP } from '@meph/cli-kit';
-import { writeTarget, opIo, summarize, withFilters, withWriteOptions } from '../options.js';
+import { defineCommand, DOCUMENT_LIMITS_HELP } from '@meph/cli-kit';
+import { runStreamEdit, withFilters, withStreamEditOptions, withUnusedKeyring } from '../options.js';
 
 export const removeVersionCommand = defineCommand({
   command: 'remove-version <data_d> <ver> [filters..]',
@@ -16,22 +16,18 @@ export const removeVersionCommand = defineCommand({
     DOCUMENT_LIMITS_HELP,
   ].join('\n'),
   builder: (y) =>
-    withSigningOptions(
-      withWriteOptions(
-        withFilters(
+    withStreamEditOptions(
+      withFilters(
+        withUnusedKeyring(
           y
             .positional('data_d', { type: 'string', demandOption: true, describe: 'Stream directory' })
-            .positional('ver', { type: 'string', demandOption: true, describe: 'Version name to remove' })
-            .option('keyring', { type: 'string', hidden: true, describe: 'Accepted for compatibility; unused (the stream is read from its own index.json)' }),
+            .positional('ver', { type: 'string', demandOption: true, describe: 'Version name to remove' }),
         ),
       ),
     ),
   async run(args, ctx) {
-    if (!args.dryRun) await checkSigningArgs(args, ctx);
     const { removeVersion } = await import('@meph/simplestreams/ops');
-    const { root: target } = await writeTarget(ctx, args.data_d, 'remove-version', { mustExist: true });
-    const result = await removeVersion(target, String(args.ver), { ...opIo(args, ctx), filters: args.filters ?? [] });
-    ctx.reporter.info(summarize('remove-version', result, args.dryRun));
-    if (!args.dryRun) await signIfWanted(args, target, ctx);
+    const edit = (t: { root: string }, io: object) => removeVersion(t.root, args.ver, { ...io, filters: args.filters ?? [] });
+    await runStreamEdit('remove-version', args, ctx, args.data_d, edit, { mustExist: true });
   },
 });

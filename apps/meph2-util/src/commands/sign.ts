@@ -7,7 +7,7 @@ interface SignArgs extends Omit<SigningArgs, 'sign' | 'u'> {
   sign?: boolean;
 }
 
-export const signCommand = defineCommand<SignArgs>({
+export const signCommand = defineCommand({
   command: 'sign <stream-dir>',
   describe: 'Regenerate streams/v1/index.json and sign every streams/v1 JSON (.sjson clearsigned + .json.gpg detached)',
   examples: [
@@ -35,7 +35,7 @@ export const signCommand = defineCommand<SignArgs>({
         .positional('stream-dir', { type: 'string', demandOption: true, describe: 'Mirror root (the directory holding streams/v1/) or its streams/v1/index.json' })
         .option('u', { type: 'boolean', describe: 'Accepted for compatibility and ignored: sign always signs' })
         .option('sign', { type: 'boolean', describe: 'Accepted for compatibility (--no-sign is ignored: sign always signs)' }),
-    ) as never,
+    ),
   async run(args, ctx) {
     const { root } = await writeTarget(ctx, args.streamDir, 'sign');
     const { StreamDirError, signStream } = await import('@meph/signer');

@@ -32,7 +32,7 @@ function output(ctx: CommandContext, json: boolean, f: Finding): void {
   else ctx.reporter.out(humanLine(f));
 }
 
-export const verifyCommand = defineCommand<VerifyArgs>({
+export const verifyCommand = defineCommand({
   fetches: true,
   command: 'verify <stream>',
   describe: 'Check a stream: every signature, that index and products agree, optionally every file (--data) and what MAAS would reject (--maas)',
@@ -66,7 +66,7 @@ export const verifyCommand = defineCommand<VerifyArgs>({
           describe: 'With --maas: the Ubuntu release (codename) MAAS commissions with; default what the checked MAAS version hard-codes (noble for 3.7 and 3.8)',
         })
         .option('jobs', { alias: 'j', type: 'number', default: 4, describe: 'Files checked in parallel with --data' }),
-    ) as never,
+    ),
   async run(args, ctx) {
     if (!Number.isInteger(args.jobs) || args.jobs < 1) throw new UsageError(`--jobs must be a positive integer, not ${String(args.jobs)}`);
     if (args.maasLts !== undefined) {

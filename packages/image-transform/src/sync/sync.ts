@@ -23,7 +23,8 @@ import {
 } from '@meph/simplestreams';
 import { isSupported, loadDistroInfo, type DiKernelInfo } from '@meph/di-crawler';
 import { createHttpClient, isNotFound, type HttpClient, type HttpClientOptions } from '@meph/http';
-import type { Converter, ConvertRequest, PipelineEvent } from '../converter.js';
+import type { Converter, ConvertRequest } from '../converter.js';
+import type { SyncEvent } from '../events.js';
 import type { BuildConfig } from '../config/types.js';
 import { resolveBuildSettings, type BuildFlags, type BuildSettings } from '../config/settings.js';
 import { buildVersion } from '../build/build-version.js';
@@ -32,7 +33,6 @@ import { crawlDiKernels, resolveDiSource, type DiSourceOptions } from '../di/ind
 import { SyncSourceError } from '../errors.js';
 import { currentTargetProducts, planSync, SOURCE_CONTENT_IDS, type BuildJob, type Plan } from './plan.js';
 
-export type SyncEvent = PipelineEvent;
 
 export interface SyncOptions {
   config: BuildConfig;

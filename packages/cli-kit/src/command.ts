@@ -27,6 +27,11 @@ export interface MephCommand<A = object> {
   readonly epilog?: string;
   /** The command fetches over HTTP(S): `--help` then explains the proxy and MEPH_HTTP_* variables. */
   readonly fetches?: boolean;
+  /**
+   * The command reads stream metadata: `--help` then ends the epilog with the limits on documents
+   * it did not write, and with `'signed'` (it takes the keyring flags) the signature policy first.
+   */
+  readonly reads?: 'metadata' | 'signed';
   builder(y: Argv<GlobalArgs>): Argv<A & GlobalArgs>;
   run(args: ArgumentsCamelCase<A & GlobalArgs>, ctx: CommandContext): Promise<number | void> | number | void;
 }

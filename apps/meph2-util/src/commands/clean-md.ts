@@ -1,7 +1,8 @@
-import { defineCommand, UsageError, DOCUMENT_LIMITS_HELP } from '@meph/cli-kit';
+import { defineCommand, UsageError } from '@meph/cli-kit';
 import { runStreamEdit, withStreamEditOptions, withUnusedKeyring } from '../options.js';
 
 export const cleanMdCommand = defineCommand({
+  reads: 'metadata',
   command: 'clean-md <words..>',
   describe: 'drop all but the newest MAX versions of each product from a stream\'s metadata',
   examples: [
@@ -15,7 +16,6 @@ export const cleanMdCommand = defineCommand({
     'STREAM is the mirror root or its streams/v1/index.(s)json; naming one products file (streams/v1/<name>.json) cleans that file only.',
     'Differences from the original: --max=N is accepted as the README shows (the original rejected it) [BUG? fixed]; MAX must be ≥ 1',
     '(0 would leave products MAAS rejects); a URL is refused in one line. All differences: docs/compat.md.',
-    DOCUMENT_LIMITS_HELP,
   ].join('\n'),
   builder: (y) =>
     withStreamEditOptions(

@@ -1,7 +1,8 @@
-import { defineCommand, DOCUMENT_LIMITS_HELP } from '@meph/cli-kit';
+import { defineCommand } from '@meph/cli-kit';
 import { runStreamEdit, withFilters, withStreamEditOptions, withUnusedKeyring } from '../options.js';
 
 export const copyVersionCommand = defineCommand({
+  reads: 'metadata',
   command: 'copy-version <data_d> <from_version> <to_version> [filters..]',
   describe: 'duplicate a version under a new (higher) name, with its files, so clients move off a bad image',
   examples: [['meph2-util copy-version stable.d 20260720 20260720.1 release=noble', 'republish noble 20260720 as 20260720.1, then sign']],
@@ -12,7 +13,6 @@ export const copyVersionCommand = defineCommand({
     'TO must sort after FROM as a plain string (MAAS uses the string-greatest version) and be a version name: letters, digits and . _ + ~ -,',
     'at most 32 characters. Differences from the original: it accepted any TO (\'\', \'a b\', a lower version) and exited 0; meph refuses',
     'them; an existing TO is never overwritten (see above). All differences: docs/compat.md.',
-    DOCUMENT_LIMITS_HELP,
   ].join('\n'),
   builder: (y) =>
     withStreamEditOptions(

@@ -1,7 +1,8 @@
-import { defineCommand, verifierFromArgs, withKeyringOptions, SIGNATURE_POLICY_HELP, DOCUMENT_LIMITS_HELP } from '@meph/cli-kit';
+import { defineCommand, verifierFromArgs, withKeyringOptions } from '@meph/cli-kit';
 import { location } from '../options.js';
 
 export const diffCommand = defineCommand({
+  reads: 'signed',
   command: 'diff <src> <target>',
   describe: 'write the patch (YAML) that would make TARGET follow SRC',
   examples: [
@@ -14,8 +15,6 @@ export const diffCommand = defineCommand({
     'A version present on both sides with different files is an error: published versions must never change.',
     'Differences from the original: signed files are checked when a keyring is configured (the original never verified diff input);',
     'a version with different files on the two sides is a one-line error (was an AssertionError). All differences: docs/compat.md.',
-    SIGNATURE_POLICY_HELP,
-    DOCUMENT_LIMITS_HELP,
   ].join('\n'),
   builder: (y) =>
     withKeyringOptions(

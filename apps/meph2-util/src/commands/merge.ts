@@ -1,7 +1,8 @@
-import { defineCommand, verifierFromArgs, withKeyringOptions, SIGNATURE_POLICY_HELP, DOCUMENT_LIMITS_HELP } from '@meph/cli-kit';
+import { defineCommand, verifierFromArgs, withKeyringOptions } from '@meph/cli-kit';
 import { location, runStreamEdit, withStreamEditOptions } from '../options.js';
 
 export const mergeCommand = defineCommand({
+  reads: 'signed',
   command: 'merge <src> <target>',
   describe: 'combine another stream (e.g. bootloaders) into a stream: copy its files, replace same-named products files',
   examples: [['meph2-util merge bootloaders.d images.d', 'add the bootloader products file and its files to images.d, then sign']],
@@ -10,8 +11,6 @@ export const mergeCommand = defineCommand({
     'changing anything); other files are copied (verified). Each source products file then replaces the target file of the same name.',
     'Differences from the original: a product present in the target without that version no longer crashes (KeyError) [BUG? fixed];',
     '-n/--dry-run is supported. SRC and TARGET may be given as .../streams/v1/index.json. All differences: docs/compat.md.',
-    SIGNATURE_POLICY_HELP,
-    DOCUMENT_LIMITS_HELP,
   ].join('\n'),
   builder: (y) =>
     withKeyringOptions(

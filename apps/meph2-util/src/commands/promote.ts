@@ -1,9 +1,10 @@
-import { defineCommand, UsageError, verifierFromArgs, withKeyringOptions, SIGNATURE_POLICY_HELP, DOCUMENT_LIMITS_HELP } from '@meph/cli-kit';
+import { defineCommand, UsageError, verifierFromArgs, withKeyringOptions } from '@meph/cli-kit';
 import { location, runStreamEdit, withFilters, withStreamEditOptions } from '../options.js';
 
 const LABELS = ['alpha1', 'alpha2', 'alpha3', 'beta1', 'beta2', 'beta3', 'rc', 'release'] as const;
 
 export const promoteCommand = defineCommand({
+  reads: 'signed',
   command: 'promote <src> <target> <ver> [filters..]',
   describe: 'copy one version from a candidate stream into a released stream, relabelled',
   examples: [
@@ -20,8 +21,6 @@ export const promoteCommand = defineCommand({
     'Differences from the original: into a new (empty) target the original wrote the label-less com.ubuntu.maas:v3:download with',
     'products com.ubuntu.maas:v3:… and item label "release", which diff/patch cannot pair with the source; meph writes the labelled names',
     'above. A target that already holds the original\'s label-less file keeps being written the original way. All differences: docs/compat.md.',
-    SIGNATURE_POLICY_HELP,
-    DOCUMENT_LIMITS_HELP,
   ].join('\n'),
   builder: (y) =>
     withKeyringOptions(

@@ -1,4 +1,4 @@
-import { defineCommand, formatBytes, UsageError, verifierFromArgs, withKeyringOptions, type KeyringArgs, SIGNATURE_POLICY_HELP, DOCUMENT_LIMITS_HELP } from '@meph/cli-kit';
+import { defineCommand, formatBytes, UsageError, verifierFromArgs, withKeyringOptions, type KeyringArgs } from '@meph/cli-kit';
 
 interface ReapOrphansArgs extends KeyringArgs {
   orphansFile: string;
@@ -15,6 +15,7 @@ function describeReclaimed(n: number): string {
 }
 
 export const reapOrphansCommand = defineCommand({
+  reads: 'signed',
   command: 'reap-orphans <orphans-file> <data-dir> [streams..]',
   describe: 'delete data files that find-orphans recorded as orphaned longer than a grace period',
   examples: [
@@ -36,8 +37,6 @@ export const reapOrphansCommand = defineCommand({
     'followed. Emptied directories are removed up to, but never including, DATA_DIR (the original could remove DATA_DIR itself [QUIRK',
     'fixed]). -n/--dry-run prints what would go and changes nothing, ORPHANS_FILE included.',
     'All differences from the original: docs/compat.md.',
-    SIGNATURE_POLICY_HELP,
-    DOCUMENT_LIMITS_HELP,
   ].join('\n'),
   builder: (y) =>
     withKeyringOptions(

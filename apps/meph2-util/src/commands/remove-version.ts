@@ -1,7 +1,8 @@
-import { defineCommand, DOCUMENT_LIMITS_HELP } from '@meph/cli-kit';
+import { defineCommand } from '@meph/cli-kit';
 import { runStreamEdit, withFilters, withStreamEditOptions, withUnusedKeyring } from '../options.js';
 
 export const removeVersionCommand = defineCommand({
+  reads: 'metadata',
   command: 'remove-version <data_d> <ver> [filters..]',
   describe: 'remove one version from the products of a stream (metadata only)',
   examples: [
@@ -13,7 +14,6 @@ export const removeVersionCommand = defineCommand({
     'A product left with no version is removed as well (MAAS rejects a product without versions). Nothing is written when nothing matches (signatures are only refreshed if stale).',
     'DATA_D is the mirror root or its streams/v1/index.json. Differences from the original: the emptied product is removed (the original',
     'kept it); a missing stream is one clear error. All differences: docs/compat.md.',
-    DOCUMENT_LIMITS_HELP,
   ].join('\n'),
   builder: (y) =>
     withStreamEditOptions(

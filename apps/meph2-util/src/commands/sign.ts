@@ -1,4 +1,4 @@
-import { defineCommand, signerFromArgs, withSigningKeyOptions, type SigningArgs, DOCUMENT_LIMITS_HELP } from '@meph/cli-kit';
+import { defineCommand, signerFromArgs, withSigningKeyOptions, type SigningArgs } from '@meph/cli-kit';
 import { writeTarget } from '../options.js';
 
 interface SignArgs extends Omit<SigningArgs, 'sign' | 'u'> {
@@ -8,6 +8,7 @@ interface SignArgs extends Omit<SigningArgs, 'sign' | 'u'> {
 }
 
 export const signCommand = defineCommand({
+  reads: 'metadata',
   command: 'sign <stream-dir>',
   describe: 'Regenerate streams/v1/index.json and sign every streams/v1 JSON (.sjson clearsigned + .json.gpg detached)',
   examples: [
@@ -27,7 +28,6 @@ export const signCommand = defineCommand({
     'Differences from the original: -u/--no-sign are accepted and ignored with a warning (sign always signs, as the original did',
     'silently); the Launchpad signing service (LP_SIGNING_URL) is not supported; SS_GPG_BATCH is ignored (gpg always runs --batch).',
     'All differences: docs/compat.md.',
-    DOCUMENT_LIMITS_HELP,
   ].join('\n'),
   builder: (y) =>
     withSigningKeyOptions(

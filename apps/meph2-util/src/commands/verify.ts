@@ -1,4 +1,4 @@
-import { defineCommand, UsageError, verifierFromArgs, withKeyringOptions, type CommandContext, type KeyringArgs, SIGNATURE_POLICY_HELP, DOCUMENT_LIMITS_HELP } from '@meph/cli-kit';
+import { defineCommand, UsageError, verifierFromArgs, withKeyringOptions, type CommandContext, type KeyringArgs } from '@meph/cli-kit';
 
 interface VerifyArgs extends KeyringArgs {
   stream: string;
@@ -33,6 +33,7 @@ function output(ctx: CommandContext, json: boolean, f: Finding): void {
 }
 
 export const verifyCommand = defineCommand({
+  reads: 'signed',
   fetches: true,
   command: 'verify <stream>',
   describe: 'Check a stream: every signature, that index and products agree, optionally every file (--data) and what MAAS would reject (--maas)',
@@ -48,11 +49,7 @@ export const verifyCommand = defineCommand({
     'With --maas, rule R-FILTER-29 wants an amd64 image of the release the checked MAAS version commissions with: MAAS hard-codes it ' +
     '(noble for 3.7 and 3.8), so it is not taken from distro-info; --maas-lts RELEASE checks another one. ' +
     'Signatures made with SHA-1 or by RSA keys under 2048 bits are refused unless --allow-weak-signatures. ' +
-    'A meph addition: the original meph2-util has no verify. See docs/compat.md.' +
-    '\n' +
-    SIGNATURE_POLICY_HELP +
-    '\n' +
-    DOCUMENT_LIMITS_HELP,
+    'A meph addition: the original meph2-util has no verify. See docs/compat.md.',
   builder: (y) =>
     withKeyringOptions(
       y

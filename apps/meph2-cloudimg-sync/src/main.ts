@@ -16,7 +16,11 @@ import {
   withVerbosityOptions,
   type CliSpec,
 } from '@meph/cli-kit';
-import type { BuildFlags } from '@meph/image-transform';
+import type { ImageFormatSetting, SquashfsCompression } from '@meph/image-transform';
+
+// Literal here (not the library's lists) so --help does not load the image pipeline; typed against it.
+const IMAGE_FORMATS = ['auto', 'img-tar', 'root-image', 'root-image-gz', 'root-tar', 'squashfs-image'] as const satisfies readonly ImageFormatSetting[];
+const SQUASHFS_COMPRESSIONS = ['xz', 'zstd', 'gzip'] as const satisfies readonly SquashfsCompression[];
 
 export const DEFAULT_SOURCE = 'http://cloud-images.ubuntu.com/daily/streams/v1/com.ubuntu.cloud:daily:download.json';
 const DEFAULT_CONFIG = fileURLToPath(new URL('../../../conf/meph-v3.yaml', import.meta.url));
@@ -66,8 +70,8 @@ const command = defineCommand({
       .option('pre-purge-packages', { type: 'string', describe: 'CSV of packages to purge and reinstall' })
       .option('disable-di', { type: 'boolean', describe: 'Do not add d-i kernels/initrds' })
       .option('enable-di', { type: 'boolean', describe: 'Add d-i kernels/initrds even if the config has enable_di: false' })
-      .option('image-format', { choices: ['auto', 'img-tar', 'root-image', 'root-image-gz', 'root-tar', 'squashfs-image'] as const, describe: 'Source image format (default: $MEPH_IMAGE_FORMAT, else auto), as meph2-build' })
-      .option('squashfs-compression', { choices: ['xz', 'zstd', 'gzip'] as const, describe: 'mksquashfs compression (default: $MEPH_SQUASHFS_COMPRESSION, else xz), as meph2-build' })
+      .option('image-format', { choices: IMAGE_FORMATS, describe: 'Source image format (default: $MEPH_IMAGE_FORMAT, else auto), as meph2-build' })
+      .option('squashfs-compression', { choices: SQUASHFS_COMPRESSIONS, describe: 'mksquashfs compression (default: $MEPH_SQUASHFS_COMPRESSION, else xz), as meph2-build' })
       .option('squashfs-block-size', { type: 'string', describe: 'mksquashfs block size, 4K … 1M (default: $MEPH_SQUASHFS_BLOCK_SIZE), as meph2-build' })
       .option('mirror', { type: 'string', describe: 'apt mirror for the images (default: $MEPH_MIRROR, config mirror; Debian: the host\'s), as meph2-build' })
       .option('di-archive', { alias: 'archive', type: 'string', describe: 'Archive root for d-i files (default: archive/ports.ubuntu.com, or the host\'s Debian mirror for Debian configs)' })
@@ -103,21 +107,11 @@ const command = defineCommand({
     const choice = lib.selectConverter({ fake: args.fake, env: ctx.env, cwd: ctx.cwd, real: lib.realConverter });
     ctx.reporter.verbose(1, `converter: ${choice.name} (${choice.reason})`);
 
-    const flags: BuildFlags = {};
-    if (args.proposed) flags.proposed = true;
-    if (args.enableDi) flags.enableDi = true;
-    if (args.disableDi) flags.enableDi = false;
-    if (args.proposedPackages !== undefined) flags.proposedPackages = csvList(args.proposedPackages);
-    if (args.prePurgePackages !== undefined) flags.prePurgePackages = csvList(args.prePurgePackages);
-    if (args.imageFormat) flags.imageFormat = args.imageFormat;
-    if (args.squashfsCompression) flags.squashfsCompression = args.squashfsCompression;
-    if (args.squashfsBlockSize) flags.squashfsBlockSize = args.squashfsBlockSize;
-    if (args.mirror) flags.mirror = args.mirror;
     const diKeyrings = listOf(args.diKeyring).map((k) => path.resolve(ctx.cwd, k));
 
     const result = await lib.runSync({
       config,
-      flags,
+      flags: lib.buildFlagsFrom(args),
       env: ctx.env,
       source: local(args.source),
       target,

@@ -1,26 +1,12 @@
 import path from 'node:path';
 import { checkSigningArgs, defineCommand, optInSigning, signIfWanted, UsageError, withOptInSigningOptions, withVerbosityOptions, type CommandContext } from '@meph/cli-kit';
-import type { BuildEvent, BuildFlags } from '@meph/image-transform';
+import type { BuildEvent, ImageFormatSetting, SquashfsCompression } from '@meph/image-transform';
 import { DEFAULT_CONFIG } from '../default-config.js';
 import { describeEvent, eventVerbosity, planText } from '../render.js';
 
-const IMAGE_FORMATS = ['auto', 'img-tar', 'root-image', 'root-image-gz', 'root-tar', 'squashfs-image'] as const;
-const COMPRESSIONS = ['xz', 'zstd', 'gzip'] as const;
-
-
-type FlagArgs = Pick<BuildFlags, 'imageFormat' | 'squashfsCompression' | 'squashfsBlockSize' | 'mirror'> & { proposed?: boolean; enableDi?: boolean; disableDi?: boolean };
-
-function flagsFrom(args: FlagArgs): BuildFlags {
-  const flags: BuildFlags = {};
-  if (args.proposed) flags.proposed = true;
-  if (args.enableDi) flags.enableDi = true;
-  if (args.disableDi) flags.enableDi = false;
-  if (args.imageFormat) flags.imageFormat = args.imageFormat;
-  if (args.squashfsCompression) flags.squashfsCompression = args.squashfsCompression;
-  if (args.squashfsBlockSize) flags.squashfsBlockSize = args.squashfsBlockSize;
-  if (args.mirror) flags.mirror = args.mirror;
-  return flags;
-}
+// Literal here (not the library's lists) so --help does not load the image pipeline; typed against it.
+const IMAGE_FORMATS = ['auto', 'img-tar', 'root-image', 'root-image-gz', 'root-tar', 'squashfs-image'] as const satisfies readonly ImageFormatSetting[];
+const SQUASHFS_COMPRESSIONS = ['xz', 'zstd', 'gzip'] as const satisfies readonly SquashfsCompression[];
 
 /** Routes library events to the reporter by -v level (the reporter also logs them to --log-file). */
 function eventSink(json: boolean, ctx: CommandContext): (e: BuildEvent) => void {
@@ -74,7 +60,7 @@ export const buildCommand = defineCommand({
         .option('disable-di', { type: 'boolean', describe: 'override config enable_di: no d-i kernels' })
         .conflicts('enable-di', 'disable-di')
         .option('flat-json', { type: 'string', describe: 'also write a JSON list of every new item to this file' })
-        .option('squashfs-compression', { choices: COMPRESSIONS, describe: 'mksquashfs compression (default xz, as MAAS expects)' })
+        .option('squashfs-compression', { choices: SQUASHFS_COMPRESSIONS, describe: 'mksquashfs compression (default xz, as MAAS expects)' })
         .option('squashfs-block-size', { type: 'string', describe: 'mksquashfs block size, 4K … 1M (default: mksquashfs\'s 128K)' })
         .option('mirror', { type: 'string', describe: 'apt mirror for the image (default: config mirror; for Debian the host\'s configured mirror)' })
         .option('di-archive', { type: 'string', describe: 'archive root for d-i files (default: archive/ports.ubuntu.com; Debian: the image\'s apt mirror)' })
@@ -93,7 +79,7 @@ export const buildCommand = defineCommand({
     const configPath = path.resolve(ctx.cwd, lib.resolveConfigPath(args.config, ctx.env, DEFAULT_CONFIG));
     const config = await lib.loadBuildConfig(configPath);
     if (args.squashfsBlockSize) lib.checkSquashfsBlockSize(args.squashfsBlockSize, '--squashfs-block-size');
-    const settings = lib.resolveBuildSettings(config, flagsFrom(args), ctx.env);
+    const settings = lib.resolveBuildSettings(config, lib.buildFlagsFrom(args), ctx.env);
     const onEvent = eventSink(args.json, ctx);
     const outputDir = path.resolve(ctx.cwd, args.outputDir);
     const choice = lib.selectConverter({ fake: Boolean(args.fake), env: ctx.env, cwd: ctx.cwd, real: lib.realConverter });

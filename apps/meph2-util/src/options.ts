@@ -35,6 +35,11 @@ export function withUnusedKeyring<T>(y: Argv<T>): Argv<T & { keyring?: string }>
   return y.option('keyring', { type: 'string', hidden: true, describe: 'Accepted for compatibility; unused (the stream is read from its own index.json)' });
 }
 
+/** The options of remove-version and copy-version: DATA_D, the version positionals `versions` adds, the trailing filters, the edit options. */
+export function withVersionEditOptions<T, U>(y: Argv<T>, versions: (y: Argv<T & { data_d: string }>) => Argv<U>) {
+  return withStreamEditOptions(withFilters(withUnusedKeyring(versions(y.positional('data_d', { type: 'string', demandOption: true, describe: 'Stream directory' })))));
+}
+
 export interface FilterArgs {
   filters?: string[];
 }

@@ -1,5 +1,5 @@
 import { defineCommand } from '@meph/cli-kit';
-import { runStreamEdit, withFilters, withStreamEditOptions, withUnusedKeyring } from '../options.js';
+import { runStreamEdit, withVersionEditOptions } from '../options.js';
 
 export const copyVersionCommand = defineCommand({
   reads: 'metadata',
@@ -15,15 +15,10 @@ export const copyVersionCommand = defineCommand({
     'them; an existing TO is never overwritten (see above). All differences: docs/compat.md.',
   ].join('\n'),
   builder: (y) =>
-    withStreamEditOptions(
-      withFilters(
-        withUnusedKeyring(
-          y
-            .positional('data_d', { type: 'string', demandOption: true, describe: 'Stream directory' })
-            .positional('from_version', { type: 'string', demandOption: true, describe: 'Existing version name' })
-            .positional('to_version', { type: 'string', demandOption: true, describe: 'New version name, sorting after FROM (e.g. FROM.1)' }),
-        ),
-      ),
+    withVersionEditOptions(y, (v) =>
+      v
+        .positional('from_version', { type: 'string', demandOption: true, describe: 'Existing version name' })
+        .positional('to_version', { type: 'string', demandOption: true, describe: 'New version name, sorting after FROM (e.g. FROM.1)' }),
     ),
   async run(args, ctx) {
     const { copyVersion } = await import('@meph/simplestreams/ops');

@@ -1,5 +1,5 @@
 import { defineCommand } from '@meph/cli-kit';
-import { runStreamEdit, withFilters, withStreamEditOptions, withUnusedKeyring } from '../options.js';
+import { runStreamEdit, withVersionEditOptions } from '../options.js';
 
 export const removeVersionCommand = defineCommand({
   reads: 'metadata',
@@ -16,15 +16,7 @@ export const removeVersionCommand = defineCommand({
     'kept it); a missing stream is one clear error. All differences: docs/compat.md.',
   ].join('\n'),
   builder: (y) =>
-    withStreamEditOptions(
-      withFilters(
-        withUnusedKeyring(
-          y
-            .positional('data_d', { type: 'string', demandOption: true, describe: 'Stream directory' })
-            .positional('ver', { type: 'string', demandOption: true, describe: 'Version name to remove' }),
-        ),
-      ),
-    ),
+    withVersionEditOptions(y, (v) => v.positional('ver', { type: 'string', demandOption: true, describe: 'Version name to remove' })),
   async run(args, ctx) {
     const { removeVersion } = await import('@meph/simplestreams/ops');
     const edit = (t: { root: string }, io: object) => removeVersion(t.root, args.ver, { ...io, filters: args.filters ?? [] });

@@ -1,3 +1,5 @@
+import type { StreamFinding } from '@meph/signer';
+import type { MaasFinding } from '@meph/simplestreams/maas';
 import { defineCommand, UsageError, verifierFromArgs, withKeyringOptions, type CommandContext, type KeyringArgs } from '@meph/cli-kit';
 
 interface VerifyArgs extends KeyringArgs {
@@ -9,21 +11,15 @@ interface VerifyArgs extends KeyringArgs {
   jobs: number;
 }
 
-/** One line of output, whatever produced it. */
-interface Finding {
-  check: 'signature' | 'index' | 'data' | 'maas';
-  severity: 'fatal' | 'error' | 'warning';
-  file?: string;
-  message: string;
-  [field: string]: unknown;
-}
+/** One line of output: a signature/index/data finding, or a MAAS rule finding. */
+type Finding = StreamFinding | (MaasFinding & { check: 'maas' });
 
 function humanLine(f: Finding): string {
-  const head = f.check === 'maas' ? `${f.severity} maas ${String(f['rule'])} (MAAS ${(f['maas'] as string[]).join('+')})` : `${f.severity} ${f.check}`;
+  const head = f.check === 'maas' ? `${f.severity} maas ${f.rule} (MAAS ${f.maas.join('+')})` : `${f.severity} ${f.check}`;
   // Messages of typed errors already start with the file they are about.
   const body = !f.file || f.message.startsWith(f.file) ? f.message : `${f.file}: ${f.message}`;
-  const coords = [f['contentId'], f['productId'], f['version'], f['item']].filter((v) => typeof v === 'string' && v !== '');
-  const tail = f.check === 'maas' && f['consequence'] ? ` → ${String(f['consequence'])}` : '';
+  const coords = [f.check === 'maas' ? undefined : f.contentId, f.productId, f.version, f.item].filter((v) => typeof v === 'string' && v !== '');
+  const tail = f.check === 'maas' && f.consequence ? ` → ${f.consequence}` : '';
   return `${head}: ${body}${coords.length ? ` [${coords.join(' ')}]` : ''}${tail}`;
 }
 

@@ -98,51 +98,40 @@ export const bootTestCommand = defineCommand({
 type Ctx = Parameters<Parameters<typeof defineCommand<BootTestArgs>>[0]['run']>[1];
 
 async function runPxe(stream: LoadedStream, args: BootTestArgs & { json?: boolean }, ctx: Ctx): Promise<number> {
-  const { pxeBootTest, BootTestError, bootloaderArchives, kernelProducts, rackImagePath, resolveBootArtifacts } = await import('@meph/image-transform');
-  if (/^https?:\/\//.test(stream.source.root)) throw new UsageError(`boot-test needs a local stream directory, not ${stream.source.root}`, 'mirror it first (meph2-util insert)');
-  const ids = [args.productId, args.versionName, ...(args.rest ?? [])].filter((x): x is string => Boolean(x));
-  const products = ids.length ? ids : kernelProducts(stream);
-  if (products.length === 0) throw new UsageError(`no product with boot-kernel in ${stream.source.root}`);
+  const { pxeBootStream } = await import('@meph/image-transform');
   if (!(args.stall > 0)) throw new UsageError(`--stall must be a positive number of seconds, got ${String(args.stall)}`);
-  const timeout = args.timeout !== 300 ? args.timeout : 600;
-  const memory = args.memory !== 1024 ? args.memory : 2048;
-  const firmwares = [...new Set(args.firmware)];
+  const ids = [args.productId, args.versionName, ...(args.rest ?? [])].filter((x): x is string => Boolean(x));
+  const boots = pxeBootStream(stream, {
+    productIds: ids,
+    firmwares: args.firmware,
+    timeoutMs: (args.timeout !== 300 ? args.timeout : 600) * 1000,
+    stallMs: args.stall * 1000,
+    memoryMb: args.memory !== 1024 ? args.memory : 2048,
+    ...(args.consoleLog ? { consoleFile: args.consoleLog } : {}),
+    signal: ctx.signal,
+    onStart: (b) => ctx.reporter.info(`boot-test --pxe ${b.productId} ${b.version} pxe-${b.firmware}: bootloader ${b.bootloader.productId} ${b.bootloader.version}`),
+    onEvent: (e, b) => ctx.reporter.emit({ ...e, ...b }),
+  });
   let failed = 0;
-  for (const fw of firmwares) {
-    const bl = bootloaderArchives(stream, fw);
-    for (const id of products) {
-      const target = resolveBootArtifacts(stream, id);
-      const label = `${id} ${target.version} pxe-${fw}`;
-      try {
-        if (!bl || bl.files.length === 0) {
-          throw new BootTestError(
-            `no ${fw === 'bios' ? 'pxe/pxelinux' : 'uefi/grub-efi-signed/amd64'} bootloader product in ${stream.source.root}: the rack has nothing to serve over TFTP`,
-            'bootloader', '', { hint: 'import one: meph2-util import bootloaders-debian.yaml STREAM' },
-          );
-        }
-        ctx.reporter.info(`boot-test --pxe ${label}: bootloader ${bl.productId} ${bl.version}`);
-        const r = await pxeBootTest({
-          firmware: fw, imagePath: rackImagePath(stream, id),
-          files: { 'boot-kernel': target.kernel, 'boot-initrd': target.initrd, squashfs: target.squashfs },
-          bootloaderArchives: bl.files, timeoutMs: timeout * 1000, stallMs: args.stall * 1000, memoryMb: memory,
-          ...(args.consoleLog ? { consoleFile: firmwares.length * products.length > 1 ? `${args.consoleLog}.${fw}.${id.replace(/[^A-Za-z0-9._-]/g, '_')}` : args.consoleLog } : {}),
-          signal: ctx.signal,
-          onEvent: (e) => ctx.reporter.emit({ ...e, productId: id, firmware: fw }),
-        });
-        const stages = Object.entries(r.stageSeconds).map(([k, v]) => `${k} ${v}s`).join(', ');
-        ctx.reporter.emit({ type: 'boot-test-passed', mode: 'pxe', firmware: fw, productId: id, version: target.version, stageSeconds: r.stageSeconds, seconds: r.seconds, rootFsType: r.rootFsType, lower: r.lowerFsType, loopBackingFile: r.loopBackingFile, squashfsBytes: r.squashfsBytes, module: r.module });
-        if (!args.json) ctx.reporter.out(`PASS ${label}: / ${r.rootFsType} over ${r.lowerFsType} (${r.loopBackingFile}, ${r.squashfsBytes} bytes over HTTP); modprobe ${r.module} ok (${stages}; total ${r.seconds}s)\n`);
-      } catch (e) {
-        if (!(e instanceof BootTestError)) throw e;
-        failed++;
-        ctx.reporter.emit({ type: 'boot-test-failed', mode: 'pxe', firmware: fw, productId: id, version: target.version, stalled: e.reachedStage, message: e.message, consoleTail: e.consoleTail });
-        if (!args.json) {
-          if (e.consoleTail) ctx.reporter.warn(`console tail of ${label}:\n${e.consoleTail}`);
-          ctx.reporter.out(`FAIL ${label}: stalled in stage ${e.reachedStage}: ${e.message}${e.hint ? ` (${e.hint})` : ''}\n`);
-        }
-      }
+  let total = 0;
+  for await (const b of boots) {
+    total++;
+    const label = `${b.productId} ${b.version} pxe-${b.firmware}`;
+    if (b.ok) {
+      const r = b.result;
+      const stages = Object.entries(r.stageSeconds).map(([k, v]) => `${k} ${v}s`).join(', ');
+      ctx.reporter.emit({ type: 'boot-test-passed', mode: 'pxe', firmware: b.firmware, productId: b.productId, version: b.version, stageSeconds: r.stageSeconds, seconds: r.seconds, rootFsType: r.rootFsType, lower: r.lowerFsType, loopBackingFile: r.loopBackingFile, squashfsBytes: r.squashfsBytes, module: r.module });
+      if (!args.json) ctx.reporter.out(`PASS ${label}: / ${r.rootFsType} over ${r.lowerFsType} (${r.loopBackingFile}, ${r.squashfsBytes} bytes over HTTP); modprobe ${r.module} ok (${stages}; total ${r.seconds}s)\n`);
+      continue;
+    }
+    const e = b.error;
+    failed++;
+    ctx.reporter.emit({ type: 'boot-test-failed', mode: 'pxe', firmware: b.firmware, productId: b.productId, version: b.version, stalled: e.reachedStage, message: e.message, consoleTail: e.consoleTail });
+    if (!args.json) {
+      if (e.consoleTail) ctx.reporter.warn(`console tail of ${label}:\n${e.consoleTail}`);
+      ctx.reporter.out(`FAIL ${label}: stalled in stage ${e.reachedStage}: ${e.message}${e.hint ? ` (${e.hint})` : ''}\n`);
     }
   }
-  if (failed) ctx.reporter.warn(`${failed} of ${firmwares.length * products.length} network boot(s) failed`);
+  if (failed) ctx.reporter.warn(`${failed} of ${total} network boot(s) failed`);
   return failed ? 1 : 0;
 }

@@ -3,7 +3,9 @@
  * the bootloader archives a firmware needs, and the rack path MAAS serves a product under.
  */
 import { compareVersions, isHttpUrl, resolveInside, type LoadedStream } from '@meph/simplestreams';
-import { BootTargetError } from '../errors.js';
+import { BootTargetError, BootTestError } from '../errors.js';
+import type { PxeBootEvent } from '../events.js';
+import { pxeBootTest, type PxeBootOptions, type PxeBootResult, type PxeFirmware } from './pxe-boot.js';
 
 /** Products with boot-kernel (every kernel product), in stream order. */
 export function kernelProducts(stream: LoadedStream): string[] {
@@ -83,4 +85,67 @@ export function resolveBootArtifacts(stream: LoadedStream, productId: string, ve
     return resolveInside(root, it.path, found.path);
   };
   return { version: v, kernel: item('boot-kernel'), initrd: item('boot-initrd'), squashfs: item('squashfs') };
+}
+
+/** One network boot of {@link pxeBootStream}: what was booted, and its result or why it failed. */
+export type PxeStreamBoot = { firmware: PxeFirmware; productId: string; version: string; bootloader?: { productId: string; version: string } } & (
+  | { ok: true; result: PxeBootResult }
+  | { ok: false; error: BootTestError }
+);
+
+export interface PxeStreamOptions extends Omit<PxeBootOptions, 'firmware' | 'imagePath' | 'files' | 'bootloaderArchives' | 'consoleFile' | 'onEvent'> {
+  /** Products to boot (default: every product with boot-kernel), each at its newest version. */
+  productIds?: readonly string[];
+  firmwares: readonly PxeFirmware[];
+  /** The serial console of each boot; with several boots, suffixed `.<firmware>.<product>`. */
+  consoleFile?: string;
+  /** Called before each boot starts. */
+  onStart?: (boot: { firmware: PxeFirmware; productId: string; version: string; bootloader: { productId: string; version: string } }) => void;
+  /** Each event of a boot, with the boot it belongs to (`{ productId, firmware }`, in that order). */
+  onEvent?: (e: PxeBootEvent, boot: { productId: string; firmware: PxeFirmware }) => void;
+}
+
+/**
+ * Network-boots products of a local stream the way a MAAS rack does, for each firmware in turn:
+ * the stream's bootloader product for that firmware in the TFTP root, the product's newest
+ * boot files over HTTP. Yields each boot's outcome; a failed boot (BootTestError) is an outcome,
+ * any other error ends the run.
+ */
+export async function* pxeBootStream(stream: LoadedStream, options: PxeStreamOptions): AsyncGenerator<PxeStreamBoot> {
+  const root = stream.source.root;
+  if (isHttpUrl(root)) throw new BootTargetError(`boot-test needs a local stream directory, not ${root}`, 'mirror it first (meph2-util insert)');
+  const products = options.productIds?.length ? [...options.productIds] : kernelProducts(stream);
+  if (products.length === 0) throw new BootTargetError(`no product with boot-kernel in ${root}`);
+  const firmwares = [...new Set(options.firmwares)];
+  const { productIds: _p, firmwares: _f, consoleFile, onStart, onEvent, ...boot } = options;
+  for (const firmware of firmwares) {
+    const bl = bootloaderArchives(stream, firmware);
+    for (const productId of products) {
+      const target = resolveBootArtifacts(stream, productId);
+      const about = { firmware, productId, version: target.version, ...(bl ? { bootloader: { productId: bl.productId, version: bl.version } } : {}) };
+      try {
+        if (!bl || bl.files.length === 0) {
+          throw new BootTestError(
+            `no ${firmware === 'bios' ? 'pxe/pxelinux' : 'uefi/grub-efi-signed/amd64'} bootloader product in ${root}: the rack has nothing to serve over TFTP`,
+            'bootloader', '', { hint: 'import one: meph2-util import bootloaders-debian.yaml STREAM' },
+          );
+        }
+        onStart?.({ firmware, productId, version: target.version, bootloader: { productId: bl.productId, version: bl.version } });
+        const several = firmwares.length * products.length > 1;
+        const result = await pxeBootTest({
+          ...boot,
+          firmware,
+          imagePath: rackImagePath(stream, productId),
+          files: { 'boot-kernel': target.kernel, 'boot-initrd': target.initrd, squashfs: target.squashfs },
+          bootloaderArchives: bl.files,
+          ...(consoleFile ? { consoleFile: several ? `${consoleFile}.${firmware}.${productId.replace(/[^A-Za-z0-9._-]/g, '_')}` : consoleFile } : {}),
+          ...(onEvent ? { onEvent: (e: PxeBootEvent) => onEvent(e, { productId, firmware }) } : {}),
+        });
+        yield { ...about, ok: true, result };
+      } catch (e) {
+        if (!(e instanceof BootTestError)) throw e;
+        yield { ...about, ok: false, error: e };
+      }
+    }
+  }
 }

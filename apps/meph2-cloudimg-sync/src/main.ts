@@ -87,13 +87,12 @@ const command = defineCommand({
       }),
   async run(args, ctx) {
     const lib = await import('@meph/image-transform');
-    const { parseFilters } = await import('@meph/simplestreams');
 
     const rebuild = lib.parseRebuild(listOf(args.rebuild));
     if (typeof rebuild === 'string') throw new UsageError(`--rebuild ${JSON.stringify(rebuild)}: expected FROM:TO, e.g. 20260101:20260101.1`);
     const arches = args.arches ? csvList(args.arches) : lib.defaultSyncArches();
     if (!arches?.length) throw new UsageError(`no default arches for host arch ${os.machine()}`, 'pass --arches');
-    const filters = parseFilters([`arch~(${arches.map((a) => a.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})`, ...args.filters]);
+    const filters = lib.syncSourceFilters(arches, args.filters);
     const configPath = path.resolve(ctx.cwd, lib.resolveConfigPath(args.config, ctx.env, DEFAULT_CONFIG));
     const config = await lib.loadBuildConfig(configPath);
     // Paths the user typed are relative to the command's working directory (ctx.cwd).

@@ -14,6 +14,7 @@ import pLimit from 'p-limit';
 import {
   expandProducts,
   loadStream,
+  parseFilters,
   verifyFile,
   withStreamLock,
   type Filter,
@@ -93,6 +94,11 @@ export function defaultSyncArches(machine: string = os.machine()): string[] | un
   if (/^i[3-6]86$/.test(machine)) return ['i386'];
   if (machine === 'armhf' || machine.startsWith('armv7')) return ['armhf'];
   return undefined;
+}
+
+/** The filters a sync applies to source items: only the arches it builds, then the user's (`key=value`, …). */
+export function syncSourceFilters(arches: readonly string[], filters: readonly string[]): Filter[] {
+  return parseFilters([`arch~(${arches.map((a) => a.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})`, ...filters]);
 }
 
 /** Release → arches this config builds for, limited to supported releases and `arches`. */

@@ -15,9 +15,8 @@
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { bootTest, pxeBootTest, type PxeFirmware } from '@meph/image-transform';
+import { bootloaderArchives, bootTest, pxeBootTest, rackImagePath, resolveBootArtifacts, type PxeFirmware } from '@meph/image-transform';
 import { loadStream } from '@meph/simplestreams';
-import { bootloaderArchives, rackImagePath, resolveBootArtifacts } from '../../apps/meph2-util/src/commands/boot-test.js';
 
 const { values, positionals } = parseArgs({ allowPositionals: true, options: { runs: { type: 'string', default: '1' } } });
 const [streamDir, productArg] = positionals;

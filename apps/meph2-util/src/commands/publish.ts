@@ -58,7 +58,7 @@ function withPublishOptions<T>(y: Argv<T>): Argv<T & PublishArgs> {
       .option('replace', { type: 'boolean', default: false, describe: "Publish even if the store has versions this stream lacks, dropping them from the store's metadata (ss-swift's behaviour)" })
       .option('public-read', { type: 'boolean', default: false, describe: 'Swift: make the container world-readable (X-Container-Read: .r:*,.rlistings) so MAAS can read it' })
       .option('lease-wait', { type: 'string', default: '10m', requiresArg: true, describe: 'How long to wait for another publisher\'s lease before giving up (duration as --older)' }),
-  ).nargs('keyring', 1) as unknown as Argv<T & PublishArgs>;
+  ) as unknown as Argv<T & PublishArgs>;
 }
 
 async function runPublish(args: PublishArgs & { json: boolean }, ctx: CommandContext, target: string): Promise<number> {
@@ -129,7 +129,7 @@ async function runPublish(args: PublishArgs & { json: boolean }, ctx: CommandCon
   }
 }
 
-export const publishCommand = defineCommand<PublishArgs>({
+export const publishCommand = defineCommand({
   command: 'publish <stream-dir> <target>',
   describe: 'Upload a local stream to OpenStack Swift, S3 or a directory: data first, index last, never a half-written stream (successor of ss-swift)',
   examples: [
@@ -148,12 +148,7 @@ export const publishCommand = defineCommand<PublishArgs>({
   run: (args, ctx) => runPublish(args, ctx, String(args.target)),
 });
 
-interface SsSwiftArgs extends PublishArgs {
-  path: string;
-  container: string;
-}
-
-export const ssSwiftCommand = defineCommand<SsSwiftArgs>({
+export const ssSwiftCommand = defineCommand({
   command: 'ss-swift <path> <container>',
   describe: "The original ss-swift's argument order: publish PATH to the Swift CONTAINER (same as publish PATH swift://CONTAINER)",
   examples: [

@@ -9,3 +9,4 @@ export {
 } from './client.js';
 export type { DownloadOptions, DownloadProgress, DownloadResult } from './download.js';
 export { Semaphore } from './limiter.js';
+export { SyncBatch } from './sync-batch.js';

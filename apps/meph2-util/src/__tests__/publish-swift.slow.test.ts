@@ -115,6 +115,24 @@ describe.skipIf(unavailable !== undefined)('meph2-util publish to Swift (native 
     expect(await getObject('conflict', 'streams/v1/index.json')).toBe(indexBefore);
   });
 
+  it('two publishers at once both land: the later one waits for the lease, merges the versions the other landed, and the result verifies', async () => {
+    // unsigned streams: a merge needs re-signing, which a signed stream cannot get here (next test)
+    const a = path.join(dir, 'conc-a');
+    const b = path.join(dir, 'conc-b');
+    await makeStream(a, { label: 'candidate', serials: ['20260101', '20260102'] });
+    await makeStream(b, { label: 'candidate', serials: ['20260101', '20260103'] });
+    const [ra, rb] = await Promise.all([util(['publish', '--public-read', a, 'swift://concurrent']), util(['publish', '--public-read', b, 'swift://concurrent'])]);
+    expect(ra.code, ra.stderr).toBe(0);
+    expect(rb.code, rb.stderr).toBe(0);
+    const merged = [ra.stderr, rb.stderr].filter((e) => /merged \d+ version\(s\) another publisher landed meanwhile \(com\.\S+ \S+ 2026010[23]/.test(e));
+    expect(merged, ra.stderr + rb.stderr).toHaveLength(1);
+    const products = JSON.parse((await getObject('concurrent', productsPath('candidate')))!) as { products: Record<string, { versions: Record<string, unknown> }> };
+    for (const p of Object.values(products.products)) expect(Object.keys(p.versions).sort()).toEqual(['20260101', '20260102', '20260103']);
+    const v = await util(['verify', '--data', '--no-verify', `${swift.storageUrl}/concurrent/`]);
+    expect(v.code, v.stdout + v.stderr).toBe(0);
+    expect((await listing('concurrent')).map((o) => o.name)).not.toContain('.meph-publish.lease');
+  });
+
   it('refuses to drop versions another publisher added (one clear line), and --replace does', async () => {
     const first = await signedStream('ahead-1', ['20260101', '20260102']);
     const second = await signedStream('ahead-2', ['20260101', '20260103']);

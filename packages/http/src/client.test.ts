@@ -9,6 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFixtureProxy, startFixtureServer, startTlsFrontend, type FixtureServer } from '../../../tools/fixture-server/index.js';
 import { createHttpClient, isNotFound, type HttpClientOptions } from './client.js';
+import { SyncBatch } from './sync-batch.js';
 import {
   ChecksumMismatchError, ConnectionError, HttpConfigError, HttpStatusError, HttpTimeoutError, ProxyError, RedirectError, SizeMismatchError,
   TooLargeError, TruncatedBodyError,
@@ -374,6 +375,26 @@ describe('download: streamed to disk, hashed, verified, resumed', () => {
       client.close();
     } finally {
       server.setFaults([]);
+    }
+  });
+});
+
+describe('download with a SyncBatch (durability deferred to the caller\'s commit)', () => {
+  it('renames verified files into place, syncs them in the background, and flush waits for every file and directory', async () => {
+    const client = createHttpClient(quick);
+    const batch = new SyncBatch(2);
+    try {
+      const dests = [0, 1, 2, 3].map((i) => path.join(tmp, 'batched', `d${i}`, 'data.bin'));
+      await Promise.all(dests.map((d) => client.download(`${server.url}/data.bin`, d, { size: body.length, checksums: { sha256: sha256(body) }, syncBatch: batch })));
+      for (const d of dests) expect(await readFile(d)).toEqual(body);
+      await batch.flush();
+      expect(batch.synced).toBe(4);
+      // a file that vanished before its fsync fails the flush: the caller must not commit
+      const broken = new SyncBatch();
+      broken.add(path.join(tmp, 'batched', 'no-such-file'));
+      await expect(broken.flush()).rejects.toThrow(/ENOENT/);
+    } finally {
+      client.close();
     }
   });
 });

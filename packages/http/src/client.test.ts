@@ -382,16 +382,18 @@ describe('download: streamed to disk, hashed, verified, resumed', () => {
 describe('download with a SyncBatch (durability deferred to the caller\'s commit)', () => {
   it('renames verified files into place, syncs them in the background, and flush waits for every file and directory', async () => {
     const client = createHttpClient(quick);
-    const batch = new SyncBatch(2);
     try {
-      const dests = [0, 1, 2, 3].map((i) => path.join(tmp, 'batched', `d${i}`, 'data.bin'));
-      await Promise.all(dests.map((d) => client.download(`${server.url}/data.bin`, d, { size: body.length, checksums: { sha256: sha256(body) }, syncBatch: batch })));
-      for (const d of dests) expect(await readFile(d)).toEqual(body);
-      await batch.flush();
-      expect(batch.synced).toBe(4);
+      for (const syncfs of [false, true]) {
+        const batch = new SyncBatch({ concurrency: 2, syncfs });
+        const dests = [0, 1, 2, 3].map((i) => path.join(tmp, `batched-${syncfs}`, `d${i}`, 'data.bin'));
+        await Promise.all(dests.map((d) => client.download(`${server.url}/data.bin`, d, { size: body.length, checksums: { sha256: sha256(body) }, syncBatch: batch })));
+        for (const d of dests) expect(await readFile(d)).toEqual(body);
+        await batch.flush();
+        expect(batch.synced).toBe(4);
+      }
       // a file that vanished before its fsync fails the flush: the caller must not commit
-      const broken = new SyncBatch();
-      broken.add(path.join(tmp, 'batched', 'no-such-file'));
+      const broken = new SyncBatch({ syncfs: false });
+      broken.add(path.join(tmp, 'batched-true', 'no-such-file'));
       await expect(broken.flush()).rejects.toThrow(/ENOENT/);
     } finally {
       client.close();

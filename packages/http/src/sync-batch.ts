@@ -1,4 +1,5 @@
-import { open } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { open, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Semaphore } from './limiter.js';
 
@@ -13,22 +14,32 @@ import { Semaphore } from './limiter.js';
 export class SyncBatch {
   private readonly pending = new Set<Promise<void>>();
   private readonly dirs = new Set<string>();
+  private readonly files: string[] = [];
   private readonly limit: Semaphore;
+  private readonly syncfs: boolean;
   private failure: unknown;
   /** Files synced so far (for tests and benchmarks). */
   synced = 0;
 
   /**
-   * `concurrency` fsyncs at a time (default 2): each occupies one of libuv's four pool threads,
-   * and the downloads still need the others for their opens, writes and renames.
+   * `syncfs` (default on Linux): nothing happens per file; `flush` runs syncfs(2) (coreutils
+   * `sync -f`) once per file system the files are on: one journal commit instead of one per
+   * file. Otherwise each added file is fsynced in the background, `concurrency` at a time
+   * (default 2: each occupies one of libuv's four pool threads, which the downloads need too).
    */
-  constructor(concurrency = 2) {
-    this.limit = new Semaphore(Math.max(1, concurrency));
+  constructor(options: number | { concurrency?: number; syncfs?: boolean } = {}) {
+    const o = typeof options === 'number' ? { concurrency: options, syncfs: false } : options;
+    this.limit = new Semaphore(Math.max(1, o.concurrency ?? 2));
+    this.syncfs = o.syncfs ?? process.platform === 'linux';
   }
 
   /** Queues `file` (already renamed into place) for fsync; its directory is synced at `flush`. */
   add(file: string): void {
     this.dirs.add(path.dirname(file));
+    if (this.syncfs) {
+      this.files.push(file);
+      return;
+    }
     const p = (async () => {
       const release = await this.limit.acquire();
       try {
@@ -44,8 +55,9 @@ export class SyncBatch {
     void p.finally(() => this.pending.delete(p));
   }
 
-  /** Resolves once every added file and its directory are on stable storage; rejects with the first fsync failure. */
+  /** Resolves once every added file and its directory are on stable storage; rejects with the first failure. */
   async flush(): Promise<void> {
+    if (this.syncfs) return this.flushFileSystems();
     while (this.pending.size) await Promise.all([...this.pending]);
     if (this.failure !== undefined) throw this.failure;
     const dirs = [...this.dirs];
@@ -61,6 +73,40 @@ export class SyncBatch {
       }),
     );
   }
+
+  private async flushFileSystems(): Promise<void> {
+    const files = this.files.splice(0);
+    const dirs = [...this.dirs];
+    this.dirs.clear();
+    // one directory per file system (a target may reach a shared pool on another one)
+    const byDevice = new Map<number, string>();
+    const devices = await Promise.all(dirs.map(async (d) => (await stat(d)).dev));
+    devices.forEach((dev, i) => {
+      if (!byDevice.has(dev)) byDevice.set(dev, dirs[i]!);
+    });
+    try {
+      for (const d of byDevice.values()) await syncFileSystem(d);
+      this.synced += files.length;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      // no `sync` binary: one fsync per file and directory
+      const fallback = new SyncBatch({ concurrency: this.limit.size, syncfs: false });
+      for (const f of files) fallback.add(f);
+      await fallback.flush();
+      this.synced += fallback.synced;
+    }
+  }
+}
+
+/** syncfs(2) of the file system holding `dir`, through coreutils `sync -f` (Node has no binding). */
+function syncFileSystem(dir: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    execFile('sync', ['-f', dir], (err, _stdout, stderr) => {
+      if (!err) return resolve();
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return reject(err);
+      reject(new Error(`sync -f ${dir} failed: ${String(stderr).trim() || err.message}`, { cause: err }));
+    });
+  });
 }
 
 async function fsyncPath(file: string): Promise<void> {

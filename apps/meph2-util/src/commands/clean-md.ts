@@ -38,7 +38,7 @@ export const cleanMdCommand = defineCommand({
     if (stream === undefined) throw new UsageError('clean-md: missing STREAM', 'e.g. meph2-util clean-md 3 stable.d');
     if (!Number.isInteger(max) || max < 1) throw new UsageError(`clean-md: MAX must be a whole number ≥ 1, got ${String(max)}`);
     if (!args.dryRun) await checkSigningArgs(args, ctx);
-    const { cleanMd } = await import('@meph/simplestreams/ops');
+    const { cleanMd } = await import('@meph/stream-ops');
     const { root: target, productsPath } = await writeTarget(ctx, stream, 'clean-md', { mustExist: true });
     const result = await cleanMd(target, max, { ...opIo(args, ctx), filters: words, ...(productsPath ? { productsPath } : {}) });
     ctx.reporter.info(summarize('clean-md', result, args.dryRun));

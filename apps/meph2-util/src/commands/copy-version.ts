@@ -28,7 +28,7 @@ export const copyVersionCommand = defineCommand({
     ),
   async run(args, ctx) {
     if (!args.dryRun) await checkSigningArgs(args, ctx);
-    const { copyVersion } = await import('@meph/simplestreams/ops');
+    const { copyVersion } = await import('@meph/stream-ops');
     const { root: target } = await writeTarget(ctx, args.data_d, 'copy-version', { mustExist: true });
     const result = await copyVersion(target, String(args.from_version), String(args.to_version), { ...opIo(args, ctx), filters: args.filters ?? [] });
     ctx.reporter.info(summarize('copy-version', result, args.dryRun));

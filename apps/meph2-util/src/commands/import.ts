@@ -76,7 +76,7 @@ export const importCommand = defineCommand({
     }
     if (!cfg || !('release-notification' in cfg)) throw new UsageError(`${cfgPath}: unsupported import config: expected a release-notification:, bootloaders:, image_index: or packer-maas: section`);
     if (!args.dryRun) await checkSigningArgs(args, ctx);
-    const { importReleaseNotification } = await import('@meph/simplestreams/ops');
+    const { importReleaseNotification } = await import('@meph/stream-ops');
     const { root: target } = await writeTarget(ctx, args.target, 'import');
     const result = await importReleaseNotification(cfg as never, target, { ...opIo(args, ctx), source: cfgPath });
     ctx.reporter.info(summarize('import', result, args.dryRun));

@@ -27,7 +27,7 @@ export const insertCommand = defineCommand({
   async run(args, ctx) {
     if (!args.dryRun) await checkSigningArgs(args, ctx);
     const { verifier, policy } = await verifierFromArgs(args, ctx.env, ctx.cwd, ctx.reporter.warn);
-    const { insert } = await import('@meph/simplestreams/ops');
+    const { insert } = await import('@meph/stream-ops');
     const { root: target } = await writeTarget(ctx, args.target, 'insert');
     const result = await insert(location(ctx, args.src), target, { ...opIo(args, ctx), filters: args.filters ?? [], policy, ...(verifier ? { verifier } : {}) });
     ctx.reporter.info(summarize('insert', result, args.dryRun));

@@ -26,7 +26,7 @@ export const mergeCommand = defineCommand({
   async run(args, ctx) {
     if (!args.dryRun) await checkSigningArgs(args, ctx);
     const { verifier, policy } = await verifierFromArgs(args, ctx.env, ctx.cwd, ctx.reporter.warn);
-    const { merge } = await import('@meph/simplestreams/ops');
+    const { merge } = await import('@meph/stream-ops');
     const { root: target } = await writeTarget(ctx, args.target, 'merge');
     const result = await merge(location(ctx, args.src), target, { ...opIo(args, ctx), policy, ...(verifier ? { verifier } : {}) });
     ctx.reporter.info(summarize('merge', result, args.dryRun));

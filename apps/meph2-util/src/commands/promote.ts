@@ -45,7 +45,7 @@ export const promoteCommand = defineCommand({
     }
     if (!args.dryRun) await checkSigningArgs(args, ctx);
     const { verifier, policy } = await verifierFromArgs(args, ctx.env, ctx.cwd, ctx.reporter.warn);
-    const { promote } = await import('@meph/simplestreams/ops');
+    const { promote } = await import('@meph/stream-ops');
     const { root: target } = await writeTarget(ctx, args.target, 'promote');
     const filters = args.filters ?? [];
     ctx.reporter.info(`filter_list=${JSON.stringify([...filters, `version_name=${args.ver}`])}`);

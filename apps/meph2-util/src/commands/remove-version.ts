@@ -28,7 +28,7 @@ export const removeVersionCommand = defineCommand({
     ),
   async run(args, ctx) {
     if (!args.dryRun) await checkSigningArgs(args, ctx);
-    const { removeVersion } = await import('@meph/simplestreams/ops');
+    const { removeVersion } = await import('@meph/stream-ops');
     const { root: target } = await writeTarget(ctx, args.data_d, 'remove-version', { mustExist: true });
     const result = await removeVersion(target, String(args.ver), { ...opIo(args, ctx), filters: args.filters ?? [] });
     ctx.reporter.info(summarize('remove-version', result, args.dryRun));

@@ -90,7 +90,7 @@ export const verifyCommand = defineCommand<VerifyArgs>({
 
     let maasCount = 0;
     if (args.maas) {
-      const { checkMaasStream } = await import('@meph/simplestreams/maas');
+      const { checkMaasStream } = await import('@meph/maas-rules');
       const maas = await checkMaasStream(result.stream, {
         maasVersion: args.maasVersion,
         ...(args.maasLts !== undefined ? { commissioningRelease: args.maasLts } : {}),

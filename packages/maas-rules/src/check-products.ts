@@ -1,5 +1,5 @@
 import type { MaasVersion } from './types.js';
-import { compareVersions } from '../flatten/index.js';
+import { compareVersions } from '@meph/simplestreams';
 import { BOTH, NEW, OLD, FindingList, consequenceText, type ReportInput, type MaasRuleId } from './rules.js';
 import { isIsoUpdated, isRfc2822Updated, isSupportDate } from './dates.js';
 import { basename, maasPathProblem } from './paths.js';

@@ -1,4 +1,4 @@
-import { compareVersions } from '../flatten/index.js';
+import { compareVersions } from '@meph/simplestreams';
 
 /**
  * What MAAS knows about product kinds, item keys and file types (maas-acceptance.md R-PROD,

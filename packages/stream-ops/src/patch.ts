@@ -1,8 +1,8 @@
 import { isDeepStrictEqual } from 'node:util';
-import type { Product, ProductsDocument, Version } from '../model.js';
-import { assertSafeRelativePath } from '../paths.js';
-import { PatchFormatError } from '../errors.js';
-import { formatUpdated } from '../write/index.js';
+import type { Product, ProductsDocument, Version } from '@meph/simplestreams';
+import { assertSafeRelativePath } from '@meph/simplestreams';
+import { PatchFormatError } from '@meph/simplestreams';
+import { formatUpdated } from '@meph/simplestreams';
 import { labelStream } from './diff.js';
 import { relabelProductId, unlabelProductId } from './labels.js';
 import { emptyPlan, type StreamPlan } from './plan.js';

@@ -8,7 +8,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import type { IndexDocument, ProductsDocument } from '../../model.js';
+import type { IndexDocument, ProductsDocument } from '@meph/simplestreams';
 import type { MaasStreamInput, MaasStreamSource } from '../types.js';
 import { checkClearsignedLayout } from '../signed-layout.js';
 

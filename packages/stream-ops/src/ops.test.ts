@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ProductsDocument } from '../model.js';
+import type { ProductsDocument } from '@meph/simplestreams';
 import { labelStreamName, relabelProductId, streamLabel, unlabelProductId, unlabelStreamName } from './labels.js';
 import { resolveWork } from './tree.js';
 import { diffStreams } from './diff.js';

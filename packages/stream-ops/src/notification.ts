@@ -3,14 +3,14 @@ import { isDeepStrictEqual } from 'node:util';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { Product, ProductsDocument } from '../model.js';
-import { StreamOpError } from '../errors.js';
-import { assertSafeRelativePath } from '../paths.js';
-import { formatUpdated } from '../write/index.js';
+import type { Product, ProductsDocument } from '@meph/simplestreams';
+import { StreamOpError } from '@meph/simplestreams';
+import { assertSafeRelativePath } from '@meph/simplestreams';
+import { formatUpdated } from '@meph/simplestreams';
 import { emptyPlan, type StreamPlan } from './plan.js';
 import type { ProductsFile } from './streams.js';
 import { runOnTarget, type OpIoOptions, type OpResult } from './run.js';
-import { openSource } from '../read/index.js';
+import { openSource } from '@meph/simplestreams';
 
 /** `release-notification:` section of a meph2-import config (upstream §2.7). */
 export interface ReleaseNotificationConfig {

@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
-import { parseJson as readJson, type LoadedStream } from '../read/index.js';
+import { parseJson as readJson, type LoadedStream } from '@meph/simplestreams';
 import type { MaasCheckOptions, MaasDocuments, MaasFinding, MaasStreamInput, MaasVersion } from './types.js';
 import { BOTH, FindingList } from './rules.js';
 import { checkProductsDocument, type CheckedProduct } from './check-products.js';
@@ -10,7 +10,7 @@ import { checkCommissioningRelease, checkImmutable, checkIndexProductList, check
 import { isRecord, type Rec } from './kinds.js';
 import { maasPathProblem } from './paths.js';
 import { runGpgv } from './gpgv.js';
-import { GpgvUnavailableError } from '../errors.js';
+import { GpgvUnavailableError } from '@meph/simplestreams';
 
 const DEFAULT_INDEX = 'streams/v1/index.json';
 

@@ -5,8 +5,8 @@ import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadStream } from '../read/index.js';
-import type { ProductsDocument } from '../model.js';
+import { loadStream } from '@meph/simplestreams';
+import type { ProductsDocument } from '@meph/simplestreams';
 import { MAAS_RULES, checkMaasDocuments, checkMaasStream, type MaasCheckOptions, type MaasFinding } from './index.js';
 import {
   BOOTLOADERS,
@@ -27,7 +27,7 @@ import {
 
 // The shared reference material beside the checkout (same resolution as @meph/cli-kit/testing's
 // SHARED_DIR; cli-kit depends on this package, so it is not imported here).
-const SHARED_DIR = path.resolve(import.meta.dirname, '../../../../..', 'shared');
+const SHARED_DIR = path.resolve(import.meta.dirname, '../../../..', 'shared');
 const EXCERPT = path.join(SHARED_DIR, 'reference/streams/maas-sitemanager-fixture/ss_product_noble.json');
 const ACCEPTED_DIR = path.join(import.meta.dirname, '__fixtures__/accepted');
 

@@ -1,4 +1,4 @@
-import type { Item, ProductsDocument } from '../model.js';
+import type { Item, ProductsDocument } from '@meph/simplestreams';
 
 /** An event an operation reports (rendered by the CLI as NDJSON with --json). */
 export interface OpsEvent {

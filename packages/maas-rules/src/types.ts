@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import type { IndexDocument, ProductsDocument } from '../model.js';
+import type { IndexDocument, ProductsDocument } from '@meph/simplestreams';
 
 /** A MAAS importer generation: '3.7' = the legacy importer of MAAS ≤ 3.7, '3.8' = the new one. */
 export type MaasVersion = '3.7' | '3.8';

@@ -1,7 +1,7 @@
-import type { Product } from '../model.js';
-import { StreamOpError } from '../errors.js';
-import { flattenItems, matchesFilters, newestFirst, parseFilters } from '../flatten/index.js';
-import { formatUpdated } from '../write/index.js';
+import type { Product } from '@meph/simplestreams';
+import { StreamOpError } from '@meph/simplestreams';
+import { flattenItems, matchesFilters, newestFirst, parseFilters } from '@meph/simplestreams';
+import { formatUpdated } from '@meph/simplestreams';
 import { emptyPlan, type StreamPlan } from './plan.js';
 import type { ProductsFile } from './streams.js';
 import { runOnTarget, type OpIoOptions, type OpResult } from './run.js';

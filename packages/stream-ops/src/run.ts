@@ -1,5 +1,5 @@
-import type { StreamSource } from '../read/index.js';
-import type { DocumentSigner } from '../write/index.js';
+import type { StreamSource } from '@meph/simplestreams';
+import type { DocumentSigner } from '@meph/simplestreams';
 import { executePlan, underTargetLock, type ExecuteOptions, type ExecuteResult } from './execute.js';
 import type { OpsEventSink, StreamPlan } from './plan.js';
 import { loadTargetStream, type ProductsFile } from './streams.js';

@@ -1,8 +1,8 @@
-import type { Item, ProductsDocument } from '../model.js';
+import type { Item, ProductsDocument } from '@meph/simplestreams';
 import { relabelProductId, unlabelProductId } from './labels.js';
-import { assertSafeRelativePath } from '../paths.js';
-import { filterProducts, parseFilters } from '../flatten/index.js';
-import { formatUpdated } from '../write/index.js';
+import { assertSafeRelativePath } from '@meph/simplestreams';
+import { filterProducts, parseFilters } from '@meph/simplestreams';
+import { formatUpdated } from '@meph/simplestreams';
 import { emptyPlan, type StreamPlan } from './plan.js';
 import { buildProduct, docHead, flattenProduct, resolveWork } from './tree.js';
 import { jsonPathOf, loadSourceStream, type ProductsFile, type ReadOptions } from './streams.js';

@@ -1,6 +1,6 @@
-import type { Item, Product, ProductsDocument } from '../model.js';
-import { expandProducts, resolveWork } from '../flatten/index.js';
-import { maasCondense } from '../write/index.js';
+import type { Item, Product, ProductsDocument } from '@meph/simplestreams';
+import { expandProducts, resolveWork } from '@meph/simplestreams';
+import { maasCondense } from '@meph/simplestreams';
 
 export { resolveWork };
 

@@ -1,14 +1,14 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import pLimit from 'p-limit';
-import type { IndexDocument, ProductsDocument } from '../model.js';
-import { parseJson } from '../read/index.js';
-import type { StreamSource } from '../read/index.js';
-import { isHttpUrl } from '../read/index.js';
-import { resolveInside } from '../paths.js';
-import { buildIndex, commitStreamUpdate, copyFileVerified, recoverInterruptedWrites, listProductsFiles, serializeJson, withStreamLock, INDEX_PATH, STREAMS_DIR, type DataFileUpdate, type DocumentSigner } from '../write/index.js';
-import { fsyncDir, mkdirPublic, tempPathFor } from '../write/atomic.js';
-import { TargetConfinement } from '../write/confine.js';
+import type { IndexDocument, ProductsDocument } from '@meph/simplestreams';
+import { parseJson } from '@meph/simplestreams';
+import type { StreamSource } from '@meph/simplestreams';
+import { isHttpUrl } from '@meph/simplestreams';
+import { resolveInside } from '@meph/simplestreams';
+import { buildIndex, commitStreamUpdate, copyFileVerified, recoverInterruptedWrites, listProductsFiles, serializeJson, withStreamLock, INDEX_PATH, STREAMS_DIR, type DataFileUpdate, type DocumentSigner } from '@meph/simplestreams';
+import { fsyncDir, mkdirPublic, tempPathFor } from '@meph/simplestreams';
+import { TargetConfinement } from '@meph/simplestreams';
 import type { FileCopy, OpsEventSink, StreamPlan } from './plan.js';
 import { jsonPathOf, type ProductsFile } from './streams.js';
 

@@ -1,8 +1,8 @@
 import { isDeepStrictEqual } from 'node:util';
-import type { Product, Version } from '../model.js';
-import { assertSafeRelativePath } from '../paths.js';
-import { StreamOpError, VersionConflictError } from '../errors.js';
-import { matchesFilters, parseFilters } from '../flatten/index.js';
+import type { Product, Version } from '@meph/simplestreams';
+import { assertSafeRelativePath } from '@meph/simplestreams';
+import { StreamOpError, VersionConflictError } from '@meph/simplestreams';
+import { matchesFilters, parseFilters } from '@meph/simplestreams';
 import { emptyPlan, type StreamPlan } from './plan.js';
 import { cloneJson } from './tree.js';
 import type { ProductsFile } from './streams.js';

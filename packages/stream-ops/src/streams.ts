@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { ProductsDocument, SignaturePolicy, SignatureVerifier } from '../model.js';
-import { loadStream, type LoadedStream } from '../read/index.js';
+import type { ProductsDocument, SignaturePolicy, SignatureVerifier } from '@meph/simplestreams';
+import { loadStream, type LoadedStream } from '@meph/simplestreams';
 
 /** One products file of a stream, by its path relative to the mirror root. */
 export interface ProductsFile {

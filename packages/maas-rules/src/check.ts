@@ -10,7 +10,7 @@ import { checkCommissioningRelease, checkImmutable, checkIndexProductList, check
 import { isRecord, type Rec } from './kinds.js';
 import { maasPathProblem } from './paths.js';
 import { runGpgv } from './gpgv.js';
-import { GpgvUnavailableError } from '@meph/simplestreams';
+import { GpgvUnavailableError } from './errors.js';
 
 const DEFAULT_INDEX = 'streams/v1/index.json';
 

@@ -1,5 +1,5 @@
 import type { Product } from '@meph/simplestreams';
-import { StreamOpError } from '@meph/simplestreams';
+import { StreamOpError } from './errors.js';
 import { flattenItems, matchesFilters, newestFirst, parseFilters } from '@meph/simplestreams';
 import { formatUpdated } from '@meph/simplestreams';
 import { emptyPlan, type StreamPlan } from './plan.js';

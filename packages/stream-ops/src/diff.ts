@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Product } from '@meph/simplestreams';
-import { StreamOpError, VersionConflictError } from '@meph/simplestreams';
+import { StreamOpError, VersionConflictError } from './errors.js';
 import { compareVersions, newestFirst } from '@meph/simplestreams';
 import { streamLabel, unlabelProductId, unlabelStreamName } from './labels.js';
 import type { PatchDocument, ProductPatch, StreamPatch } from './patch-format.js';

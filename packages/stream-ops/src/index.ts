@@ -4,11 +4,11 @@
  * plus an I/O wrapper that locks the target, plans against it and executes the plan data
  * first, products next, index last, each file atomically.
  */
+export { StreamOpError, PatchFormatError, VersionConflictError } from './errors.js';
 export type { OpsEvent, OpsEventSink, FileCopy, ProductsChange, StreamPlan } from './plan.js';
 export { executePlan, type ExecuteOptions, type ExecuteResult } from './execute.js';
 export { runOnTarget, type OpIoOptions, type OpResult } from './run.js';
 export { loadTargetStream, loadSourceStream, type ProductsFile, type ReadOptions } from './streams.js';
-export { resolveWork } from './tree.js';
 export { streamLabel, unlabelStreamName, labelStreamName, unlabelProductId, relabelProductId } from './labels.js';
 export { planInsert, insert, promote, promoteTransform, promoteTransformFor, sourceStreamLabel, DEFAULT_PROMOTE_STREAM_LABEL, PROMOTE_LABELS, type InsertOptions, type InsertPlanOptions, type InsertTransform, type PromoteOptions, type PromoteLabel } from './insert.js';
 export { planCleanMd, cleanMd, type CleanMdOptions } from './clean-md.js';

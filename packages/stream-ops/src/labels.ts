@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { StreamOpError } from '@meph/simplestreams';
+import { StreamOpError } from './errors.js';
 
 /**
  * Stream labels as `diff`/`patch` use them (upstream §2.8): the label of a products file is the

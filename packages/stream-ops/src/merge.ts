@@ -1,5 +1,5 @@
 import { assertSafeRelativePath } from '@meph/simplestreams';
-import { VersionConflictError } from '@meph/simplestreams';
+import { VersionConflictError } from './errors.js';
 import { emptyPlan, type StreamPlan } from './plan.js';
 import { flattenProduct } from './tree.js';
 import { jsonPathOf, loadSourceStream, type ProductsFile, type ReadOptions } from './streams.js';

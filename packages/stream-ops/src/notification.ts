@@ -4,7 +4,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Product, ProductsDocument } from '@meph/simplestreams';
-import { StreamOpError } from '@meph/simplestreams';
+import { StreamOpError } from './errors.js';
 import { assertSafeRelativePath } from '@meph/simplestreams';
 import { formatUpdated } from '@meph/simplestreams';
 import { emptyPlan, type StreamPlan } from './plan.js';

@@ -1,5 +1,5 @@
 import { parseDocument, stringify } from 'yaml';
-import { PatchFormatError } from '@meph/simplestreams';
+import { PatchFormatError } from './errors.js';
 
 /** Labels a product or version belongs to; `{}` / null / absent = none. */
 export type LabelList = string[];

@@ -1,7 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Product, ProductsDocument, Version } from '@meph/simplestreams';
 import { assertSafeRelativePath } from '@meph/simplestreams';
-import { PatchFormatError } from '@meph/simplestreams';
+import { PatchFormatError } from './errors.js';
 import { formatUpdated } from '@meph/simplestreams';
 import { labelStream } from './diff.js';
 import { relabelProductId, unlabelProductId } from './labels.js';

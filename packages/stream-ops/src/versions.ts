@@ -1,7 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Product, Version } from '@meph/simplestreams';
 import { assertSafeRelativePath } from '@meph/simplestreams';
-import { StreamOpError, VersionConflictError } from '@meph/simplestreams';
+import { StreamOpError, VersionConflictError } from './errors.js';
 import { matchesFilters, parseFilters } from '@meph/simplestreams';
 import { emptyPlan, type StreamPlan } from './plan.js';
 import { cloneJson } from './tree.js';

@@ -8,12 +8,12 @@ const MINIMAL = path.join(SHARED_DIR, 'reference/streams/simplestreams-examples/
 const MAAS_STREAM = path.join(REPO_ROOT, 'packages/maas-rules/src/__fixtures__/accepted/stable-full');
 const RECORDER = path.join(import.meta.dirname, '__fixtures__/record-loads.mjs');
 // What only stream editing and the MAAS rules need; a reader of streams must not load them.
-const EDITING_ONLY = /\/packages\/(stream-ops|maas-rules)\/|\/node_modules\/(yaml|tar|xz-decompress)\//;
+const EDITING_ONLY = /\/packages\/(stream-ops|maas-rules)\/|\/node_modules\/(yaml|tar|xz-decompress)\/|^require:(yaml|tar|xz-decompress)$/;
 
 /** Runs meph2-util as a user would and returns the URLs of every module the process loaded. */
 async function loadedBy(dir: string, args: string[]): Promise<{ code: number; stderr: string; urls: string[] }> {
   const log = path.join(dir, `${args[0]}.log`);
-  const r = await runAppProcess('meph2-util', args, { env: { NODE_OPTIONS: `--import=${RECORDER}`, MEPH_TEST_LOAD_LOG: log } });
+  const r = await runAppProcess('meph2-util', args, { env: { NODE_OPTIONS: `--import=${RECORDER}`, MEPH_RECORD_LOADS: log } });
   return { code: r.code, stderr: r.stderr, urls: (await readFile(log, 'utf8')).split('\n').filter(Boolean) };
 }
 

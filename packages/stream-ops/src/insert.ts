@@ -1,10 +1,10 @@
 import type { Item, ProductsDocument } from '@meph/simplestreams';
 import { relabelProductId, unlabelProductId } from './labels.js';
 import { assertSafeRelativePath } from '@meph/simplestreams';
-import { filterProducts, parseFilters } from '@meph/simplestreams';
+import { filterProducts, parseFilters, resolveWork } from '@meph/simplestreams';
 import { formatUpdated } from '@meph/simplestreams';
 import { emptyPlan, type StreamPlan } from './plan.js';
-import { buildProduct, docHead, flattenProduct, resolveWork } from './tree.js';
+import { buildProduct, docHead, flattenProduct } from './tree.js';
 import { jsonPathOf, loadSourceStream, type ProductsFile, type ReadOptions } from './streams.js';
 import { runOnTarget, type OpIoOptions, type OpResult } from './run.js';
 

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ProductsDocument } from '@meph/simplestreams';
 import { labelStreamName, relabelProductId, streamLabel, unlabelProductId, unlabelStreamName } from './labels.js';
-import { resolveWork } from './tree.js';
 import { diffStreams } from './diff.js';
 import { formatPatch, parsePatch } from './patch-format.js';
 import { planPatch } from './patch.js';
@@ -24,20 +23,6 @@ function stream(label: string, products: Record<string, string[]>, extra: Record
   return { path: `streams/v1/com.ubuntu.maas:${label}:v3:download.json`, doc };
 }
 const NOW = new Date('2026-07-23T10:07:14Z');
-
-describe('resolveWork (simplestreams resolve_work)', () => {
-  it('adds missing source versions, newest first, within max', () => {
-    expect(resolveWork(['1', '2', '3'], ['1'], undefined, true)).toEqual({ add: ['3', '2'], remove: [] });
-    expect(resolveWork(['1', '2', '3'], [], 2, false)).toEqual({ add: ['3', '2'], remove: [] });
-    expect(resolveWork(['5'], ['1', '2', '3'], 3, true)).toEqual({ add: ['5'], remove: ['1'] });
-    // an old version does not get in when max newer ones are there
-    expect(resolveWork(['0', '1', '2'], ['1', '2'], 2, true)).toEqual({ add: [], remove: [] });
-    expect(resolveWork(['0', '1', '2', '3'], ['1', '2'], 3, false)).toEqual({ add: ['3'], remove: [] });
-    expect(resolveWork(['1', '2', '3'], ['1', '2', '3'], 1, false)).toEqual({ add: [], remove: ['1', '2'] });
-    // string order: '9' is newer than '20260101'
-    expect(resolveWork(['9', '20260101'], [], 1, false).add).toEqual(['9']);
-  });
-});
 
 describe('labels', () => {
   it('derives, strips and swaps stream labels', () => {

@@ -1,8 +1,6 @@
 import type { Item, Product, ProductsDocument } from '@meph/simplestreams';
-import { expandProducts, resolveWork } from '@meph/simplestreams';
+import { expandProducts } from '@meph/simplestreams';
 import { maasCondense } from '@meph/simplestreams';
-
-export { resolveWork };
 
 /** Keys that describe the tree itself, never item data. */
 const STRUCTURAL_KEYS = new Set(['format', 'content_id', 'datatype', 'updated', 'products', 'versions', 'items', 'product_name', 'version_name', 'item_name']);

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import {
   checkSigningArgs,
   csvList,
+  defineCli,
   defineCommand,
   optInSigning,
   signIfWanted,
@@ -14,7 +15,6 @@ import {
   verifierFromArgs,
   withKeyringOptions,
   withOptInSigningOptions,
-  type CliSpec,
   type KeyringArgs,
   type SigningArgs,
 } from '@meph/cli-kit';
@@ -194,9 +194,9 @@ const command = defineCommand<SyncArgs>({
   },
 });
 
-export const spec: CliSpec = {
+export const spec = defineCli({
   name: 'meph2-cloudimg-sync',
   version: '0.1.0',
   describe: 'Keep a MAAS stream in step with a cloud-image feed, building only what is new',
   commands: [command],
-};
+});

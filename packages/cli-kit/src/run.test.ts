@@ -1,8 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { defineCommand, UsageError } from './index.js';
-import { runCliCaptured } from './testing.js';
-import type { CliSpec } from './run.js';
+import { runCliCaptured } from '@meph/test-support';
+import { defineCli, defineCommand, UsageError } from './index.js';
 
 const echo = defineCommand<{ word: string; twice: boolean }>({
   command: 'echo <word>',
@@ -18,7 +17,7 @@ const echo = defineCommand<{ word: string; twice: boolean }>({
     return args.word === 'three' ? 3 : 0;
   },
 });
-const spec: CliSpec = { name: 'demo', version: '1.2.3', describe: 'demo tool', commands: [echo] };
+const spec = defineCli({ name: 'demo', version: '1.2.3', describe: 'demo tool', commands: [echo] });
 
 describe('runCli', () => {
   it('runs a command and returns its exit code', async () => {

@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT, runAppProcess } from '@meph/cli-kit/testing';
+import { REPO_ROOT, runAppProcess } from '@meph/test-support';
 import type { ProductsDocument } from '@meph/simplestreams';
 import { generateCloudFeed, startFixtureServer, type FixtureServer } from '../../../../tools/fixture-server/index.js';
 

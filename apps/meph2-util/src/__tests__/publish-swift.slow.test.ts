@@ -6,8 +6,8 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runAppProcess } from '@meph/cli-kit/testing';
-import { startSwift, swiftUnavailable, type SwiftServer } from '@meph/publish/test-support';
+import { runAppProcess } from '@meph/test-support';
+import { startSwift, swiftUnavailable, type SwiftServer } from '@meph/test-support/swift';
 import { JAMMY, makeStream, NOBLE, productsPath, tempDir, throwAwayKey } from './stream-fixture.js';
 
 const unavailable = await swiftUnavailable();

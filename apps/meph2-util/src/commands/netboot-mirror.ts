@@ -1,7 +1,7 @@
 import { appendFileSync } from 'node:fs';
 import path from 'node:path';
-import { csvList, defineCommand, formatBytes, UsageError } from '@meph/cli-kit';
-import { crashHookFromEnv, location } from '../options.js';
+import { csvList, defineCommand, formatBytes, publishCommit, UsageError } from '@meph/cli-kit';
+import { location } from '../options.js';
 
 interface NetbootMirrorArgs {
   outputD: string;
@@ -95,7 +95,6 @@ export const netbootMirrorCommand = defineCommand<NetbootMirrorArgs>({
       ctx.reporter.info(line);
       if (logFile) appendFileSync(logFile, `${line}\n`);
     };
-    const hook = crashHookFromEnv(ctx.env);
     const result = await di.mirrorNetboot(location(ctx, args.outputD), {
       archiveFor,
       releases,
@@ -112,7 +111,7 @@ export const netbootMirrorCommand = defineCommand<NetbootMirrorArgs>({
       env: ctx.env,
       cwd: ctx.cwd,
       signal: ctx.signal,
-      ...(hook ? { onCommit: hook } : {}),
+      onCommit: publishCommit,
       onCrawlEvent: (e) => {
         if (args.json) ctx.reporter.emit(e);
         else if (args.verbose && e.type === 'di-version') say(`found ${e.product} ${e.version} (${e.files} files, ${e.verifiedBy})`);

@@ -1,13 +1,13 @@
 import { createWriteStream } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import {
   checkSigningArgs,
   csvList,
   defineCli,
   defineCommand,
   optInSigning,
+  packageConfDir,
   signIfWanted,
   signingWanted,
   SIGNATURE_POLICY_HELP,
@@ -21,7 +21,8 @@ import {
 import type { BuildFlags } from '@meph/image-transform';
 
 export const DEFAULT_SOURCE = 'http://cloud-images.ubuntu.com/daily/streams/v1/com.ubuntu.cloud:daily:download.json';
-const DEFAULT_CONFIG = fileURLToPath(new URL('../../../conf/meph-v3.yaml', import.meta.url));
+/** The project's own build matrix (shipped in this package's conf/), as meph2-build's default. */
+const DEFAULT_CONFIG = path.join(packageConfDir(import.meta.url), 'meph-v3.yaml');
 
 /** A repeatable string option: absent, once or several times. */
 function listOf(v: string | string[] | undefined): string[] {

@@ -3,6 +3,7 @@ export { ignoreEvents, type MephEvent, type ProgressEvent, type EventSink } from
 export { createReporter, describeProgress, formatBytes, type Reporter, type ReporterOptions } from './reporter.js';
 export { defineCommand, csvList, HTTP_HELP, type MephCommand, type CommandContext, type GlobalArgs } from './command.js';
 export { runCli, main, defineCli, type CliSpec, type RunnableCliSpec, type CliIo, type LazyCommand } from './run.js';
+export { packageConfDir } from './conf-dir.js';
 export { publishCommit, COMMIT_CHANNEL, type CommitMessage } from './commit-channel.js';
 export {
   withSigningOptions,

@@ -10,11 +10,11 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT, runAppProcess } from '@meph/test-support';
-import { bookwormRootfs } from '@meph/test-support/bookworm';
+import { runAppProcess } from '@meph/test-support';
+import { BOOKWORM_CONFIG, bookwormRootfs } from '@meph/test-support/bookworm';
 import { mountsUnder, realConverter } from '@meph/image-transform';
 
-const CONF = path.join(REPO_ROOT, 'conf/debian-bookworm.yaml');
+const CONF = BOOKWORM_CONFIG;
 let work: string;
 let rootfs: string;
 const sh = (cmd: string) => execFileSync('bash', ['-euo', 'pipefail', '-c', cmd], { cwd: work, encoding: 'utf8' });

@@ -209,6 +209,12 @@ try {
     tarballs.set(r.name, path.join(dest, r.filename));
     checkContents(ws, r.files.map((f) => f.path));
   }
+  // every @meph/* runtime dependency must come from a tarball made here, never from a registry
+  for (const ws of publishable) {
+    const unpacked = Object.keys(ws.pkg.dependencies ?? {}).filter((d) => d.startsWith('@meph/') && !tarballs.has(d));
+    if (unpacked.length) fail(`${ws.pkg.name} depends on ${unpacked.join(', ')}, which is private or missing (not packed): it could not be installed outside the monorepo`);
+  }
+  if (failures.length) throw new Error('not installing: fix the failures above first');
   say(`packed ${tarballs.size} tarballs; publint and are-the-types-wrong`);
   await Promise.all(publishable.map((ws) => lint(ws, tarballs.get(ws.pkg.name))));
   say('installing into scratch projects');

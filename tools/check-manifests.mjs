@@ -43,7 +43,8 @@ function walk(dir, out = []) {
 /** Module specifiers a file loads: static and dynamic imports, re-exports, require/resolve calls. */
 export function specifiers(text) {
   const found = ts.preProcessFile(text, true, true).importedFiles.map((f) => f.fileName);
-  for (const m of text.matchAll(/\b(?:require|require\.resolve|import\.meta\.resolve)\(\s*['"]([^'"]+)['"]\s*\)/g)) found.push(m[1]);
+  // require('x'), require.resolve('x'), import.meta.resolve('x'), createRequire(…).resolve('x')
+  for (const m of text.matchAll(/(?:\b(?:require|require\.resolve|import\.meta\.resolve)|\)\.resolve)\(\s*['"]([^'"]+)['"]\s*\)/g)) found.push(m[1]);
   return found;
 }
 

@@ -1,5 +1,5 @@
-import { defineCommand, formatBytes, UsageError, verifierFromArgs, withKeyringOptions } from '@meph/cli-kit';
-import { crashHookFromEnv, location } from '../options.js';
+import { defineCommand, formatBytes, publishCommit, UsageError, verifierFromArgs, withKeyringOptions } from '@meph/cli-kit';
+import { location } from '../options.js';
 
 function wholeNumber(flag: string, v: number | undefined, min: number): void {
   if (v !== undefined && (!Number.isInteger(v) || v < min)) throw new UsageError(`${flag} must be a whole number >= ${min}, got ${String(v)}`);
@@ -55,7 +55,6 @@ export const mirrorCommand = defineCommand({
     const { verifier, policy: flagPolicy } = await verifierFromArgs(args, ctx.env, ctx.cwd);
     // Like sstream-mirror: starting from a .sjson means every document must be signed and verify.
     const policy = flagPolicy === 'when-present' && args.source.endsWith('.sjson') ? 'required' : flagPolicy;
-    const hook = crashHookFromEnv(ctx.env);
     const result = await mirrorStream(args.source, location(ctx, args.target), {
       filters,
       ...(args.max !== undefined ? { max: args.max } : {}),
@@ -70,7 +69,7 @@ export const mirrorCommand = defineCommand({
       cwd: ctx.cwd,
       signal: ctx.signal,
       waitForLock: args.waitLock,
-      ...(hook ? { onCommit: hook } : {}),
+      onCommit: publishCommit,
       onEvent: (e) => {
         if (e.type === 'mirror-plan') {
           if (args.json) ctx.reporter.emit(e);

@@ -61,6 +61,12 @@ async function vendorYargs() {
         },
       },
       {
+        name: 'lazy-assert',
+        setup(b) {
+          b.onResolve({ filter: /^(node:)?assert$/ }, (args) => (args.importer.endsWith('lazy-assert.mjs') ? undefined : { path: path.join(cliKit, 'vendor/lazy-assert.mjs') }));
+        },
+      },
+      {
         name: 'fast-string-width',
         setup(b) {
           b.onResolve({ filter: /^string-width$/ }, (args) => (args.pluginData?.real ? undefined : { path: shim }));

@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { ClientInternals } from './client.js';
 import { algorithmsOf, assertDigest, Digester, type Checksums, type FileDigest } from './digest.js';
 import { ChecksumMismatchError, HttpStatusError, SizeMismatchError } from './errors.js';
+import { fsyncDir, type SyncBatch } from './sync-batch.js';
 
 export interface DownloadProgress {
   url: string;
@@ -30,6 +31,12 @@ export interface DownloadOptions {
   signal?: AbortSignal;
   /** File mode of `dest` (default 0o644, umask applies). */
   mode?: number;
+  /**
+   * Defer durability to a batch: the verified file is renamed into place without its own fsync
+   * and directory fsync and handed to `syncBatch`, which the caller flushes before it commits
+   * anything referencing the file. Without it each download fsyncs the file and its directory.
+   */
+  syncBatch?: SyncBatch;
 }
 
 export interface DownloadResult {
@@ -50,13 +57,11 @@ async function writeAll(handle: FileHandle, buf: Uint8Array): Promise<void> {
   while (off < buf.length) off += (await handle.write(buf, off, buf.length - off)).bytesWritten;
 }
 
-async function fsyncDir(dir: string): Promise<void> {
-  const h = await open(dir, 'r');
+
+async function syncFile(file: string): Promise<void> {
+  const h = await open(file, 'r+');
   try {
     await h.sync();
-  } catch (err) {
-    // some file systems cannot fsync a directory; the rename is still atomic
-    if ((err as NodeJS.ErrnoException).code !== 'EINVAL' && (err as NodeJS.ErrnoException).code !== 'EISDIR') throw err;
   } finally {
     await h.close();
   }
@@ -80,16 +85,22 @@ export async function downloadFile(client: ClientInternals, url: string, dest: s
   let lastReported = -1;
 
   const finish = async (digest: FileDigest, resumedFrom: number, meta: { etag?: string; lastModified?: string }): Promise<DownloadResult> => {
-    await rename(part, dest);
-    await fsyncDir(path.dirname(dest));
+    if (o.syncBatch) {
+      await rename(part, dest);
+      o.syncBatch.add(dest);
+    } else {
+      await rename(part, dest);
+      await fsyncDir(path.dirname(dest));
+    }
     if (lastReported !== digest.size) o.onProgress?.({ url, received: digest.size, total: digest.size });
     return { path: dest, digest, resumedFrom, ...meta };
   };
 
   return client.retrying(url, signal, async (attempt) => {
-    let offset = forceZero ? 0 : ((await stat(part).catch(() => undefined))?.size ?? 0);
+    const partSize = forceZero ? undefined : (await stat(part).catch(() => undefined))?.size;
+    let offset = partSize ?? 0;
     if (offset > 0 && o.size !== undefined && offset > o.size) offset = 0;
-    if (offset === 0) await rm(part, { force: true });
+    if (offset === 0 && (forceZero || partSize !== undefined)) await rm(part, { force: true });
     const d = new Digester(algorithms);
     if (offset > 0 && o.size !== undefined && offset === o.size) {
       // an earlier run got every byte but stopped before the rename
@@ -97,6 +108,8 @@ export async function downloadFile(client: ClientInternals, url: string, dest: s
       const digest = d.digest();
       try {
         assertDigest(url, digest, expected);
+        // the earlier run may have stopped before its fsync
+        if (!o.syncBatch) await syncFile(part);
         return await finish(digest, offset, {});
       } catch (err) {
         if (!(err instanceof ChecksumMismatchError || err instanceof SizeMismatchError)) throw err;
@@ -152,7 +165,7 @@ export async function downloadFile(client: ClientInternals, url: string, dest: s
           throw new SizeMismatchError(url, o.size, received);
         }
       }
-      await handle.sync();
+      if (!o.syncBatch) await handle.sync();
     } catch (err) {
       res.body.destroy();
       await handle.close().catch(() => {});

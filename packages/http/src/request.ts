@@ -2,6 +2,7 @@ import type http from 'node:http';
 import type https from 'node:https';
 import { createRequire } from 'node:module';
 import type net from 'node:net';
+import type { Readable } from 'node:stream';
 import type tls from 'node:tls';
 import { ConnectionError, HttpTimeoutError, ProxyError } from './errors.js';
 import type { HttpTimeouts } from './env.js';
@@ -16,8 +17,10 @@ export function nodeHttp(): { http: typeof http; https: typeof https; tls: typeo
 
 export interface SendParams {
   url: URL;
-  method: 'GET' | 'HEAD';
+  method: string;
   headers: Record<string, string>;
+  /** A request body: bytes, or a fresh stream per attempt (its length in the headers). */
+  body?: Buffer | (() => Readable);
   proxy: URL | undefined;
   timeouts: HttpTimeouts;
   agents: { http: http.Agent; https: https.Agent };
@@ -82,7 +85,22 @@ export function sendOnce(p: SendParams): Promise<http.IncomingMessage> {
 
     const start = (req: http.ClientRequest, alreadyConnected: boolean): void => {
       current = req;
-      const connected = (): void => arm('headers', timeouts.headersMs);
+      // With a body the headers wait starts once it is sent; while it is being sent, a socket
+      // idle for idleMs (the server not taking bytes) fails it.
+      const connected = (): void => {
+        if (p.body === undefined) return arm('headers', timeouts.headersMs);
+        clearTimeout(timer);
+        req.setTimeout(timeouts.idleMs, () => {
+          const err = new HttpTimeoutError(u.href, 'body', timeouts.idleMs, `the upload stalled for ${timeouts.idleMs} ms`, p.attempt);
+          req.destroy(err);
+          fail(err);
+        });
+      };
+      if (p.body !== undefined)
+        req.on('finish', () => {
+          req.setTimeout(0);
+          if (!settled) arm('headers', timeouts.headersMs);
+        });
       if (alreadyConnected) connected();
       else
         req.on('socket', (socket: net.Socket) => {
@@ -97,7 +115,17 @@ export function sendOnce(p: SendParams): Promise<http.IncomingMessage> {
         p.signal?.removeEventListener('abort', onAbort);
         resolve(res);
       });
-      req.end();
+      const body = p.body;
+      if (body === undefined) req.end();
+      else if (Buffer.isBuffer(body)) req.end(body);
+      else {
+        const rs = body();
+        rs.on('error', (err) => {
+          req.destroy(err);
+          fail(err);
+        });
+        rs.pipe(req);
+      }
     };
 
     const headers = { ...p.headers };

@@ -26,8 +26,10 @@ const EPILOG = [
   'files, their signatures, the index and its signatures are written in that order and read back. Readers see the previous stream until',
   'the index changes; a publish killed at any point leaves it readable, and a rerun skips what is already there.',
   '',
-  'Concurrent publishers: index writers take turns through the lease; a publisher whose stream lacks versions the store has (another',
-  'host published since) stops with a clear error and changes nothing, unless --replace. See the README "Publish" section.',
+  'Concurrent publishers: index writers take turns through the lease (waiting up to --lease-wait). A publisher whose unsigned stream',
+  'lacks versions the store has (another host published since) merges them into what it writes and checks after writing that both',
+  'its versions and the others\' are published; a signed stream cannot be re-signed here, so it stops with a clear error and changes',
+  'nothing (bring the versions in with meph2-util insert, sign, publish again), unless --replace. See the README "Publish" section.',
   '',
   '--prune removes objects no published index references, only when last modified more than --older ago (d/h/m/s tokens summed, e.g.',
   '1d12h; a bare number is days; as reap-orphans), and never a signature (.sjson/.gpg) of a live file.',
@@ -58,7 +60,7 @@ function withPublishOptions<T>(y: Argv<T>): Argv<T & PublishArgs> {
       .option('replace', { type: 'boolean', default: false, describe: "Publish even if the store has versions this stream lacks, dropping them from the store's metadata (ss-swift's behaviour)" })
       .option('public-read', { type: 'boolean', default: false, describe: 'Swift: make the container world-readable (X-Container-Read: .r:*,.rlistings) so MAAS can read it' })
       .option('lease-wait', { type: 'string', default: '10m', requiresArg: true, describe: 'How long to wait for another publisher\'s lease before giving up (duration as --older)' }),
-  ).nargs('keyring', 1) as unknown as Argv<T & PublishArgs>;
+  ) as unknown as Argv<T & PublishArgs>;
 }
 
 async function runPublish(args: PublishArgs & { json: boolean }, ctx: CommandContext, target: string): Promise<number> {
@@ -83,6 +85,7 @@ async function runPublish(args: PublishArgs & { json: boolean }, ctx: CommandCon
   const store = openTarget(target, { ...(args.prefix ? { prefix: args.prefix } : {}), env: ctx.env, cwd: ctx.cwd, concurrency: args.jobs });
   const hook = crashHookFromEnv(ctx.env);
   const verb = args.dryRun ? 'would upload' : 'uploaded';
+  let lastHolder = '';
   try {
     const result = await publishStream({
       store,
@@ -107,7 +110,11 @@ async function runPublish(args: PublishArgs & { json: boolean }, ctx: CommandCon
           case 'object-pruned':
             return ctx.reporter.info(`${args.dryRun ? 'would prune' : 'pruned'} ${e.key} (last modified ${e.lastModified})`);
           case 'lease-wait':
-            return ctx.reporter.info(`waiting for the publishing lease held by ${e.holder}`);
+            if (e.holder === lastHolder) return;
+            lastHolder = e.holder;
+            return ctx.reporter.info(`waiting (up to ${args.leaseWait}) for the publishing lease held by ${e.holder}`);
+          case 'merged':
+            return ctx.reporter.info(`merged ${e.versions} version(s) another publisher landed meanwhile (${e.examples.join(', ')}${e.versions > e.examples.length ? ', …' : ''})`);
           case 'lease-broken':
             return ctx.reporter.warn(`broke a stale publishing lease (${e.reason}): ${e.holder}`);
           case 'stream-verified':
@@ -129,7 +136,7 @@ async function runPublish(args: PublishArgs & { json: boolean }, ctx: CommandCon
   }
 }
 
-export const publishCommand = defineCommand<PublishArgs>({
+export const publishCommand = defineCommand({
   command: 'publish <stream-dir> <target>',
   describe: 'Upload a local stream to OpenStack Swift, S3 or a directory: data first, index last, never a half-written stream (successor of ss-swift)',
   examples: [
@@ -144,7 +151,7 @@ export const publishCommand = defineCommand<PublishArgs>({
       y
         .positional('stream-dir', { type: 'string', demandOption: true, describe: 'Local stream root (holds streams/v1/index.json)' })
         .positional('target', { type: 'string', demandOption: true, describe: TARGETS }),
-    ) as never,
+    ),
   run: (args, ctx) => runPublish(args, ctx, String(args.target)),
 });
 
@@ -153,7 +160,7 @@ interface SsSwiftArgs extends PublishArgs {
   container: string;
 }
 
-export const ssSwiftCommand = defineCommand<SsSwiftArgs>({
+export const ssSwiftCommand = defineCommand({
   command: 'ss-swift <path> <container>',
   describe: "The original ss-swift's argument order: publish PATH to the Swift CONTAINER (same as publish PATH swift://CONTAINER)",
   examples: [
@@ -165,7 +172,7 @@ export const ssSwiftCommand = defineCommand<SsSwiftArgs>({
       y
         .positional('path', { type: 'string', demandOption: true, describe: 'Local stream root' })
         .positional('container', { type: 'string', demandOption: true, describe: 'Swift container name' }),
-    ) as never,
+    ),
   run: (args, ctx) => {
     if (String(args.container).includes('/') || String(args.container).includes(':')) throw new UsageError(`${args.container}: a container name has no / or scheme`, 'give the prefix with --prefix, or use meph2-util publish with a URL');
     return runPublish({ ...args, streamDir: String(args.path) }, ctx, `swift://${String(args.container)}`);

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { access, constants, stat } from 'node:fs/promises';
-import type { PipelineEvent } from '../converter.js';
+import type { BootTestEvent } from '../events.js';
 import { BootTestError, SourceFormatError } from '../errors.js';
 import { dieWithParent } from '../pipeline/exec.js';
 
@@ -25,7 +25,7 @@ export interface BootTestOptions {
   /** Where the whole serial console is written (default: kept in memory only). */
   consoleFile?: string;
   signal?: AbortSignal;
-  onEvent?: (e: PipelineEvent) => void;
+  onEvent?: (e: BootTestEvent) => void;
 }
 
 export type BootStage = 'kernel' | 'initramfs' | 'root-mounted' | 'userspace' | 'root-check';
@@ -51,7 +51,7 @@ export interface BootTestResult {
  */
 export const ROOT_CHECK = '/usr/bin/findmnt --noheadings --output FSTYPE,SOURCE,TARGET --mountpoint /';
 
-const STAGES: Array<[BootStage, RegExp]> = [
+const STAGES: Array<[Exclude<BootStage, 'root-check'>, RegExp]> = [
   ['kernel', /Linux version \d/],
   ['initramfs', /Run \/init as init process|Loading, please wait|Begin: Loading essential drivers/],
   ['root-mounted', /Begin: Running \/scripts\/(local-bottom|init-bottom)|VFS: Mounted root|squashfs: version/],

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { addAbortSignal } from 'node:stream';
 import { ChecksumMismatchError, defaultHttpClient, Digester, HttpStatusError, type HttpClient } from '@meph/http';
 import { NoSpaceError, SourceChecksumError, SourceDownloadError, SourceFormatError } from '../errors.js';
-import type { PipelineEvent } from '../converter.js';
+import type { ConverterEvent } from '../events.js';
 
 export interface AcquireOptions {
   /** Where http(s) sources are downloaded to (kept between runs). */
@@ -13,7 +13,7 @@ export interface AcquireOptions {
   /** Expected sha256 of the source (hex); checked for local files and downloads. */
   sha256?: string;
   signal?: AbortSignal;
-  onEvent?: (e: PipelineEvent) => void;
+  onEvent?: (e: ConverterEvent) => void;
   /** The HTTP transport (proxies, retries, timeouts); default: the process-wide @meph/http client. */
   http?: HttpClient;
 }

@@ -35,13 +35,13 @@ interface Sample {
 }
 
 const preload = path.join(import.meta.dirname, 'usage-preload.mjs');
+const usageFile = path.join(os.tmpdir(), `meph-bench-usage-${process.pid}`);
 
 /**
  * Runs a node command once (output to /dev/null, stderr kept for failures): wall time, CPU
  * time and peak RSS, the last two reported by the process itself (usage-preload.mjs).
  */
 function once(argv: readonly string[], cwd: string): Sample {
-  const usageFile = path.join(os.tmpdir(), `meph-bench-usage-${process.pid}`);
   rmSync(usageFile, { force: true });
   const [node, ...rest] = argv;
   const t0 = process.hrtime.bigint();
@@ -176,6 +176,7 @@ async function main(): Promise<void> {
     }
     print(rows);
   } finally {
+    rmSync(usageFile, { force: true });
     if (!process.argv.includes('--keep')) await fsp.rm(work, { recursive: true, force: true });
     else console.log(`kept ${work}`);
   }

@@ -1,15 +1,8 @@
-/** Brand shared by every meph library error (Symbol.for, so it works across copies/realms). */
-export const MEPH_ERROR: unique symbol = Symbol.for('meph.error') as never;
+import { errorGuard, mephErrorBase } from '@meph/errors';
 
-export abstract class ImageTransformError extends Error {
-  readonly [MEPH_ERROR] = true as const;
-  abstract override readonly name: string;
-  readonly hint?: string;
-  constructor(message: string, options?: { cause?: unknown; hint?: string }) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
-    if (options?.hint) this.hint = options.hint;
-  }
-}
+/** Base of every @meph/image-transform error; `isImageTransformError` is true for these and no other library's. */
+export abstract class ImageTransformError extends mephErrorBase('@meph/image-transform') {}
+export const isImageTransformError = errorGuard(ImageTransformError);
 
 /** A config file is invalid: names the file, line and key. */
 export class ConfigError extends ImageTransformError {
@@ -21,11 +14,14 @@ export class ConfigError extends ImageTransformError {
 
 // ---- pipeline (real converter) and boot test ----
 
-/** An external tool failed; `stderrTail` holds the last lines it printed. */
+/**
+ * An external tool failed; `stderrTail` holds the last lines it printed. `toolExitCode` is the
+ * tool's, not the one meph exits with.
+ */
 export class CommandFailedError extends ImageTransformError {
   override readonly name = 'CommandFailedError';
-  constructor(readonly command: string, readonly exitCode: number | null, readonly stderrTail: string, options?: { cause?: unknown; hint?: string; what?: string }) {
-    super(`${options?.what ?? command} failed (exit ${exitCode ?? 'signal'})${stderrTail ? `: ${lastLine(stderrTail)}` : ''}`, options);
+  constructor(readonly command: string, readonly toolExitCode: number | null, readonly stderrTail: string, options?: { cause?: unknown; hint?: string; what?: string }) {
+    super(`${options?.what ?? command} failed (exit ${toolExitCode ?? 'signal'})${stderrTail ? `: ${lastLine(stderrTail)}` : ''}`, options);
   }
 }
 

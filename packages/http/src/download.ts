@@ -1,6 +1,7 @@
 import { createReadStream } from 'node:fs';
-import { mkdir, open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, rm, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
+import { renameDurably } from '@meph/sys';
 import type { ClientInternals } from './client.js';
 import { algorithmsOf, assertDigest, Digester, type Checksums, type FileDigest } from './digest.js';
 import { ChecksumMismatchError, HttpStatusError, SizeMismatchError } from './errors.js';
@@ -50,18 +51,6 @@ async function writeAll(handle: FileHandle, buf: Uint8Array): Promise<void> {
   while (off < buf.length) off += (await handle.write(buf, off, buf.length - off)).bytesWritten;
 }
 
-async function fsyncDir(dir: string): Promise<void> {
-  const h = await open(dir, 'r');
-  try {
-    await h.sync();
-  } catch (err) {
-    // some file systems cannot fsync a directory; the rename is still atomic
-    if ((err as NodeJS.ErrnoException).code !== 'EINVAL' && (err as NodeJS.ErrnoException).code !== 'EISDIR') throw err;
-  } finally {
-    await h.close();
-  }
-}
-
 async function hashPrefix(file: string, length: number, d: Digester): Promise<void> {
   if (length === 0) return;
   for await (const c of createReadStream(file, { start: 0, end: length - 1 })) d.update(c as Buffer);
@@ -80,8 +69,7 @@ export async function downloadFile(client: ClientInternals, url: string, dest: s
   let lastReported = -1;
 
   const finish = async (digest: FileDigest, resumedFrom: number, meta: { etag?: string; lastModified?: string }): Promise<DownloadResult> => {
-    await rename(part, dest);
-    await fsyncDir(path.dirname(dest));
+    await renameDurably(part, dest);
     if (lastReported !== digest.size) o.onProgress?.({ url, received: digest.size, total: digest.size });
     return { path: dest, digest, resumedFrom, ...meta };
   };

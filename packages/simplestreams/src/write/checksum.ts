@@ -4,7 +4,8 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { ChecksumMismatchError, FormatError, MissingFileError, SizeMismatchError } from '../errors.js';
 import type { Item } from '../model.js';
-import { FILE_MODE, fsyncDir, mkdirPublic, openTemp, syncAndRename, tempPathFor, writeAll } from './atomic.js';
+import { renameDurably } from '@meph/sys';
+import { FILE_MODE, mkdirPublic, openTemp, syncAndRename, tempPathFor, writeAll } from './atomic.js';
 
 export type { ChecksumAlgorithm, FileDigest } from '@meph/http';
 export { CHECKSUM_ALGORITHMS } from '@meph/http';
@@ -133,8 +134,7 @@ export async function copyFileVerified(from: string | Readable, to: string, expe
     if (how) {
       try {
         assertDigestMatches(from, await hashFile(tmp, algorithms), expected);
-        await fsp.rename(tmp, to);
-        await fsyncDir(path.dirname(to));
+        await renameDurably(tmp, to);
       } catch (err) {
         await fsp.rm(tmp, { force: true }).catch(() => {});
         throw err;

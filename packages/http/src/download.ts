@@ -53,7 +53,7 @@ async function writeAll(handle: FileHandle, buf: Uint8Array): Promise<void> {
 
 async function hashPrefix(file: string, length: number, d: Digester): Promise<void> {
   if (length === 0) return;
-  for await (const c of createReadStream(file, { start: 0, end: length - 1 })) d.update(c as Buffer);
+  await d.updateFrom(createReadStream(file, { start: 0, end: length - 1 }));
 }
 
 export async function downloadFile(client: ClientInternals, url: string, dest: string, o: DownloadOptions): Promise<DownloadResult> {

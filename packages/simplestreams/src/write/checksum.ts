@@ -1,5 +1,5 @@
-import { CHECKSUM_ALGORITHMS, Digester, type ChecksumAlgorithm, type FileDigest } from '@meph/http';
-import { constants as fsc, createReadStream, promises as fsp } from 'node:fs';
+import { CHECKSUM_ALGORITHMS, Digester, digestFile, type ChecksumAlgorithm, type FileDigest } from '@meph/http';
+import { constants as fsc, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { ChecksumMismatchError, FormatError, MissingFileError, SizeMismatchError } from '../errors.js';
@@ -18,13 +18,9 @@ function missingAware(err: unknown, file: string): unknown {
 
 /** Size and checksums of a file in one streaming pass (never reads the file into memory). */
 export async function hashFile(file: string, algorithms: readonly ChecksumAlgorithm[] = ['sha256']): Promise<FileDigest> {
-  const d = new Digester(algorithms);
-  try {
-    for await (const chunk of createReadStream(file, { highWaterMark: READ_CHUNK })) d.update(chunk as Buffer);
-  } catch (err) {
+  return digestFile(file, algorithms).catch((err: unknown) => {
     throw missingAware(err, file);
-  }
-  return d.digest();
+  });
 }
 
 /** The checksum algorithms an item carries. */

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { assertSafeRelativePath } from '@meph/simplestreams';
+import { renameDurably } from '@meph/sys';
 import { md5File } from './hash.js';
 import type { ObjectStore, PutBody, StoredObject } from './store.js';
 
@@ -95,7 +96,7 @@ export class FsStore implements ObjectStore {
   async put(key: string, body: PutBody): Promise<void> {
     const tmp = await this.stage(key, body);
     try {
-      await fsp.rename(tmp, this.abs(key));
+      await renameDurably(tmp, this.abs(key));
     } catch (err) {
       await fsp.rm(tmp, { force: true });
       throw err;

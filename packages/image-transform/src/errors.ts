@@ -107,9 +107,6 @@ export class UnknownReleaseError extends ImageTransformError {
 /** The config expands into something that cannot be built (duplicate product ids, …). */
 export class PlanError extends ImageTransformError {
   override readonly name = 'PlanError';
-  constructor(message: string, options?: { hint?: string }) {
-    super(message, options);
-  }
 }
 
 /** A converter finished without producing a file it was asked for. */
@@ -123,9 +120,6 @@ export class ConverterOutputError extends ImageTransformError {
 /** The converter chosen (flag, MAAS_CLOUDIMG2EPH2) cannot be used. */
 export class ConverterUnavailableError extends ImageTransformError {
   override readonly name = 'ConverterUnavailableError';
-  constructor(message: string, options?: { hint?: string }) {
-    super(message, options);
-  }
 }
 
 /** A bootloader import could not read the archive, find a package or build an archive. */
@@ -136,9 +130,6 @@ export class BootloaderImportError extends ImageTransformError {
 /** The request matches nothing in the config (e.g. an arch without kernel lines for the release). */
 export class NothingToBuildError extends ImageTransformError {
   override readonly name = 'NothingToBuildError';
-  constructor(message: string, options?: { hint?: string }) {
-    super(message, options);
-  }
 }
 
 /** The d-i installer archive cannot be read (unreachable, unsigned, or without installers). */

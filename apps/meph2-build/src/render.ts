@@ -1,4 +1,4 @@
-import type { BuildResult, PipelineEvent } from '@meph/image-transform';
+import type { BuildEvent, BuildResult } from '@meph/image-transform';
 
 /** The `--dry-run` plan as text: every product with its items and paths. */
 export function planText(result: BuildResult, outputDir: string, converter: string): string {
@@ -28,7 +28,7 @@ export function planText(result: BuildResult, outputDir: string, converter: stri
 }
 
 /** Minimum -v count at which an event is logged in human mode (progress and warnings are separate). */
-export function eventVerbosity(event: PipelineEvent): number {
+export function eventVerbosity(event: BuildEvent): number {
   switch (event.type) {
     case 'plan':
     case 'converter-start':
@@ -41,57 +41,80 @@ export function eventVerbosity(event: PipelineEvent): number {
     case 'di-items-written':
     case 'step':
     case 'cleanup':
+    case 'progress':
+    case 'warning':
       return 0;
     case 'item-built':
     case 'data-written':
     case 'log':
+    case 'di-suite':
+    case 'di-suite-missing':
+    case 'di-version':
+    case 'di-error':
+    case 'di-unverified':
+    case 'http-retry':
       return 1;
     default:
-      return event['level'] === 'debug' ? 2 : 1;
+      return unknownEvent(event);
   }
 }
 
+/** A build event the switch does not handle is a compile error here. */
+function unknownEvent(e: never): never {
+  throw new Error(`unknown build event ${JSON.stringify(e)}`);
+}
+
+function fields(e: object): string {
+  const { type, ...rest } = e as { type: string };
+  return [type, ...Object.entries(rest).filter(([, v]) => v !== undefined && typeof v !== 'object').map(([k, v]) => `${k}=${String(v)}`)].join(' ');
+}
+
 /** One human line for a build event. */
-export function describeEvent(e: PipelineEvent): string {
-  const s = (k: string): string => String(e[k] ?? '');
+export function describeEvent(e: BuildEvent): string {
   switch (e.type) {
     case 'plan':
-      return `building ${s('release')}/${s('arch')} ${s('version')}: ${s('products')} products, ${s('files')} files`;
+      return `building ${e.release}/${e.arch} ${e.version}: ${e.products} products, ${e.files} files`;
     case 'converter-start':
-      return `converting ${s('source')} with the ${s('converter')} converter (${s('kernels')} kernels)`;
+      return `converting ${e.source} with the ${e.converter} converter (${e.kernels} kernels)`;
     case 'converter-done':
-      return `converter finished in ${Number(e['seconds']).toFixed(1)} s`;
+      return `converter finished in ${e.seconds.toFixed(1)} s`;
     case 'converter-skipped':
-      return `all ${s('files')} output files exist; not re-generating`;
+      return `all ${e.files} output files exist; not re-generating`;
     case 'products-written':
-      return `wrote ${s('path')} (${s('products')} products)`;
+      return `wrote ${e.path} (${e.products} products)`;
     case 'index-written':
-      return `wrote ${s('path')}`;
+      return `wrote ${e.path}`;
     case 'flat-json-written':
-      return `wrote ${s('path')} (${s('items')} items)`;
+      return `wrote ${e.path} (${e.items} items)`;
     case 'stale-removed':
-      return `removed leftovers of an interrupted build: ${(e['paths'] as string[]).join(', ')}`;
+      return `removed leftovers of an interrupted build: ${e.paths.join(', ')}`;
     case 'item-built':
-      return `  ${s('productId')} ${s('version')} ${s('item')}: ${s('path')} ${s('size')} bytes sha256 ${s('sha256')}`;
+      return `  ${e.productId} ${e.version} ${e.item}: ${String(e.path ?? '')} ${String(e.size ?? '')} bytes sha256 ${String(e.sha256 ?? '')}`;
     case 'data-written':
-      return `moved ${s('files')} files into place`;
+      return `moved ${e.files} files into place`;
     case 'di-items-written':
-      return `d-i files in place (${s('files')} downloaded or verified)`;
+      return `d-i files in place (${e.files} downloaded or verified)`;
     case 'step': {
-      const what = e['package'] ? `${s('step')} (${s('package')})` : s('step');
-      if (e['state'] === 'start') return `${what}: started`;
-      if (e['state'] === 'done') return `${what}: done${e['seconds'] !== undefined ? ` in ${Number(e['seconds']).toFixed(1)} s` : ''}${e['verflav'] ? ` (kernel ${s('verflav')})` : ''}`;
-      return `${what}: ${s('detail')}`;
+      if ('detail' in e) return `${e.step}: ${e.detail}`;
+      const what = e.state === 'start' && e.package ? `${e.step} (${e.package})` : e.step;
+      if (e.state === 'start') return `${what}: started`;
+      return `${what}: done${e.seconds !== undefined ? ` in ${e.seconds.toFixed(1)} s` : ''}${e.verflav ? ` (kernel ${e.verflav})` : ''}`;
     }
     case 'log':
-      return `${s('step')}: ${s('message')}`;
+      return `${e.step}: ${e.message}`;
     case 'cleanup':
-      return `removed ${s('dir')} (${s('reason')})`;
-    default: {
-      if (typeof e['message'] === 'string') return e['message'];
-      const { type, ...rest } = e;
-      const fields = Object.entries(rest).filter(([, v]) => v !== undefined && typeof v !== 'object').map(([k, v]) => `${k}=${String(v)}`);
-      return [type, ...fields].join(' ');
-    }
+      return `removed ${'dir' in e ? e.dir : e.device} (${e.reason})`;
+    case 'warning':
+    case 'di-error':
+    case 'di-unverified':
+      return e.message;
+    case 'progress':
+    case 'di-suite':
+    case 'di-suite-missing':
+    case 'di-version':
+    case 'http-retry':
+      return fields(e);
+    default:
+      return unknownEvent(e);
   }
 }

@@ -1,4 +1,3 @@
-import { createWriteStream } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,11 +13,14 @@ import {
   verifierFromArgs,
   withKeyringOptions,
   withOptInSigningOptions,
+  withVerbosityOptions,
   type CliSpec,
-  type KeyringArgs,
-  type SigningArgs,
 } from '@meph/cli-kit';
-import type { BuildFlags } from '@meph/image-transform';
+import type { ImageFormatSetting, SquashfsCompression } from '@meph/image-transform';
+
+// Literal here (not the library's lists) so --help does not load the image pipeline; typed against it.
+const IMAGE_FORMATS = ['auto', 'img-tar', 'root-image', 'root-image-gz', 'root-tar', 'squashfs-image'] as const satisfies readonly ImageFormatSetting[];
+const SQUASHFS_COMPRESSIONS = ['xz', 'zstd', 'gzip'] as const satisfies readonly SquashfsCompression[];
 
 export const DEFAULT_SOURCE = 'http://cloud-images.ubuntu.com/daily/streams/v1/com.ubuntu.cloud:daily:download.json';
 const DEFAULT_CONFIG = fileURLToPath(new URL('../../../conf/meph-v3.yaml', import.meta.url));
@@ -28,34 +30,8 @@ function listOf(v: string | string[] | undefined): string[] {
   return v === undefined ? [] : Array.isArray(v) ? v : [v];
 }
 
-interface SyncArgs extends SigningArgs, KeyringArgs {
-  outputDir: string;
-  filters: string[];
-  config?: string;
-  source: string;
-  target?: string;
-  max: number;
-  arches?: string | string[];
-  rebuild?: string | string[];
-  proposed?: boolean;
-  proposedPackages?: string;
-  prePurgePackages?: string;
-  disableDi?: boolean;
-  enableDi?: boolean;
-  diArchive?: string;
-  diKeyring?: string | string[];
-  imageFormat?: BuildFlags['imageFormat'];
-  squashfsCompression?: BuildFlags['squashfsCompression'];
-  squashfsBlockSize?: string;
-  mirror?: string;
-  fake: boolean;
-  jobs: number;
-  dryRun: boolean;
-  v: number;
-  logFile?: string;
-}
 
-const command = defineCommand<SyncArgs>({
+const command = defineCommand({
   fetches: true,
   command: '$0 <output-dir> [filters..]',
   describe: 'Build the cloud-image versions a MAAS stream lacks and write the updated stream',
@@ -76,7 +52,10 @@ const command = defineCommand<SyncArgs>({
     '\n' +
     SIGNATURE_POLICY_HELP,
   builder: (y) =>
-    withOptInSigningOptions(withKeyringOptions(y))
+    withVerbosityOptions(withOptInSigningOptions(withKeyringOptions(y)), {
+      verbose: 'More progress messages (repeatable)',
+      logFile: 'Also append every message and event, timestamped (events as JSON), to this file (its directory must exist)',
+    })
       .positional('output-dir', { type: 'string', demandOption: true, describe: 'Output stream root' })
       .positional('filters', { type: 'string', array: true, default: [], describe: 'Filters on source items (key=value, key!=value, key~regex, key!~regex)' })
       .option('config', { type: 'string', describe: 'Build matrix YAML (default: $MEPH_CONFIG, $MEPH2_CONFIG_YAML, conf/meph-v3.yaml)' })
@@ -91,8 +70,8 @@ const command = defineCommand<SyncArgs>({
       .option('pre-purge-packages', { type: 'string', describe: 'CSV of packages to purge and reinstall' })
       .option('disable-di', { type: 'boolean', describe: 'Do not add d-i kernels/initrds' })
       .option('enable-di', { type: 'boolean', describe: 'Add d-i kernels/initrds even if the config has enable_di: false' })
-      .option('image-format', { choices: ['auto', 'img-tar', 'root-image', 'root-image-gz', 'root-tar', 'squashfs-image'] as const, describe: 'Source image format (default: $MEPH_IMAGE_FORMAT, else auto), as meph2-build' })
-      .option('squashfs-compression', { choices: ['xz', 'zstd', 'gzip'] as const, describe: 'mksquashfs compression (default: $MEPH_SQUASHFS_COMPRESSION, else xz), as meph2-build' })
+      .option('image-format', { choices: IMAGE_FORMATS, describe: 'Source image format (default: $MEPH_IMAGE_FORMAT, else auto), as meph2-build' })
+      .option('squashfs-compression', { choices: SQUASHFS_COMPRESSIONS, describe: 'mksquashfs compression (default: $MEPH_SQUASHFS_COMPRESSION, else xz), as meph2-build' })
       .option('squashfs-block-size', { type: 'string', describe: 'mksquashfs block size, 4K … 1M (default: $MEPH_SQUASHFS_BLOCK_SIZE), as meph2-build' })
       .option('mirror', { type: 'string', describe: 'apt mirror for the images (default: $MEPH_MIRROR, config mirror; Debian: the host\'s), as meph2-build' })
       .option('di-archive', { alias: 'archive', type: 'string', describe: 'Archive root for d-i files (default: archive/ports.ubuntu.com, or the host\'s Debian mirror for Debian configs)' })
@@ -100,23 +79,20 @@ const command = defineCommand<SyncArgs>({
       .option('fake', { type: 'boolean', default: false, describe: 'Use the fake converter (same as MAAS_CLOUDIMG2EPH2=fake)' })
       .option('jobs', { alias: 'j', type: 'number', default: 2, describe: 'Release/arch pairs built at once' })
       .option('dry-run', { alias: 'n', type: 'boolean', default: false, describe: 'Print (release, arch, source serial → MAAS version) to build; build and write nothing' })
-      .option('v', { alias: 'verbose', type: 'count', describe: 'More progress messages (repeatable)' })
-      .option('log-file', { type: 'string', normalize: true, describe: 'Also append every event, timestamped, to this file' })
       .check((a) => {
         if (a.disableDi && a.enableDi) throw new UsageError('--disable-di conflicts with --enable-di');
         if (a.max !== undefined && (!Number.isInteger(a.max) || a.max < 1)) throw new UsageError(`--max ${String(a.max)}: must be a positive integer`);
         if (a.jobs !== undefined && (!Number.isInteger(a.jobs) || a.jobs < 1)) throw new UsageError(`--jobs ${String(a.jobs)}: must be a positive integer`);
         return true;
-      }) as never,
+      }),
   async run(args, ctx) {
     const lib = await import('@meph/image-transform');
-    const { parseFilters } = await import('@meph/simplestreams');
 
     const rebuild = lib.parseRebuild(listOf(args.rebuild));
     if (typeof rebuild === 'string') throw new UsageError(`--rebuild ${JSON.stringify(rebuild)}: expected FROM:TO, e.g. 20260101:20260101.1`);
     const arches = args.arches ? csvList(args.arches) : lib.defaultSyncArches();
     if (!arches?.length) throw new UsageError(`no default arches for host arch ${os.machine()}`, 'pass --arches');
-    const filters = parseFilters([`arch~(${arches.map((a) => a.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})`, ...args.filters]);
+    const filters = lib.syncSourceFilters(arches, args.filters);
     const configPath = path.resolve(ctx.cwd, lib.resolveConfigPath(args.config, ctx.env, DEFAULT_CONFIG));
     const config = await lib.loadBuildConfig(configPath);
     // Paths the user typed are relative to the command's working directory (ctx.cwd).
@@ -128,25 +104,13 @@ const command = defineCommand<SyncArgs>({
     if (!args.dryRun) await checkSigningArgs(signing, ctx);
     const { verifier, policy } = await verifierFromArgs(args, ctx.env, ctx.cwd, ctx.reporter.warn);
     const choice = lib.selectConverter({ fake: args.fake, env: ctx.env, cwd: ctx.cwd, real: lib.realConverter });
-    if (args.v) ctx.reporter.info(`converter: ${choice.name} (${choice.reason})`);
+    ctx.reporter.verbose(1, `converter: ${choice.name} (${choice.reason})`);
 
-    const flags: BuildFlags = {};
-    if (args.proposed) flags.proposed = true;
-    if (args.enableDi) flags.enableDi = true;
-    if (args.disableDi) flags.enableDi = false;
-    if (args.proposedPackages !== undefined) flags.proposedPackages = csvList(args.proposedPackages);
-    if (args.prePurgePackages !== undefined) flags.prePurgePackages = csvList(args.prePurgePackages);
-    if (args.imageFormat) flags.imageFormat = args.imageFormat;
-    if (args.squashfsCompression) flags.squashfsCompression = args.squashfsCompression;
-    if (args.squashfsBlockSize) flags.squashfsBlockSize = args.squashfsBlockSize;
-    if (args.mirror) flags.mirror = args.mirror;
     const diKeyrings = listOf(args.diKeyring).map((k) => path.resolve(ctx.cwd, k));
 
-    const verbose = args.v > 0;
-    const log = args.logFile ? createWriteStream(path.resolve(ctx.cwd, args.logFile), { flags: 'a' }) : undefined;
     const result = await lib.runSync({
       config,
-      flags,
+      flags: lib.buildFlagsFrom(args),
       env: ctx.env,
       source: local(args.source),
       target,
@@ -162,15 +126,13 @@ const command = defineCommand<SyncArgs>({
       converterName: choice.name,
       jobs: args.jobs,
       dryRun: args.dryRun,
-      verbosity: args.v,
+      verbosity: args.verbose,
       signal: ctx.signal,
       onEvent: (e) => {
-        log?.write(`${new Date().toISOString()} ${JSON.stringify(e)}\n`);
-        if (e.type === 'progress' || e.type === 'build-failed' || e.type === 'build-done' || e.type === 'warning' || e.type === 'http-retry' || e.type === 'stream-untouched' || verbose) ctx.reporter.emit(e);
+        if (e.type === 'progress' || e.type === 'build-failed' || e.type === 'build-done' || e.type === 'warning' || e.type === 'http-retry' || e.type === 'stream-untouched' || args.verbose > 0) ctx.reporter.emit(e);
       },
     });
 
-    if (log) await new Promise<void>((resolve) => log.end(() => resolve()));
     if (args.dryRun) {
       if (!args.json) {
         for (const j of result.plan.jobs) ctx.reporter.out(`${j.release} ${j.arch} ${j.sourceVersion} -> ${j.version}`);

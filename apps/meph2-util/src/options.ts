@@ -5,7 +5,7 @@
 import path from 'node:path';
 import type { Argv } from 'yargs';
 import { isHttpUrl, resolveWriteTarget, type WriteTarget } from '@meph/simplestreams';
-import { checkedSigning, withKeyringOptions, type CommandContext, type KeyringArgs } from '@meph/cli-kit';
+import { checkedSigning, checkSigningArgs, signIfWanted, withSigningOptions, type CommandContext, type SigningArgs } from '@meph/cli-kit';
 import type { DocumentSigner } from '@meph/simplestreams';
 import type { OpResult, OpsEvent } from '@meph/simplestreams/ops';
 
@@ -23,6 +23,21 @@ export function withWriteOptions<T>(y: Argv<T>): Argv<T & WriteArgs> {
       default: false,
       describe: 'If another writer holds the stream lock, wait for it instead of failing with its pid',
     }) as unknown as Argv<T & WriteArgs>;
+}
+
+/** `withWriteOptions` plus the signing flags: the options of every command that edits a stream. */
+export function withStreamEditOptions<T>(y: Argv<T>): Argv<T & WriteArgs & SigningArgs> {
+  return withSigningOptions(withWriteOptions(y));
+}
+
+/** A `--keyring` the original accepted on commands that read no signed input: hidden, unused. */
+export function withUnusedKeyring<T>(y: Argv<T>): Argv<T & { keyring?: string }> {
+  return y.option('keyring', { type: 'string', hidden: true, describe: 'Accepted for compatibility; unused (the stream is read from its own index.json)' });
+}
+
+/** The options of remove-version and copy-version: DATA_D, the version positionals `versions` adds, the trailing filters, the edit options. */
+export function withVersionEditOptions<T, U>(y: Argv<T>, versions: (y: Argv<T & { data_d: string }>) => Argv<U>) {
+  return withStreamEditOptions(withFilters(withUnusedKeyring(versions(y.positional('data_d', { type: 'string', demandOption: true, describe: 'Stream directory' })))));
 }
 
 export interface FilterArgs {
@@ -99,9 +114,20 @@ export function summarize(name: string, result: OpResult, dryRun: boolean): stri
 }
 
 /**
- * `withKeyringOptions` with `--keyring` taking exactly one file per occurrence, so
- * `--keyring K SRC TARGET` (the original's usage) does not swallow the positionals.
+ * The body every stream-editing command shares: prove the signing key (unless a dry run),
+ * resolve the target, run the operation, print its summary line, then sign what it changed.
  */
-export function withSourceKeyring<T>(y: Argv<T>): Argv<T & KeyringArgs> {
-  return withKeyringOptions(y).nargs('keyring', 1);
+export async function runStreamEdit(
+  name: string,
+  args: WriteArgs & Partial<SigningArgs>,
+  ctx: CommandContext,
+  where: string,
+  op: (target: WriteTarget, io: ReturnType<typeof opIo>) => Promise<OpResult>,
+  options: { mustExist?: boolean } = {},
+): Promise<void> {
+  if (!args.dryRun) await checkSigningArgs(args, ctx);
+  const target = await writeTarget(ctx, where, name, options);
+  const result = await op(target, opIo(args, ctx));
+  ctx.reporter.info(summarize(name, result, args.dryRun));
+  if (!args.dryRun) await signIfWanted(args, target.root, ctx);
 }

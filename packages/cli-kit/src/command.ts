@@ -27,6 +27,11 @@ export interface MephCommand<A = object> {
   readonly epilog?: string;
   /** The command fetches over HTTP(S): `--help` then explains the proxy and MEPH_HTTP_* variables. */
   readonly fetches?: boolean;
+  /**
+   * The command reads stream metadata: `--help` then ends the epilog with the limits on documents
+   * it did not write, and with `'signed'` (it takes the keyring flags) the signature policy first.
+   */
+  readonly reads?: 'metadata' | 'signed';
   builder(y: Argv<GlobalArgs>): Argv<A & GlobalArgs>;
   run(args: ArgumentsCamelCase<A & GlobalArgs>, ctx: CommandContext): Promise<number | void> | number | void;
 }
@@ -35,6 +40,28 @@ export interface MephCommand<A = object> {
 export const HTTP_HELP =
   'Over http(s): http_proxy, https_proxy (CONNECT) and no_proxy are honoured; transient failures are retried with backoff. ' +
   'MEPH_HTTP_TIMEOUT=<seconds> bounds connecting, waiting for headers and body progress (defaults 30 s, 60 s, 60 s); MEPH_HTTP_RETRIES=<n> (default 4).';
+
+/** `-v`/`--verbose` (a count) and `--log-file`, which the reporter applies (see {@link withVerbosityOptions}). */
+export interface VerbosityArgs {
+  verbose: number;
+  logFile?: string;
+}
+
+/**
+ * Adds `-v`/`--verbose` (repeatable: `-vv` is 2) and `--log-file FILE` to a command; the
+ * runner hands both to the command's reporter (`ctx.reporter.verbosity`, `ctx.reporter.verbose`),
+ * which appends every message and event, timestamped, to the file. `describe` words what -v
+ * shows for this command.
+ */
+export function withVerbosityOptions<T>(y: Argv<T>, describe: { verbose: string; logFile?: string }): Argv<T & VerbosityArgs> {
+  return y
+    .option('verbose', { alias: 'v', type: 'count', describe: describe.verbose })
+    .option('log-file', {
+      type: 'string',
+      requiresArg: true,
+      describe: describe.logFile ?? 'Also append every message and event, timestamped (events as JSON), to this file (its directory must exist)',
+    }) as unknown as Argv<T & VerbosityArgs>;
+}
 
 export function defineCommand<A>(cmd: MephCommand<A>): MephCommand<A> {
   return cmd;

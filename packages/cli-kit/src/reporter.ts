@@ -1,3 +1,6 @@
+import { closeSync, openSync, writeSync } from 'node:fs';
+import path from 'node:path';
+import { UsageError } from './errors.js';
 import type { MephEvent, EventSink } from './events.js';
 
 export interface ReporterOptions {
@@ -7,6 +10,15 @@ export interface ReporterOptions {
   stderr?: NodeJS.WritableStream & { isTTY?: boolean };
   /** Turns an event into a human line; return undefined to stay silent for it. */
   describe?: (event: MephEvent) => string | undefined;
+  /** `-v` count: {@link Reporter.verbose} lines at or below it are shown. Default 0. */
+  verbosity?: number;
+  /**
+   * `--log-file`: every message (info, warning, verbose at the -v level) and every event but
+   * progress ticks is appended, timestamped (events as JSON), whatever --json and -q say.
+   * Opened (created, never its directory) when the reporter is made: an unwritable path is one
+   * clear error before the command does anything.
+   */
+  logFile?: string;
 }
 
 export interface Reporter {
@@ -14,6 +26,10 @@ export interface Reporter {
   /** A human message on stderr (also a `message` event with --json). */
   info(message: string): void;
   warn(message: string): void;
+  /** The `-v` count the user gave (0 without -v). */
+  readonly verbosity: number;
+  /** A human message shown (and logged) only at `-v` count `level` or more. */
+  verbose(level: number, message: string): void;
   /** Machine result written to stdout whatever the mode (query output, diff YAML, …). */
   out(text: string): void;
   /**
@@ -73,7 +89,24 @@ function drained(stream: NodeJS.WritableStream): Promise<void> {
   });
 }
 
+/** Opens `--log-file` for appending; a path that cannot be written is a UsageError naming it. */
+function openLog(file: string): number {
+  try {
+    return openSync(file, 'a', 0o644);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why =
+      code === 'ENOENT' ? `no such directory ${path.dirname(file)}` : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : (err as Error).message;
+    throw new UsageError(`--log-file ${file}: ${why}`, code === 'ENOENT' ? 'create the directory first, or give another path' : 'give a file you can write');
+  }
+}
+
 export function createReporter(options: ReporterOptions): Reporter {
+  const logFd = options.logFile === undefined ? undefined : openLog(options.logFile);
+  const log = (text: string): void => {
+    if (logFd !== undefined) writeSync(logFd, `${new Date().toISOString()} ${text}\n`);
+  };
+  const verbosity = options.verbosity ?? 0;
   const stdout = options.stdout ?? process.stdout;
   const stderr = options.stderr ?? process.stderr;
   const describe = options.describe ?? defaultDescribe;
@@ -92,6 +125,7 @@ export function createReporter(options: ReporterOptions): Reporter {
   };
 
   const emit: EventSink = (event) => {
+    if (event.type !== 'progress') log(JSON.stringify(event));
     if (options.json) {
       stdout.write(`${JSON.stringify(event)}\n`);
       return;
@@ -117,12 +151,30 @@ export function createReporter(options: ReporterOptions): Reporter {
     if (line !== undefined) human(line);
   };
 
+  const info = (message: string): void => {
+    log(message);
+    if (options.json) stdout.write(`${JSON.stringify({ type: 'message', level: 'info', message })}\n`);
+    else human(message);
+  };
+  let closed = false;
   return {
     emit,
-    info: (message) => (options.json ? emit({ type: 'message', level: 'info', message }) : human(message)),
-    warn: (message) => (options.json ? emit({ type: 'message', level: 'warning', message }) : human(`warning: ${message}`)),
+    info,
+    warn: (message) => {
+      log(`warning: ${message}`);
+      if (options.json) stdout.write(`${JSON.stringify({ type: 'message', level: 'warning', message })}\n`);
+      else human(`warning: ${message}`);
+    },
+    verbosity,
+    verbose: (level, message) => {
+      if (verbosity >= level) info(message);
+    },
     out: (text) => void stdout.write(text.endsWith('\n') || text === '' ? text : `${text}\n`),
     write: (text) => (stdout.write(text) ? Promise.resolve() : drained(stdout)),
-    close: clearProgress,
+    close: () => {
+      clearProgress();
+      if (logFd !== undefined && !closed) closeSync(logFd);
+      closed = true;
+    },
   };
 }

@@ -1,6 +1,8 @@
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { defineCommand, UsageError } from './index.js';
+import { defineCommand, UsageError, withVerbosityOptions } from './index.js';
 import { runCliCaptured } from './testing.js';
 import type { CliSpec } from './run.js';
 
@@ -54,5 +56,59 @@ describe('runCli', () => {
     const r = await runCliCaptured(spec, ['echo', '--help']);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('demo echo hi');
+  });
+});
+
+describe('reporter: -v, -q, --json and --log-file, handled once for every command', () => {
+  const talk = defineCommand({
+    command: 'talk',
+    describe: 'say things at several levels',
+    examples: [['demo talk -v', 'more']],
+    builder: (y) => withVerbosityOptions(y, { verbose: 'more detail' }),
+    run: (_args, ctx) => {
+      ctx.reporter.info('hello');
+      ctx.reporter.verbose(1, 'detail one');
+      ctx.reporter.verbose(2, 'detail two');
+      ctx.reporter.warn('careful');
+      ctx.reporter.emit({ type: 'said', words: 3 });
+      ctx.reporter.emit({ type: 'progress', step: 'talking', done: 1, total: 1 });
+    },
+  });
+  const talker: CliSpec = { name: 'demo', version: '1.2.3', describe: 'demo tool', commands: [talk] };
+  const tmp = () => mkdtemp(path.join(os.tmpdir(), 'meph-reporter-'));
+
+  it('-v shows level-1 detail, -vv level 2 as well; -q shows none of it', async () => {
+    const v = await runCliCaptured(talker, ['talk', '-v']);
+    expect(v.stderr).toContain('detail one\n');
+    expect(v.stderr).not.toContain('detail two');
+    expect((await runCliCaptured(talker, ['talk', '-vv'])).stderr).toContain('detail two\n');
+    expect((await runCliCaptured(talker, ['talk'])).stderr).not.toContain('detail one');
+    expect((await runCliCaptured(talker, ['talk', '-q', '-vv'])).stderr).toBe('');
+  });
+
+  it('--log-file gets every message at the -v level and every event (as JSON), timestamped, whatever -q/--json say', async () => {
+    const dir = await tmp();
+    try {
+      const r = await runCliCaptured(talker, ['talk', '-q', '--json', '-v', '--log-file', 'talk.log'], { cwd: dir });
+      expect(r.code).toBe(0);
+      // --json output is unchanged by the log file
+      expect(r.stdout.split('\n')).toContain('{"type":"message","level":"info","message":"hello"}');
+      const lines = (await readFile(path.join(dir, 'talk.log'), 'utf8')).trimEnd().split('\n');
+      expect(lines.map((l) => l.replace(/^\d{4}-\d\d-\d\dT[\d:.]+Z /, ''))).toEqual(['hello', 'detail one', 'warning: careful', '{"type":"said","words":3}']);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('--log-file in a missing directory is one clear line and exit 2, before the command runs', async () => {
+    const dir = await tmp();
+    try {
+      const r = await runCliCaptured(talker, ['talk', '--log-file', 'no/such/dir/talk.log'], { cwd: dir });
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toBe(`demo: error: --log-file ${dir}/no/such/dir/talk.log: no such directory ${dir}/no/such/dir (create the directory first, or give another path)\n`);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,7 +1,9 @@
+import path from 'node:path';
 import yargs from '#yargs';
 import type { Argv } from 'yargs';
 import { isMephError, UsageError, ExitError } from './errors.js';
 import { createReporter, type Reporter } from './reporter.js';
+import { DOCUMENT_LIMITS_HELP, SIGNATURE_POLICY_HELP } from './signing.js';
 import { HTTP_HELP, type CommandContext, type GlobalArgs, type MephCommand } from './command.js';
 
 export interface CliIo {
@@ -112,12 +114,21 @@ export async function runCli(spec: CliSpec, argv: readonly string[], io: Partial
       builder: (y: Argv<GlobalArgs>) => {
         let b = command.builder(y);
         for (const [c, d] of command.examples) b = b.example(c, d);
-        const epilog = [command.epilog, command.fetches ? HTTP_HELP : undefined].filter(Boolean).join('\n\n');
+        const reading = command.reads === 'signed' ? [SIGNATURE_POLICY_HELP, DOCUMENT_LIMITS_HELP] : command.reads === 'metadata' ? [DOCUMENT_LIMITS_HELP] : [];
+        const body = [command.epilog, ...reading].filter(Boolean).join('\n');
+        const epilog = [body, command.fetches ? HTTP_HELP : undefined].filter(Boolean).join('\n\n');
         if (epilog) b = b.epilog(epilog);
         return b;
       },
       handler: async (args: any) => {
-        reporter = createReporter({ json: Boolean(args.json), quiet: Boolean(args.quiet), stdout, stderr });
+        reporter = createReporter({
+          json: Boolean(args.json),
+          quiet: Boolean(args.quiet),
+          verbosity: Number(args.verbose ?? 0),
+          ...(typeof args.logFile === 'string' ? { logFile: path.resolve(cwd, args.logFile) } : {}),
+          stdout,
+          stderr,
+        });
         const ctx: CommandContext = { reporter, signal: controller.signal, env, cwd };
         const code = await command.run(args, ctx);
         exitCode = typeof code === 'number' ? code : 0;
@@ -133,6 +144,7 @@ export async function runCli(spec: CliSpec, argv: readonly string[], io: Partial
       helpOut = output;
     });
     if (helpOut) stdout.write(`${helpOut}\n`);
+    reporter?.close();
     return exitCode;
   } catch (err) {
     reporter?.close();

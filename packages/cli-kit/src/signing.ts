@@ -344,10 +344,11 @@ export const DOCUMENT_LIMITS_HELP =
 export function withKeyringOptions<T>(y: Argv<T>): Argv<T & KeyringArgs> {
   return y
     // Not `array: true`: that would swallow the positional after it (`--keyring k.gpg DIR`);
-    // repeating the flag still collects every value.
+    // one file per occurrence (nargs 1), and repeating the flag collects every value.
     .option('keyring', {
       type: 'string',
       requiresArg: true,
+      nargs: 1,
       group: 'Signatures:',
       describe: `Public keyring to check signed (.sjson) files with, binary (.gpg) or armored (.asc); repeatable (default: $${SIGNING_ENV.keyring}, else ${DEFAULT_KEYRING} if present). A .json is read as it is even with --keyring; a mirror root given with --keyring must have a signed index.sjson`,
     })

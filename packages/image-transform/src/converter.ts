@@ -1,10 +1,6 @@
 import type { SignaturePolicy } from '@meph/simplestreams';
 
-/** Structured progress/log events the pipeline emits (rendered by the CLI). */
-export interface PipelineEvent {
-  readonly type: string;
-  readonly [field: string]: unknown;
-}
+import type { ConverterEvent } from './events.js';
 
 /** One kernel to install and extract, derived from a kernel line of the config. */
 export interface KernelRequest {
@@ -60,7 +56,7 @@ export interface ConvertRequest {
   /** Max kernels built at once. */
   kernelConcurrency?: number;
   signal?: AbortSignal;
-  onEvent?: (event: PipelineEvent) => void;
+  onEvent?: (event: ConverterEvent) => void;
   /** For sources fetched from a signed stream. */
   signaturePolicy?: SignaturePolicy;
 }

@@ -10,3 +10,4 @@ export * from './boot/index.js';
 export * from './bootloaders/index.js';
 export * from './di/index.js';
 export * from './sync/index.js';
+export type * from './events.js';

@@ -100,6 +100,14 @@ describe('meph2-build', () => {
     expect(log).toContain('sha256');
   });
 
+  it('--log-file in a missing directory: one clear line, exit 2, nothing built', async () => {
+    const d = await tmp();
+    const r = await build(['--config', V3, '-u', '--log-file', 'logs/build.log', 'amd64', 'noble', '20240101', 'noble.squashfs', 'out'], { cwd: d });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(`meph2-build: error: --log-file ${d}/logs/build.log: no such directory ${d}/logs (create the directory first, or give another path)\n`);
+    expect(existsSync(path.join(d, 'out'))).toBe(false);
+  });
+
   it('--flat-json, --squashfs-compression and --squashfs-block-size reach the output', async () => {
     const d = await tmp();
     const r = await build(['--config', V3, '-u', '--flat-json', 'items.json', '--squashfs-compression', 'zstd', '--squashfs-block-size', '64K', 'amd64', 'noble', '20240101', 'noble.squashfs', 'out'], { cwd: d });
@@ -198,8 +206,11 @@ describe('event rendering', () => {
     const { describeEvent, eventVerbosity } = await import('../render.js');
     expect(describeEvent({ type: 'step', step: 'kernel:cloud', state: 'done', seconds: 41.26, verflav: '6.1.0-28-cloud-amd64' })).toBe('kernel:cloud: done in 41.3 s (kernel 6.1.0-28-cloud-amd64)');
     expect(describeEvent({ type: 'step', step: 'kernel:generic', state: 'start', package: 'linux-image-amd64' })).toBe('kernel:generic (linux-image-amd64): started');
-    expect(eventVerbosity({ type: 'step' })).toBe(0);
-    expect(eventVerbosity({ type: 'log', message: 'x' })).toBe(1);
-    expect(eventVerbosity({ type: 'whatever', level: 'debug' })).toBe(2);
+    expect(eventVerbosity({ type: 'step', step: 'unpack', detail: 'copying' })).toBe(0);
+    expect(eventVerbosity({ type: 'log', step: 'customise', message: 'x' })).toBe(1);
+    expect(describeEvent({ type: 'cleanup', device: '/dev/loop7', reason: 'left over' })).toBe('removed /dev/loop7 (left over)');
+    // The events are a typed union: an event name the library does not emit does not compile.
+    // @ts-expect-error 'whatever' is no BuildEvent
+    expect(() => eventVerbosity({ type: 'whatever' })).toThrow(/unknown build event/);
   });
 });

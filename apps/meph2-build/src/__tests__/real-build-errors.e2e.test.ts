@@ -114,7 +114,7 @@ describe('meph2-build bad input (real converter)', () => {
       squashfs: { path: path.join(out, 'squashfs'), compression: 'xz' }, manifestPath: path.join(out, 'squashfs.manifest'),
       proposed: false, addRepos: [], addPackages: [], prePurgePackages: [], proposedPackages: [], workDir, signal: ac.signal,
       onEvent: (e) => {
-        if (e.type === 'step' && e['step'] === 'kernel:cloud' && e['state'] === 'start') setTimeout(() => ac.abort(new Error('stopped by test')), 3000);
+        if (e.type === 'step' && e.step === 'kernel:cloud' && 'state' in e && e.state === 'start') setTimeout(() => ac.abort(new Error('stopped by test')), 3000);
       },
     });
     await expect(started).rejects.toThrow('stopped by test');

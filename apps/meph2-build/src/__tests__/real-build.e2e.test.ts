@@ -13,7 +13,7 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT, runAppProcess } from '@meph/cli-kit/testing';
-import { bootTest, mountsUnder, realConverter, type KernelRequest } from '@meph/image-transform';
+import { bootTest, mountsUnder, realConverter, type ConverterEvent, type KernelRequest } from '@meph/image-transform';
 
 const SERIAL = '20261125';
 const minutes = (n: number) => n * 60_000;
@@ -115,7 +115,7 @@ describe('other source types through the real converter (cloud kernel only)', ()
 
   async function convertAndBoot(name: string, source: string, expectFormat: string) {
     const out = path.join(work, `out-${name}`);
-    const events: Array<{ type: string; message?: unknown }> = [];
+    const events: ConverterEvent[] = [];
     const res = await timed(`convert ${name}`, () =>
       realConverter({
         arch: 'amd64', release: 'bookworm', version: SERIAL, source, imageFormat: 'auto',
@@ -124,10 +124,10 @@ describe('other source types through the real converter (cloud kernel only)', ()
         manifestPath: path.join(out, 'squashfs.manifest'),
         proposed: false, addRepos: [], addPackages: [], prePurgePackages: [], proposedPackages: [],
         workDir: path.join(work, `work-${name}`),
-        onEvent: (e) => events.push(e as never),
+        onEvent: (e) => events.push(e),
       }),
     );
-    expect(events.find((e) => e.type === 'log' && String(e.message).startsWith('source '))?.message).toContain(`${expectFormat}`);
+    expect(events.find((e): e is Extract<ConverterEvent, { type: 'log' }> => e.type === 'log' && e.message.startsWith('source '))?.message).toContain(`${expectFormat}`);
     expect(res.files.sort()).toEqual([path.join(out, 'boot-initrd'), path.join(out, 'boot-kernel'), path.join(out, 'squashfs'), path.join(out, 'squashfs.manifest')]);
     expect(sh(`unsquashfs -s ${path.join(out, 'squashfs')}`)).toMatch(/Compression zstd/);
     expect(readdirSync(path.join(work, `work-${name}`))).toEqual([]);

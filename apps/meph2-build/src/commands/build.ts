@@ -1,68 +1,24 @@
 import path from 'node:path';
-import { checkSigningArgs, defineCommand, optInSigning, signIfWanted, UsageError, withOptInSigningOptions, type CommandContext, type GlobalArgs, type SigningArgs } from '@meph/cli-kit';
-import type { BuildFlags, ImageFormatSetting, PipelineEvent, SquashfsCompression } from '@meph/image-transform';
+import { checkSigningArgs, defineCommand, optInSigning, signIfWanted, UsageError, withOptInSigningOptions, withVerbosityOptions, type CommandContext } from '@meph/cli-kit';
+import type { BuildEvent, ImageFormatSetting, SquashfsCompression } from '@meph/image-transform';
 import { DEFAULT_CONFIG } from '../default-config.js';
 import { describeEvent, eventVerbosity, planText } from '../render.js';
-import { openLogFile } from '../log-file.js';
 
-const IMAGE_FORMATS = ['auto', 'img-tar', 'root-image', 'root-image-gz', 'root-tar', 'squashfs-image'] as const;
-const COMPRESSIONS = ['xz', 'zstd', 'gzip'] as const;
+// Literal here (not the library's lists) so --help does not load the image pipeline; typed against it.
+const IMAGE_FORMATS = ['auto', 'img-tar', 'root-image', 'root-image-gz', 'root-tar', 'squashfs-image'] as const satisfies readonly ImageFormatSetting[];
+const SQUASHFS_COMPRESSIONS = ['xz', 'zstd', 'gzip'] as const satisfies readonly SquashfsCompression[];
 
-interface BuildArgs extends SigningArgs {
-  arch: string;
-  release: string;
-  versionName: string;
-  source: string;
-  outputDir: string;
-  config?: string;
-  imageFormat?: ImageFormatSetting;
-  proposed?: boolean;
-  enableDi?: boolean;
-  disableDi?: boolean;
-  flatJson?: string;
-  squashfsCompression?: SquashfsCompression;
-  squashfsBlockSize?: string;
-  mirror?: string;
-  diArchive?: string;
-  diKeyring?: string | string[];
-  fake?: boolean;
-  cacheDir?: string;
-  kernelConcurrency?: number;
-  dryRun: boolean;
-  verbose: number;
-  logFile?: string;
-}
-
-function flagsFrom(args: BuildArgs): BuildFlags {
-  const flags: BuildFlags = {};
-  if (args.proposed) flags.proposed = true;
-  if (args.enableDi) flags.enableDi = true;
-  if (args.disableDi) flags.enableDi = false;
-  if (args.imageFormat) flags.imageFormat = args.imageFormat;
-  if (args.squashfsCompression) flags.squashfsCompression = args.squashfsCompression;
-  if (args.squashfsBlockSize) flags.squashfsBlockSize = args.squashfsBlockSize;
-  if (args.mirror) flags.mirror = args.mirror;
-  return flags;
-}
-
-/** Routes library events to the reporter (and the log file) by -v level. */
-function eventSink(args: BuildArgs & GlobalArgs, ctx: CommandContext): (e: PipelineEvent) => void {
-  const log = args.logFile ? openLogFile(path.resolve(ctx.cwd, args.logFile)) : undefined;
+/** Routes library events to the reporter by -v level (the reporter also logs them to --log-file). */
+function eventSink(json: boolean, ctx: CommandContext): (e: BuildEvent) => void {
   return (e) => {
-    if (e.type === 'progress') {
-      ctx.reporter.emit(e);
-      return;
-    }
-    const warning = e.type === 'warning' || e['level'] === 'warning';
-    const visible = warning || eventVerbosity(e) <= args.verbose;
-    if (visible) log?.(`${warning ? 'warning: ' : ''}${describeEvent(e)}`);
-    if (args.json) ctx.reporter.emit(e);
-    else if (warning) ctx.reporter.warn(describeEvent(e));
-    else if (visible) ctx.reporter.info(describeEvent(e));
+    if (e.type === 'progress') return ctx.reporter.emit(e);
+    if (json) return ctx.reporter.emit(e);
+    if (e.type === 'warning') return ctx.reporter.warn(describeEvent(e));
+    ctx.reporter.verbose(eventVerbosity(e), describeEvent(e));
   };
 }
 
-export const buildCommand = defineCommand<BuildArgs>({
+export const buildCommand = defineCommand({
   fetches: true,
   command: '$0 <arch> <release> <version-name> <source> <output-dir>',
   describe: 'Build the MAAS v3 boot artifacts (squashfs, kernels, initrds, manifest) and products metadata of one release/arch/version from a cloud image',
@@ -90,7 +46,7 @@ export const buildCommand = defineCommand<BuildArgs>({
     'converter works with every config and writes a squashfs. All differences: docs/compat.md.',
   ].join('\n'),
   builder: (y) =>
-    withOptInSigningOptions(
+    withVerbosityOptions(withOptInSigningOptions(
       y
         .positional('arch', { type: 'string', demandOption: true, describe: 'dpkg architecture, e.g. amd64' })
         .positional('release', { type: 'string', demandOption: true, describe: 'release codename, e.g. noble or bookworm' })
@@ -104,7 +60,7 @@ export const buildCommand = defineCommand<BuildArgs>({
         .option('disable-di', { type: 'boolean', describe: 'override config enable_di: no d-i kernels' })
         .conflicts('enable-di', 'disable-di')
         .option('flat-json', { type: 'string', describe: 'also write a JSON list of every new item to this file' })
-        .option('squashfs-compression', { choices: COMPRESSIONS, describe: 'mksquashfs compression (default xz, as MAAS expects)' })
+        .option('squashfs-compression', { choices: SQUASHFS_COMPRESSIONS, describe: 'mksquashfs compression (default xz, as MAAS expects)' })
         .option('squashfs-block-size', { type: 'string', describe: 'mksquashfs block size, 4K … 1M (default: mksquashfs\'s 128K)' })
         .option('mirror', { type: 'string', describe: 'apt mirror for the image (default: config mirror; for Debian the host\'s configured mirror)' })
         .option('di-archive', { type: 'string', describe: 'archive root for d-i files (default: archive/ports.ubuntu.com; Debian: the image\'s apt mirror)' })
@@ -112,10 +68,8 @@ export const buildCommand = defineCommand<BuildArgs>({
         .option('fake', { type: 'boolean', describe: 'use the fake converter: small placeholder artifacts in seconds (tests only)' })
         .option('cache-dir', { type: 'string', describe: 'download cache for http(s) sources' })
         .option('kernel-concurrency', { type: 'number', describe: 'kernels built in parallel (default: the converter\'s)' })
-        .option('dry-run', { alias: 'n', type: 'boolean', default: false, describe: 'print the plan (products, items, paths) and change nothing' })
-        .option('verbose', { alias: 'v', type: 'count', describe: 'more log detail: -v every item and converter step, -vv debug output' })
-        .option('log-file', { type: 'string', describe: 'also append timestamped log lines (at the -v level) to this file' }),
-    ) as never,
+        .option('dry-run', { alias: 'n', type: 'boolean', default: false, describe: 'print the plan (products, items, paths) and change nothing' }),
+    ), { verbose: 'more log detail: -v every item and converter step, -vv debug output' }),
   async run(args, ctx) {
     if (!/^[a-z0-9]+$/.test(args.arch)) throw new UsageError(`arch ${JSON.stringify(args.arch)} is not a dpkg architecture`, 'e.g. amd64, arm64');
     if (args.kernelConcurrency !== undefined && !(Number.isInteger(args.kernelConcurrency) && args.kernelConcurrency > 0)) {
@@ -125,8 +79,8 @@ export const buildCommand = defineCommand<BuildArgs>({
     const configPath = path.resolve(ctx.cwd, lib.resolveConfigPath(args.config, ctx.env, DEFAULT_CONFIG));
     const config = await lib.loadBuildConfig(configPath);
     if (args.squashfsBlockSize) lib.checkSquashfsBlockSize(args.squashfsBlockSize, '--squashfs-block-size');
-    const settings = lib.resolveBuildSettings(config, flagsFrom(args), ctx.env);
-    const onEvent = eventSink(args, ctx);
+    const settings = lib.resolveBuildSettings(config, lib.buildFlagsFrom(args), ctx.env);
+    const onEvent = eventSink(args.json, ctx);
     const outputDir = path.resolve(ctx.cwd, args.outputDir);
     const choice = lib.selectConverter({ fake: Boolean(args.fake), env: ctx.env, cwd: ctx.cwd, real: lib.realConverter });
     const signing = optInSigning(args);

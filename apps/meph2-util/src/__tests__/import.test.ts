@@ -45,6 +45,14 @@ describe('meph2-util import', () => {
     expect(r.stderr).toMatch(/^meph2-util: error: .*centos\.yaml: CentOS image_index imports .* does not support yet\); only release-notification and bootloaders imports are supported\n$/);
   });
 
+  it('an empty release-notification: section is one line naming the file (was an internal error), nothing written', async () => {
+    await fs.writeFile(path.join(dir, 'empty.yaml'), 'product_id: p\ncontent_id: p\nrelease-notification:\n');
+    const r = await run(['import', '-u', 'empty.yaml', 'empty-stream']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^meph2-util: error: .*empty\.yaml: release-notification: must be a mapping of version, maas_version and message\n$/);
+    await expect(fs.access(path.join(dir, 'empty-stream'))).rejects.toThrow();
+  });
+
   it("parses the original's bootloaders.yaml and refuses its grub-mkimage (ppc64el) entry in one line, before any download", async () => {
     const r = await run(['import', '-u', path.join(SHARED_DIR, 'reference/conf/bootloaders.yaml'), 'stream2']);
     expect(r.code).toBe(1);

@@ -1,5 +1,5 @@
-import { defineCommand, UsageError, verifierFromArgs, withKeyringOptions, type KeyringArgs, SIGNATURE_POLICY_HELP, DOCUMENT_LIMITS_HELP } from '@meph/cli-kit';
-import { compareVersions, resolveInside, type LoadedStream } from '@meph/simplestreams';
+import { defineCommand, UsageError, verifierFromArgs, withKeyringOptions, type KeyringArgs } from '@meph/cli-kit';
+import type { LoadedStream } from '@meph/simplestreams';
 
 interface BootTestArgs extends KeyringArgs {
   streamDir: string;
@@ -15,7 +15,8 @@ interface BootTestArgs extends KeyringArgs {
   consoleLog?: string;
 }
 
-export const bootTestCommand = defineCommand<BootTestArgs>({
+export const bootTestCommand = defineCommand({
+  reads: 'signed',
   command: 'boot-test <stream-dir> [product-id] [version-name] [rest..]',
   describe: "boot a product's boot-kernel + boot-initrd with its squashfs as root under QEMU (virtio disk, or --pxe: from the network the way MAAS boots it)",
   examples: [
@@ -40,11 +41,7 @@ export const bootTestCommand = defineCommand<BootTestArgs>({
     'over HTTP where it supports a port, else over TFTP (Debian\'s signed GRUB 2.06 does not). It passes only when the booted system reports / as an overlay whose lower ' +
     'layer is a squashfs on a loop device backed by the file fetched over HTTP, and modprobe of a module not loaded at boot (isofs, udf or xfs) ' +
     'succeeds. Prints the time of each stage (dhcp, bootloader, kernel-initrd, squashfs, userspace, checks); on failure the console tail and the ' +
-    'stage that stalled. Only reads the stream (any images.maas.io-shaped local mirror). meph differs: the original has no boot test. See docs/compat.md.' +
-    '\n' +
-    SIGNATURE_POLICY_HELP +
-    '\n' +
-    DOCUMENT_LIMITS_HELP,
+    'stage that stalled. Only reads the stream (any images.maas.io-shaped local mirror). meph differs: the original has no boot test. See docs/compat.md.',
   builder: (y) =>
     withKeyringOptions(
       y
@@ -59,12 +56,12 @@ export const bootTestCommand = defineCommand<BootTestArgs>({
         .option('memory', { type: 'number', default: 1024, requiresArg: true, describe: 'Guest memory in MiB (--pxe: default 2048; the squashfs is held in RAM)' })
         .option('accel', { choices: ['tcg', 'kvm'] as const, default: 'tcg' as const, describe: 'QEMU accelerator (kvm only where nested KVM works)' })
         .option('console-log', { type: 'string', requiresArg: true, describe: 'Write the whole serial console to this file' }),
-    ).nargs('keyring', 1) as never,
+    ),
   async run(args, ctx) {
     if (!(args.timeout > 0)) throw new UsageError(`--timeout must be a positive number of seconds, got ${String(args.timeout)}`);
     if (!(Number.isInteger(args.memory) && args.memory >= 256)) throw new UsageError(`--memory must be a whole number of MiB >= 256, got ${String(args.memory)}`);
     const ss = await import('@meph/simplestreams');
-    const { bootTest, BootTestError } = await import('@meph/image-transform');
+    const { bootTest, BootTestError, resolveBootArtifacts } = await import('@meph/image-transform');
     const { verifier, policy } = await verifierFromArgs(args, ctx.env, ctx.cwd, ctx.reporter.warn);
     const stream = await ss.loadStream(args.streamDir, { ...(verifier ? { verifier } : {}), policy, cwd: ctx.cwd, signal: ctx.signal });
     if (args.pxe) return runPxe(stream, args, ctx);
@@ -100,132 +97,41 @@ export const bootTestCommand = defineCommand<BootTestArgs>({
 
 type Ctx = Parameters<Parameters<typeof defineCommand<BootTestArgs>>[0]['run']>[1];
 
-/** Products with boot-kernel (every kernel product), in stream order. */
-function kernelProducts(stream: LoadedStream): string[] {
-  return stream.products.flatMap((f) =>
-    Object.entries(f.doc.products)
-      .filter(([, p]) => Object.values(p.versions).some((v) => Object.entries(v.items).some(([n, i]) => (i.ftype ?? n) === 'boot-kernel')))
-      .map(([id]) => id),
-  );
-}
-
-function field(stream: LoadedStream, productId: string, name: string): string | undefined {
-  for (const f of stream.products) {
-    const p = f.doc.products[productId];
-    if (!p) continue;
-    const v = p[name] ?? (f.doc as Record<string, unknown>)[name];
-    return typeof v === 'string' ? v : undefined;
-  }
-  return undefined;
-}
-
-/** The rack's path for a product: `<os>/<arch>/<subarch>/<release>/<label>` (the flavour joins the subarch as in the product id). */
-export function rackImagePath(stream: LoadedStream, productId: string): string {
-  const f = (n: string) => field(stream, productId, n);
-  const subarch = f('subarch') ?? 'generic';
-  const kflavor = f('kflavor');
-  const sub = kflavor && kflavor !== 'generic' && !subarch.includes(kflavor) ? `${subarch}-${kflavor}` : subarch;
-  const parts = [f('os') ?? 'ubuntu', f('arch'), sub, f('release'), f('label') ?? 'candidate'];
-  if (parts.some((p) => !p || !/^[A-Za-z0-9._+-]+$/.test(p) || p === '.' || p === '..')) {
-    throw new UsageError(`${productId}: os, arch, subarch, release and label must be plain names for the rack path (got ${parts.map(String).join('/')})`);
-  }
-  return parts.join('/');
-}
-
-/** The archive.tar.xz files of the newest version of the bootloader product the firmware needs. */
-export function bootloaderArchives(stream: LoadedStream, firmware: 'bios' | 'uefi'): { productId: string; version: string; files: string[] } | undefined {
-  const root = stream.source.root;
-  for (const f of stream.products) {
-    for (const [id, p] of Object.entries(f.doc.products)) {
-      const get = (n: string) => (p[n] ?? (f.doc as Record<string, unknown>)[n]) as string | undefined;
-      const type = get('bootloader-type');
-      const ok = firmware === 'bios' ? type === 'pxe' && get('os') === 'pxelinux' : type === 'uefi' && get('arch') === 'amd64' && get('os') === 'grub-efi-signed';
-      if (!ok) continue;
-      const names = Object.keys(p.versions).sort(compareVersions);
-      const v = names.at(-1);
-      if (!v) continue;
-      const files = Object.values(p.versions[v]!.items).filter((i) => i.ftype === 'archive.tar.xz' && i.path).map((i) => resolveInside(root, i.path!, f.path));
-      return { productId: id, version: v, files };
-    }
-  }
-  return undefined;
-}
-
 async function runPxe(stream: LoadedStream, args: BootTestArgs & { json?: boolean }, ctx: Ctx): Promise<number> {
-  const { pxeBootTest, BootTestError } = await import('@meph/image-transform');
-  if (/^https?:\/\//.test(stream.source.root)) throw new UsageError(`boot-test needs a local stream directory, not ${stream.source.root}`, 'mirror it first (meph2-util insert)');
-  const ids = [args.productId, args.versionName, ...(args.rest ?? [])].filter((x): x is string => Boolean(x));
-  const products = ids.length ? ids : kernelProducts(stream);
-  if (products.length === 0) throw new UsageError(`no product with boot-kernel in ${stream.source.root}`);
+  const { pxeBootStream } = await import('@meph/image-transform');
   if (!(args.stall > 0)) throw new UsageError(`--stall must be a positive number of seconds, got ${String(args.stall)}`);
-  const timeout = args.timeout !== 300 ? args.timeout : 600;
-  const memory = args.memory !== 1024 ? args.memory : 2048;
-  const firmwares = [...new Set(args.firmware)];
+  const ids = [args.productId, args.versionName, ...(args.rest ?? [])].filter((x): x is string => Boolean(x));
+  const boots = pxeBootStream(stream, {
+    productIds: ids,
+    firmwares: args.firmware,
+    timeoutMs: (args.timeout !== 300 ? args.timeout : 600) * 1000,
+    stallMs: args.stall * 1000,
+    memoryMb: args.memory !== 1024 ? args.memory : 2048,
+    ...(args.consoleLog ? { consoleFile: args.consoleLog } : {}),
+    signal: ctx.signal,
+    onStart: (b) => ctx.reporter.info(`boot-test --pxe ${b.productId} ${b.version} pxe-${b.firmware}: bootloader ${b.bootloader.productId} ${b.bootloader.version}`),
+    onEvent: (e, b) => ctx.reporter.emit({ ...e, ...b }),
+  });
   let failed = 0;
-  for (const fw of firmwares) {
-    const bl = bootloaderArchives(stream, fw);
-    for (const id of products) {
-      const target = resolveBootArtifacts(stream, id);
-      const label = `${id} ${target.version} pxe-${fw}`;
-      try {
-        if (!bl || bl.files.length === 0) {
-          throw new BootTestError(
-            `no ${fw === 'bios' ? 'pxe/pxelinux' : 'uefi/grub-efi-signed/amd64'} bootloader product in ${stream.source.root}: the rack has nothing to serve over TFTP`,
-            'bootloader', '', { hint: 'import one: meph2-util import bootloaders-debian.yaml STREAM' },
-          );
-        }
-        ctx.reporter.info(`boot-test --pxe ${label}: bootloader ${bl.productId} ${bl.version}`);
-        const r = await pxeBootTest({
-          firmware: fw, imagePath: rackImagePath(stream, id),
-          files: { 'boot-kernel': target.kernel, 'boot-initrd': target.initrd, squashfs: target.squashfs },
-          bootloaderArchives: bl.files, timeoutMs: timeout * 1000, stallMs: args.stall * 1000, memoryMb: memory,
-          ...(args.consoleLog ? { consoleFile: firmwares.length * products.length > 1 ? `${args.consoleLog}.${fw}.${id.replace(/[^A-Za-z0-9._-]/g, '_')}` : args.consoleLog } : {}),
-          signal: ctx.signal,
-          onEvent: (e) => ctx.reporter.emit({ ...e, productId: id, firmware: fw }),
-        });
-        const stages = Object.entries(r.stageSeconds).map(([k, v]) => `${k} ${v}s`).join(', ');
-        ctx.reporter.emit({ type: 'boot-test-passed', mode: 'pxe', firmware: fw, productId: id, version: target.version, stageSeconds: r.stageSeconds, seconds: r.seconds, rootFsType: r.rootFsType, lower: r.lowerFsType, loopBackingFile: r.loopBackingFile, squashfsBytes: r.squashfsBytes, module: r.module });
-        if (!args.json) ctx.reporter.out(`PASS ${label}: / ${r.rootFsType} over ${r.lowerFsType} (${r.loopBackingFile}, ${r.squashfsBytes} bytes over HTTP); modprobe ${r.module} ok (${stages}; total ${r.seconds}s)\n`);
-      } catch (e) {
-        if (!(e instanceof BootTestError)) throw e;
-        failed++;
-        ctx.reporter.emit({ type: 'boot-test-failed', mode: 'pxe', firmware: fw, productId: id, version: target.version, stalled: e.reachedStage, message: e.message, consoleTail: e.consoleTail });
-        if (!args.json) {
-          if (e.consoleTail) ctx.reporter.warn(`console tail of ${label}:\n${e.consoleTail}`);
-          ctx.reporter.out(`FAIL ${label}: stalled in stage ${e.reachedStage}: ${e.message}${e.hint ? ` (${e.hint})` : ''}\n`);
-        }
-      }
+  let total = 0;
+  for await (const b of boots) {
+    total++;
+    const label = `${b.productId} ${b.version} pxe-${b.firmware}`;
+    if (b.ok) {
+      const r = b.result;
+      const stages = Object.entries(r.stageSeconds).map(([k, v]) => `${k} ${v}s`).join(', ');
+      ctx.reporter.emit({ type: 'boot-test-passed', mode: 'pxe', firmware: b.firmware, productId: b.productId, version: b.version, stageSeconds: r.stageSeconds, seconds: r.seconds, rootFsType: r.rootFsType, lower: r.lowerFsType, loopBackingFile: r.loopBackingFile, squashfsBytes: r.squashfsBytes, module: r.module });
+      if (!args.json) ctx.reporter.out(`PASS ${label}: / ${r.rootFsType} over ${r.lowerFsType} (${r.loopBackingFile}, ${r.squashfsBytes} bytes over HTTP); modprobe ${r.module} ok (${stages}; total ${r.seconds}s)\n`);
+      continue;
+    }
+    const e = b.error;
+    failed++;
+    ctx.reporter.emit({ type: 'boot-test-failed', mode: 'pxe', firmware: b.firmware, productId: b.productId, version: b.version, stalled: e.reachedStage, message: e.message, consoleTail: e.consoleTail });
+    if (!args.json) {
+      if (e.consoleTail) ctx.reporter.warn(`console tail of ${label}:\n${e.consoleTail}`);
+      ctx.reporter.out(`FAIL ${label}: stalled in stage ${e.reachedStage}: ${e.message}${e.hint ? ` (${e.hint})` : ''}\n`);
     }
   }
-  if (failed) ctx.reporter.warn(`${failed} of ${firmwares.length * products.length} network boot(s) failed`);
+  if (failed) ctx.reporter.warn(`${failed} of ${total} network boot(s) failed`);
   return failed ? 1 : 0;
-}
-
-export interface BootArtifacts {
-  version: string;
-  kernel: string;
-  initrd: string;
-  squashfs: string;
-}
-
-/** Finds the product's version (newest by default) and the local paths of its boot files. */
-export function resolveBootArtifacts(stream: LoadedStream, productId: string, version?: string): BootArtifacts {
-  const root = stream.source.root;
-  if (/^https?:\/\//.test(root)) throw new UsageError(`boot-test needs a local stream directory, not ${root}`, 'mirror it first (meph2-util insert)');
-  const found = stream.products.find((p) => p.doc.products[productId]);
-  const product = found?.doc.products[productId];
-  if (!product || !found) {
-    const known = stream.products.flatMap((p) => Object.keys(p.doc.products)).slice(0, 8);
-    throw new UsageError(`no product ${productId} in ${root}`, known.length ? `products there include ${known.join(', ')}` : 'the stream has no products');
-  }
-  const names = Object.keys(product.versions).sort(compareVersions);
-  const v = version ?? names[names.length - 1];
-  const ver = v === undefined ? undefined : product.versions[v];
-  if (!ver || v === undefined) throw new UsageError(`product ${productId} has no version ${version ?? '(none at all)'}`, names.length ? `versions: ${names.join(', ')}` : undefined);
-  const item = (ftype: string): string => {
-    const it = Object.entries(ver.items).find(([name, i]) => (i.ftype ?? name) === ftype)?.[1];
-    if (!it?.path) throw new UsageError(`${productId} ${v} has no ${ftype} item`, 'boot-test needs boot-kernel, boot-initrd and squashfs');
-    return resolveInside(root, it.path, found.path);
-  };
-  return { version: v, kernel: item('boot-kernel'), initrd: item('boot-initrd'), squashfs: item('squashfs') };
 }

@@ -1,7 +1,8 @@
-import { checkSigningArgs, defineCommand, signIfWanted, UsageError, withSigningOptions, DOCUMENT_LIMITS_HELP } from '@meph/cli-kit';
-import { writeTarget, opIo, summarize, withWriteOptions } from '../options.js';
+import { defineCommand, UsageError } from '@meph/cli-kit';
+import { runStreamEdit, withStreamEditOptions, withUnusedKeyring } from '../options.js';
 
 export const cleanMdCommand = defineCommand({
+  reads: 'metadata',
   command: 'clean-md <words..>',
   describe: 'drop all but the newest MAX versions of each product from a stream\'s metadata',
   examples: [
@@ -15,15 +16,13 @@ export const cleanMdCommand = defineCommand({
     'STREAM is the mirror root or its streams/v1/index.(s)json; naming one products file (streams/v1/<name>.json) cleans that file only.',
     'Differences from the original: --max=N is accepted as the README shows (the original rejected it) [BUG? fixed]; MAX must be ≥ 1',
     '(0 would leave products MAAS rejects); a URL is refused in one line. All differences: docs/compat.md.',
-    DOCUMENT_LIMITS_HELP,
   ].join('\n'),
   builder: (y) =>
-    withSigningOptions(
-      withWriteOptions(
+    withStreamEditOptions(
+      withUnusedKeyring(
         y
           .positional('words', { type: 'string', array: true, describe: 'MAX STREAM [FILTER..] (MAX omitted when --max is given)' })
-          .option('max', { type: 'number', describe: 'Keep at most this many versions per product (instead of the MAX positional)' })
-          .option('keyring', { type: 'string', hidden: true, describe: 'Accepted for compatibility; unused (the stream is read from its own index.json)' }),
+          .option('max', { type: 'number', describe: 'Keep at most this many versions per product (instead of the MAX positional)' }),
       ),
     ),
   async run(args, ctx) {
@@ -37,11 +36,9 @@ export const cleanMdCommand = defineCommand({
     const stream = words.shift();
     if (stream === undefined) throw new UsageError('clean-md: missing STREAM', 'e.g. meph2-util clean-md 3 stable.d');
     if (!Number.isInteger(max) || max < 1) throw new UsageError(`clean-md: MAX must be a whole number ≥ 1, got ${String(max)}`);
-    if (!args.dryRun) await checkSigningArgs(args, ctx);
     const { cleanMd } = await import('@meph/simplestreams/ops');
-    const { root: target, productsPath } = await writeTarget(ctx, stream, 'clean-md', { mustExist: true });
-    const result = await cleanMd(target, max, { ...opIo(args, ctx), filters: words, ...(productsPath ? { productsPath } : {}) });
-    ctx.reporter.info(summarize('clean-md', result, args.dryRun));
-    if (!args.dryRun) await signIfWanted(args, target, ctx);
+    const keep = max;
+    const edit = (t: { root: string; productsPath?: string }, io: object) => cleanMd(t.root, keep, { ...io, filters: words, ...(t.productsPath ? { productsPath: t.productsPath } : {}) });
+    await runStreamEdit('clean-md', args, ctx, stream, edit, { mustExist: true });
   },
 });

@@ -1,7 +1,8 @@
-import { checkSigningArgs, defineCommand, signIfWanted, withSigningOptions, DOCUMENT_LIMITS_HELP } from '@meph/cli-kit';
-import { writeTarget, opIo, summarize, withFilters, withWriteOptions } from '../options.js';
+import { defineCommand } from '@meph/cli-kit';
+import { runStreamEdit, withVersionEditOptions } from '../options.js';
 
 export const copyVersionCommand = defineCommand({
+  reads: 'metadata',
   command: 'copy-version <data_d> <from_version> <to_version> [filters..]',
   describe: 'duplicate a version under a new (higher) name, with its files, so clients move off a bad image',
   examples: [['meph2-util copy-version stable.d 20260720 20260720.1 release=noble', 'republish noble 20260720 as 20260720.1, then sign']],
@@ -12,26 +13,16 @@ export const copyVersionCommand = defineCommand({
     'TO must sort after FROM as a plain string (MAAS uses the string-greatest version) and be a version name: letters, digits and . _ + ~ -,',
     'at most 32 characters. Differences from the original: it accepted any TO (\'\', \'a b\', a lower version) and exited 0; meph refuses',
     'them; an existing TO is never overwritten (see above). All differences: docs/compat.md.',
-    DOCUMENT_LIMITS_HELP,
   ].join('\n'),
   builder: (y) =>
-    withSigningOptions(
-      withWriteOptions(
-        withFilters(
-          y
-            .positional('data_d', { type: 'string', demandOption: true, describe: 'Stream directory' })
-            .positional('from_version', { type: 'string', demandOption: true, describe: 'Existing version name' })
-            .positional('to_version', { type: 'string', demandOption: true, describe: 'New version name, sorting after FROM (e.g. FROM.1)' })
-            .option('keyring', { type: 'string', hidden: true, describe: 'Accepted for compatibility; unused' }),
-        ),
-      ),
+    withVersionEditOptions(y, (v) =>
+      v
+        .positional('from_version', { type: 'string', demandOption: true, describe: 'Existing version name' })
+        .positional('to_version', { type: 'string', demandOption: true, describe: 'New version name, sorting after FROM (e.g. FROM.1)' }),
     ),
   async run(args, ctx) {
-    if (!args.dryRun) await checkSigningArgs(args, ctx);
     const { copyVersion } = await import('@meph/simplestreams/ops');
-    const { root: target } = await writeTarget(ctx, args.data_d, 'copy-version', { mustExist: true });
-    const result = await copyVersion(target, String(args.from_version), String(args.to_version), { ...opIo(args, ctx), filters: args.filters ?? [] });
-    ctx.reporter.info(summarize('copy-version', result, args.dryRun));
-    if (!args.dryRun) await signIfWanted(args, target, ctx);
+    const edit = (t: { root: string }, io: object) => copyVersion(t.root, args.from_version, args.to_version, { ...io, filters: args.filters ?? [] });
+    await runStreamEdit('copy-version', args, ctx, args.data_d, edit, { mustExist: true });
   },
 });

@@ -1,7 +1,8 @@
-import { defineCommand, verifierFromArgs, SIGNATURE_POLICY_HELP, DOCUMENT_LIMITS_HELP } from '@meph/cli-kit';
-import { location, withSourceKeyring } from '../options.js';
+import { defineCommand, verifierFromArgs, withKeyringOptions } from '@meph/cli-kit';
+import { location } from '../options.js';
 
 export const diffCommand = defineCommand({
+  reads: 'signed',
   command: 'diff <src> <target>',
   describe: 'write the patch (YAML) that would make TARGET follow SRC',
   examples: [
@@ -14,11 +15,9 @@ export const diffCommand = defineCommand({
     'A version present on both sides with different files is an error: published versions must never change.',
     'Differences from the original: signed files are checked when a keyring is configured (the original never verified diff input);',
     'a version with different files on the two sides is a one-line error (was an AssertionError). All differences: docs/compat.md.',
-    SIGNATURE_POLICY_HELP,
-    DOCUMENT_LIMITS_HELP,
   ].join('\n'),
   builder: (y) =>
-    withSourceKeyring(
+    withKeyringOptions(
       y
         .positional('src', { type: 'string', demandOption: true, describe: 'Source stream: directory, index file or http(s) URL' })
         .positional('target', { type: 'string', demandOption: true, describe: 'Target stream: directory, index file or http(s) URL' })

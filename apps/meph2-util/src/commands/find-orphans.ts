@@ -1,4 +1,4 @@
-import { defineCommand, verifierFromArgs, withKeyringOptions, type KeyringArgs, SIGNATURE_POLICY_HELP, DOCUMENT_LIMITS_HELP } from '@meph/cli-kit';
+import { defineCommand, verifierFromArgs, withKeyringOptions, type KeyringArgs } from '@meph/cli-kit';
 
 interface FindOrphansArgs extends KeyringArgs {
   orphansFile: string;
@@ -7,7 +7,8 @@ interface FindOrphansArgs extends KeyringArgs {
   force: boolean;
 }
 
-export const findOrphansCommand = defineCommand<FindOrphansArgs>({
+export const findOrphansCommand = defineCommand({
+  reads: 'signed',
   command: 'find-orphans <orphans-file> <data-dir> [streams..]',
   describe: 'record which files of a data directory no stream references any more (with when each was first seen)',
   examples: [
@@ -34,8 +35,6 @@ export const findOrphansCommand = defineCommand<FindOrphansArgs>({
     'Never data, never orphans: streams/ metadata (top-level, and streams/v1 at any depth), .data/, .sjson/.gpg signatures, lock files.',
     'Non-destructive: only ORPHANS_FILE and its sidecar are written (atomically).',
     'Differences from the original: streams that reference nothing, or whose paths mostly miss DATA_DIR, are refused (see above). All differences: docs/compat.md.',
-    SIGNATURE_POLICY_HELP,
-    DOCUMENT_LIMITS_HELP,
   ].join('\n'),
   builder: (y) =>
     withKeyringOptions(
@@ -44,7 +43,7 @@ export const findOrphansCommand = defineCommand<FindOrphansArgs>({
         .positional('data-dir', { type: 'string', demandOption: true, describe: 'Directory holding the data files (a mirror root or a shared pool)' })
         .positional('streams', { type: 'string', array: true, default: [], describe: 'Streams whose item paths reference DATA_DIR' })
         .option('force', { type: 'boolean', default: false, describe: 'Go on although a stream references nothing, or mostly paths that are not under DATA_DIR' }),
-    ).nargs('keyring', 1) as never,
+    ),
   async run(args, ctx) {
     const { findOrphans } = await import('@meph/orphans');
     const { verifier, policy } = await verifierFromArgs(args, ctx.env, ctx.cwd, ctx.reporter.warn);

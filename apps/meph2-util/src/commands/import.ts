@@ -3,8 +3,8 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
-import { checkSigningArgs, defineCommand, signIfWanted, UsageError, withSigningOptions } from '@meph/cli-kit';
-import { location, writeTarget, opIo, summarize, withWriteOptions } from '../options.js';
+import { defineCommand, UsageError } from '@meph/cli-kit';
+import { location, runStreamEdit, withStreamEditOptions } from '../options.js';
 
 /** The repository's conf/ directory (configs are looked up there first, as the original does). */
 const CONF_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../conf');
@@ -37,8 +37,7 @@ export const importCommand = defineCommand({
     'TARGET may be .../streams/v1/index.json. All differences from the original: docs/compat.md.',
   ].join('\n'),
   builder: (y) =>
-    withSigningOptions(
-      withWriteOptions(
+    withStreamEditOptions(
         y
           .positional('import_cfg', { type: 'string', demandOption: true, describe: 'Import config (name in conf/ or a path)' })
           .positional('target', { type: 'string', demandOption: true, describe: 'Stream directory to update' })
@@ -47,7 +46,6 @@ export const importCommand = defineCommand({
           .option('proposed', { type: 'boolean', default: false, describe: 'Bootloaders: also search <release>-proposed / -proposed-updates' })
           .option('max', { type: 'number', default: 2, describe: 'image_index only (not supported yet)' })
           .option('force', { alias: 'f', type: 'boolean', default: false, describe: 'packer-maas only (not supported yet)' }),
-      ),
     ),
   async run(args, ctx) {
     const inConf = path.join(CONF_DIR, args.import_cfg);
@@ -59,27 +57,14 @@ export const importCommand = defineCommand({
     if (cfg && 'bootloaders' in cfg) {
       const { parseBootloadersConfig, importBootloaders } = await import('@meph/image-transform');
       const parsed = parseBootloadersConfig(cfg, cfgPath);
-      if (!args.dryRun) await checkSigningArgs(args, ctx);
-      const target = location(ctx, args.target);
       // One file per --keyring (not `array: true`, which would swallow IMPORT_CFG TARGET after it); repeating it collects them.
       const keyrings = [args.keyring ?? []].flat().map((k) => location(ctx, String(k)));
-      const result = await importBootloaders(parsed, target, {
-        ...opIo(args, ctx),
-        proposed: Boolean(args.proposed),
-        ...(keyrings?.length ? { keyrings } : {}),
-        ...(args.mirror ? { mirror: String(args.mirror) } : {}),
-        onProgress: (m) => ctx.reporter.info(m),
-      });
-      ctx.reporter.info(summarize('import', result, args.dryRun));
-      if (!args.dryRun) await signIfWanted(args, target, ctx);
-      return;
+      const options = { proposed: args.proposed, ...(keyrings.length ? { keyrings } : {}), ...(args.mirror ? { mirror: args.mirror } : {}), onProgress: (m: string) => ctx.reporter.info(m) };
+      return runStreamEdit('import', args, ctx, args.target, (t, io) => importBootloaders(parsed, t.root, { ...io, ...options }));
     }
     if (!cfg || !('release-notification' in cfg)) throw new UsageError(`${cfgPath}: unsupported import config: expected a release-notification:, bootloaders:, image_index: or packer-maas: section`);
-    if (!args.dryRun) await checkSigningArgs(args, ctx);
-    const { importReleaseNotification } = await import('@meph/simplestreams/ops');
-    const { root: target } = await writeTarget(ctx, args.target, 'import');
-    const result = await importReleaseNotification(cfg as never, target, { ...opIo(args, ctx), source: cfgPath });
-    ctx.reporter.info(summarize('import', result, args.dryRun));
-    if (!args.dryRun) await signIfWanted(args, target, ctx);
+    const { importReleaseNotification, parseReleaseNotificationConfig } = await import('@meph/simplestreams/ops');
+    const notification = parseReleaseNotificationConfig(cfg, cfgPath);
+    return runStreamEdit('import', args, ctx, args.target, (t, io) => importReleaseNotification(notification, t.root, { ...io, source: cfgPath }));
   },
 });

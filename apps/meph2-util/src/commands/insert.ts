@@ -1,7 +1,8 @@
-import { checkSigningArgs, defineCommand, signIfWanted, verifierFromArgs, withSigningOptions, SIGNATURE_POLICY_HELP, DOCUMENT_LIMITS_HELP } from '@meph/cli-kit';
-import { location, writeTarget, withSourceKeyring, opIo, summarize, withFilters, withWriteOptions } from '../options.js';
+import { defineCommand, verifierFromArgs, withKeyringOptions } from '@meph/cli-kit';
+import { location, runStreamEdit, withFilters, withStreamEditOptions } from '../options.js';
 
 export const insertCommand = defineCommand({
+  reads: 'signed',
   fetches: true,
   command: 'insert <src> <target> [filters..]',
   describe: 'add new versions from a stream (e.g. build output) to a stream, copying their files',
@@ -20,17 +21,12 @@ export const insertCommand = defineCommand({
     'Differences from the original: SRC may be a plain directory (its streams/v1/index.json is read, or its index.sjson when a keyring is configured) — the ' +
       'original always read index.sjson there, so unsigned build output needed .../streams/v1/index.json [QUIRK fixed]; --dry-run lists every item and file and writes nothing.',
     'TARGET may also be given as .../streams/v1/index.json (its mirror root is written, as the original). All differences: docs/compat.md.',
-    SIGNATURE_POLICY_HELP,
-    DOCUMENT_LIMITS_HELP,
   ].join('\n'),
-  builder: (y) => withSourceKeyring(withSigningOptions(withWriteOptions(withFilters(y.positional('src', { type: 'string', demandOption: true, describe: 'Source stream: directory, .../streams/v1/index.(s)json, products file or http(s) URL' }).positional('target', { type: 'string', demandOption: true, describe: 'Target stream directory (created if missing)' }))))),
+  builder: (y) => withKeyringOptions(withStreamEditOptions(withFilters(y.positional('src', { type: 'string', demandOption: true, describe: 'Source stream: directory, .../streams/v1/index.(s)json, products file or http(s) URL' }).positional('target', { type: 'string', demandOption: true, describe: 'Target stream directory (created if missing)' })))),
   async run(args, ctx) {
-    if (!args.dryRun) await checkSigningArgs(args, ctx);
     const { verifier, policy } = await verifierFromArgs(args, ctx.env, ctx.cwd, ctx.reporter.warn);
     const { insert } = await import('@meph/simplestreams/ops');
-    const { root: target } = await writeTarget(ctx, args.target, 'insert');
-    const result = await insert(location(ctx, args.src), target, { ...opIo(args, ctx), filters: args.filters ?? [], policy, ...(verifier ? { verifier } : {}) });
-    ctx.reporter.info(summarize('insert', result, args.dryRun));
-    if (!args.dryRun) await signIfWanted(args, target, ctx);
+    const edit = (t: { root: string }, io: object) => insert(location(ctx, args.src), t.root, { ...io, filters: args.filters ?? [], policy, ...(verifier ? { verifier } : {}) });
+    await runStreamEdit('insert', args, ctx, args.target, edit);
   },
 });

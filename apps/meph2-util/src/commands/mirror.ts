@@ -25,7 +25,7 @@ function clock(secs: number): string {
   return `${h ? `${h}:` : ''}${String(m).padStart(h ? 2 : 1, '0')}:${String(s).padStart(2, '0')}`;
 }
 
-export const mirrorCommand = defineCommand<MirrorArgs>({
+export const mirrorCommand = defineCommand({
   fetches: true,
   command: 'mirror <source> <target> [filters..]',
   describe: 'mirror a stream and the data of the items that match filters into a directory (sstream-mirror successor: parallel, resumable, verified)',
@@ -56,7 +56,7 @@ export const mirrorCommand = defineCommand<MirrorArgs>({
         .option('dry-run', { alias: 'n', type: 'boolean', default: false, describe: 'Print the +/- plan and write nothing' })
         .option('item-download', { type: 'boolean', default: true, describe: 'Download item data (--no-item-download: metadata and bookkeeping only)' })
         .option('wait-lock', { type: 'boolean', default: false, describe: 'Wait for another writer of TARGET instead of failing' }),
-    ).nargs('keyring', 1) as never,
+    ),
   async run(args, ctx) {
     wholeNumber('--max', args.max, 0);
     wholeNumber('--jobs', args.jobs, 1);

@@ -1,27 +1,7 @@
-import { appendFileSync } from 'node:fs';
 import path from 'node:path';
-import { csvList, defineCommand, formatBytes, UsageError } from '@meph/cli-kit';
+import { csvList, defineCommand, formatBytes, UsageError, withVerbosityOptions } from '@meph/cli-kit';
 import { crashHookFromEnv, location } from '../options.js';
 
-interface NetbootMirrorArgs {
-  outputD: string;
-  filters: string[];
-  arches?: string | string[];
-  releases?: string | string[];
-  max?: number;
-  keep: boolean;
-  itemDownload: boolean;
-  dryRun: boolean;
-  progress: boolean;
-  proposed: boolean;
-  verbose: boolean;
-  logFile?: string;
-  distro: 'ubuntu' | 'debian';
-  archive?: string;
-  keyring?: string | string[];
-  jobs: number;
-  perHost?: number;
-}
 
 /** The original's default arches. */
 const ALL_ARCHES = ['i386', 'amd64', 'ppc64el', 'armhf', 'arm64', 's390x'];
@@ -31,7 +11,7 @@ function ubuntuArchive(arch: string): string {
   return arch === 'i386' || arch === 'amd64' ? 'http://archive.ubuntu.com/ubuntu' : 'http://ports.ubuntu.com/ubuntu-ports';
 }
 
-export const netbootMirrorCommand = defineCommand<NetbootMirrorArgs>({
+export const netbootMirrorCommand = defineCommand({
   fetches: true,
   command: 'netboot-mirror <output-d> [filters..]',
   describe: 'mirror debian-installer netboot kernels, initrds and dtbs into a stream directory (the original netboot-mirror)',
@@ -47,7 +27,7 @@ export const netbootMirrorCommand = defineCommand<NetbootMirrorArgs>({
     'Differences from the original: --distro, --archive, --keyring, --jobs, --per-host and --json are meph additions; downloads run in parallel and resume from .part; ' +
     'progress (bytes, rate, ETA) is always shown on a terminal, so --progress changes nothing; -v prints one line per file; --log-file appends every message to a file. All differences: docs/compat.md.',
   builder: (y) =>
-    y
+    withVerbosityOptions(y, { verbose: 'One line per file downloaded or removed', logFile: 'Also append every message, timestamped, to this file (its directory must exist)' })
       .positional('output-d', { type: 'string', demandOption: true, describe: 'Output directory' })
       .positional('filters', { type: 'string', array: true, default: [], describe: 'key=value, key!=value, key~regex, key!~regex' })
       .option('arches', { type: 'string', requiresArg: true, describe: `Architectures, comma-separated (default: ${ALL_ARCHES.join(',')})` })
@@ -58,13 +38,11 @@ export const netbootMirrorCommand = defineCommand<NetbootMirrorArgs>({
       .option('dry-run', { alias: 'n', type: 'boolean', default: false, describe: 'Print the plan and write nothing' })
       .option('progress', { type: 'boolean', default: false, describe: 'Accepted for compatibility (progress is always shown on a terminal)' })
       .option('proposed', { type: 'boolean', default: false, describe: 'Also crawl the -proposed pocket' })
-      .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: 'One line per file downloaded or removed' })
-      .option('log-file', { type: 'string', requiresArg: true, describe: 'Also append every message to this file' })
       .option('distro', { choices: ['ubuntu', 'debian'] as const, default: 'ubuntu' as const, describe: 'Archive family: default archive, keyring and releases (meph addition)' })
       .option('archive', { type: 'string', requiresArg: true, describe: 'Archive root holding dists/ (default: archive/ports.ubuntu.com, or the host\'s Debian apt mirror with --distro debian)' })
       .option('keyring', { type: 'string', requiresArg: true, describe: 'Keyring for the archive\'s Release signatures (repeatable)' })
       .option('jobs', { alias: 'j', type: 'number', default: 10, requiresArg: true, describe: 'Downloads in flight in total' })
-      .option('per-host', { type: 'number', requiresArg: true, describe: 'Requests in flight per host (default: the --jobs value)' }) as never,
+      .option('per-host', { type: 'number', requiresArg: true, describe: 'Requests in flight per host (default: the --jobs value)' }),
   async run(args, ctx) {
     for (const [flag, v, min] of [['--max', args.max, 0], ['--jobs', args.jobs, 1], ['--per-host', args.perHost, 1]] as const) {
       if (v !== undefined && (!Number.isInteger(v) || v < min)) throw new UsageError(`${flag} must be a whole number >= ${min}, got ${String(v)}`);
@@ -90,11 +68,6 @@ export const netbootMirrorCommand = defineCommand<NetbootMirrorArgs>({
     const given = args.keyring === undefined ? [] : Array.isArray(args.keyring) ? args.keyring : [args.keyring];
     const keyrings = given.length ? given.map((k) => path.resolve(ctx.cwd, k)) : [`/usr/share/keyrings/${args.distro}-archive-keyring.gpg`];
     const verifier = await createVerifier({ keyrings });
-    const logFile = args.logFile === undefined ? undefined : path.resolve(ctx.cwd, args.logFile);
-    const say = (line: string): void => {
-      ctx.reporter.info(line);
-      if (logFile) appendFileSync(logFile, `${line}\n`);
-    };
     const hook = crashHookFromEnv(ctx.env);
     const result = await di.mirrorNetboot(location(ctx, args.outputD), {
       archiveFor,
@@ -115,21 +88,21 @@ export const netbootMirrorCommand = defineCommand<NetbootMirrorArgs>({
       ...(hook ? { onCommit: hook } : {}),
       onCrawlEvent: (e) => {
         if (args.json) ctx.reporter.emit(e);
-        else if (args.verbose && e.type === 'di-version') say(`found ${e.product} ${e.version} (${e.files} files, ${e.verifiedBy})`);
-        else if (e.type === 'di-error' || e.type === 'di-unverified') say(`warning: ${e.message}`);
+        else if (e.type === 'di-version') ctx.reporter.verbose(1, `found ${e.product} ${e.version} (${e.files} files, ${e.verifiedBy})`);
+        else if (e.type === 'di-error' || e.type === 'di-unverified') ctx.reporter.warn(e.message);
       },
       onEvent: (e) => {
         if (e.type === 'mirror-plan') {
           if (args.json) ctx.reporter.emit(e);
-          else say(e.line);
+          else ctx.reporter.info(e.line);
         } else if (e.type === 'progress') {
           ctx.reporter.emit({ ...e, step: `netboot-mirror ${e.files}/${e.filesTotal} files, ${formatBytes(e.bytesPerSecond)}/s${e.etaSeconds !== undefined ? `, ETA ${e.etaSeconds}s` : ''}` });
         } else if (args.json) ctx.reporter.emit(e);
-        else if (args.verbose && e.type === 'mirror-file') say(`${e.state} ${e.path}`);
-        else if (args.verbose && e.type === 'mirror-removed') say(`removed ${e.path}`);
+        else if (e.type === 'mirror-file') ctx.reporter.verbose(1, `${e.state} ${e.path}`);
+        else if (e.type === 'mirror-removed') ctx.reporter.verbose(1, `removed ${e.path}`);
       },
     });
-    if (!result.dryRun) say(`netboot-mirror: ${result.downloaded} file(s) downloaded (${formatBytes(result.bytes)}), ${result.present} already present, ${result.removed.length} removed`);
+    if (!result.dryRun) ctx.reporter.info(`netboot-mirror: ${result.downloaded} file(s) downloaded (${formatBytes(result.bytes)}), ${result.present} already present, ${result.removed.length} removed`);
     if (args.json) ctx.reporter.emit({ type: 'mirror-done', downloaded: result.downloaded, present: result.present, bytes: result.bytes, removed: result.removed, dryRun: result.dryRun });
     return 0;
   },

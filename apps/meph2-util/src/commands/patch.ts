@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { text } from 'node:stream/consumers';
-import { checkSigningArgs, defineCommand, signIfWanted, UsageError, verifierFromArgs, withSigningOptions, SIGNATURE_POLICY_HELP, DOCUMENT_LIMITS_HELP } from '@meph/cli-kit';
-import { location, writeTarget, withSourceKeyring, opIo, summarize, withWriteOptions } from '../options.js';
+import { checkSigningArgs, defineCommand, signIfWanted, UsageError, verifierFromArgs, withKeyringOptions } from '@meph/cli-kit';
+import { location, writeTarget, opIo, summarize, withStreamEditOptions } from '../options.js';
 
 /** The patch YAML; a missing or unreadable file is one line naming it. */
 async function readPatchFile(abs: string, given: string): Promise<string> {
@@ -15,6 +15,7 @@ async function readPatchFile(abs: string, given: string): Promise<string> {
 }
 
 export const patchCommand = defineCommand({
+  reads: 'signed',
   command: 'patch <streams..>',
   describe: 'apply a patch (YAML from `diff`, e.g. conf/cpc-patch.yaml) to a stream: promote, delete, or edit metadata',
   examples: [
@@ -31,17 +32,13 @@ export const patchCommand = defineCommand({
     'left without versions is removed (MAAS rejects empty products); copied versions and added products carry the target label; a',
     'products file that neither stream has is skipped with a stream-skipped event (the shared conf/cpc-patch.yaml names centos-bases),',
     'unless no key applies at all; a missing -i file is one line. TARGET may be .../streams/v1/index.json. All differences: docs/compat.md.',
-    SIGNATURE_POLICY_HELP,
-    DOCUMENT_LIMITS_HELP,
   ].join('\n'),
   builder: (y) =>
-    withSourceKeyring(
-      withSigningOptions(
-        withWriteOptions(
-          y
-            .positional('streams', { type: 'string', array: true, describe: '[SRC] TARGET' })
-            .option('input', { alias: 'i', type: 'string', describe: 'Patch YAML file (default: stdin; "-" = stdin)' }),
-        ),
+    withKeyringOptions(
+      withStreamEditOptions(
+        y
+          .positional('streams', { type: 'string', array: true, describe: '[SRC] TARGET' })
+          .option('input', { alias: 'i', type: 'string', describe: 'Patch YAML file (default: stdin; "-" = stdin)' }),
       ),
     ),
   async run(args, ctx) {

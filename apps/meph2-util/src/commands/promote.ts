@@ -1,9 +1,10 @@
-import { checkSigningArgs, defineCommand, signIfWanted, UsageError, verifierFromArgs, withSigningOptions, SIGNATURE_POLICY_HELP, DOCUMENT_LIMITS_HELP } from '@meph/cli-kit';
-import { location, writeTarget, withSourceKeyring, opIo, summarize, withFilters, withWriteOptions } from '../options.js';
+import { defineCommand, UsageError, verifierFromArgs, withKeyringOptions } from '@meph/cli-kit';
+import { location, runStreamEdit, withFilters, withStreamEditOptions } from '../options.js';
 
 const LABELS = ['alpha1', 'alpha2', 'alpha3', 'beta1', 'beta2', 'beta3', 'rc', 'release'] as const;
 
 export const promoteCommand = defineCommand({
+  reads: 'signed',
   command: 'promote <src> <target> <ver> [filters..]',
   describe: 'copy one version from a candidate stream into a released stream, relabelled',
   examples: [
@@ -20,14 +21,11 @@ export const promoteCommand = defineCommand({
     'Differences from the original: into a new (empty) target the original wrote the label-less com.ubuntu.maas:v3:download with',
     'products com.ubuntu.maas:v3:… and item label "release", which diff/patch cannot pair with the source; meph writes the labelled names',
     'above. A target that already holds the original\'s label-less file keeps being written the original way. All differences: docs/compat.md.',
-    SIGNATURE_POLICY_HELP,
-    DOCUMENT_LIMITS_HELP,
   ].join('\n'),
   builder: (y) =>
-    withSourceKeyring(
-      withSigningOptions(
-        withWriteOptions(
-          withFilters(
+    withKeyringOptions(
+      withStreamEditOptions(
+        withFilters(
             y
               .positional('src', { type: 'string', demandOption: true, describe: 'Candidate stream (directory, index file or URL)' })
               .positional('target', { type: 'string', demandOption: true, describe: 'Released stream directory' })
@@ -35,7 +33,6 @@ export const promoteCommand = defineCommand({
               .option('label', { alias: 'l', choices: LABELS, describe: 'Label written on the promoted items (default: the target stream\'s label, e.g. stable; "release" for a label-less target)' })
               .option('target-label', { type: 'string', describe: 'Stream label of a new target (default stable): X:candidate:v3:download → X:<label>:v3:download' })
               .option('skip-file-copy', { type: 'boolean', default: false, describe: 'Metadata only (testing): the files must already be in the target' }),
-          ),
         ),
       ),
     ),
@@ -43,14 +40,12 @@ export const promoteCommand = defineCommand({
     if (args.targetLabel !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_-]*$/.test(String(args.targetLabel))) {
       throw new UsageError(`--target-label ${JSON.stringify(args.targetLabel)}: a stream label is letters, digits, - and _ (e.g. stable)`);
     }
-    if (!args.dryRun) await checkSigningArgs(args, ctx);
     const { verifier, policy } = await verifierFromArgs(args, ctx.env, ctx.cwd, ctx.reporter.warn);
     const { promote } = await import('@meph/simplestreams/ops');
-    const { root: target } = await writeTarget(ctx, args.target, 'promote');
     const filters = args.filters ?? [];
     ctx.reporter.info(`filter_list=${JSON.stringify([...filters, `version_name=${args.ver}`])}`);
-    const result = await promote(location(ctx, args.src), target, String(args.ver), {
-      ...opIo(args, ctx),
+    const edit = (t: { root: string }, io: object) => promote(location(ctx, args.src), t.root, args.ver, {
+      ...io,
       filters,
       ...(args.label !== undefined ? { label: args.label } : {}),
       ...(args.targetLabel !== undefined ? { targetLabel: String(args.targetLabel) } : {}),
@@ -58,7 +53,6 @@ export const promoteCommand = defineCommand({
       policy,
       ...(verifier ? { verifier } : {}),
     });
-    ctx.reporter.info(summarize('promote', result, args.dryRun));
-    if (!args.dryRun) await signIfWanted(args, target, ctx);
+    await runStreamEdit('promote', args, ctx, args.target, edit);
   },
 });

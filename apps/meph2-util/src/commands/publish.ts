@@ -58,7 +58,7 @@ function withPublishOptions<T>(y: Argv<T>): Argv<T & PublishArgs> {
       .option('replace', { type: 'boolean', default: false, describe: "Publish even if the store has versions this stream lacks, dropping them from the store's metadata (ss-swift's behaviour)" })
       .option('public-read', { type: 'boolean', default: false, describe: 'Swift: make the container world-readable (X-Container-Read: .r:*,.rlistings) so MAAS can read it' })
       .option('lease-wait', { type: 'string', default: '10m', requiresArg: true, describe: 'How long to wait for another publisher\'s lease before giving up (duration as --older)' }),
-  ).nargs('keyring', 1) as unknown as Argv<T & PublishArgs>;
+  ) as unknown as Argv<T & PublishArgs>;
 }
 
 async function runPublish(args: PublishArgs & { json: boolean }, ctx: CommandContext, target: string): Promise<number> {
@@ -129,7 +129,7 @@ async function runPublish(args: PublishArgs & { json: boolean }, ctx: CommandCon
   }
 }
 
-export const publishCommand = defineCommand<PublishArgs>({
+export const publishCommand = defineCommand({
   command: 'publish <stream-dir> <target>',
   describe: 'Upload a local stream to OpenStack Swift, S3 or a directory: data first, index last, never a half-written stream (successor of ss-swift)',
   examples: [
@@ -144,7 +144,7 @@ export const publishCommand = defineCommand<PublishArgs>({
       y
         .positional('stream-dir', { type: 'string', demandOption: true, describe: 'Local stream root (holds streams/v1/index.json)' })
         .positional('target', { type: 'string', demandOption: true, describe: TARGETS }),
-    ) as never,
+    ),
   run: (args, ctx) => runPublish(args, ctx, String(args.target)),
 });
 
@@ -153,7 +153,7 @@ interface SsSwiftArgs extends PublishArgs {
   container: string;
 }
 
-export const ssSwiftCommand = defineCommand<SsSwiftArgs>({
+export const ssSwiftCommand = defineCommand({
   command: 'ss-swift <path> <container>',
   describe: "The original ss-swift's argument order: publish PATH to the Swift CONTAINER (same as publish PATH swift://CONTAINER)",
   examples: [
@@ -165,7 +165,7 @@ export const ssSwiftCommand = defineCommand<SsSwiftArgs>({
       y
         .positional('path', { type: 'string', demandOption: true, describe: 'Local stream root' })
         .positional('container', { type: 'string', demandOption: true, describe: 'Swift container name' }),
-    ) as never,
+    ),
   run: (args, ctx) => {
     if (String(args.container).includes('/') || String(args.container).includes(':')) throw new UsageError(`${args.container}: a container name has no / or scheme`, 'give the prefix with --prefix, or use meph2-util publish with a URL');
     return runPublish({ ...args, streamDir: String(args.path) }, ctx, `swift://${String(args.container)}`);

@@ -1,4 +1,4 @@
-import { defineCommand, UsageError, verifierFromArgs, withKeyringOptions, type KeyringArgs, SIGNATURE_POLICY_HELP, DOCUMENT_LIMITS_HELP } from '@meph/cli-kit';
+import { defineCommand, UsageError, verifierFromArgs, withKeyringOptions, type KeyringArgs } from '@meph/cli-kit';
 
 interface QueryArgs extends KeyringArgs {
   location: string;
@@ -11,7 +11,8 @@ interface QueryArgs extends KeyringArgs {
 /** Output is written in pieces this large: a quarter of a million items should not mean as many writes. */
 const OUTPUT_CHUNK = 1 << 20;
 
-export const queryCommand = defineCommand<QueryArgs>({
+export const queryCommand = defineCommand({
+  reads: 'signed',
   fetches: true,
   command: 'query <location> [filters..]',
   describe: 'list the items of a stream that match filters (same arguments and answers as sstream-query)',
@@ -26,14 +27,8 @@ export const queryCommand = defineCommand<QueryArgs>({
     'Output per products file (index order), per product (document order), versions newest first (plain string order), items in document order. ' +
     'Default output is one Python-style dict per item; --json prints one JSON array (sorted keys); -o takes a Python %-format such as "%(product_name)s %(item_url)s". ' +
     'A location ending in .sjson must be signed and verify (give --keyring, or --no-verify). ' +
-    'A meph addition: the original meph2-util has no query (sstream-query answers the same way). See docs/compat.md.' +
-    '\n' +
-    SIGNATURE_POLICY_HELP +
-    '\n' +
-    DOCUMENT_LIMITS_HELP,
+    'A meph addition: the original meph2-util has no query (sstream-query answers the same way). See docs/compat.md.',
   builder: (y) =>
-    // nargs 1: `--keyring K LOCATION` must not swallow LOCATION into the keyring array.
-    // TODO(integrate): drop once withKeyringOptions sets nargs itself.
     withKeyringOptions(
       y
         .positional('location', { type: 'string', demandOption: true, describe: 'Mirror root, index file or products file (path or http(s) URL)' })
@@ -41,7 +36,7 @@ export const queryCommand = defineCommand<QueryArgs>({
         .option('max', { type: 'number', requiresArg: true, describe: 'At most N newest versions per product (counted after filtering)' })
         .option('path', { type: 'string', requiresArg: true, describe: 'First document relative to the mirror root (overrides the streams/v1/ split of LOCATION)' })
         .option('output-format', { alias: 'o', type: 'string', requiresArg: true, describe: 'Python %-format per item, e.g. "%(product_name)s %(item_url)s"' }),
-    ).nargs('keyring', 1) as never,
+    ),
   async run(args, ctx) {
     const ss = await import('@meph/simplestreams');
     if (args.json && args.outputFormat !== undefined) throw new UsageError('--json and -o/--output-format cannot be used together', 'pick one output form');

@@ -1,4 +1,4 @@
-import { defineCommand, formatBytes, UsageError, verifierFromArgs, withKeyringOptions, type KeyringArgs, SIGNATURE_POLICY_HELP, DOCUMENT_LIMITS_HELP } from '@meph/cli-kit';
+import { defineCommand, formatBytes, UsageError, verifierFromArgs, withKeyringOptions, type KeyringArgs } from '@meph/cli-kit';
 
 interface ReapOrphansArgs extends KeyringArgs {
   orphansFile: string;
@@ -14,7 +14,8 @@ function describeReclaimed(n: number): string {
   return n < 1024 ? `${n} B` : `${formatBytes(n)} (${n} bytes)`;
 }
 
-export const reapOrphansCommand = defineCommand<ReapOrphansArgs>({
+export const reapOrphansCommand = defineCommand({
+  reads: 'signed',
   command: 'reap-orphans <orphans-file> <data-dir> [streams..]',
   describe: 'delete data files that find-orphans recorded as orphaned longer than a grace period',
   examples: [
@@ -36,8 +37,6 @@ export const reapOrphansCommand = defineCommand<ReapOrphansArgs>({
     'followed. Emptied directories are removed up to, but never including, DATA_DIR (the original could remove DATA_DIR itself [QUIRK',
     'fixed]). -n/--dry-run prints what would go and changes nothing, ORPHANS_FILE included.',
     'All differences from the original: docs/compat.md.',
-    SIGNATURE_POLICY_HELP,
-    DOCUMENT_LIMITS_HELP,
   ].join('\n'),
   builder: (y) =>
     withKeyringOptions(
@@ -49,7 +48,7 @@ export const reapOrphansCommand = defineCommand<ReapOrphansArgs>({
         .option('now', { type: 'boolean', default: false, describe: 'Reap every entry regardless of age' })
         .option('dry-run', { alias: 'n', type: 'boolean', default: false, describe: 'Only report what would be deleted' })
         .option('force', { type: 'boolean', default: false, describe: 'Go on although a stream references nothing, or mostly paths that are not under DATA_DIR' }),
-    ).nargs('keyring', 1) as never,
+    ),
   async run(args, ctx) {
     const { parseDuration, reapOrphans } = await import('@meph/orphans');
     const olderThanMs = parseDuration(String(args.older));

@@ -1,7 +1,8 @@
-import { checkSigningArgs, defineCommand, signIfWanted, withSigningOptions, DOCUMENT_LIMITS_HELP } from '@meph/cli-kit';
-import { writeTarget, opIo, summarize, withFilters, withWriteOptions } from '../options.js';
+import { defineCommand } from '@meph/cli-kit';
+import { runStreamEdit, withVersionEditOptions } from '../options.js';
 
 export const removeVersionCommand = defineCommand({
+  reads: 'metadata',
   command: 'remove-version <data_d> <ver> [filters..]',
   describe: 'remove one version from the products of a stream (metadata only)',
   examples: [
@@ -13,25 +14,12 @@ export const removeVersionCommand = defineCommand({
     'A product left with no version is removed as well (MAAS rejects a product without versions). Nothing is written when nothing matches (signatures are only refreshed if stale).',
     'DATA_D is the mirror root or its streams/v1/index.json. Differences from the original: the emptied product is removed (the original',
     'kept it); a missing stream is one clear error. All differences: docs/compat.md.',
-    DOCUMENT_LIMITS_HELP,
   ].join('\n'),
   builder: (y) =>
-    withSigningOptions(
-      withWriteOptions(
-        withFilters(
-          y
-            .positional('data_d', { type: 'string', demandOption: true, describe: 'Stream directory' })
-            .positional('ver', { type: 'string', demandOption: true, describe: 'Version name to remove' })
-            .option('keyring', { type: 'string', hidden: true, describe: 'Accepted for compatibility; unused (the stream is read from its own index.json)' }),
-        ),
-      ),
-    ),
+    withVersionEditOptions(y, (v) => v.positional('ver', { type: 'string', demandOption: true, describe: 'Version name to remove' })),
   async run(args, ctx) {
-    if (!args.dryRun) await checkSigningArgs(args, ctx);
     const { removeVersion } = await import('@meph/simplestreams/ops');
-    const { root: target } = await writeTarget(ctx, args.data_d, 'remove-version', { mustExist: true });
-    const result = await removeVersion(target, String(args.ver), { ...opIo(args, ctx), filters: args.filters ?? [] });
-    ctx.reporter.info(summarize('remove-version', result, args.dryRun));
-    if (!args.dryRun) await signIfWanted(args, target, ctx);
+    const edit = (t: { root: string }, io: object) => removeVersion(t.root, args.ver, { ...io, filters: args.filters ?? [] });
+    await runStreamEdit('remove-version', args, ctx, args.data_d, edit, { mustExist: true });
   },
 });

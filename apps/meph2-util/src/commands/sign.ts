@@ -1,4 +1,4 @@
-import { defineCommand, signerFromArgs, withSigningKeyOptions, type SigningArgs, DOCUMENT_LIMITS_HELP } from '@meph/cli-kit';
+import { defineCommand, signerFromArgs, withSigningKeyOptions, type SigningArgs } from '@meph/cli-kit';
 import { writeTarget } from '../options.js';
 
 interface SignArgs extends Omit<SigningArgs, 'sign' | 'u'> {
@@ -7,7 +7,8 @@ interface SignArgs extends Omit<SigningArgs, 'sign' | 'u'> {
   sign?: boolean;
 }
 
-export const signCommand = defineCommand<SignArgs>({
+export const signCommand = defineCommand({
+  reads: 'metadata',
   command: 'sign <stream-dir>',
   describe: 'Regenerate streams/v1/index.json and sign every streams/v1 JSON (.sjson clearsigned + .json.gpg detached)',
   examples: [
@@ -27,7 +28,6 @@ export const signCommand = defineCommand<SignArgs>({
     'Differences from the original: -u/--no-sign are accepted and ignored with a warning (sign always signs, as the original did',
     'silently); the Launchpad signing service (LP_SIGNING_URL) is not supported; SS_GPG_BATCH is ignored (gpg always runs --batch).',
     'All differences: docs/compat.md.',
-    DOCUMENT_LIMITS_HELP,
   ].join('\n'),
   builder: (y) =>
     withSigningKeyOptions(
@@ -35,7 +35,7 @@ export const signCommand = defineCommand<SignArgs>({
         .positional('stream-dir', { type: 'string', demandOption: true, describe: 'Mirror root (the directory holding streams/v1/) or its streams/v1/index.json' })
         .option('u', { type: 'boolean', describe: 'Accepted for compatibility and ignored: sign always signs' })
         .option('sign', { type: 'boolean', describe: 'Accepted for compatibility (--no-sign is ignored: sign always signs)' }),
-    ) as never,
+    ),
   async run(args, ctx) {
     const { root } = await writeTarget(ctx, args.streamDir, 'sign');
     const { StreamDirError, signStream } = await import('@meph/signer');

@@ -1,4 +1,6 @@
-import { defineCommand, UsageError, verifierFromArgs, withKeyringOptions, type CommandContext, type KeyringArgs, SIGNATURE_POLICY_HELP, DOCUMENT_LIMITS_HELP } from '@meph/cli-kit';
+import type { StreamFinding } from '@meph/signer';
+import type { MaasFinding } from '@meph/simplestreams/maas';
+import { defineCommand, UsageError, verifierFromArgs, withKeyringOptions, type CommandContext, type KeyringArgs } from '@meph/cli-kit';
 
 interface VerifyArgs extends KeyringArgs {
   stream: string;
@@ -9,21 +11,15 @@ interface VerifyArgs extends KeyringArgs {
   jobs: number;
 }
 
-/** One line of output, whatever produced it. */
-interface Finding {
-  check: 'signature' | 'index' | 'data' | 'maas';
-  severity: 'fatal' | 'error' | 'warning';
-  file?: string;
-  message: string;
-  [field: string]: unknown;
-}
+/** One line of output: a signature/index/data finding, or a MAAS rule finding. */
+type Finding = StreamFinding | (MaasFinding & { check: 'maas' });
 
 function humanLine(f: Finding): string {
-  const head = f.check === 'maas' ? `${f.severity} maas ${String(f['rule'])} (MAAS ${(f['maas'] as string[]).join('+')})` : `${f.severity} ${f.check}`;
+  const head = f.check === 'maas' ? `${f.severity} maas ${f.rule} (MAAS ${f.maas.join('+')})` : `${f.severity} ${f.check}`;
   // Messages of typed errors already start with the file they are about.
   const body = !f.file || f.message.startsWith(f.file) ? f.message : `${f.file}: ${f.message}`;
-  const coords = [f['contentId'], f['productId'], f['version'], f['item']].filter((v) => typeof v === 'string' && v !== '');
-  const tail = f.check === 'maas' && f['consequence'] ? ` → ${String(f['consequence'])}` : '';
+  const coords = [f.check === 'maas' ? undefined : f.contentId, f.productId, f.version, f.item].filter((v) => typeof v === 'string' && v !== '');
+  const tail = f.check === 'maas' && f.consequence ? ` → ${f.consequence}` : '';
   return `${head}: ${body}${coords.length ? ` [${coords.join(' ')}]` : ''}${tail}`;
 }
 
@@ -32,7 +28,8 @@ function output(ctx: CommandContext, json: boolean, f: Finding): void {
   else ctx.reporter.out(humanLine(f));
 }
 
-export const verifyCommand = defineCommand<VerifyArgs>({
+export const verifyCommand = defineCommand({
+  reads: 'signed',
   fetches: true,
   command: 'verify <stream>',
   describe: 'Check a stream: every signature, that index and products agree, optionally every file (--data) and what MAAS would reject (--maas)',
@@ -48,11 +45,7 @@ export const verifyCommand = defineCommand<VerifyArgs>({
     'With --maas, rule R-FILTER-29 wants an amd64 image of the release the checked MAAS version commissions with: MAAS hard-codes it ' +
     '(noble for 3.7 and 3.8), so it is not taken from distro-info; --maas-lts RELEASE checks another one. ' +
     'Signatures made with SHA-1 or by RSA keys under 2048 bits are refused unless --allow-weak-signatures. ' +
-    'A meph addition: the original meph2-util has no verify. See docs/compat.md.' +
-    '\n' +
-    SIGNATURE_POLICY_HELP +
-    '\n' +
-    DOCUMENT_LIMITS_HELP,
+    'A meph addition: the original meph2-util has no verify. See docs/compat.md.',
   builder: (y) =>
     withKeyringOptions(
       y
@@ -66,7 +59,7 @@ export const verifyCommand = defineCommand<VerifyArgs>({
           describe: 'With --maas: the Ubuntu release (codename) MAAS commissions with; default what the checked MAAS version hard-codes (noble for 3.7 and 3.8)',
         })
         .option('jobs', { alias: 'j', type: 'number', default: 4, describe: 'Files checked in parallel with --data' }),
-    ) as never,
+    ),
   async run(args, ctx) {
     if (!Number.isInteger(args.jobs) || args.jobs < 1) throw new UsageError(`--jobs must be a positive integer, not ${String(args.jobs)}`);
     if (args.maasLts !== undefined) {

@@ -1,5 +1,5 @@
 import { access, constants, stat } from 'node:fs/promises';
-import type { PipelineEvent } from '../converter.js';
+import type { BootTestEvent } from '../events.js';
 import { BootTestError, SourceFormatError } from '../errors.js';
 import { QemuSession } from './qemu.js';
 
@@ -23,7 +23,7 @@ export interface BootTestOptions {
   /** Where the whole serial console is written (default: kept in memory only). */
   consoleFile?: string;
   signal?: AbortSignal;
-  onEvent?: (e: PipelineEvent) => void;
+  onEvent?: (e: BootTestEvent) => void;
 }
 
 export type BootStage = 'kernel' | 'initramfs' | 'root-mounted' | 'userspace' | 'root-check';
@@ -49,7 +49,7 @@ export interface BootTestResult {
  */
 export const ROOT_CHECK = '/usr/bin/findmnt --noheadings --output FSTYPE,SOURCE,TARGET --mountpoint /';
 
-const STAGES: Array<[BootStage, RegExp]> = [
+const STAGES: Array<[Exclude<BootStage, 'root-check'>, RegExp]> = [
   ['kernel', /Linux version \d/],
   ['initramfs', /Run \/init as init process|Loading, please wait|Begin: Loading essential drivers/],
   ['root-mounted', /Begin: Running \/scripts\/(local-bottom|init-bottom)|VFS: Mounted root|squashfs: version/],

@@ -5,7 +5,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import type { PipelineEvent } from '../converter.js';
+import type { PxeBootEvent } from '../events.js';
 import { BootTestError, SourceFormatError } from '../errors.js';
 import { QemuSession } from './qemu.js';
 
@@ -36,7 +36,7 @@ export interface PxeBootOptions {
   ovmfCode?: string;
   consoleFile?: string;
   signal?: AbortSignal;
-  onEvent?: (e: PipelineEvent) => void;
+  onEvent?: (e: PxeBootEvent) => void;
 }
 
 export interface PxeBootResult {

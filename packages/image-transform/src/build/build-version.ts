@@ -4,7 +4,8 @@ import pLimit from 'p-limit';
 import type { DiKernelInfo } from '@meph/di-crawler';
 import { createHttpClient, type HttpClient, type HttpClientOptions } from '@meph/http';
 import { formatUpdated, hashFile, moveIntoPlace, resolveInside, writeFileAtomic, type FlatItem, type ProductsDocument } from '@meph/simplestreams';
-import type { Converter, ConvertRequest, KernelRequest, PipelineEvent } from '../converter.js';
+import type { Converter, ConvertRequest, KernelRequest } from '../converter.js';
+import type { BuildEvent } from '../events.js';
 import type { BuildConfig } from '../config/types.js';
 import type { BuildSettings } from '../config/settings.js';
 import { hostDebianMirror } from '../config/host-mirror.js';
@@ -44,7 +45,7 @@ export interface BuildVersionOptions {
   cacheDir?: string;
   kernelConcurrency?: number;
   signal?: AbortSignal;
-  onEvent?: (event: PipelineEvent) => void;
+  onEvent?: (event: BuildEvent) => void;
   /** Timestamp for `updated` (tests). */
   now?: Date;
   /** d-i items (when enable_di is on): where to crawl, or an index crawled already (cloudimg-sync). */
@@ -129,7 +130,7 @@ export async function makeConvertRequest(options: BuildVersionOptions, plan: Ver
   return req;
 }
 
-async function digestAll(root: string, files: readonly string[], emit: (e: PipelineEvent) => void, signal?: AbortSignal): Promise<Map<string, { size: number; sha256: string }>> {
+async function digestAll(root: string, files: readonly string[], emit: (e: BuildEvent) => void, signal?: AbortSignal): Promise<Map<string, { size: number; sha256: string }>> {
   const out = new Map<string, { size: number; sha256: string }>();
   const limit = pLimit(2);
   let done = 0;
@@ -238,7 +239,7 @@ export async function buildVersion(options: BuildVersionOptions): Promise<BuildR
 }
 
 /** Runs the converter into a scratch area inside `root`, checks its outputs and moves them into place. */
-async function convertInto(root: string, options: BuildVersionOptions, plan: VersionPlan, result: BuildResult, emit: (e: PipelineEvent) => void): Promise<void> {
+async function convertInto(root: string, options: BuildVersionOptions, plan: VersionPlan, result: BuildResult, emit: (e: BuildEvent) => void): Promise<void> {
   const tmp = await createTempArea(root);
   try {
     const staging = path.join(tmp, 'data');

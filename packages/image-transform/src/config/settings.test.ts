@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../errors.js';
 import { hostDebianMirror, parseDeb822Sources, parseOneLineSources } from './host-mirror.js';
 import { parseBuildConfig } from './load.js';
-import { checkSquashfsBlockSize, resolveBuildSettings, resolveConfigPath } from './settings.js';
+import { buildFlagsFrom, checkSquashfsBlockSize, resolveBuildSettings, resolveConfigPath } from './settings.js';
 
 const config = parseBuildConfig(
   `releases: []\nsquashfs: true\nenable_proposed: true\npre_purge_packages: a,b\nmirror: http://conf.example/debian\ncontent_id: a:b\nproduct_id_pre: a:v3:boot\n`,
@@ -65,5 +65,19 @@ describe('the host Debian mirror', () => {
     } finally {
       await rm(apt, { recursive: true, force: true });
     }
+  });
+});
+
+describe('buildFlagsFrom (the command-line form both build CLIs share)', () => {
+  it('keeps only what was given; --disable-di turns d-i off, --proposed only on; CSV lists split', () => {
+    expect(buildFlagsFrom({})).toEqual({});
+    expect(buildFlagsFrom({ proposed: false, disableDi: true, proposedPackages: 'a, b,,c', prePurgePackages: '', mirror: 'http://m/', squashfsCompression: 'zstd' })).toEqual({
+      enableDi: false,
+      proposedPackages: ['a', 'b', 'c'],
+      prePurgePackages: [],
+      mirror: 'http://m/',
+      squashfsCompression: 'zstd',
+    });
+    expect(buildFlagsFrom({ proposed: true, enableDi: true, imageFormat: 'root-tar', squashfsBlockSize: '64K' })).toEqual({ proposed: true, enableDi: true, imageFormat: 'root-tar', squashfsBlockSize: '64K' });
   });
 });

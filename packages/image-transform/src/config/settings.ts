@@ -36,6 +36,35 @@ export interface BuildFlags {
   squashfsBlockSize?: string;
 }
 
+/** The build flags as meph2-build and meph2-cloudimg-sync take them: --enable-di/--disable-di, package lists as CSV. */
+export interface BuildFlagOptions {
+  proposed?: boolean;
+  enableDi?: boolean;
+  disableDi?: boolean;
+  proposedPackages?: string;
+  prePurgePackages?: string;
+  mirror?: string;
+  imageFormat?: ImageFormatSetting;
+  squashfsCompression?: SquashfsCompression;
+  squashfsBlockSize?: string;
+}
+
+/** {@link BuildFlags} from the command-line form: only what was given, `--proposed` only switching it on. */
+export function buildFlagsFrom(o: BuildFlagOptions): BuildFlags {
+  const csv = (v: string): string[] => v.split(',').map((s) => s.trim()).filter(Boolean);
+  const flags: BuildFlags = {};
+  if (o.proposed) flags.proposed = true;
+  if (o.enableDi) flags.enableDi = true;
+  if (o.disableDi) flags.enableDi = false;
+  if (o.proposedPackages !== undefined) flags.proposedPackages = csv(o.proposedPackages);
+  if (o.prePurgePackages !== undefined) flags.prePurgePackages = csv(o.prePurgePackages);
+  if (o.imageFormat) flags.imageFormat = o.imageFormat;
+  if (o.squashfsCompression) flags.squashfsCompression = o.squashfsCompression;
+  if (o.squashfsBlockSize) flags.squashfsBlockSize = o.squashfsBlockSize;
+  if (o.mirror) flags.mirror = o.mirror;
+  return flags;
+}
+
 /** The effective build settings after flags > env > config file > defaults. */
 export interface BuildSettings {
   proposed: boolean;

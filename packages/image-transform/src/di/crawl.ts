@@ -1,7 +1,7 @@
 import { crawlInstallers, diKernelInfo, type CrawlEvent, type DiKernelInfo } from '@meph/di-crawler';
 import type { HttpClient } from '@meph/http';
 import type { ProductsDocument } from '@meph/simplestreams';
-import type { PipelineEvent } from '../converter.js';
+import type { DiCrawlEvent } from '../events.js';
 import { DiUnavailableError } from '../errors.js';
 import type { DiSource } from './source.js';
 
@@ -12,7 +12,7 @@ export interface CrawlDiOptions {
   /** Also crawl `<release>-proposed`. */
   proposed: boolean;
   client: HttpClient;
-  onEvent?: (e: PipelineEvent) => void;
+  onEvent?: (e: DiCrawlEvent) => void;
 }
 
 /**

@@ -3,7 +3,7 @@ import { mkdir, stat, writeFile, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { ChecksumMismatchError, defaultHttpClient, digestFile, HttpStatusError, type HttpClient } from '@meph/http';
 import { NoSpaceError, SourceChecksumError, SourceDownloadError, SourceFormatError } from '../errors.js';
-import type { PipelineEvent } from '../converter.js';
+import type { ConverterEvent } from '../events.js';
 
 export interface AcquireOptions {
   /** Where http(s) sources are downloaded to (kept between runs). */
@@ -11,7 +11,7 @@ export interface AcquireOptions {
   /** Expected sha256 of the source (hex); checked for local files and downloads. */
   sha256?: string;
   signal?: AbortSignal;
-  onEvent?: (e: PipelineEvent) => void;
+  onEvent?: (e: ConverterEvent) => void;
   /** The HTTP transport (proxies, retries, timeouts); default: the process-wide @meph/http client. */
   http?: HttpClient;
 }

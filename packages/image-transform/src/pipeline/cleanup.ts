@@ -1,3 +1,4 @@
+import type { CleanupEvent } from '../events.js';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { run } from './exec.js';
@@ -42,7 +43,7 @@ export async function releaseRunDir(dir: string, loops?: LoopRegistry): Promise<
  * directories under workDir whose owner process is gone, with anything still mounted there.
  * A live owner is another build running right now and is left alone.
  */
-export async function cleanupStale(workDir: string, onEvent?: (e: { type: string; [k: string]: unknown }) => void): Promise<string[]> {
+export async function cleanupStale(workDir: string, onEvent?: (e: CleanupEvent) => void): Promise<string[]> {
   const cleaned: string[] = [];
   for (const dev of await releaseStaleLoops()) {
     onEvent?.({ type: 'cleanup', device: dev, reason: 'loop device left by an earlier run that did not finish' });

@@ -31,7 +31,7 @@ describe('customiseTree (real chroot + apt)', () => {
       release: 'bookworm', mirror, proposed: true, proposedPackages: [],
       addRepos: [`deb ${mirror} bookworm-backports main`], addPackages: ['less'], prePurgePackages: ['no-such-package-installed'],
       requirePackages: ['linux-image-cloud-amd64'], manifestPath: manifest,
-      onEvent: (e) => log.push(String(e['message'])),
+      onEvent: (e) => log.push(e.type === 'log' ? e.message : ''),
     });
     const etc = (p: string) => readFileSync(path.join(tree, 'etc', p), 'utf8');
     expect(etc('apt/sources.list')).toBe(`deb ${mirror} bookworm main\ndeb ${mirror} bookworm-updates main\n`);

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { PipelineEvent } from '../converter.js';
+import type { ConverterEvent } from '../events.js';
 import { runInNamespace, sh } from './chroot.js';
 
 /**
@@ -30,7 +30,7 @@ export interface CustomiseOptions {
   /** Where the dpkg-query manifest of the customised tree is written. */
   manifestPath: string;
   signal?: AbortSignal;
-  onEvent?: (e: PipelineEvent) => void;
+  onEvent?: (e: ConverterEvent) => void;
 }
 
 /** Modules the initramfs must carry so the squashfs root (a virtio disk in the boot test) mounts. */

@@ -1,6 +1,7 @@
 import { copyFile, mkdir, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
-import type { KernelRequest, PipelineEvent } from '../converter.js';
+import type { KernelRequest } from '../converter.js';
+import type { ConverterEvent } from '../events.js';
 import { CommandFailedError, KernelPackageNotFoundError } from '../errors.js';
 import { runInNamespace, sh } from './chroot.js';
 
@@ -10,7 +11,7 @@ export interface KernelBuildOptions {
   /** Scratch for this kernel's overlay upper/work dirs (deleted afterwards). */
   scratch: string;
   signal?: AbortSignal;
-  onEvent?: (e: PipelineEvent) => void;
+  onEvent?: (e: ConverterEvent) => void;
 }
 
 export interface KernelBuildResult {

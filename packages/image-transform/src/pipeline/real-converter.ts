@@ -1,7 +1,8 @@
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import pLimit from 'p-limit';
-import type { ConvertRequest, ConvertResult, Converter, PipelineEvent } from '../converter.js';
+import type { ConvertRequest, ConvertResult, Converter } from '../converter.js';
+import type { ConverterEvent } from '../events.js';
 import { CommandFailedError, KernelPackageNotFoundError } from '../errors.js';
 import { acquireSource } from './acquire.js';
 import { cleanupStale, createRunDir, releaseRunDir } from './cleanup.js';
@@ -23,7 +24,7 @@ import { unpackSource } from './unpack.js';
  * is removed, so a failed conversion leaves no partial output.
  */
 export const realConverter: Converter = async (req: ConvertRequest): Promise<ConvertResult> => {
-  const emit = (e: PipelineEvent) => req.onEvent?.(e);
+  const emit = (e: ConverterEvent) => req.onEvent?.(e);
   const timings: Record<string, number> = {};
   const started = performance.now();
   const step = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {

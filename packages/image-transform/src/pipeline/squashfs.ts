@@ -1,6 +1,6 @@
 import { mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
-import type { PipelineEvent } from '../converter.js';
+import type { ConverterEvent } from '../events.js';
 import { run } from './exec.js';
 
 export interface SquashfsOptions {
@@ -10,7 +10,7 @@ export interface SquashfsOptions {
   /** Limit mksquashfs's threads (default: all cores). */
   processors?: number;
   signal?: AbortSignal;
-  onEvent?: (e: PipelineEvent) => void;
+  onEvent?: (e: ConverterEvent) => void;
 }
 
 /**

@@ -2,7 +2,7 @@ import { mkdir, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { Parser, type ReadEntry } from 'tar';
-import type { PipelineEvent } from '../converter.js';
+import type { ConverterEvent } from '../events.js';
 import { CommandFailedError, NoRootFilesystemError, NoSpaceError, SourceFormatError, UnsafeArchiveMemberError } from '../errors.js';
 import { runInNamespace, sh } from './chroot.js';
 import type { SourceType } from './detect.js';
@@ -15,7 +15,7 @@ export interface UnpackOptions {
   /** Records the loop devices attached for disk images (default: a registry of its own). */
   loops?: LoopRegistry;
   signal?: AbortSignal;
-  onEvent?: (e: PipelineEvent) => void;
+  onEvent?: (e: ConverterEvent) => void;
 }
 
 /** Unpacks any supported source into `dest` (an empty directory) as a root file system tree. */

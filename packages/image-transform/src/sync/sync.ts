@@ -14,6 +14,7 @@ import pLimit from 'p-limit';
 import {
   expandProducts,
   loadStream,
+  parseFilters,
   verifyFile,
   withStreamLock,
   type Filter,
@@ -23,7 +24,8 @@ import {
 } from '@meph/simplestreams';
 import { isSupported, loadDistroInfo, type DiKernelInfo } from '@meph/di-crawler';
 import { createHttpClient, isNotFound, type HttpClient, type HttpClientOptions } from '@meph/http';
-import type { Converter, ConvertRequest, PipelineEvent } from '../converter.js';
+import type { Converter, ConvertRequest } from '../converter.js';
+import type { SyncEvent } from '../events.js';
 import type { BuildConfig } from '../config/types.js';
 import { resolveBuildSettings, type BuildFlags, type BuildSettings } from '../config/settings.js';
 import { buildVersion } from '../build/build-version.js';
@@ -32,7 +34,6 @@ import { crawlDiKernels, resolveDiSource, type DiSourceOptions } from '../di/ind
 import { SyncSourceError } from '../errors.js';
 import { currentTargetProducts, planSync, SOURCE_CONTENT_IDS, type BuildJob, type Plan } from './plan.js';
 
-export type SyncEvent = PipelineEvent;
 
 export interface SyncOptions {
   config: BuildConfig;
@@ -93,6 +94,11 @@ export function defaultSyncArches(machine: string = os.machine()): string[] | un
   if (/^i[3-6]86$/.test(machine)) return ['i386'];
   if (machine === 'armhf' || machine.startsWith('armv7')) return ['armhf'];
   return undefined;
+}
+
+/** The filters a sync applies to source items: only the arches it builds, then the user's (`key=value`, …). */
+export function syncSourceFilters(arches: readonly string[], filters: readonly string[]): Filter[] {
+  return parseFilters([`arch~(${arches.map((a) => a.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})`, ...filters]);
 }
 
 /** Release → arches this config builds for, limited to supported releases and `arches`. */

@@ -4,7 +4,7 @@
  * plus an I/O wrapper that locks the target, plans against it and executes the plan data
  * first, products next, index last, each file atomically.
  */
-export type { OpsEvent, OpsEventSink, FileCopy, ProductsChange, StreamPlan } from './plan.js';
+export type { OpsEvent, PlanEvent, OpsEventSink, FileCopy, ProductsChange, StreamPlan } from './plan.js';
 export { executePlan, type ExecuteOptions, type ExecuteResult } from './execute.js';
 export { runOnTarget, type OpIoOptions, type OpResult } from './run.js';
 export { loadTargetStream, loadSourceStream, type ProductsFile, type ReadOptions } from './streams.js';
@@ -17,4 +17,4 @@ export { planMerge, merge, type MergeOptions } from './merge.js';
 export { diffStreams, type DiffOptions } from './diff.js';
 export { parsePatch, formatPatch, type PatchDocument, type ProductPatch, type StreamPatch, type VersionPatch, type PatchHeader } from './patch-format.js';
 export { planPatch, applyPatch, type PatchOptions } from './patch.js';
-export { planReleaseNotification, importReleaseNotification, nextDailyVersion, type ReleaseNotificationConfig } from './notification.js';
+export { planReleaseNotification, importReleaseNotification, parseReleaseNotificationConfig, nextDailyVersion, type ReleaseNotificationConfig } from './notification.js';

@@ -19,6 +19,18 @@ export interface ReleaseNotificationConfig {
   'release-notification': { version: unknown; maas_version: unknown; message: unknown };
 }
 
+/**
+ * A parsed import config as a {@link ReleaseNotificationConfig}: its `release-notification:`
+ * section must be a mapping (the field values are checked when the import is planned).
+ */
+export function parseReleaseNotificationConfig(raw: unknown, source: string): ReleaseNotificationConfig {
+  const cfg = raw !== null && typeof raw === 'object' ? (raw as Record<string, unknown>) : {};
+  const rn = cfg['release-notification'];
+  if (rn === null || typeof rn !== 'object' || Array.isArray(rn)) throw new StreamOpError('import', `${source}: release-notification: must be a mapping of version, maas_version and message`);
+  const { version, maas_version, message } = rn as Record<string, unknown>;
+  return { product_id: cfg['product_id'] as string, content_id: cfg['content_id'] as string, 'release-notification': { version, maas_version, message } };
+}
+
 /** What the token file says: MAAS reads the notification from the item, not from the file. */
 const TOKEN_TEXT = 'This file is unused.\n';
 

@@ -1,10 +1,24 @@
 import type { Item, ProductsDocument } from '../model.js';
 
-/** An event an operation reports (rendered by the CLI as NDJSON with --json). */
-export interface OpsEvent {
-  readonly type: string;
-  readonly [field: string]: unknown;
-}
+/** A change a plan makes, reported before (dry run) or after (real run) it is committed. */
+export type PlanEvent =
+  | { type: 'item-inserted'; content_id: string; product: string; version: string; item: string; path: string | undefined }
+  | { type: 'import-skipped'; product: string; version?: string; reason: string }
+  | { type: 'version-added'; content_id: string; product: string; version: string; from: string }
+  | { type: 'version-removed'; content_id: string; product: string; version: string }
+  | { type: 'version-copied'; content_id: string; product: string; from: string; to: string }
+  | { type: 'product-added'; content_id: string; product: string; from: string; versions: number }
+  | { type: 'product-removed'; content_id: string; product: string; reason: string }
+  | { type: 'products-replaced'; content_id: string; path: string }
+  | { type: 'metadata-changed'; content_id: string; product: string; key: string; value: unknown }
+  | { type: 'stream-skipped'; stream: string; reason: string };
+
+/** Every event an operation reports (rendered by the CLI; NDJSON with --json). */
+export type OpsEvent =
+  | PlanEvent
+  | (PlanEvent & { dryRun: true })
+  | { type: 'file-copied'; path: string; from: string; size: number | undefined; pedigree: string; placedBy?: string; dryRun?: boolean }
+  | { type: 'progress'; step: string; done: number; total: number; unit: 'files' };
 
 export type OpsEventSink = (event: OpsEvent) => void;
 
@@ -35,7 +49,7 @@ export interface StreamPlan {
   operation: string;
   copies: FileCopy[];
   changes: ProductsChange[];
-  events: OpsEvent[];
+  events: PlanEvent[];
 }
 
 export function emptyPlan(operation: string): StreamPlan {

@@ -164,8 +164,7 @@ export class SyncBuildFailedError extends ImageTransformError {
 /** What a boot test was asked to boot is not in the stream (or not bootable from it): a usage error, exit 2. */
 export class BootTargetError extends ImageTransformError {
   override readonly name = 'BootTargetError';
-  readonly exitCode = 2;
   constructor(message: string, hint?: string) {
-    super(message, hint === undefined ? undefined : { hint });
+    super(message, { exitCode: 2, ...(hint === undefined ? {} : { hint }) });
   }
 }

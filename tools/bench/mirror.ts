@@ -3,7 +3,11 @@
  * files from the loopback fixture server with 20 ms of injected latency per request, against
  * the floor of files × latency / jobs (issue 13 goal: within 1.2×).
  *
- *   npx tsx --conditions=@meph/source tools/bench/mirror.ts [--files 2000] [--latency 20] [--jobs 10]
+ *   npx tsx --conditions=@meph/source tools/bench/mirror.ts [--files 2000] [--latency 20] [--jobs 10] [--runs N] [--compare]
+ *
+ * `--compare` alternates each run with one where every download fsyncs its file and directory
+ * itself (the transport's default, what the mirror did before it batched durability), so the
+ * two are measured under the same machine load.
  *
  * The metadata (index + one products file) costs two more sequential requests; the ratio is
  * reported against the data-only floor and against the floor including them.
@@ -14,7 +18,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildIndex, serializeJson, type Product, type ProductsDocument } from '@meph/simplestreams';
-import { mirrorStream } from '@meph/simplestreams/mirror';
+import { mirrorHttpClient, mirrorStream } from '@meph/simplestreams/mirror';
+import type { HttpClient } from '@meph/http';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
@@ -24,8 +29,11 @@ const { values } = parseArgs({
     files: { type: 'string', default: '2000' },
     latency: { type: 'string', default: '20' },
     jobs: { type: 'string', default: '10' },
+    runs: { type: 'string', default: '1' },
+    compare: { type: 'boolean', default: false },
   },
 });
+const runs = Math.max(1, Number(values.runs));
 const files = Number(values.files);
 const latency = Number(values.latency);
 const jobs = Number(values.jobs);
@@ -64,15 +72,44 @@ try {
     child.once('exit', (code) => reject(new Error(`fixture server exited (${code})`)));
   });
   try {
-    const out = path.join(tmp, 'out');
-    const t0 = performance.now();
-    const result = await mirrorStream(`${url}/`, out, { jobs, perHost: jobs, env: { ...process.env, http_proxy: '', https_proxy: '' } });
-    const wall = (performance.now() - t0) / 1000;
+    const env = { ...process.env, http_proxy: '', https_proxy: '' };
     const floor = (files * latency) / jobs / 1000;
     const floorAll = floor + (2 * latency) / 1000;
-    console.log(`mirror: ${result.downloaded} files (${result.bytes} bytes), latency ${latency} ms/request, --jobs ${jobs}`);
-    console.log(`wall ${wall.toFixed(2)} s, floor ${floor.toFixed(2)} s → ratio ${(wall / floor).toFixed(2)}× (with the 2 metadata requests: ${(wall / floorAll).toFixed(2)}×)`);
-    if (result.downloaded !== files) throw new Error(`expected ${files} downloads, got ${result.downloaded}`);
+    console.log(`mirror: ${files} files, latency ${latency} ms/request, --jobs ${jobs}, floor ${floor.toFixed(2)} s`);
+    const modes: Array<'batched' | 'per-file'> = values.compare ? ['batched', 'per-file'] : ['batched'];
+    for (let run = 1; run <= runs; run++) {
+      for (const mode of modes) {
+        const out = path.join(tmp, `out-${run}-${mode}`);
+        const http = mirrorHttpClient({ jobs, perHost: jobs, env });
+        // per-file: drop the mirror's sync batch, so each download syncs itself as it finishes
+        const client: HttpClient = mode === 'batched' ? http : Object.assign(Object.create(http) as HttpClient, {
+          download: (url: string, dest: string, o: Parameters<HttpClient['download']>[2] = {}) => {
+            const { syncBatch: _, ...rest } = o;
+            return http.download(url, dest, rest);
+          },
+        });
+        const t0 = performance.now();
+        const cpu0 = process.cpuUsage();
+        let lastData = 0;
+        let firstMeta = 0;
+        const result = await mirrorStream(`${url}/`, out, {
+          jobs, perHost: jobs, env, http: client,
+          onCommit: (kind) => {
+            if (kind === 'data') lastData = performance.now();
+            else if (!firstMeta) firstMeta = performance.now();
+          },
+        });
+        const wall = (performance.now() - t0) / 1000;
+        const cpu = process.cpuUsage(cpu0);
+        http.close();
+        if (result.downloaded !== files) throw new Error(`expected ${files} downloads, got ${result.downloaded}`);
+        console.log(
+          `${mode.padEnd(8)} run ${run}: wall ${wall.toFixed(2)} s → ratio ${(wall / floor).toFixed(2)}× (with the 2 metadata requests: ${(wall / floorAll).toFixed(2)}×); ` +
+            `client CPU ${(cpu.user / 1e6).toFixed(2)} s user + ${(cpu.system / 1e6).toFixed(2)} s system; last data file → products: ${((firstMeta - lastData) / 1000).toFixed(2)} s; load ${os.loadavg()[0]!.toFixed(2)}`,
+        );
+        await rm(out, { recursive: true, force: true });
+      }
+    }
   } finally {
     child.kill('SIGTERM');
     await once(child, 'exit').catch(() => {});

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createHttpClient, isNotFound, type HttpClient, type HttpClientOptions, type HttpEvent } from '@meph/http';
+import { ConnectionError, createHttpClient, HttpTimeoutError, isNotFound, type HttpClient, type HttpClientOptions, type HttpEvent } from '@meph/http';
 import type { Item, ProductsDocument, SignatureVerifier, Version } from '@meph/simplestreams';
 import { parseChecksumList, parseReleaseSha256, type ReleaseEntry } from './checksums.js';
 import { classifyPath, isNetbootPath, itemKey, localPath } from './classify.js';
@@ -296,6 +296,7 @@ export async function crawlInstallers(options: CrawlOptions): Promise<CrawlResul
     emit({ type: 'di-version', product: productName, version: ver, pocket: version['pocket'] as string, files: byKey.size, verifiedBy });
   };
 
+  const strict = options.strict !== false;
   const jobs: Promise<void>[] = [];
   for (const release of options.releases) {
     const rinfo = distro.find((r) => r.series === release);
@@ -318,13 +319,13 @@ export async function crawlInstallers(options: CrawlOptions): Promise<CrawlResul
                 found.versions.map((ver) =>
                   crawlVersion(release, rinfo, arch, suite, pocket, ver, idx).catch((err: Error) => {
                     errors.push(err);
-                    emit({ type: 'di-error', suite, arch, version: ver, message: err.message });
+                    if (!(strict && unreachable(err))) emit({ type: 'di-error', suite, arch, version: ver, message: err.message });
                   }),
                 ),
               );
             } catch (err) {
               errors.push(err as Error);
-              emit({ type: 'di-error', suite, arch, message: (err as Error).message });
+              if (!(strict && unreachable(err))) emit({ type: 'di-error', suite, arch, message: (err as Error).message });
             }
           })(),
         );
@@ -336,6 +337,13 @@ export async function crawlInstallers(options: CrawlOptions): Promise<CrawlResul
   } finally {
     if (ownClient) client.close();
   }
-  if (errors.length && options.strict !== false) throw errors[0];
+  // An archive nobody answers at (say Ubuntu's, from a network that only reaches a local
+  // mirror) fails every suite the same way: one error, not a warning per suite before it.
+  if (errors.length && strict) throw errors.find(unreachable) ?? errors[0];
   return { doc, errors, stats: { ...client.stats, files } };
+}
+
+/** Nothing answered (refused, unreachable, no connection in time): not something the archive said. */
+function unreachable(err: unknown): boolean {
+  return err instanceof ConnectionError || (err instanceof HttpTimeoutError && err.phase === 'connect');
 }

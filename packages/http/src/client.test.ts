@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -8,6 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFixtureProxy, startFixtureServer, startTlsFrontend, type FixtureServer } from '../../../tools/fixture-server/index.js';
 import { createHttpClient, isNotFound, type HttpClientOptions } from './client.js';
+import { SyncBatch } from './sync-batch.js';
 import {
   ChecksumMismatchError, ConnectionError, HttpConfigError, HttpStatusError, HttpTimeoutError, ProxyError, RedirectError, SizeMismatchError,
   TooLargeError, TruncatedBodyError,
@@ -377,6 +379,28 @@ describe('download: streamed to disk, hashed, verified, resumed', () => {
   });
 });
 
+describe('download with a SyncBatch (durability deferred to the caller\'s commit)', () => {
+  it('renames verified files into place, syncs them in the background, and flush waits for every file and directory', async () => {
+    const client = createHttpClient(quick);
+    try {
+      for (const syncfs of [false, true]) {
+        const batch = new SyncBatch({ concurrency: 2, syncfs });
+        const dests = [0, 1, 2, 3].map((i) => path.join(tmp, `batched-${syncfs}`, `d${i}`, 'data.bin'));
+        await Promise.all(dests.map((d) => client.download(`${server.url}/data.bin`, d, { size: body.length, checksums: { sha256: sha256(body) }, syncBatch: batch })));
+        for (const d of dests) expect(await readFile(d)).toEqual(body);
+        await batch.flush();
+        expect(batch.synced).toBe(4);
+      }
+      // a file that vanished before its fsync fails the flush: the caller must not commit
+      const broken = new SyncBatch({ syncfs: false });
+      broken.add(path.join(tmp, 'batched-true', 'no-such-file'));
+      await expect(broken.flush()).rejects.toThrow(/ENOENT/);
+    } finally {
+      client.close();
+    }
+  });
+});
+
 describe('settings from the environment', () => {
   it('MEPH_HTTP_TIMEOUT sets every timeout; bad values are one clear error', () => {
     expect(httpSettingsFromEnv({ MEPH_HTTP_TIMEOUT: '0.2' })).toEqual({ timeouts: { connectMs: 200, headersMs: 200, idleMs: 200 } });
@@ -400,6 +424,120 @@ describe('a client-wide signal', () => {
       client.close();
     } finally {
       process.off('warning', onWarning);
+    }
+  });
+});
+
+describe('send: PUT, DELETE and other methods with bodies (the Swift store\'s transport)', () => {
+  /** An object store in miniature: PUT stores (the first `fail` PUTs of a key answer 503), GET/DELETE as usual. */
+  async function objectServer(fail = 0): Promise<{ url: string; objects: Map<string, Buffer>; log: string[]; close(): Promise<void> }> {
+    const objects = new Map<string, Buffer>();
+    const log: string[] = [];
+    const failures = new Map<string, number>();
+    const srv = http.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const key = req.url!;
+        log.push(`${req.method} ${key}`);
+        const bytes = Buffer.concat(chunks);
+        if (req.method === 'PUT') {
+          if ((failures.get(key) ?? 0) < fail) {
+            failures.set(key, (failures.get(key) ?? 0) + 1);
+            res.writeHead(503).end('busy');
+            return;
+          }
+          if (req.headers['if-none-match'] === '*' && objects.has(key)) return void res.writeHead(412).end();
+          const md5 = createHash('md5').update(bytes).digest('hex');
+          if (req.headers['etag'] && req.headers['etag'] !== md5) return void res.writeHead(422).end('etag mismatch');
+          objects.set(key, bytes);
+          res.writeHead(201, { etag: md5 }).end();
+        } else if (req.method === 'DELETE') {
+          res.writeHead(objects.delete(key) ? 204 : 404).end();
+        } else if (req.method === 'POST') {
+          res.writeHead(503).end();
+        } else {
+          const b = objects.get(key);
+          if (!b) return void res.writeHead(404).end('no such object');
+          res.writeHead(200, { 'content-length': String(b.length) }).end(b);
+        }
+      });
+    });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+    return {
+      url: `http://127.0.0.1:${(srv.address() as AddressInfo).port}`,
+      objects, log,
+      close: () => new Promise<void>((r) => {
+        srv.closeAllConnections();
+        srv.close(() => r());
+      }),
+    };
+  }
+
+  it('PUTs bytes and file streams (a fresh stream per attempt after a 503), with ETag; DELETE; every status returned, not thrown', async () => {
+    const store = await objectServer(1);
+    const client = createHttpClient({ ...quick, retries: 2 });
+    try {
+      const md5 = createHash('md5').update(body).digest('hex');
+      const file = path.join(tmp, 'data.bin');
+      let opened = 0;
+      const put = await client.send(`${store.url}/c/a`, {
+        method: 'PUT', headers: { 'content-length': String(body.length), etag: md5 },
+        body: () => {
+          opened++;
+          return createReadStream(file);
+        },
+      });
+      expect(put.status).toBe(201);
+      expect(put.headers.etag).toBe(md5);
+      expect(opened).toBe(2);
+      expect(store.objects.get('/c/a')).toEqual(body);
+      expect(client.stats.retries).toBe(1);
+      // create-only: 412 is an answer for the caller, not an error
+      const again = await client.send(`${store.url}/c/a`, { method: 'PUT', headers: { 'if-none-match': '*' }, body: Buffer.from('x') });
+      expect(again.status).toBe(412);
+      // a wrong ETag: the server refuses, the caller sees it
+      expect((await client.send(`${store.url}/c/b`, { method: 'PUT', headers: { etag: '0'.repeat(32) }, body: Buffer.from('y') })).status).toBe(422);
+      expect((await client.send(`${store.url}/c/a`, { method: 'GET' })).body).toEqual(body);
+      expect((await client.send(`${store.url}/c/a`, { method: 'DELETE' })).status).toBe(204);
+      const gone = await client.send(`${store.url}/c/a`, { method: 'DELETE' });
+      expect(gone.status).toBe(404);
+      // a POST is not retried (not idempotent); the 503 is returned after one attempt
+      const before = store.log.length;
+      expect((await client.send(`${store.url}/c/p`, { method: 'POST', body: Buffer.from('{}') })).status).toBe(503);
+      expect(store.log.length - before).toBe(1);
+    } finally {
+      client.close();
+      await store.close();
+    }
+  });
+
+  it('a PUT that keeps failing returns the last 503 after the configured attempts; it goes through http_proxy', async () => {
+    const store = await objectServer(10);
+    const proxy = await startFixtureProxy();
+    const client = createHttpClient({ ...quick, retries: 2, env: { http_proxy: proxy.url } });
+    try {
+      const port = new URL(store.url).port;
+      const r = await client.send(`http://objects.fixture.invalid:${port}/c/k`, { method: 'PUT', body: Buffer.from('z') });
+      expect(r.status).toBe(503);
+      expect(store.log.filter((l) => l === 'PUT /c/k')).toHaveLength(3);
+      expect(proxy.requests).toContain(`http://objects.fixture.invalid:${port}/c/k`);
+    } finally {
+      client.close();
+      await proxy.close();
+      await store.close();
+    }
+  });
+
+  it('an upload the server stops reading fails at the idle timeout, naming the URL', async () => {
+    const srv = await rawServer(() => {}); // reads the first chunk, then never reads or answers
+    const client = createHttpClient({ ...fast });
+    try {
+      const big = Buffer.alloc(64 * 1024 * 1024);
+      await expect(client.send(`${srv.url}/c/big`, { method: 'PUT', headers: { 'content-length': String(big.length) }, body: big })).rejects.toThrow(HttpTimeoutError);
+    } finally {
+      client.close();
+      await srv.close();
     }
   });
 });

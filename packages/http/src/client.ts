@@ -69,6 +69,26 @@ export interface OpenOptions extends RequestOptions {
   resume?: boolean;
 }
 
+export interface SendOptions extends RequestOptions {
+  /** Any method; GET, HEAD, PUT, DELETE and OPTIONS are retried (idempotent), others only with `idempotent`. */
+  method: string;
+  /** Bytes, or a function returning a fresh stream for each attempt (set content-length in `headers`). */
+  body?: Buffer | (() => Readable);
+  /** Retry this request even though its method is not idempotent (say a POST that creates nothing). */
+  idempotent?: boolean;
+  /** Cap for the response body. Default: the client's maxDocumentBytes. */
+  maxBytes?: number;
+}
+
+/** A whole response, whatever its status: the caller decides what 404, 412 or 401 mean. */
+export interface HttpReply {
+  url: string;
+  status: number;
+  statusText: string;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+}
+
 export interface HttpResponse {
   /** After redirects. */
   url: string;
@@ -109,8 +129,24 @@ export interface HttpClient {
   hash(url: string, algorithms: readonly ChecksumAlgorithm[], options?: RequestOptions): Promise<FileDigest>;
   /** Streams `url` to `dest` through `dest.part` (resumed with Range), verifying size and checksums before the rename. */
   download(url: string, dest: string, options?: DownloadOptions): Promise<DownloadResult>;
+  /**
+   * Any request with an optional body (PUT, DELETE, POST...) through the same proxies, limits
+   * and timeouts; resolves with every status (no redirects followed). Idempotent requests are
+   * retried on network failures and 408/429/5xx (the last such reply is returned when
+   * attempts run out).
+   */
+  send(url: string, options: SendOptions): Promise<HttpReply>;
   /** Closes idle keep-alive connections. */
   close(): void;
+}
+
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS']);
+
+/** Thrown inside a retried send to ask for another attempt while keeping the reply. */
+class RetryableReply extends HttpStatusError {
+  constructor(readonly reply: HttpReply, attempts: number) {
+    super(reply.url, reply.status, reply.statusText, attempts);
+  }
 }
 
 /** A status the server may not give next time. */
@@ -410,6 +446,52 @@ class Client implements HttpClient, ClientInternals {
       for await (const c of r.body) d.update(c as Buffer);
       return d.digest();
     });
+  }
+
+  async send(url: string, o: SendOptions): Promise<HttpReply> {
+    const signal = this.signal(o.signal);
+    const method = o.method.toUpperCase();
+    const retry = o.idempotent ?? IDEMPOTENT.has(method);
+    const maxBytes = o.maxBytes ?? this.o.maxDocumentBytes ?? 128 * 1024 * 1024;
+    const once = async (attempt: number): Promise<HttpReply> => {
+      let u: URL;
+      try {
+        u = new URL(url);
+      } catch {
+        throw new ConnectionError(url, 'not a valid URL', attempt, undefined, false);
+      }
+      const release = await this.slot(u, signal);
+      let res: http.IncomingMessage;
+      try {
+        this.stats.requests++;
+        res = await sendOnce({
+          url: u, method, headers: { 'user-agent': this.o.userAgent ?? 'meph', accept: '*/*', ...o.headers },
+          ...(o.body !== undefined ? { body: o.body } : {}),
+          proxy: proxyForUrl(u, this.env), timeouts: this.timeouts, agents: this.agents, tls: this.o.tls, signal, attempt,
+        });
+      } catch (err) {
+        release();
+        throw err;
+      }
+      const rawLength = res.headers['content-length'];
+      const declared = method === 'HEAD' || res.statusCode === 204 || res.statusCode === 304 || rawLength === undefined || !/^\d+$/.test(rawLength) ? undefined : Number(rawLength);
+      const body = guardBody(res, {
+        url: u.href, declared, maxBytes, idleMs: this.timeouts.idleMs, minBytesPerSecond: this.o.minBytesPerSecond ?? 1024,
+        attempt, signal, onClose: release,
+      });
+      const chunks: Buffer[] = [];
+      for await (const c of body) chunks.push(c as Buffer);
+      const reply: HttpReply = { url: u.href, status: res.statusCode ?? 0, statusText: res.statusMessage ?? '', headers: res.headers, body: Buffer.concat(chunks) };
+      if (retry && RETRY_STATUS.has(reply.status)) throw new RetryableReply(reply, attempt);
+      return reply;
+    };
+    if (!retry) return once(1);
+    try {
+      return await this.retrying(url, signal, once);
+    } catch (err) {
+      if (err instanceof RetryableReply) return err.reply;
+      throw err;
+    }
   }
 
   download(url: string, dest: string, o: DownloadOptions = {}): Promise<DownloadResult> {

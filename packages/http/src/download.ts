@@ -1,10 +1,11 @@
 import { createReadStream } from 'node:fs';
-import { mkdir, open, rm, stat, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { renameDurably } from '@meph/sys';
+import { fsyncFile, renameDurably } from '@meph/sys';
 import type { ClientInternals } from './client.js';
 import { algorithmsOf, assertDigest, Digester, type Checksums, type FileDigest } from './digest.js';
 import { ChecksumMismatchError, HttpStatusError, SizeMismatchError } from './errors.js';
+import type { SyncBatch } from './sync-batch.js';
 
 export interface DownloadProgress {
   url: string;
@@ -31,6 +32,12 @@ export interface DownloadOptions {
   signal?: AbortSignal;
   /** File mode of `dest` (default 0o644, umask applies). */
   mode?: number;
+  /**
+   * Defer durability to a batch: the verified file is renamed into place without its own fsync
+   * and directory fsync and handed to `syncBatch`, which the caller flushes before it commits
+   * anything referencing the file. Without it each download fsyncs the file and its directory.
+   */
+  syncBatch?: SyncBatch;
 }
 
 export interface DownloadResult {
@@ -69,15 +76,21 @@ export async function downloadFile(client: ClientInternals, url: string, dest: s
   let lastReported = -1;
 
   const finish = async (digest: FileDigest, resumedFrom: number, meta: { etag?: string; lastModified?: string }): Promise<DownloadResult> => {
-    await renameDurably(part, dest);
+    if (o.syncBatch) {
+      await rename(part, dest);
+      o.syncBatch.add(dest);
+    } else {
+      await renameDurably(part, dest);
+    }
     if (lastReported !== digest.size) o.onProgress?.({ url, received: digest.size, total: digest.size });
     return { path: dest, digest, resumedFrom, ...meta };
   };
 
   return client.retrying(url, signal, async (attempt) => {
-    let offset = forceZero ? 0 : ((await stat(part).catch(() => undefined))?.size ?? 0);
+    const partSize = forceZero ? undefined : (await stat(part).catch(() => undefined))?.size;
+    let offset = partSize ?? 0;
     if (offset > 0 && o.size !== undefined && offset > o.size) offset = 0;
-    if (offset === 0) await rm(part, { force: true });
+    if (offset === 0 && (forceZero || partSize !== undefined)) await rm(part, { force: true });
     const d = new Digester(algorithms);
     if (offset > 0 && o.size !== undefined && offset === o.size) {
       // an earlier run got every byte but stopped before the rename
@@ -85,6 +98,8 @@ export async function downloadFile(client: ClientInternals, url: string, dest: s
       const digest = d.digest();
       try {
         assertDigest(url, digest, expected);
+        // the earlier run may have stopped before its fsync
+        if (!o.syncBatch) await fsyncFile(part);
         return await finish(digest, offset, {});
       } catch (err) {
         if (!(err instanceof ChecksumMismatchError || err instanceof SizeMismatchError)) throw err;
@@ -140,7 +155,7 @@ export async function downloadFile(client: ClientInternals, url: string, dest: s
           throw new SizeMismatchError(url, o.size, received);
         }
       }
-      await handle.sync();
+      if (!o.syncBatch) await handle.sync();
     } catch (err) {
       res.body.destroy();
       await handle.close().catch(() => {});

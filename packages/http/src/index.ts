@@ -5,7 +5,8 @@ export { proxyForUrl, bypassProxy } from './proxy.js';
 export {
   createHttpClient, defaultHttpClient, isNotFound, isTransient,
   type HttpClient, type HttpClientOptions, type HttpEvent, type HttpResponse, type HeadResult,
-  type RequestOptions, type GetOptions, type OpenOptions,
+  type RequestOptions, type GetOptions, type OpenOptions, type SendOptions, type HttpReply,
 } from './client.js';
 export type { DownloadOptions, DownloadProgress, DownloadResult } from './download.js';
 export { Semaphore } from './limiter.js';
+export { SyncBatch } from './sync-batch.js';

@@ -1,14 +1,17 @@
 import http from 'node:http';
 import https from 'node:https';
 import type net from 'node:net';
+import type { Readable } from 'node:stream';
 import tls from 'node:tls';
 import { ConnectionError, HttpTimeoutError, ProxyError } from './errors.js';
 import type { HttpTimeouts } from './env.js';
 
 export interface SendParams {
   url: URL;
-  method: 'GET' | 'HEAD';
+  method: string;
   headers: Record<string, string>;
+  /** A request body: bytes, or a fresh stream per attempt (its length in the headers). */
+  body?: Buffer | (() => Readable);
   proxy: URL | undefined;
   timeouts: HttpTimeouts;
   agents: { http: http.Agent; https: https.Agent };
@@ -72,7 +75,22 @@ export function sendOnce(p: SendParams): Promise<http.IncomingMessage> {
 
     const start = (req: http.ClientRequest, alreadyConnected: boolean): void => {
       current = req;
-      const connected = (): void => arm('headers', timeouts.headersMs);
+      // With a body the headers wait starts once it is sent; while it is being sent, a socket
+      // idle for idleMs (the server not taking bytes) fails it.
+      const connected = (): void => {
+        if (p.body === undefined) return arm('headers', timeouts.headersMs);
+        clearTimeout(timer);
+        req.setTimeout(timeouts.idleMs, () => {
+          const err = new HttpTimeoutError(u.href, 'body', timeouts.idleMs, `the upload stalled for ${timeouts.idleMs} ms`, p.attempt);
+          req.destroy(err);
+          fail(err);
+        });
+      };
+      if (p.body !== undefined)
+        req.on('finish', () => {
+          req.setTimeout(0);
+          if (!settled) arm('headers', timeouts.headersMs);
+        });
       if (alreadyConnected) connected();
       else
         req.on('socket', (socket: net.Socket) => {
@@ -87,7 +105,17 @@ export function sendOnce(p: SendParams): Promise<http.IncomingMessage> {
         p.signal?.removeEventListener('abort', onAbort);
         resolve(res);
       });
-      req.end();
+      const body = p.body;
+      if (body === undefined) req.end();
+      else if (Buffer.isBuffer(body)) req.end(body);
+      else {
+        const rs = body();
+        rs.on('error', (err) => {
+          req.destroy(err);
+          fail(err);
+        });
+        rs.pipe(req);
+      }
     };
 
     const headers = { ...p.headers };

@@ -10,3 +10,5 @@ export { planPrune, referencedKeys, type PrunePlan } from './prune.js';
 export { readStoreStream, versionsMissingFrom, dataRefs, signedBy, type StoreStream, type DataRef } from './stream-files.js';
 export { publishStream, type PublishOptions, type PublishResult, type PublishEvent } from './publish.js';
 export { md5File, md5Hex } from './hash.js';
+export { explainTwinWindow, isTwinWindowFinding, publishLeaseAt } from './twin-window.js';
+export { mergeProducts } from './merge.js';

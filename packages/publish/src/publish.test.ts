@@ -16,7 +16,6 @@ import {
   planPrune,
   publishStream,
   S3Store,
-  StoreAheadError,
   StreamInvalidError,
   SwiftStore,
   swiftAuthFromEnv,
@@ -133,15 +132,21 @@ describe('publishStream to a directory store', () => {
     expect(await fsp.readFile(path.join(target, 'noble/amd64/v1/boot-kernel'), 'utf8')).toBe('bytes of noble/amd64/v1/boot-kernel\n');
   });
 
-  it('refuses to drop versions the store has and the stream lacks, unless replace', async () => {
+  it('keeps versions the store has and the stream lacks (merged into what it writes; the local stream is untouched), unless replace', async () => {
     const target = path.join(dir, 'store3');
     await publishStream({ store: new FsStore(target), streamDir: await stream('s3a', ['v1', 'v2']) });
     const b = await stream('s3b', ['v1', 'v3']);
-    const err = await publishStream({ store: new FsStore(target), streamDir: b }).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(StoreAheadError);
-    expect((err as Error).message).toContain(`${CID} com.example:noble:amd64 v2`);
-    expect(await fsp.readFile(path.join(target, `streams/v1/${CID}.json`), 'utf8')).not.toContain('"v3"');
+    const localBefore = await fsp.readFile(path.join(b, `streams/v1/${CID}.json`), 'utf8');
+    const events: string[] = [];
+    const merged = await publishStream({ store: new FsStore(target), streamDir: b, onEvent: (e) => events.push(e.type) });
+    expect(events).toContain('merged');
+    expect(merged.metadata).toContain(`streams/v1/${CID}.json`);
+    const published = JSON.parse(await fsp.readFile(path.join(target, `streams/v1/${CID}.json`), 'utf8')) as { products: Record<string, { versions: Record<string, unknown> }> };
+    expect(Object.keys(published.products['com.example:noble:amd64']!.versions).sort()).toEqual(['v1', 'v2', 'v3']);
+    expect(JSON.parse(await fsp.readFile(path.join(target, 'streams/v1/index.json'), 'utf8'))).toMatchObject({ index: { [CID]: { path: `streams/v1/${CID}.json` } } });
+    expect(await fsp.readFile(path.join(b, `streams/v1/${CID}.json`), 'utf8')).toBe(localBefore);
     await publishStream({ store: new FsStore(target), streamDir: b, replace: true });
+    expect(await fsp.readFile(path.join(target, `streams/v1/${CID}.json`), 'utf8')).not.toContain('"v2"');
     expect(await fsp.readFile(path.join(target, `streams/v1/${CID}.json`), 'utf8')).toContain('"v3"');
     expect(await fsp.access(path.join(target, LEASE_KEY)).then(() => 'left', () => 'released')).toBe('released');
   });

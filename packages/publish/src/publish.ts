@@ -2,10 +2,11 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import pLimit from 'p-limit';
 import type { ProductsDocument, SignatureVerifier } from '@meph/simplestreams';
-import { verifyStream } from '@meph/signer';
+import { verifyStream, type Signer } from '@meph/signer';
 import { ObjectConflictError, ReadBackError, SigningNeededError, StoreAheadError, StreamInvalidError } from './errors.js';
 import { md5File, md5Hex } from './hash.js';
 import { acquireLease, type Lease, type LeaseOptions } from './lease.js';
+import { stageMerge, type StagedMerge } from './merge.js';
 import { planPrune, type PrunePlan } from './prune.js';
 import { dataRefs, localMetadataFiles, metadataRank, readStoreStream, versionsMissingFrom, type DataRef } from './stream-files.js';
 import type { ObjectStore, StoredObject } from './store.js';
@@ -19,6 +20,7 @@ export type PublishEvent =
   | { type: 'lease-wait'; holder: string }
   | { type: 'lease-broken'; holder: string; reason: string }
   | { type: 'lease-acquired'; key: string }
+  | { type: 'merged'; versions: number; examples: string[] }
   | { type: 'progress'; step: string; done: number; total: number; unit: 'files' | 'bytes' }
   | { type: 'published'; store: string; readUrl?: string; uploaded: number; skipped: number; bytes: number; metadata: number; pruned: number; dryRun: boolean };
 
@@ -33,6 +35,13 @@ export interface PublishOptions {
   verifier?: SignatureVerifier;
   /** Replace the store's metadata even when it has versions the local stream lacks (the original ss-swift's behaviour). */
   replace?: boolean;
+  /**
+   * Re-signs merged metadata. When the store has versions the local stream lacks (another
+   * publisher's, landed while we uploaded or waited for the lease), they are merged into the
+   * metadata we write; a signed stream can only be merged with a signer, otherwise the publish
+   * fails with StoreAheadError and changes nothing.
+   */
+  signer?: Signer;
   /** Remove objects no published index references and last modified longer than this ago. */
   pruneOlderThanMs?: number;
   /** Make a Swift container world-readable (X-Container-Read: .r:*,.rlistings). */
@@ -115,6 +124,7 @@ export async function publishStream(options: PublishOptions): Promise<PublishRes
   const problems = verified.findings.filter((f) => f.severity === 'error').map((f) => (f.message.startsWith(f.file) ? f.message : `${f.file}: ${f.message}`));
   if (problems.length) throw new StreamInvalidError(streamDir, problems);
   const localDocs = new Map<string, ProductsDocument>(verified.stream.products.map((p) => [p.doc.content_id, p.doc]));
+  const localPaths = new Map(verified.stream.products.map((p) => [p.doc.content_id, { path: p.path, doc: p.doc }]));
   const refs = dataRefs([...localDocs.values()]);
   const metaFiles = await localMetadataFiles(streamDir);
   emit({ type: 'stream-verified', stream: streamDir, documents: verified.stats.documents, files: refs.length });
@@ -181,12 +191,24 @@ export async function publishStream(options: PublishOptions): Promise<PublishRes
   const localSigned = metaFiles.includes('streams/v1/index.sjson');
 
   let lease: Lease | undefined;
+  let staged: StagedMerge | undefined;
   try {
     if (!dryRun) lease = await acquireLease(store, { ...options.lease, now, onEvent: emit });
     const current = await readStoreStream((k) => store.get(k), store.label);
     if (current.signed && !localSigned) throw new SigningNeededError(`${store.label} serves a signed stream (streams/v1/index.sjson) and ${streamDir} is not signed: publishing it would leave the old signed files in place`);
     const missing = versionsMissingFrom(localDocs, current);
-    if (missing.length && !options.replace) throw new StoreAheadError(store.label, missing, store.readUrl);
+    let publishing = localDocs;
+    if (missing.length && !options.replace) {
+      // Another publisher landed versions we lack: merge them in (theirs are never dropped),
+      // which for a signed stream needs a signer; without one nothing is changed.
+      if (localSigned && !options.signer) throw new StoreAheadError(store.label, missing, store.readUrl);
+      staged = await stageMerge(localPaths, current, options.signer);
+      publishing = staged.docs;
+      const stagedDir = staged.dir;
+      meta.splice(0, meta.length, ...(await Promise.all((await localMetadataFiles(stagedDir)).map((k) => localObject(stagedDir, k)))));
+      meta.sort((a, b) => metadataRank(a.key) - metadataRank(b.key) || (a.key < b.key ? -1 : 1));
+      emit({ type: 'merged', versions: missing.length, examples: missing.slice(0, 3) });
+    }
 
     const metaListing = new Map((await store.list('streams/')).map((o) => [o.key, o]));
     const toWrite: LocalObject[] = [];
@@ -233,8 +255,12 @@ export async function publishStream(options: PublishOptions): Promise<PublishRes
         if (!back || md5Hex(back) !== m.md5) throw new ReadBackError(store.label, `${m.key} ${back ? 'holds other content' : 'is missing'} right after it was written`);
       }
       const after = await readStoreStream((k) => store.get(k), store.label);
-      const lost = versionsMissingFrom(after.products.size ? new Map([...after.products].map(([c, p]) => [c, p.doc])) : new Map(), { products: new Map([...localDocs].map(([c, d]) => [c, { key: '', doc: d }])), signed: false });
+      const published = new Map([...after.products].map(([c, p]) => [c, p.doc]));
+      const lost = versionsMissingFrom(published, { products: new Map([...publishing].map(([c, d]) => [c, { key: '', doc: d }])), signed: false });
       if (lost.length) throw new ReadBackError(store.label, `the published index lacks ${lost.slice(0, 3).join(', ')}`);
+      // and nothing that was published before we wrote is gone (unless --replace asked for it)
+      const dropped = options.replace ? [] : versionsMissingFrom(published, current);
+      if (dropped.length) throw new ReadBackError(store.label, `the published index lost ${dropped.slice(0, 3).join(', ')}`);
       // Every data object is there with our bytes (where the store lists an MD5): on stores without an
       // exclusive create this is what catches a concurrent publisher that wrote other bytes under our key.
       const present = new Map((await store.list()).map((o) => [o.key, o]));
@@ -266,6 +292,7 @@ export async function publishStream(options: PublishOptions): Promise<PublishRes
     }
   } finally {
     await lease?.release();
+    await staged?.cleanup();
   }
   emit({
     type: 'published',

@@ -1,3 +1,4 @@
+import { createHttpClient, type HttpClient } from '@meph/http';
 import { CredentialsError, StoreError } from './errors.js';
 
 export interface SwiftAuth {
@@ -13,21 +14,37 @@ const env1 = (env: NodeJS.ProcessEnv, ...names: string[]): string | undefined =>
   return undefined;
 };
 
-async function call(url: string, init: RequestInit, what: string): Promise<Response> {
+interface AuthReply {
+  ok: boolean;
+  status: number;
+  header(name: string): string | undefined;
+  text: string;
+}
+
+async function call(http: HttpClient, url: string, init: { method?: string; headers?: Record<string, string>; body?: string }, what: string): Promise<AuthReply> {
+  let r;
   try {
-    return await fetch(url, init);
+    // a token request creates nothing: safe to repeat after a network error or a 5xx
+    r = await http.send(url, { method: init.method ?? 'GET', ...(init.headers ? { headers: init.headers } : {}), ...(init.body !== undefined ? { body: Buffer.from(init.body) } : {}), idempotent: true });
   } catch (err) {
-    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-    throw new StoreError(url, `${what} failed: ${cause?.code ?? cause?.message ?? (err as Error).message}`, { cause: err });
+    throw new StoreError(url, `${what} failed: ${(err as Error).message.replace(/^\S+: /, '')}`, { cause: err });
   }
+  return {
+    ok: r.status >= 200 && r.status < 300,
+    status: r.status,
+    header: (name) => {
+      const v = r.headers[name.toLowerCase()];
+      return Array.isArray(v) ? v[0] : v;
+    },
+    text: r.body.toString('utf8'),
+  };
 }
 
 /** tempauth / swauth (v1): GET the auth URL with X-Auth-User and X-Auth-Key. */
-async function v1Auth(authUrl: string, user: string, key: string): Promise<SwiftAuth> {
-  const res = await call(authUrl, { headers: { 'X-Auth-User': user, 'X-Auth-Key': key } }, 'authentication');
-  await res.body?.cancel().catch(() => {});
-  const storageUrl = res.headers.get('x-storage-url');
-  const token = res.headers.get('x-auth-token') ?? res.headers.get('x-storage-token');
+async function v1Auth(http: HttpClient, authUrl: string, user: string, key: string): Promise<SwiftAuth> {
+  const res = await call(http, authUrl, { headers: { 'X-Auth-User': user, 'X-Auth-Key': key } }, 'authentication');
+  const storageUrl = res.header('x-storage-url');
+  const token = res.header('x-auth-token') ?? res.header('x-storage-token');
   if (!res.ok || !storageUrl || !token) throw new CredentialsError(`${authUrl}: authentication as ${user} failed (HTTP ${res.status})`, 'check ST_USER/ST_KEY (or OS_USERNAME/OS_PASSWORD)');
   return { storageUrl, token };
 }
@@ -38,7 +55,7 @@ interface CatalogEntry {
 }
 
 /** Keystone v3: password, application-credential or token method; object-store endpoint from the catalog. */
-async function keystoneV3(env: NodeJS.ProcessEnv, authUrl: string): Promise<SwiftAuth> {
+async function keystoneV3(http: HttpClient, env: NodeJS.ProcessEnv, authUrl: string): Promise<SwiftAuth> {
   const base = authUrl.replace(/\/+$/, '');
   const tokensUrl = /\/v3$/.test(base) ? `${base}/auth/tokens` : `${base}/v3/auth/tokens`;
   const domain = (idVar: string, nameVar: string): Record<string, string> => {
@@ -69,9 +86,9 @@ async function keystoneV3(env: NodeJS.ProcessEnv, authUrl: string): Promise<Swif
       : projectName
         ? { project: { name: projectName, domain: domain('OS_PROJECT_DOMAIN_ID', 'OS_PROJECT_DOMAIN_NAME') } }
         : undefined;
-  const res = await call(tokensUrl, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ auth: { identity, ...(scope ? { scope } : {}) } }) }, 'Keystone authentication');
-  const text = await res.text();
-  const token = res.headers.get('x-subject-token');
+  const res = await call(http, tokensUrl, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ auth: { identity, ...(scope ? { scope } : {}) } }) }, 'Keystone authentication');
+  const text = res.text;
+  const token = res.header('x-subject-token');
   if (!res.ok || !token) throw new CredentialsError(`${tokensUrl}: Keystone refused the credentials (HTTP ${res.status})`, 'check the OS_* variables (user, password, project, domains)');
   const preset = env1(env, 'OS_STORAGE_URL');
   if (preset) return { storageUrl: preset, token };
@@ -96,7 +113,17 @@ async function keystoneV3(env: NodeJS.ProcessEnv, authUrl: string): Promise<Swif
  * OS_AUTH_TOKEN (pre-authenticated); ST_AUTH + ST_USER + ST_KEY (v1, tempauth); OS_AUTH_URL
  * with a v1 URL or OS_AUTH_VERSION=1 (v1 with OS_USERNAME/OS_PASSWORD); otherwise Keystone v3.
  */
-export async function swiftAuthFromEnv(env: NodeJS.ProcessEnv): Promise<SwiftAuth> {
+export async function swiftAuthFromEnv(env: NodeJS.ProcessEnv, http?: HttpClient): Promise<SwiftAuth> {
+  if (http) return authenticate(env, http);
+  const own = createHttpClient({ env });
+  try {
+    return await authenticate(env, own);
+  } finally {
+    own.close();
+  }
+}
+
+async function authenticate(env: NodeJS.ProcessEnv, http: HttpClient): Promise<SwiftAuth> {
   const preToken = env1(env, 'OS_AUTH_TOKEN');
   const preUrl = env1(env, 'OS_STORAGE_URL');
   if (preToken && preUrl) return { storageUrl: preUrl, token: preToken };
@@ -105,7 +132,7 @@ export async function swiftAuthFromEnv(env: NodeJS.ProcessEnv): Promise<SwiftAut
     const user = env1(env, 'ST_USER');
     const key = env1(env, 'ST_KEY');
     if (!user || !key) throw new CredentialsError(`ST_AUTH is set (${stAuth}) but ST_USER or ST_KEY is not`, 'export ST_USER and ST_KEY (tempauth: account:user and its key)');
-    return v1Auth(stAuth, user, key);
+    return v1Auth(http, stAuth, user, key);
   }
   const osAuth = env1(env, 'OS_AUTH_URL');
   if (osAuth) {
@@ -113,9 +140,9 @@ export async function swiftAuthFromEnv(env: NodeJS.ProcessEnv): Promise<SwiftAut
       const user = env1(env, 'OS_USERNAME');
       const key = env1(env, 'OS_PASSWORD');
       if (!user || !key) throw new CredentialsError(`OS_AUTH_URL is a v1 endpoint (${osAuth}) but OS_USERNAME or OS_PASSWORD is not set`, 'export OS_USERNAME and OS_PASSWORD');
-      return v1Auth(osAuth, user, key);
+      return v1Auth(http, osAuth, user, key);
     }
-    return keystoneV3(env, osAuth);
+    return keystoneV3(http, env, osAuth);
   }
   throw new CredentialsError('no Swift credentials in the environment', 'export ST_AUTH, ST_USER and ST_KEY (tempauth) or the OS_* variables of your openrc (Keystone v3)');
 }

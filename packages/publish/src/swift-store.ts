@@ -1,15 +1,11 @@
 import { createReadStream } from 'node:fs';
-import http from 'node:http';
-import https from 'node:https';
+import type http from 'node:http';
+import { createHttpClient, type HttpClient, type HttpReply } from '@meph/http';
 import { StoreError, TargetError } from './errors.js';
 import { swiftAuthFromEnv, type SwiftAuth } from './swift-auth.js';
 import { joinKey, type ObjectStore, type PutBody, type StoredObject } from './store.js';
 
-interface Reply {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body: Buffer;
-}
+type Reply = HttpReply;
 
 /** Object names are URL-encoded per path segment, `/` kept. */
 const encodeKey = (key: string): string => key.split('/').map(encodeURIComponent).join('/');
@@ -23,20 +19,19 @@ export class SwiftStore implements ObjectStore {
   /** Swift checks If-None-Match: * but two racing PUTs can both succeed (measured on 2.30). */
   readonly atomicCreate = false;
   private auth: SwiftAuth | undefined;
-  private readonly agent: http.Agent;
+  /** The one transport: proxies, timeouts, retries of idempotent requests on network errors and 5xx. */
+  private readonly http: HttpClient;
 
   constructor(
     readonly container: string,
     readonly prefix: string,
     private readonly env: NodeJS.ProcessEnv,
-    options: { concurrency?: number } = {},
+    options: { concurrency?: number; http?: HttpClient } = {},
   ) {
     if (!container || container.includes('/')) throw new TargetError(`swift://${container}`, 'needs a container name');
     this.label = `swift://${container}${prefix ? `/${prefix}` : ''}`;
-    this.agent = new http.Agent({ keepAlive: true, maxSockets: Math.max(4, (options.concurrency ?? 8) + 2) });
-    this.httpsAgent = new https.Agent({ keepAlive: true, maxSockets: Math.max(4, (options.concurrency ?? 8) + 2) });
+    this.http = options.http ?? createHttpClient({ concurrencyPerHost: Math.max(4, (options.concurrency ?? 8) + 2), env, retries: 3, backoffMs: 250 });
   }
-  private readonly httpsAgent: https.Agent;
 
   get readUrl(): string | undefined {
     if (!this.auth) return undefined;
@@ -49,55 +44,28 @@ export class SwiftStore implements ObjectStore {
     return `${key === undefined ? base : `${base}/${encodeKey(joinKey(this.prefix, key))}`}${query ? `?${query}` : ''}`;
   }
 
-  private send(method: string, url: string, headers: Record<string, string>, body?: PutBody): Promise<Reply> {
-    const u = new URL(url);
-    const mod = u.protocol === 'https:' ? https : http;
-    return new Promise<Reply>((resolve, reject) => {
-      const req = mod.request(u, { method, headers: { ...headers, 'X-Auth-Token': this.auth!.token }, agent: u.protocol === 'https:' ? this.httpsAgent : this.agent }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
-        res.on('error', reject);
-      });
-      req.on('error', (err) => reject(new StoreError(url, `${method} failed: ${(err as NodeJS.ErrnoException).code ?? err.message}`, { cause: err })));
-      if (!body) return void req.end();
-      if (body.bytes) return void req.end(body.bytes);
-      const rs = createReadStream(body.file!);
-      rs.on('error', (err) => req.destroy(err));
-      rs.pipe(req);
-    });
-  }
-
-  /**
-   * One request, re-authenticating once when the token expired and retrying network errors and
-   * 5xx answers (503 from a busy backend) a few times. Every request here may be repeated: a
-   * create-only PUT whose first attempt landed answers 412 the second time, which the publisher
-   * resolves by comparing the object.
-   */
-  private async request(method: string, key: string | undefined, headers: Record<string, string> = {}, body?: PutBody, query?: string): Promise<Reply> {
-    if (!this.auth) this.auth = await swiftAuthFromEnv(this.env);
-    for (let attempt = 1; ; attempt++) {
-      let res: Reply;
-      try {
-        res = await this.send(method, this.url(key, query), headers, body);
-        if (res.status === 401) {
-          this.auth = await swiftAuthFromEnv(this.env);
-          res = await this.send(method, this.url(key, query), headers, body);
-        }
-      } catch (err) {
-        if (attempt >= SwiftStore.ATTEMPTS) throw err;
-        await new Promise((r) => setTimeout(r, 250 * 2 ** attempt));
-        continue;
-      }
-      if (res.status >= 500 && res.status !== 501 && res.status !== 507 && attempt < SwiftStore.ATTEMPTS) {
-        await new Promise((r) => setTimeout(r, 250 * 2 ** attempt));
-        continue;
-      }
-      return res;
+  private async send(method: string, url: string, headers: Record<string, string>, body?: PutBody): Promise<Reply> {
+    const payload = body === undefined ? undefined : body.bytes ?? ((): ReturnType<typeof createReadStream> => createReadStream(body.file!));
+    try {
+      return await this.http.send(url, { method, headers: { ...headers, 'X-Auth-Token': this.auth!.token }, ...(payload !== undefined ? { body: payload } : {}) });
+    } catch (err) {
+      throw new StoreError(url, `${method} failed: ${(err as Error).message}`, { cause: err });
     }
   }
 
-  private static readonly ATTEMPTS = 4;
+  /**
+   * One request (the transport retries network errors and 5xx), re-authenticating once when
+   * the token expired. Every request here may be repeated: a create-only PUT whose first
+   * attempt landed answers 412 the second time, which the publisher resolves by comparing the
+   * object.
+   */
+  private async request(method: string, key: string | undefined, headers: Record<string, string> = {}, body?: PutBody, query?: string): Promise<Reply> {
+    if (!this.auth) this.auth = await swiftAuthFromEnv(this.env, this.http);
+    const res = await this.send(method, this.url(key, query), headers, body);
+    if (res.status !== 401) return res;
+    this.auth = await swiftAuthFromEnv(this.env, this.http);
+    return this.send(method, this.url(key, query), headers, body);
+  }
 
   private fail(method: string, key: string | undefined, res: Reply): never {
     const where = key === undefined ? this.label : `${this.label}: ${key}`;
@@ -182,7 +150,6 @@ export class SwiftStore implements ObjectStore {
   }
 
   async close(): Promise<void> {
-    this.agent.destroy();
-    this.httpsAgent.destroy();
+    this.http.close();
   }
 }

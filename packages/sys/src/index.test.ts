@@ -4,7 +4,7 @@ import { open } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { fsyncDir, pidAlive, renameDurably, syncAndRename } from './index.js';
+import { fsyncDir, fsyncFile, pidAlive, renameDurably, syncAndRename } from './index.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'meph-sys-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -39,8 +39,11 @@ describe('durable rename', () => {
     await expect(handle.stat()).rejects.toThrow(/closed/);
   });
 
-  it('fsyncDir fails for a directory that does not exist', async () => {
+  it('fsyncDir and fsyncFile fail for what does not exist', async () => {
     await fsyncDir(dir);
+    writeFileSync(path.join(dir, 'c'), 'c');
+    await fsyncFile(path.join(dir, 'c'));
+    await expect(fsyncFile(path.join(dir, 'nope'))).rejects.toMatchObject({ code: 'ENOENT' });
     await expect(fsyncDir(path.join(dir, 'nope'))).rejects.toMatchObject({ code: 'ENOENT' });
   });
 });

@@ -15,6 +15,16 @@ export function pidAlive(pid: number): boolean {
   }
 }
 
+/** fsyncs a file already written and closed (e.g. one an earlier run left, or a batch syncs later). */
+export async function fsyncFile(file: string): Promise<void> {
+  const handle = await fsp.open(file, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
 /** fsyncs a directory so a rename inside it survives a power loss. */
 export async function fsyncDir(dir: string): Promise<void> {
   let handle: fsp.FileHandle | undefined;

@@ -1,4 +1,5 @@
 import { access, readFile, rm } from 'node:fs/promises';
+import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCliCaptured } from '@meph/cli-kit/testing';
@@ -74,5 +75,21 @@ describe('meph2-util netboot-mirror', () => {
     expect(r.stderr.split('\n').filter((l) => l.startsWith('meph2-util: error:'))).toHaveLength(1);
     expect(r.stderr).not.toMatch(/\n\s+at /);
     await expect(access(path.join(dir, 'bad', PRODUCTS))).rejects.toThrow();
+  });
+
+  it('an unreachable archive (Ubuntu\'s from a network that cannot reach it; here a closed port) gives one line naming the URL, nothing written', async () => {
+    const closed = await new Promise<number>((resolve) => {
+      const srv = net.createServer().listen(0, '127.0.0.1', () => {
+        const port = (srv.address() as net.AddressInfo).port;
+        srv.close(() => resolve(port));
+      });
+    });
+    const out = path.join(dir, 'unreachable');
+    const r = await runCliCaptured(spec, ['netboot-mirror', '--archive', `http://127.0.0.1:${closed}/ubuntu`, '--keyring', key.keyringPath, '--releases', 'noble', '--arches', 'amd64', out], { cwd: dir, env: ENV });
+    expect(r.code).toBe(1);
+    const lines = r.stderr.split('\n').filter(Boolean);
+    expect(lines, r.stderr).toHaveLength(1);
+    expect(lines[0]).toMatch(new RegExp(`^meph2-util: error: http://127\\.0\\.0\\.1:${closed}/ubuntu/dists/noble\\S*/InRelease: cannot fetch: ECONNREFUSED`));
+    await expect(access(out)).rejects.toThrow();
   });
 });

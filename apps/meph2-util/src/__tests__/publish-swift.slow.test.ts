@@ -115,6 +115,52 @@ describe.skipIf(unavailable !== undefined)('meph2-util publish to Swift (native 
     expect(await getObject('conflict', 'streams/v1/index.json')).toBe(indexBefore);
   });
 
+  it('two publishers at once both land: the later one waits for the lease, merges the versions the other landed, and the result verifies', async () => {
+    // unsigned streams: a merge needs re-signing, which a signed stream cannot get here (next test)
+    const a = path.join(dir, 'conc-a');
+    const b = path.join(dir, 'conc-b');
+    await makeStream(a, { label: 'candidate', serials: ['20260101', '20260102'] });
+    await makeStream(b, { label: 'candidate', serials: ['20260101', '20260103'] });
+    const [ra, rb] = await Promise.all([util(['publish', '--public-read', a, 'swift://concurrent']), util(['publish', '--public-read', b, 'swift://concurrent'])]);
+    expect(ra.code, ra.stderr).toBe(0);
+    expect(rb.code, rb.stderr).toBe(0);
+    const merged = [ra.stderr, rb.stderr].filter((e) => /merged \d+ version\(s\) another publisher landed meanwhile \(com\.\S+ \S+ 2026010[23]/.test(e));
+    expect(merged, ra.stderr + rb.stderr).toHaveLength(1);
+    const products = JSON.parse((await getObject('concurrent', productsPath('candidate')))!) as { products: Record<string, { versions: Record<string, unknown> }> };
+    for (const p of Object.values(products.products)) expect(Object.keys(p.versions).sort()).toEqual(['20260101', '20260102', '20260103']);
+    const v = await util(['verify', '--data', '--no-verify', `${swift.storageUrl}/concurrent/`]);
+    expect(v.code, v.stdout + v.stderr).toBe(0);
+    expect((await listing('concurrent')).map((o) => o.name)).not.toContain('.meph-publish.lease');
+  });
+
+  it('the twin window: killed between a products .json and its signatures, verify warns (the lease is held) instead of failing; without a lease it is an error', async () => {
+    const old = await signedStream('twin-old', ['20260101']);
+    await new Promise((r) => setTimeout(r, 1100)); // a later `updated`, so the index differs too
+    const next = await signedStream('twin-new', ['20260101', '20260102']);
+    expect((await util(['publish', '--public-read', '--keyring', key.keyring, old, 'swift://twin'])).code).toBe(0);
+    const dry = await util(['publish', '--dry-run', '--json', '--keyring', key.keyring, next, 'swift://twin']);
+    const data = dry.stdout.split('\n').filter((l) => l.includes('"type":"object-uploaded"') && l.includes('"kind":"data"')).length;
+    expect(data).toBeGreaterThan(0);
+    // killed right after the products .json: its .json.gpg and .sjson are still the old ones
+    const killed = await util(['publish', '--keyring', key.keyring, next, 'swift://twin'], { MEPH_TEST_CRASH_AFTER: String(data + 1) });
+    expect(killed.signal).toBe('SIGKILL');
+    const url = `${swift.storageUrl}/twin/`;
+    const v = await util(['verify', '--keyring', key.keyring, url]);
+    expect(v.code, v.stdout + v.stderr).toBe(0);
+    expect(v.stdout + v.stderr).toMatch(/warning .*says something else than .*a publish holds the lease/);
+    // the same disagreement with no publish holding the lease is corruption
+    const del = await fetch(`${swift.storageUrl}/twin/.meph-publish.lease`, { method: 'DELETE', headers: { 'X-Auth-Token': await token() } });
+    expect(del.status).toBe(204);
+    const bad = await util(['verify', '--keyring', key.keyring, url]);
+    expect(bad.code).toBe(1);
+    expect(bad.stdout + bad.stderr).toMatch(/error .*says something else than/);
+    // the rerun finishes the pair
+    expect((await util(['publish', '--keyring', key.keyring, next, 'swift://twin'])).code).toBe(0);
+    const ok = await util(['verify', '--keyring', key.keyring, url]);
+    expect(ok.code, ok.stdout + ok.stderr).toBe(0);
+    expect(ok.stdout).toMatch(/0 error\(s\), 0 warning\(s\)/);
+  });
+
   it('refuses to drop versions another publisher added (one clear line), and --replace does', async () => {
     const first = await signedStream('ahead-1', ['20260101', '20260102']);
     const second = await signedStream('ahead-2', ['20260101', '20260103']);

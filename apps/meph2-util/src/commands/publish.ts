@@ -26,8 +26,10 @@ const EPILOG = [
   'files, their signatures, the index and its signatures are written in that order and read back. Readers see the previous stream until',
   'the index changes; a publish killed at any point leaves it readable, and a rerun skips what is already there.',
   '',
-  'Concurrent publishers: index writers take turns through the lease; a publisher whose stream lacks versions the store has (another',
-  'host published since) stops with a clear error and changes nothing, unless --replace. See the README "Publish" section.',
+  'Concurrent publishers: index writers take turns through the lease (waiting up to --lease-wait). A publisher whose unsigned stream',
+  'lacks versions the store has (another host published since) merges them into what it writes and checks after writing that both',
+  'its versions and the others\' are published; a signed stream cannot be re-signed here, so it stops with a clear error and changes',
+  'nothing (bring the versions in with meph2-util insert, sign, publish again), unless --replace. See the README "Publish" section.',
   '',
   '--prune removes objects no published index references, only when last modified more than --older ago (d/h/m/s tokens summed, e.g.',
   '1d12h; a bare number is days; as reap-orphans), and never a signature (.sjson/.gpg) of a live file.',
@@ -83,6 +85,7 @@ async function runPublish(args: PublishArgs & { json: boolean }, ctx: CommandCon
   const store = openTarget(target, { ...(args.prefix ? { prefix: args.prefix } : {}), env: ctx.env, cwd: ctx.cwd, concurrency: args.jobs });
   const hook = crashHookFromEnv(ctx.env);
   const verb = args.dryRun ? 'would upload' : 'uploaded';
+  let lastHolder = '';
   try {
     const result = await publishStream({
       store,
@@ -107,7 +110,11 @@ async function runPublish(args: PublishArgs & { json: boolean }, ctx: CommandCon
           case 'object-pruned':
             return ctx.reporter.info(`${args.dryRun ? 'would prune' : 'pruned'} ${e.key} (last modified ${e.lastModified})`);
           case 'lease-wait':
-            return ctx.reporter.info(`waiting for the publishing lease held by ${e.holder}`);
+            if (e.holder === lastHolder) return;
+            lastHolder = e.holder;
+            return ctx.reporter.info(`waiting (up to ${args.leaseWait}) for the publishing lease held by ${e.holder}`);
+          case 'merged':
+            return ctx.reporter.info(`merged ${e.versions} version(s) another publisher landed meanwhile (${e.examples.join(', ')}${e.versions > e.examples.length ? ', …' : ''})`);
           case 'lease-broken':
             return ctx.reporter.warn(`broke a stale publishing lease (${e.reason}): ${e.holder}`);
           case 'stream-verified':

@@ -79,7 +79,17 @@ export const verifyCommand = defineCommand({
       signal: ctx.signal,
       onEvent: ctx.reporter.emit,
     });
-    const findings: Finding[] = result.findings.map((f) => ({ ...f }));
+    let findings: Finding[] = result.findings.map((f) => ({ ...f }));
+    if (/^https?:/.test(args.stream)) {
+      // a store a publish is writing: a document and its signature disagree for a moment (a warning, not corruption)
+      const [{ explainTwinWindow }, { createHttpClient }] = await Promise.all([import('@meph/publish'), import('@meph/http')]);
+      const http = createHttpClient({ env: ctx.env });
+      try {
+        findings = await explainTwinWindow(args.stream, findings, http);
+      } finally {
+        http.close();
+      }
+    }
 
     let maasCount = 0;
     if (args.maas) {

@@ -277,6 +277,8 @@ export async function startSwift(): Promise<SwiftServer> {
         AWS_SECRET_ACCESS_KEY: 'testing',
         AWS_REGION: 'us-east-1',
         AWS_ENDPOINT_URL_S3: base,
+        // the Swift store goes through @meph/http, which honours proxy variables: this server is local
+        no_proxy: '127.0.0.1,localhost',
       },
       stop,
     };

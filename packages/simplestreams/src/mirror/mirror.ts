@@ -1,6 +1,6 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { createHttpClient, type HttpClient, type HttpEvent } from '@meph/http';
+import { createHttpClient, SyncBatch, type HttpClient, type HttpEvent } from '@meph/http';
 import type { Filter } from '../flatten/filters.js';
 import type { ProductsDocument, SignaturePolicy, SignatureVerifier } from '../model.js';
 import { resolveInside } from '../paths.js';
@@ -8,7 +8,7 @@ import { parseProducts } from '../read/documents.js';
 import { isHttpUrl } from '../read/location.js';
 import { loadStream } from '../read/load.js';
 import { writeFileAtomic } from '../write/atomic.js';
-import { copyFileVerified } from '../write/checksum.js';
+import { copyFileVerified, verifyFile } from '../write/checksum.js';
 import { withStreamLock } from '../write/lock.js';
 import { TargetConfinement } from '../write/confine.js';
 import { formatReferences, formatTargetTree, parseReferences, planContent, planLines, updateReferences, type ContentPlan, type MirrorItemChange, type References } from './plan.js';
@@ -157,7 +157,10 @@ export async function mirrorDocuments(targetDir: string, input: MirrorDocuments,
     if (itemDownload) {
       const unique = new Map<string, MirrorItemChange>();
       for (const plan of plans) for (const c of plan.add) if (!unique.has(c.path)) unique.set(c.path, c);
-      await downloadAll([...unique.values()], { root, confine, locate: input.locate, http, jobs, emit, committed, result, ...(options.signal ? { signal: options.signal } : {}) });
+      const durable = new SyncBatch();
+      await downloadAll([...unique.values()], { root, confine, locate: input.locate, http, jobs, emit, committed, result, durable, committedBefore: refs, ...(options.signal ? { signal: options.signal } : {}) });
+      // every data file on stable storage before a products file can reference it
+      await durable.flush();
     }
     // 2. products, 3. index
     for (const p of input.contents) {
@@ -265,6 +268,10 @@ interface DownloadContext {
   emit: (e: MirrorEvent) => void;
   committed: (kind: 'data', rel: string) => void;
   result: MirrorResult;
+  /** Downloads are renamed into place unsynced and made durable here, flushed before the products are written. */
+  durable: SyncBatch;
+  /** Files a committed run recorded (synced before its products were written). */
+  committedBefore: References;
 }
 
 async function downloadAll(files: MirrorItemChange[], ctx: DownloadContext): Promise<void> {
@@ -301,7 +308,14 @@ async function downloadAll(files: MirrorItemChange[], ctx: DownloadContext): Pro
   };
   const one = async (f: MirrorItemChange): Promise<void> => {
     const dest = await ctx.confine.resolve(f.path, 'data file');
-    const have = await sizeIfExists(dest);
+    let have = await sizeIfExists(dest);
+    if (have === f.size && !ctx.committedBefore.has(f.path)) {
+      // Left by a run that stopped before its commit: renamed in after verification, but maybe
+      // never synced (a power loss may have left other bytes). Trust it only after checking again.
+      const ok = await verifyFile(dest, f.item).then(() => true, () => false);
+      if (ok) ctx.durable.add(dest);
+      else have = -1;
+    }
     if (have === f.size) {
       // only verified bytes are ever renamed into place, and items are immutable
       ctx.result.present++;
@@ -319,6 +333,7 @@ async function downloadAll(files: MirrorItemChange[], ctx: DownloadContext): Pro
       const r = await ctx.http.download(from, dest, {
         size: f.size,
         checksums,
+        syncBatch: ctx.durable,
         ...(ctx.signal ? { signal: ctx.signal } : {}),
         onProgress: (p) => {
           inFlight.set(f.path, p.received);
@@ -338,8 +353,9 @@ async function downloadAll(files: MirrorItemChange[], ctx: DownloadContext): Pro
     ctx.committed('data', f.path);
     tick();
   };
-  // Twice as many workers as requests allowed in flight: while one worker fsyncs and renames a
-  // finished file, another already holds the freed request slot (the client enforces `jobs`).
+  // Twice as many workers as requests allowed in flight: while one worker renames a finished
+  // file (or hashes a leftover one), another already holds the freed request slot (the client
+  // enforces `jobs`).
   await Promise.all(Array.from({ length: Math.min(ctx.jobs * 2, files.length) }, () => worker()));
   tick(true);
   if (failure) throw failure.error;

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { assertSafeRelativePath } from '@meph/simplestreams';
-import { renameDurably } from '@meph/sys';
+import { fsyncFile, renameDurably } from '@meph/sys';
 import { md5File } from './hash.js';
 import type { ObjectStore, PutBody, StoredObject } from './store.js';
 
@@ -71,12 +71,7 @@ export class FsStore implements ObjectStore {
     const tmp = `${dest}.meph-tmp-${randomBytes(6).toString('hex')}`;
     if (body.bytes) await fsp.writeFile(tmp, body.bytes);
     else await fsp.copyFile(body.file!, tmp);
-    const fh = await fsp.open(tmp, 'r');
-    try {
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
+    await fsyncFile(tmp);
     return tmp;
   }
 

@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { buildIndex, hashFile, serializeJson, type ProductsDocument } from '@meph/simplestreams';
-import { insert } from '@meph/simplestreams/ops';
+import { insert } from '@meph/stream-ops';
 import { numberArg } from './maas-stream.js';
 
 const files = numberArg('--files', 4);

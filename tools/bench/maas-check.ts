@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { buildIndex, loadStream, serializeJson } from '@meph/simplestreams';
-import { checkMaasStream } from '@meph/simplestreams/maas';
+import { checkMaasStream } from '@meph/maas-rules';
 import { itemCount, makeMaasStream, numberArg, shapeForItems } from './maas-stream.js';
 
 const ROUNDS = numberArg('--rounds', 3);

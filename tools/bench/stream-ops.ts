@@ -11,7 +11,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import pLimit from 'p-limit';
 import { buildIndex, serializeJson, type ProductsDocument } from '@meph/simplestreams';
-import { cleanMd, insert, promote } from '@meph/simplestreams/ops';
+import { cleanMd, insert, promote } from '@meph/stream-ops';
 import { findOrphans } from '@meph/orphans';
 import { makeMaasStream, numberArg, shapeForItems } from './maas-stream.js';
 

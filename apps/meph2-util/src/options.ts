@@ -7,7 +7,7 @@ import type { Argv } from 'yargs';
 import { isHttpUrl, resolveWriteTarget, type WriteTarget } from '@meph/simplestreams';
 import { checkedSigning, checkSigningArgs, signIfWanted, withSigningOptions, type CommandContext, type SigningArgs } from '@meph/cli-kit';
 import type { DocumentSigner } from '@meph/simplestreams';
-import type { OpResult, OpsEvent } from '@meph/simplestreams/ops';
+import type { OpResult, OpsEvent } from '@meph/stream-ops';
 
 export interface WriteArgs {
   dryRun: boolean;

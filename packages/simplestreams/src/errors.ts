@@ -102,30 +102,6 @@ export class LockedError extends SimplestreamsError {
   }
 }
 
-/** A stream-editing operation (insert, promote, patch, …) cannot proceed with its input. */
-export class StreamOpError extends SimplestreamsError {
-  override readonly name = 'StreamOpError';
-  constructor(readonly operation: string, detail: string, options?: { cause?: unknown; hint?: string }) {
-    super(`${operation}: ${detail}`, options);
-  }
-}
-
-/** A patch/diff YAML document is malformed or names something that does not exist. */
-export class PatchFormatError extends SimplestreamsError {
-  override readonly name = 'PatchFormatError';
-  constructor(readonly source: string, detail: string, hint?: string) {
-    super(`${source}: ${detail}`, hint ? { hint } : undefined);
-  }
-}
-
-/** The same (product, version) has different items on two sides (diff, merge, copy-version). */
-export class VersionConflictError extends SimplestreamsError {
-  override readonly name = 'VersionConflictError';
-  constructor(readonly productId: string, readonly version: string, detail: string, hint?: string) {
-    super(`${productId} version ${version}: ${detail}`, hint ? { hint } : undefined);
-  }
-}
-
 /** The server could not be reached at all (DNS, refused connection, TLS, reset). */
 export class NetworkError extends SimplestreamsError {
   override readonly name = 'NetworkError';
@@ -147,16 +123,5 @@ export class OutputFormatError extends SimplestreamsError {
   override readonly name = 'OutputFormatError';
   constructor(readonly format: string, detail: string) {
     super(`invalid output format ${JSON.stringify(format)}: ${detail}`, { hint: 'use Python %-style fields such as "%(product_name)s %(item_url)s"' });
-  }
-}
-
-/** The MAAS check was asked to run gpgv (as MAAS does) but gpgv cannot be started. */
-export class GpgvUnavailableError extends SimplestreamsError {
-  override readonly name = 'GpgvUnavailableError';
-  constructor(cause: unknown) {
-    super(`cannot run gpgv to check signatures the way MAAS does: ${cause instanceof Error ? cause.message : String(cause)}`, {
-      cause,
-      hint: 'install the gpgv package (apt-get install gpgv)',
-    });
   }
 }

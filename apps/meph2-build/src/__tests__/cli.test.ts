@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { generateKey } from 'openpgp';
 import { REPO_ROOT, runAppProcess, runCliCaptured, SHARED_DIR } from '@meph/cli-kit/testing';
 import { loadStream } from '@meph/simplestreams';
-import { checkMaasStream } from '@meph/simplestreams/maas';
+import { checkMaasStream } from '@meph/maas-rules';
 import { spec } from '../main.js';
 
 const V3 = path.join(SHARED_DIR, 'reference/conf/meph-v3.yaml');

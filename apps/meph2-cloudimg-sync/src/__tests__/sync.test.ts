@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAppProcess, runCliCaptured, type CliResult } from '@meph/cli-kit/testing';
 import { expandProducts, loadStream, type ProductsDocument } from '@meph/simplestreams';
-import { checkMaasStream } from '@meph/simplestreams/maas';
+import { checkMaasStream } from '@meph/maas-rules';
 import { createVerifier } from '@meph/signer';
 import {
   createTestKey,

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { loadStream } from '@meph/simplestreams';
-import { checkMaasStream } from '@meph/simplestreams/maas';
+import { checkMaasStream } from '@meph/maas-rules';
 import { runCliCaptured } from '@meph/cli-kit/testing';
 import { spec } from '../main.js';
 import { assertStreamIntact, JAMMY, listFiles, makeStream, NOBLE, productsPath, readProducts, tempDir, throwAwayKey, versionMap } from './stream-fixture.js';

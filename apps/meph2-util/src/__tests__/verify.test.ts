@@ -170,7 +170,7 @@ describe('meph2-util verify', () => {
   });
 
   it('--maas: a real-shaped stable stream (hwe/edge without own subarch, noble) is accepted; --maas-lts checks another release', async () => {
-    const stable = path.join(REPO_ROOT, 'packages/simplestreams/src/maas/__fixtures__/accepted/stable-full');
+    const stable = path.join(REPO_ROOT, 'packages/maas-rules/src/__fixtures__/accepted/stable-full');
     const ok = await run(['verify', '--no-verify', '--maas', stable]);
     expect(ok.stdout, ok.stdout).toMatch(/^OK: .*0 MAAS finding\(s\); 0 error\(s\), 0 warning\(s\)$/m);
     expect(ok.code).toBe(0);

@@ -36,7 +36,7 @@ export const cleanMdCommand = defineCommand({
     const stream = words.shift();
     if (stream === undefined) throw new UsageError('clean-md: missing STREAM', 'e.g. meph2-util clean-md 3 stable.d');
     if (!Number.isInteger(max) || max < 1) throw new UsageError(`clean-md: MAX must be a whole number ≥ 1, got ${String(max)}`);
-    const { cleanMd } = await import('@meph/simplestreams/ops');
+    const { cleanMd } = await import('@meph/stream-ops');
     const keep = max;
     const edit = (t: { root: string; productsPath?: string }, io: object) => cleanMd(t.root, keep, { ...io, filters: words, ...(t.productsPath ? { productsPath: t.productsPath } : {}) });
     await runStreamEdit('clean-md', args, ctx, stream, edit, { mustExist: true });

@@ -21,7 +21,7 @@ export const copyVersionCommand = defineCommand({
         .positional('to_version', { type: 'string', demandOption: true, describe: 'New version name, sorting after FROM (e.g. FROM.1)' }),
     ),
   async run(args, ctx) {
-    const { copyVersion } = await import('@meph/simplestreams/ops');
+    const { copyVersion } = await import('@meph/stream-ops');
     const edit = (t: { root: string }, io: object) => copyVersion(t.root, args.from_version, args.to_version, { ...io, filters: args.filters ?? [] });
     await runStreamEdit('copy-version', args, ctx, args.data_d, edit, { mustExist: true });
   },

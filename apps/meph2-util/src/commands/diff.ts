@@ -28,7 +28,7 @@ export const diffCommand = defineCommand({
     ),
   async run(args, ctx) {
     const { verifier, policy } = await verifierFromArgs(args, ctx.env, ctx.cwd, ctx.reporter.warn);
-    const { loadSourceStream, diffStreams, formatPatch } = await import('@meph/simplestreams/ops');
+    const { loadSourceStream, diffStreams, formatPatch } = await import('@meph/stream-ops');
     const { formatUpdated, writeFileAtomic } = await import('@meph/simplestreams');
     const read = { policy, ...(verifier ? { verifier } : {}) };
     const [src, tgt] = await Promise.all([loadSourceStream(location(ctx, args.src), read), loadSourceStream(location(ctx, args.target), read)]);

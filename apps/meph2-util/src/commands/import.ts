@@ -63,7 +63,7 @@ export const importCommand = defineCommand({
       return runStreamEdit('import', args, ctx, args.target, (t, io) => importBootloaders(parsed, t.root, { ...io, ...options }));
     }
     if (!cfg || !('release-notification' in cfg)) throw new UsageError(`${cfgPath}: unsupported import config: expected a release-notification:, bootloaders:, image_index: or packer-maas: section`);
-    const { importReleaseNotification, parseReleaseNotificationConfig } = await import('@meph/simplestreams/ops');
+    const { importReleaseNotification, parseReleaseNotificationConfig } = await import('@meph/stream-ops');
     const notification = parseReleaseNotificationConfig(cfg, cfgPath);
     return runStreamEdit('import', args, ctx, args.target, (t, io) => importReleaseNotification(notification, t.root, { ...io, source: cfgPath }));
   },

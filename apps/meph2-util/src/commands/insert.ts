@@ -25,7 +25,7 @@ export const insertCommand = defineCommand({
   builder: (y) => withKeyringOptions(withStreamEditOptions(withFilters(y.positional('src', { type: 'string', demandOption: true, describe: 'Source stream: directory, .../streams/v1/index.(s)json, products file or http(s) URL' }).positional('target', { type: 'string', demandOption: true, describe: 'Target stream directory (created if missing)' })))),
   async run(args, ctx) {
     const { verifier, policy } = await verifierFromArgs(args, ctx.env, ctx.cwd, ctx.reporter.warn);
-    const { insert } = await import('@meph/simplestreams/ops');
+    const { insert } = await import('@meph/stream-ops');
     const edit = (t: { root: string }, io: object) => insert(location(ctx, args.src), t.root, { ...io, filters: args.filters ?? [], policy, ...(verifier ? { verifier } : {}) });
     await runStreamEdit('insert', args, ctx, args.target, edit);
   },

@@ -22,7 +22,7 @@ export const mergeCommand = defineCommand({
     ),
   async run(args, ctx) {
     const { verifier, policy } = await verifierFromArgs(args, ctx.env, ctx.cwd, ctx.reporter.warn);
-    const { merge } = await import('@meph/simplestreams/ops');
+    const { merge } = await import('@meph/stream-ops');
     await runStreamEdit('merge', args, ctx, args.target, (t, io) => merge(location(ctx, args.src), t.root, { ...io, policy, ...(verifier ? { verifier } : {}) }));
   },
 });

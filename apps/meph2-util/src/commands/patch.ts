@@ -49,7 +49,7 @@ export const patchCommand = defineCommand({
     const fromStdin = args.input === undefined || args.input === '-';
     const patchSource = fromStdin ? 'stdin' : (args.input as string);
     const yamlText = fromStdin ? await text(process.stdin) : await readPatchFile(location(ctx, patchSource), patchSource);
-    const { parsePatch, applyPatch } = await import('@meph/simplestreams/ops');
+    const { parsePatch, applyPatch } = await import('@meph/stream-ops');
     const patch = parsePatch(yamlText, patchSource);
     if (!Object.keys(patch).length) {
       ctx.reporter.warn(`no diff defined in ${patchSource}; nothing to do`);

@@ -41,7 +41,7 @@ export const promoteCommand = defineCommand({
       throw new UsageError(`--target-label ${JSON.stringify(args.targetLabel)}: a stream label is letters, digits, - and _ (e.g. stable)`);
     }
     const { verifier, policy } = await verifierFromArgs(args, ctx.env, ctx.cwd, ctx.reporter.warn);
-    const { promote } = await import('@meph/simplestreams/ops');
+    const { promote } = await import('@meph/stream-ops');
     const filters = args.filters ?? [];
     ctx.reporter.info(`filter_list=${JSON.stringify([...filters, `version_name=${args.ver}`])}`);
     const edit = (t: { root: string }, io: object) => promote(location(ctx, args.src), t.root, args.ver, {

@@ -18,7 +18,7 @@ export const removeVersionCommand = defineCommand({
   builder: (y) =>
     withVersionEditOptions(y, (v) => v.positional('ver', { type: 'string', demandOption: true, describe: 'Version name to remove' })),
   async run(args, ctx) {
-    const { removeVersion } = await import('@meph/simplestreams/ops');
+    const { removeVersion } = await import('@meph/stream-ops');
     const edit = (t: { root: string }, io: object) => removeVersion(t.root, args.ver, { ...io, filters: args.filters ?? [] });
     await runStreamEdit('remove-version', args, ctx, args.data_d, edit, { mustExist: true });
   },

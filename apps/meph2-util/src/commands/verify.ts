@@ -1,5 +1,5 @@
 import type { StreamFinding } from '@meph/signer';
-import type { MaasFinding } from '@meph/simplestreams/maas';
+import type { MaasFinding } from '@meph/maas-rules';
 import { defineCommand, UsageError, verifierFromArgs, withKeyringOptions, type CommandContext, type KeyringArgs } from '@meph/cli-kit';
 
 interface VerifyArgs extends KeyringArgs {
@@ -93,7 +93,7 @@ export const verifyCommand = defineCommand({
 
     let maasCount = 0;
     if (args.maas) {
-      const { checkMaasStream } = await import('@meph/simplestreams/maas');
+      const { checkMaasStream } = await import('@meph/maas-rules');
       const maas = await checkMaasStream(result.stream, {
         maasVersion: args.maasVersion,
         ...(args.maasLts !== undefined ? { commissioningRelease: args.maasLts } : {}),

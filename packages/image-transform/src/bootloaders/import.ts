@@ -5,7 +5,7 @@ import path from 'node:path';
 import { createHttpClient, digestFile, type HttpClient } from '@meph/http';
 import { createVerifier } from '@meph/signer';
 import { formatUpdated, openSource, type Item, type Product, type ProductsDocument, type SignatureVerifier } from '@meph/simplestreams';
-import { nextDailyVersion, runOnTarget, type OpIoOptions, type OpResult, type ProductsFile, type StreamPlan } from '@meph/simplestreams/ops';
+import { nextDailyVersion, runOnTarget, type OpIoOptions, type OpResult, type ProductsFile, type StreamPlan } from '@meph/stream-ops';
 import { hostDebianMirror } from '../config/host-mirror.js';
 import { BootloaderImportError } from '../errors.js';
 import { bootloaderProductId, type BootloaderEntry, type BootloadersConfig } from './config.js';

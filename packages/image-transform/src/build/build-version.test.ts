@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT, SHARED_DIR } from '@meph/cli-kit/testing';
 import { loadStream, type ProductsDocument } from '@meph/simplestreams';
-import { checkMaasStream, isBlocking } from '@meph/simplestreams/maas';
+import { checkMaasStream, isBlocking } from '@meph/maas-rules';
 import type { Converter, ConvertRequest } from '../converter.js';
 import { loadBuildConfig } from '../config/load.js';
 import type { BuildConfig } from '../config/types.js';

@@ -26,3 +26,29 @@ function hasSurrogates(s: string): boolean {
 export function newestFirst(names: Iterable<string>): string[] {
   return [...names].sort((a, b) => compareVersions(b, a));
 }
+
+/**
+ * simplestreams `resolve_work`: which source versions to add to the target and which target
+ * versions to drop so that at most `max` remain (newest kept). `keep` keeps target versions that
+ * the source no longer has (while room remains).
+ */
+export function resolveWork(src: readonly string[], target: readonly string[], max?: number, keep = false): { add: string[]; remove: string[] } {
+  const limit = max !== undefined && max >= 0 ? max : undefined;
+  const srcSet = new Set(src);
+  const tgtSet = new Set(target);
+  const add = newestFirst(src).filter((v) => !tgtSet.has(v));
+  const remove = newestFirst(target).filter((v) => !srcSet.has(v));
+  if (keep && remove.length) {
+    const afterAdd = target.length + add.length;
+    while (remove.length && (limit === undefined || limit > afterAdd - remove.length)) remove.shift();
+  }
+  const removing = new Set(remove);
+  const merged = newestFirst([...target, ...add].filter((v) => !removing.has(v)));
+  if (limit !== undefined && merged.length > limit) {
+    for (const v of merged.slice(limit)) {
+      if (tgtSet.has(v)) remove.push(v);
+      else add.splice(add.indexOf(v), 1);
+    }
+  }
+  return { add, remove: [...new Set(remove)].sort(compareVersions) };
+}

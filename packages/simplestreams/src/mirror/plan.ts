@@ -1,8 +1,8 @@
 import { FormatError } from '../errors.js';
 import { filterProducts } from '../flatten/select.js';
+import { resolveWork } from '../flatten/versions.js';
 import type { Filter } from '../flatten/filters.js';
 import type { Item, Product, ProductsDocument, Version } from '../model.js';
-import { resolveWork } from '../ops/tree.js';
 import { serializeJson } from '../write/serialize.js';
 import { pyJsonString } from '../flatten/output.js';
 

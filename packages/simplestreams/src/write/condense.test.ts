@@ -113,22 +113,6 @@ describe('maasCondense (MAAS 3.8 reads fields without inheritance)', () => {
     expect(MAAS_ITEM_FIELDS).toContain('src_release');
   });
 
-  it("passes the MAAS checker wherever the original does; the reference condense with top 'products' does not", async () => {
-    const { checkMaasStream } = await import('../maas/index.js');
-    const { expandProducts } = await import('../flatten/index.js');
-    const original = { ...fixture(), updated: 'Thu, 24 Jul 2025 08:01:49 +0000' } as ProductsDocument;
-    const placement = async (doc: ProductsDocument) =>
-      (await checkMaasStream({ products: [{ path: 'streams/v1/com.ubuntu.maas:stable:v3:download.json', doc }] }))
-        .filter((f) => f.severity !== 'warning')
-        .map((f) => `${f.rule} ${f.message}`);
-    const baseline = await placement(original);
-    expect(baseline).toEqual([]);
-    expect(await placement(maasCondense(expandProducts(original)))).toEqual(baseline);
-    expect(await placement(maasCondense(expandByHand(original)))).toEqual(baseline);
-    const hoisted = await placement(condenseProducts(expandByHand(original), { top: 'products' }));
-    expect(hoisted.length).toBeGreaterThan(baseline.length); // label/arch/os and item fields moved out of reach
-  });
-
   it('keeps a single-product, single-item bootloader version MAAS-shaped', () => {
     const d = {
       format: 'products:1.0',

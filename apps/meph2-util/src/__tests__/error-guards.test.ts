@@ -9,7 +9,9 @@ import { CommandFailedError, isImageTransformError, PlanError } from '@meph/imag
 import { DurationError, isOrphansError } from '@meph/orphans';
 import { CredentialsError, isPublishError, TargetError } from '@meph/publish';
 import { GpgError, isSignerError, StreamDirError } from '@meph/signer';
+import { GpgvUnavailableError, isMaasRulesError } from '@meph/maas-rules';
 import { FormatError, isSimplestreamsError } from '@meph/simplestreams';
+import { isStreamOpsError, StreamOpError } from '@meph/stream-ops';
 import { describe, expect, it } from 'vitest';
 
 const errors = {
@@ -21,6 +23,8 @@ const errors = {
   'image-transform': new PlanError('two products named the same'),
   publish: new CredentialsError('no Swift credentials', 'set OS_AUTH_URL'),
   'cli-kit': new UsageError('--max must be a number'),
+  'stream-ops': new StreamOpError('promote', 'no such version'),
+  'maas-rules': new GpgvUnavailableError(new Error('spawn gpgv ENOENT')),
 } as const;
 type Library = keyof typeof errors;
 
@@ -33,6 +37,8 @@ const guards: Record<Library, (err: unknown) => boolean> = {
   'image-transform': isImageTransformError,
   publish: isPublishError,
   'cli-kit': isCliError,
+  'stream-ops': isStreamOpsError,
+  'maas-rules': isMaasRulesError,
 };
 
 describe('error guards', () => {

@@ -20,7 +20,7 @@ import pLimit from 'p-limit';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { buildIndex, serializeJson, type ProductsDocument } from '@meph/simplestreams';
 import { openTarget, publishStream, S3Store } from '@meph/publish';
-import { startSwift } from '@meph/publish/test-support';
+import { startSwift } from '@meph/test-support/swift';
 
 const { values } = parseArgs({
   options: {

@@ -1,4 +1,5 @@
-import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import { packageConfDir } from '@meph/cli-kit';
 
 /** The project's own build matrix, used when neither --config nor MEPH_CONFIG/MEPH2_CONFIG_YAML is set. */
-export const DEFAULT_CONFIG = fileURLToPath(new URL('../../../conf/meph-v3.yaml', import.meta.url));
+export const DEFAULT_CONFIG = path.join(packageConfDir(import.meta.url), 'meph-v3.yaml');

@@ -1,11 +1,12 @@
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import {
   checkSigningArgs,
   csvList,
+  defineCli,
   defineCommand,
   optInSigning,
+  packageConfDir,
   signIfWanted,
   signingWanted,
   SIGNATURE_POLICY_HELP,
@@ -14,7 +15,8 @@ import {
   withKeyringOptions,
   withOptInSigningOptions,
   withVerbosityOptions,
-  type CliSpec,
+  type KeyringArgs,
+  type SigningArgs,
 } from '@meph/cli-kit';
 import type { ImageFormatSetting, SquashfsCompression } from '@meph/image-transform';
 
@@ -23,7 +25,8 @@ const IMAGE_FORMATS = ['auto', 'img-tar', 'root-image', 'root-image-gz', 'root-t
 const SQUASHFS_COMPRESSIONS = ['xz', 'zstd', 'gzip'] as const satisfies readonly SquashfsCompression[];
 
 export const DEFAULT_SOURCE = 'http://cloud-images.ubuntu.com/daily/streams/v1/com.ubuntu.cloud:daily:download.json';
-const DEFAULT_CONFIG = fileURLToPath(new URL('../../../conf/meph-v3.yaml', import.meta.url));
+/** The project's own build matrix (shipped in this package's conf/), as meph2-build's default. */
+const DEFAULT_CONFIG = path.join(packageConfDir(import.meta.url), 'meph-v3.yaml');
 
 /** A repeatable string option: absent, once or several times. */
 function listOf(v: string | string[] | undefined): string[] {
@@ -156,9 +159,9 @@ const command = defineCommand({
   },
 });
 
-export const spec: CliSpec = {
+export const spec = defineCli({
   name: 'meph2-cloudimg-sync',
   version: '0.1.0',
   describe: 'Keep a MAAS stream in step with a cloud-image feed, building only what is new',
   commands: [command],
-};
+});

@@ -1,7 +1,7 @@
-import type { CliSpec } from '@meph/cli-kit';
+import { defineCli } from '@meph/cli-kit';
 
 // Each command module is imported only when that command runs (start-up time, issue 14).
-export const spec: CliSpec = {
+export const spec = defineCli({
   name: 'meph2-util',
   version: '0.1.0',
   describe: 'manage MAAS simplestreams: edit, promote, clean, sign, verify, query, boot-test, mirror and publish streams',
@@ -26,4 +26,4 @@ export const spec: CliSpec = {
     { name: 'mirror', load: async () => (await import('./commands/mirror.js')).mirrorCommand },
     { name: 'netboot-mirror', load: async () => (await import('./commands/netboot-mirror.js')).netbootMirrorCommand },
   ],
-};
+});

@@ -5,7 +5,7 @@
 import path from 'node:path';
 import type { Argv } from 'yargs';
 import { isHttpUrl, resolveWriteTarget, type WriteTarget } from '@meph/simplestreams';
-import { checkedSigning, checkSigningArgs, signIfWanted, withSigningOptions, type CommandContext, type SigningArgs } from '@meph/cli-kit';
+import { checkedSigning, checkSigningArgs, publishCommit, signIfWanted, withSigningOptions, type CommandContext, type SigningArgs } from '@meph/cli-kit';
 import type { DocumentSigner } from '@meph/simplestreams';
 import type { OpResult, OpsEvent } from '@meph/stream-ops';
 
@@ -67,18 +67,6 @@ export function writeTarget(ctx: Pick<CommandContext, 'cwd'>, where: string, com
 }
 
 /**
- * Test hook for the crash-safety tests: with `MEPH_TEST_CRASH_AFTER=N` the process SIGKILLs
- * itself right after its N-th committed file (data, products or index), as a power cut would.
- */
-export function crashHookFromEnv(env: NodeJS.ProcessEnv): ((kind: string, rel: string, count: number) => void) | undefined {
-  const n = Number(env['MEPH_TEST_CRASH_AFTER']);
-  if (!Number.isInteger(n) || n < 1) return undefined;
-  return (_kind, _rel, count) => {
-    if (count >= n) process.kill(process.pid, 'SIGKILL');
-  };
-}
-
-/**
  * The I/O options every ops call takes, from the parsed flags. When `checkSigningArgs` has
  * proved a key for these args, the operation signs what it writes and commits each document
  * together with its `.sjson`/`.json.gpg`.
@@ -88,17 +76,16 @@ export function opIo(args: WriteArgs, ctx: CommandContext): {
   waitForLock: boolean;
   onEvent: (e: OpsEvent) => void;
   signal: AbortSignal;
-  onCommit?: (kind: 'data' | 'products' | 'index', rel: string, count: number) => void;
+  onCommit: (kind: 'data' | 'products' | 'index', rel: string, count: number) => void;
   signer?: DocumentSigner;
 } {
-  const hook = crashHookFromEnv(ctx.env);
   const signing = args.dryRun ? undefined : checkedSigning(args);
   return {
     dryRun: Boolean(args.dryRun),
     waitForLock: Boolean(args.waitLock),
     onEvent: (e) => ctx.reporter.emit(e),
     signal: ctx.signal,
-    ...(hook ? { onCommit: hook } : {}),
+    onCommit: publishCommit,
     ...(signing ? { signer: signing.documentSigner } : {}),
   };
 }

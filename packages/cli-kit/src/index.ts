@@ -2,7 +2,9 @@ export { MEPH_ERROR, isMephError, CliError, isCliError, UsageError, ExitError, t
 export { ignoreEvents, type MephEvent, type ProgressEvent, type EventSink } from './events.js';
 export { createReporter, describeProgress, formatBytes, type Reporter, type ReporterOptions } from './reporter.js';
 export { defineCommand, csvList, withVerbosityOptions, HTTP_HELP, type MephCommand, type CommandContext, type GlobalArgs, type VerbosityArgs } from './command.js';
-export { runCli, main, type CliSpec, type CliIo, type LazyCommand } from './run.js';
+export { runCli, main, defineCli, type CliSpec, type RunnableCliSpec, type CliIo, type LazyCommand } from './run.js';
+export { packageConfDir } from './conf-dir.js';
+export { publishCommit, COMMIT_CHANNEL, type CommitMessage } from './commit-channel.js';
 export {
   withSigningOptions,
   withSigningKeyOptions,

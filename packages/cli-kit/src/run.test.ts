@@ -2,9 +2,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { defineCommand, UsageError, withVerbosityOptions } from './index.js';
-import { runCliCaptured } from './testing.js';
-import type { CliSpec } from './run.js';
+import { runCliCaptured } from '@meph/test-support';
+import { defineCli, defineCommand, UsageError, withVerbosityOptions } from './index.js';
 
 const echo = defineCommand<{ word: string; twice: boolean }>({
   command: 'echo <word>',
@@ -20,7 +19,7 @@ const echo = defineCommand<{ word: string; twice: boolean }>({
     return args.word === 'three' ? 3 : 0;
   },
 });
-const spec: CliSpec = { name: 'demo', version: '1.2.3', describe: 'demo tool', commands: [echo] };
+const spec = defineCli({ name: 'demo', version: '1.2.3', describe: 'demo tool', commands: [echo] });
 
 describe('runCli', () => {
   it('runs a command and returns its exit code', async () => {
@@ -74,7 +73,7 @@ describe('reporter: -v, -q, --json and --log-file, handled once for every comman
       ctx.reporter.emit({ type: 'progress', step: 'talking', done: 1, total: 1 });
     },
   });
-  const talker: CliSpec = { name: 'demo', version: '1.2.3', describe: 'demo tool', commands: [talk] };
+  const talker = defineCli({ name: 'demo', version: '1.2.3', describe: 'demo tool', commands: [talk] });
   const tmp = () => mkdtemp(path.join(os.tmpdir(), 'meph-reporter-'));
 
   it('-v shows level-1 detail, -vv level 2 as well; -q shows none of it', async () => {

@@ -161,3 +161,16 @@ export async function runCli(spec: CliSpec, argv: readonly string[], io: Partial
 export async function main(spec: CliSpec): Promise<void> {
   process.exitCode = await runCli(spec, process.argv.slice(2));
 }
+
+/** A {@link CliSpec} that can run itself: `spec.run(argv, io)` is `runCli(spec, argv, io)`. */
+export interface RunnableCliSpec extends CliSpec {
+  run(argv: readonly string[], io?: Partial<CliIo>): Promise<number>;
+}
+
+/**
+ * An app's spec, runnable on its own. Callers that hold only the spec (the in-process test
+ * runner of @meph/test-support, which must not depend on cli-kit) run it through `run`.
+ */
+export function defineCli(spec: CliSpec): RunnableCliSpec {
+  return { ...spec, run: (argv, io) => runCli(spec, argv, io) };
+}

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { SHARED_DIR } from '@meph/cli-kit/testing';
+import { SHARED_DIR } from '@meph/test-support';
 import { classifyPath, isNetbootPath, itemKey, localPath, type DiFileData } from './classify.js';
 import { knownCodenames, loadDistroInfo } from './distro-info.js';
 

@@ -2,7 +2,7 @@ import { existsSync, promises as fsp } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { SHARED_DIR } from '@meph/cli-kit/testing';
+import { SHARED_DIR } from '@meph/test-support';
 import type { ProductsDocument } from '@meph/simplestreams';
 import { buildVersion } from './build/build-version.js';
 import { commandConverter, converterArgv } from './command-converter.js';
@@ -10,7 +10,7 @@ import { loadBuildConfig, parseBuildConfig } from './config/load.js';
 import type { BuildConfig } from './config/types.js';
 import type { ConvertRequest } from './converter.js';
 import { CommandFailedError } from './errors.js';
-import { selectConverter } from './fake/select.js';
+import { selectConverter } from './select-converter.js';
 
 const SCRIPT = path.join(import.meta.dirname, '__fixtures__', 'site-converter.sh');
 const dirs: string[] = [];

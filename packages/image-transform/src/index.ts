@@ -4,7 +4,7 @@ export { commandConverter, converterArgv, findExecutable } from './command-conve
 export * from './config/index.js';
 export * from './metadata/index.js';
 export * from './build/index.js';
-export * from './fake/index.js';
+export { selectConverter, FAKE_CONVERTER_NAMES, type ConverterChoice } from './select-converter.js';
 export * from './pipeline/index.js';
 export * from './boot/index.js';
 export * from './bootloaders/index.js';

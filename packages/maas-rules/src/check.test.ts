@@ -24,10 +24,8 @@ import {
   dumpJson,
   signMirror,
 } from './__fixtures__/mirror.js';
+import { SHARED_DIR } from '@meph/test-support';
 
-// The shared reference material beside the checkout (same resolution as @meph/cli-kit/testing's
-// SHARED_DIR; cli-kit depends on this package, so it is not imported here).
-const SHARED_DIR = path.resolve(import.meta.dirname, '../../../..', 'shared');
 const EXCERPT = path.join(SHARED_DIR, 'reference/streams/maas-sitemanager-fixture/ss_product_noble.json');
 const ACCEPTED_DIR = path.join(import.meta.dirname, '__fixtures__/accepted');
 

@@ -6,7 +6,7 @@ import { readdir, readFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SHARED_DIR } from './__fixtures__/shared.js';
+import { SHARED_DIR } from '@meph/test-support';
 import { createVerifier, UnknownKeyError, WeakAlgorithmError } from './index.js';
 import { gpgv, run } from './__fixtures__/gnupg.js';
 

@@ -2,7 +2,7 @@ import { cp, readdir, readFile, stat, writeFile, mkdtemp, rm } from 'node:fs/pro
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SHARED_DIR } from './__fixtures__/shared.js';
+import { SHARED_DIR } from '@meph/test-support';
 import { GnupgHome, gpgv } from './__fixtures__/gnupg.js';
 import { createGpgSigner, createOpenPgpSigner, createVerifier, signStream, StreamDirError, type SignStreamEvent, type Signer } from './index.js';
 

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { generateKey } from 'openpgp';
-import { REPO_ROOT, runAppProcess, runCliCaptured, SHARED_DIR } from '@meph/cli-kit/testing';
+import { REPO_ROOT, runAppProcess, runCliCaptured, SHARED_DIR } from '@meph/test-support';
 import { loadStream } from '@meph/simplestreams';
 import { checkMaasStream } from '@meph/maas-rules';
 import { spec } from '../main.js';

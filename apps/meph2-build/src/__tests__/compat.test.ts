@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCliCaptured, SHARED_DIR } from '@meph/cli-kit/testing';
+import { runCliCaptured, SHARED_DIR } from '@meph/test-support';
 import { expandProducts, type ProductsDocument } from '@meph/simplestreams';
 import { createTestKey, generateArchive, startFixtureServer } from '../../../../tools/fixture-server/index.js';
 import { spec } from '../main.js';

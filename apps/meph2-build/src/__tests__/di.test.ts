@@ -8,7 +8,7 @@ import { existsSync, promises as fsp } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT, runCliCaptured } from '@meph/cli-kit/testing';
+import { REPO_ROOT, runCliCaptured } from '@meph/test-support';
 import { expandProducts, type ProductsDocument } from '@meph/simplestreams';
 import { createTestKey, generateArchive, startFixtureServer, type FixtureServer, type GeneratedArchive, type TestKey } from '../../../../tools/fixture-server/index.js';
 import { spec } from '../main.js';

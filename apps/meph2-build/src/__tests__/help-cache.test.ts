@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { staleHelpPages } from '@meph/cli-kit/testing';
+import { staleHelpPages } from '@meph/test-support';
 import { spec } from '../main.js';
 
 describe('meph2-build --help cache', () => {

@@ -10,17 +10,18 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT, runAppProcess } from '@meph/cli-kit/testing';
+import { runAppProcess } from '@meph/test-support';
+import { BOOKWORM_CONFIG, bookwormRootfs } from '@meph/test-support/bookworm';
 import { mountsUnder, realConverter } from '@meph/image-transform';
 
-const CONF = path.join(REPO_ROOT, 'conf/debian-bookworm.yaml');
+const CONF = BOOKWORM_CONFIG;
 let work: string;
 let rootfs: string;
 const sh = (cmd: string) => execFileSync('bash', ['-euo', 'pipefail', '-c', cmd], { cwd: work, encoding: 'utf8' });
 
 beforeAll(() => {
   work = mkdtempSync(path.join(os.tmpdir(), 'meph-build-errors-'));
-  rootfs = execFileSync('bash', [path.join(REPO_ROOT, 'tools/make-bookworm-rootfs.sh')], { encoding: 'utf8' }).trim();
+  rootfs = bookwormRootfs();
 }, 300_000);
 afterAll(() => {
   for (const m of readFileSync('/proc/self/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1]).filter((m) => m?.startsWith(work)).reverse()) sh(`umount -l ${m}`);

@@ -12,14 +12,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT, runAppProcess } from '@meph/cli-kit/testing';
+import { runAppProcess } from '@meph/test-support';
+import { bookwormRootfs, buildBookworm, minutes, stageTimer } from '@meph/test-support/bookworm';
 import { bootTest, mountsUnder, realConverter, type ConverterEvent, type KernelRequest } from '@meph/image-transform';
 
 const SERIAL = '20261125';
-const minutes = (n: number) => n * 60_000;
 let work: string;
 let rootfs: string;
-const timings: Record<string, number> = {};
+const { timings, timed } = stageTimer();
 const sh = (cmd: string) => execFileSync('bash', ['-euo', 'pipefail', '-c', cmd], { cwd: work, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 
 async function sha256(file: string): Promise<string> {
@@ -28,18 +28,9 @@ async function sha256(file: string): Promise<string> {
   return h.digest('hex');
 }
 
-async function timed<T>(name: string, fn: () => Promise<T>): Promise<T> {
-  const t0 = Date.now();
-  try {
-    return await fn();
-  } finally {
-    timings[name] = Math.round((Date.now() - t0) / 100) / 10;
-  }
-}
-
 beforeAll(async () => {
   work = mkdtempSync(path.join(os.tmpdir(), 'meph-real-build-'));
-  rootfs = await timed('rootfs (cached or debootstrap)', async () => execFileSync('bash', [path.join(REPO_ROOT, 'tools/make-bookworm-rootfs.sh')], { encoding: 'utf8' }).trim());
+  rootfs = await timed('rootfs (cached or debootstrap)', async () => bookwormRootfs());
 }, minutes(5));
 
 afterAll(() => {
@@ -50,9 +41,7 @@ afterAll(() => {
 describe('meph2-build on a bookworm root tarball, then boot-test of every product', () => {
   it('builds the stream and every flavour boots to userspace on the squashfs', async () => {
     const out = path.join(work, 'stream');
-    const build = await timed('meph2-build', () =>
-      runAppProcess('meph2-build', ['--config', path.join(REPO_ROOT, 'conf/debian-bookworm.yaml'), '--no-sign', 'amd64', 'bookworm', SERIAL, rootfs, out], { timeoutMs: minutes(12) }),
-    );
+    const build = await timed('meph2-build', () => buildBookworm(rootfs, SERIAL, out, { timeoutMs: minutes(12) }));
     expect(build.stderr).not.toMatch(/error:/);
     expect(build.code).toBe(0);
     expect(build.stdout.trim()).toBe(out);

@@ -9,7 +9,7 @@ import { existsSync, promises as fsp } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCliCaptured } from '@meph/cli-kit/testing';
+import { runCliCaptured } from '@meph/test-support';
 import { expandProducts, type ProductsDocument } from '@meph/simplestreams';
 import { hostDebianMirror } from '@meph/image-transform';
 import { spec } from '../main.js';

@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runAppProcess, SHARED_DIR } from '@meph/cli-kit/testing';
+import { runAppProcess, SHARED_DIR } from '@meph/test-support';
 import { startFixtureProxy, startFixtureServer, startTlsFrontend, type FixtureProxy, type FixtureServer, type FixtureTlsServer } from '../../../../tools/fixture-server/index.js';
 
 // `meph2-build <url>` downloads with the real converter's acquire step: through the proxy

@@ -12,7 +12,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCliCaptured, SHARED_DIR } from '@meph/cli-kit/testing';
+import { runCliCaptured, SHARED_DIR } from '@meph/test-support';
 import { expandProducts, type ProductsDocument } from '@meph/simplestreams';
 import { createGpgSigner, signStream } from '@meph/signer';
 import { generateCloudFeed, startFixtureServer, type FeedProduct, type FixtureServer } from '../../../../tools/fixture-server/index.js';

@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { expect, it } from 'vitest';
-import { REPO_ROOT } from '@meph/cli-kit/testing';
+import { REPO_ROOT } from '@meph/test-support';
 
 const tsx = createRequire(import.meta.url).resolve('tsx');
 

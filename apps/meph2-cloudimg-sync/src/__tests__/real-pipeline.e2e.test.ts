@@ -5,17 +5,15 @@
  * The result must pass `meph2-util verify --data --maas` and `meph2-util boot-test` for
  * every product. Needs root, debootstrap, mksquashfs and qemu-system (TCG is fine).
  */
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT, runAppProcess } from '@meph/cli-kit/testing';
+import { runAppProcess } from '@meph/test-support';
+import { BOOKWORM_CONFIG, bookwormRootfs } from '@meph/test-support/bookworm';
 import type { ProductsDocument } from '@meph/simplestreams';
 import { generateCloudFeed, startFixtureServer, type FixtureServer } from '../../../../tools/fixture-server/index.js';
 
-const run = promisify(execFile);
 const CID = 'org.debian.meph:candidate:v3:download';
 let tmp: string;
 let server: FixtureServer;
@@ -23,8 +21,7 @@ let rootTarball: string;
 
 beforeAll(async () => {
   tmp = await mkdtemp(path.join(os.tmpdir(), 'meph-cloudimg-e2e-'));
-  const made = await run('bash', [path.join(REPO_ROOT, 'tools/make-bookworm-rootfs.sh')], { maxBuffer: 1 << 20, timeout: 15 * 60_000 });
-  rootTarball = made.stdout.trim().split('\n').pop()!;
+  rootTarball = bookwormRootfs();
   await generateCloudFeed(path.join(tmp, 'feed'), {
     products: [{ release: 'bookworm', version: '12', arch: 'amd64', serials: ['20260101'], os: 'debian', releaseTitle: 'Debian 12 (bookworm)' }],
     rootTarball,
@@ -44,7 +41,7 @@ describe('meph2-cloudimg-sync with the real image pipeline', () => {
     delete env['MAAS_CLOUDIMG2EPH2'];
     const sync = await runAppProcess(
       'meph2-cloudimg-sync',
-      ['--config', path.join(REPO_ROOT, 'conf/debian-bookworm.yaml'), '--source', `${server.url}/feed/streams/v1/index.json`, '--target', 'force', '--arches', 'amd64', '-u', out],
+      ['--config', BOOKWORM_CONFIG, '--source', `${server.url}/feed/streams/v1/index.json`, '--target', 'force', '--arches', 'amd64', '-u', out],
       { env, timeoutMs: 15 * 60_000 },
     );
     expect(sync.stderr).not.toMatch(/internal error/);

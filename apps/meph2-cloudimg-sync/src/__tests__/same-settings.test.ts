@@ -8,7 +8,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { runAppProcess } from '@meph/cli-kit/testing';
+import { runAppProcess } from '@meph/test-support';
 import { generateCloudFeed, startFixtureServer, type FixtureServer } from '../../../../tools/fixture-server/index.js';
 
 let tmp: string;

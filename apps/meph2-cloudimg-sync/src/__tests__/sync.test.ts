@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runAppProcess, runCliCaptured, type CliResult } from '@meph/cli-kit/testing';
+import { runAppProcess, runCliCaptured, type CliResult } from '@meph/test-support';
 import { expandProducts, loadStream, type ProductsDocument } from '@meph/simplestreams';
 import { checkMaasStream } from '@meph/maas-rules';
 import { createVerifier } from '@meph/signer';

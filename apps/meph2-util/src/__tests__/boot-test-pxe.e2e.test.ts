@@ -11,7 +11,8 @@ import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'n
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT, runAppProcess, runCliCaptured } from '@meph/cli-kit/testing';
+import { runCliCaptured } from '@meph/test-support';
+import { bookwormRootfs, buildBookworm, minutes, stageTimer } from '@meph/test-support/bookworm';
 import { BootTestError, pxeBootTest } from '@meph/image-transform';
 import { spec } from '../main.js';
 
@@ -19,10 +20,9 @@ const SERIAL = '20261130';
 const GENERIC = 'org.debian.meph.candidate:v3:boot:12:amd64:ga-12';
 const CLOUD = 'org.debian.meph.candidate:v3:boot:12:amd64:ga-12-cloud';
 const IMAGE_DIR = `bookworm/amd64/${SERIAL}`;
-const minutes = (n: number) => n * 60_000;
 let work: string;
 let stream: string;
-const timings: Record<string, number> = {};
+const { timings, timed } = stageTimer();
 
 interface Event {
   type: string;
@@ -30,22 +30,11 @@ interface Event {
 }
 const events = (stdout: string): Event[] => stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Event);
 
-async function timed<T>(name: string, fn: () => Promise<T>): Promise<T> {
-  const t0 = Date.now();
-  try {
-    return await fn();
-  } finally {
-    timings[name] = Math.round((Date.now() - t0) / 100) / 10;
-  }
-}
-
 beforeAll(async () => {
   work = mkdtempSync(path.join(os.tmpdir(), 'meph-pxe-e2e-'));
   stream = path.join(work, 'stream');
-  const rootfs = execFileSync('bash', [path.join(REPO_ROOT, 'tools/make-bookworm-rootfs.sh')], { encoding: 'utf8' }).trim();
-  const build = await timed('meph2-build', () =>
-    runAppProcess('meph2-build', ['--config', path.join(REPO_ROOT, 'conf/debian-bookworm.yaml'), '--no-sign', 'amd64', 'bookworm', SERIAL, rootfs, stream], { timeoutMs: minutes(15) }),
-  );
+  const rootfs = bookwormRootfs();
+  const build = await timed('meph2-build', () => buildBookworm(rootfs, SERIAL, stream, { timeoutMs: minutes(15) }));
   expect(build.code, build.stderr).toBe(0);
 }, minutes(16));
 

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT, runAppProcess, runCliCaptured } from '@meph/cli-kit/testing';
+import { REPO_ROOT, runAppProcess, runCliCaptured } from '@meph/test-support';
 import { spec } from '../main.js';
 
 const GENERIC = 'org.debian.meph.candidate:v3:boot:12:amd64:ga-12';

@@ -8,7 +8,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withStreamLock } from '@meph/simplestreams';
-import { runAppProcess } from '@meph/cli-kit/testing';
+import { runAppProcess } from '@meph/test-support';
 import { spawnSync } from 'node:child_process';
 import { assertStreamIntact, JAMMY, makeStream, NOBLE, productsPath, readProducts, tempDir, throwAwayKey, versionMap } from './stream-fixture.js';
 
@@ -76,7 +76,7 @@ describe('crash safety (SIGKILL after each committed file)', () => {
       for (const n of points) {
         const target = path.join(dir, `${s.name}-${n}`);
         await fs.cp(path.join(dir, s.base), target, { recursive: true });
-        const r = await runAppProcess('meph2-util', s.args(target), { cwd: dir, env: { ...env, MEPH_TEST_CRASH_AFTER: String(n) } });
+        const r = await runAppProcess('meph2-util', s.args(target), { cwd: dir, env, crashAfter: n });
         if (r.signal !== 'SIGKILL') {
           expect(r.code).toBe(0); // fewer than n commits: it ran to the end
           break;
@@ -133,7 +133,7 @@ describe('crash safety of a signed stream (each document committed with its .sjs
         if (n > 1 && n < data) continue; // the data files in between add nothing new
         const target = path.join(dir, `signed-${s.name}-${n}`);
         await fs.cp(path.join(dir, 'signed-base'), target, { recursive: true });
-        const r = await runAppProcess('meph2-util', s.args(target, key!.secretKey), { cwd: dir, env: { ...env, MEPH_TEST_CRASH_AFTER: String(n) } });
+        const r = await runAppProcess('meph2-util', s.args(target, key!.secretKey), { cwd: dir, env, crashAfter: n });
         if (r.signal !== 'SIGKILL') {
           expect(r.code, r.stderr).toBe(0);
           break;

@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { runCliCaptured } from '@meph/cli-kit/testing';
+import { runCliCaptured } from '@meph/test-support';
 import { spec } from '../main.js';
 import { JAMMY, makeStream, NOBLE, productsPath, tempDir } from './stream-fixture.js';
 

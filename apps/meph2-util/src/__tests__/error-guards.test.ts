@@ -1,7 +1,7 @@
 // Every library's errors share one base from @meph/errors: isMephError (and so runCli's
 // one-line error mapping) accepts all of them, and each library's own guard only its own.
-import { defineCommand, isCliError, UsageError } from '@meph/cli-kit';
-import { runCliCaptured } from '@meph/cli-kit/testing';
+import { defineCli, defineCommand, isCliError, UsageError } from '@meph/cli-kit';
+import { runCliCaptured } from '@meph/test-support';
 import { isDiCrawlerError, ChecksumListError } from '@meph/di-crawler';
 import { isMephError } from '@meph/errors';
 import { HttpStatusError, isHttpTransportError } from '@meph/http';
@@ -69,7 +69,7 @@ describe('runCli prints every library error as one line', () => {
         throw err;
       },
     });
-  const run = (err: unknown) => runCliCaptured({ name: 'demo', version: '0', describe: 'demo', commands: [thrower(err)] }, ['fail']);
+  const run = (err: unknown) => runCliCaptured(defineCli({ name: 'demo', version: '0', describe: 'demo', commands: [thrower(err)] }), ['fail']);
 
   it.each(Object.keys(errors) as Library[])('%s', async (library) => {
     const err = errors[library];

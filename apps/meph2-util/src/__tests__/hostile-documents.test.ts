@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runAppProcess, runCliCaptured } from '@meph/cli-kit/testing';
+import { runAppProcess, runCliCaptured } from '@meph/test-support';
 import { spec } from '../main.js';
 import { JAMMY, makeStream, NOBLE, productId, productsPath, tempDir } from './stream-fixture.js';
 

@@ -1,7 +1,7 @@
 import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runAppProcess, runCliCaptured } from '@meph/cli-kit/testing';
+import { runAppProcess, runCliCaptured } from '@meph/test-support';
 import { spec } from '../main.js';
 import { startFixtureServer, type FaultRule, type FixtureServer } from '../../../../tools/fixture-server/index.js';
 import { makeStream, productsPath, tempDir } from './stream-fixture.js';

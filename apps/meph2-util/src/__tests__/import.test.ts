@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCliCaptured, SHARED_DIR } from '@meph/cli-kit/testing';
+import { runCliCaptured, SHARED_DIR } from '@meph/test-support';
 import { spec } from '../main.js';
 import { assertStreamIntact, readProducts, tempDir } from './stream-fixture.js';
 

@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT, runAppProcess, SHARED_DIR } from '@meph/cli-kit/testing';
+import { REPO_ROOT, runAppProcess, SHARED_DIR } from '@meph/test-support';
 
 const MINIMAL = path.join(SHARED_DIR, 'reference/streams/simplestreams-examples/minimal');
 const MAAS_STREAM = path.join(REPO_ROOT, 'packages/maas-rules/src/__fixtures__/accepted/stable-full');

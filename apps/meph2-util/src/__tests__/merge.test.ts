@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCliCaptured } from '@meph/cli-kit/testing';
+import { runCliCaptured } from '@meph/test-support';
 import { buildIndex, serializeJson } from '@meph/simplestreams';
 import { spec } from '../main.js';
 import { assertStreamIntact, makeStream, NOBLE, tempDir } from './stream-fixture.js';

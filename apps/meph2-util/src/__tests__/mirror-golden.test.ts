@@ -3,7 +3,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runCliCaptured, SHARED_DIR } from '@meph/cli-kit/testing';
+import { runCliCaptured, SHARED_DIR } from '@meph/test-support';
 import { spec } from '../main.js';
 
 /**

@@ -1,7 +1,7 @@
 import { access, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCliCaptured } from '@meph/cli-kit/testing';
+import { runCliCaptured } from '@meph/test-support';
 import { spec } from '../main.js';
 import { startFixtureProxy, startFixtureServer, type FaultRule, type FixtureServer } from '../../../../tools/fixture-server/index.js';
 import { assertStreamIntact, JAMMY, listFiles, makeStream, NOBLE, tempDir } from './stream-fixture.js';

@@ -8,7 +8,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runAppProcess } from '@meph/cli-kit/testing';
+import { runAppProcess } from '@meph/test-support';
 import { startFixtureServer, type FixtureServer } from '../../../../tools/fixture-server/index.js';
 import { assertStreamIntact, listFiles, makeStream, productsPath, tempDir } from './stream-fixture.js';
 
@@ -28,8 +28,8 @@ afterAll(async () => {
   await fs.rm(dir, { recursive: true, force: true });
 });
 
-const mirror = (from: string, target: string, env: NodeJS.ProcessEnv = {}) =>
-  runAppProcess('meph2-util', ['mirror', '--max', '2', `${server.url}/${from}/`, target], { cwd: dir, env: { ...ENV, ...env }, timeoutMs: 120_000 });
+const mirror = (from: string, target: string, crashAfter?: number) =>
+  runAppProcess('meph2-util', ['mirror', '--max', '2', `${server.url}/${from}/`, target], { cwd: dir, env: ENV, timeoutMs: 120_000, ...(crashAfter ? { crashAfter } : {}) });
 
 /** Full (200) data GETs per path since `from`. */
 function fullGets(from: number): Map<string, number> {
@@ -55,7 +55,7 @@ describe('mirror crash safety (SIGKILL after each committed file)', () => {
       const t = path.join(dir, `t${n}`);
       await fs.cp(base, t, { recursive: true });
       const mark = server.requests.length;
-      const killed = await mirror('s2', t, { MEPH_TEST_CRASH_AFTER: String(n) });
+      const killed = await mirror('s2', t, n);
       if (killed.code === 0 && killed.signal === null) {
         completed = true;
       } else {

@@ -2,7 +2,7 @@ import { access, readFile, rm } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCliCaptured } from '@meph/cli-kit/testing';
+import { runCliCaptured } from '@meph/test-support';
 import { verifyFile, type ProductsDocument } from '@meph/simplestreams';
 import { spec } from '../main.js';
 import { createTestKey, generateArchive, startFixtureServer, type FixtureServer, type TestKey } from '../../../../tools/fixture-server/index.js';

@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runAppProcess } from '@meph/cli-kit/testing';
+import { runAppProcess } from '@meph/test-support';
 import { loadStream, regenerateIndex, writeJsonAtomic } from '@meph/simplestreams';
 import { JAMMY, listFiles, makeStream, NOBLE, productsPath, tempDir, throwAwayKey } from './stream-fixture.js';
 

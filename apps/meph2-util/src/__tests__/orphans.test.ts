@@ -3,7 +3,7 @@ import { promises as fsp } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runAppProcess, runCliCaptured } from '@meph/cli-kit/testing';
+import { runAppProcess, runCliCaptured } from '@meph/test-support';
 import { regenerateIndex, writeJsonAtomic, type ProductsDocument } from '@meph/simplestreams';
 import { spec } from '../main.js';
 

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expandProducts } from '@meph/simplestreams';
 import { parsePatch } from '@meph/stream-ops';
-import { REPO_ROOT, runAppProcess, runCliCaptured, SHARED_DIR } from '@meph/cli-kit/testing';
+import { REPO_ROOT, runAppProcess, runCliCaptured, SHARED_DIR } from '@meph/test-support';
 import { spec } from '../main.js';
 import { assertStreamIntact, JAMMY, listFiles, makeStream, NOBLE, productsPath, readProducts, tempDir, versionMap, type FixtureRelease } from './stream-fixture.js';
 

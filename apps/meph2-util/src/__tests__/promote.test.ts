@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildIndex, expandProducts } from '@meph/simplestreams';
-import { runCliCaptured } from '@meph/cli-kit/testing';
+import { runCliCaptured } from '@meph/test-support';
 import { spec } from '../main.js';
 import { assertStreamIntact, JAMMY, listFiles, makeStream, NOBLE, readProducts, tempDir, versionMap } from './stream-fixture.js';
 

@@ -7,9 +7,9 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runAppProcess } from '@meph/cli-kit/testing';
+import { runAppProcess } from '@meph/test-support';
 import { acquireLease, SwiftStore } from '@meph/publish';
-import { startSwift, swiftUnavailable, type SwiftServer } from '@meph/publish/test-support';
+import { startSwift, swiftUnavailable, type SwiftServer } from '@meph/test-support/swift';
 import { makeStream, NOBLE, tempDir, throwAwayKey } from './stream-fixture.js';
 
 const unavailable = await swiftUnavailable();
@@ -20,8 +20,8 @@ let oldStream: string;
 let newStream: string;
 
 const baseEnv = { MEPH_SIGNING_KEY: '', MEPH_GPG_KEY: '', MEPH_KEYRING: '' };
-const util = (args: string[], extra: NodeJS.ProcessEnv = {}, onSpawn?: (pid: number) => void) =>
-  runAppProcess('meph2-util', args, { cwd: dir, env: { ...baseEnv, ...swift.env, ...extra }, ...(onSpawn ? { onSpawn } : {}) });
+const util = (args: string[], extra: NodeJS.ProcessEnv = {}, onSpawn?: (pid: number) => void, crashAfter?: number) =>
+  runAppProcess('meph2-util', args, { cwd: dir, env: { ...baseEnv, ...swift.env, ...extra }, ...(onSpawn ? { onSpawn } : {}), ...(crashAfter ? { crashAfter } : {}) });
 
 async function signed(name: string, serials: string[]): Promise<string> {
   const root = path.join(dir, name);
@@ -91,7 +91,7 @@ describe.skipIf(unavailable !== undefined)('publish to Swift: crashes and concur
     for (const n of [1, 6, 7, 8, 9, 10, 11, 12, 13]) {
       const prefix = `k${n}`;
       expect((await util(['publish', '--keyring', key.keyring, oldStream, `swift://crash/${prefix}`])).code).toBe(0);
-      const r = await util(['publish', '--keyring', key.keyring, newStream, `swift://crash/${prefix}`], { MEPH_TEST_CRASH_AFTER: String(n) });
+      const r = await util(['publish', '--keyring', key.keyring, newStream, `swift://crash/${prefix}`], {}, undefined, n);
       const url = await publishedUrl(prefix);
       if (n > writes) {
         expect(r.code, r.stderr).toBe(0);

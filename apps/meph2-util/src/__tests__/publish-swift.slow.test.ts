@@ -6,8 +6,8 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runAppProcess } from '@meph/cli-kit/testing';
-import { startSwift, swiftUnavailable, type SwiftServer } from '@meph/publish/test-support';
+import { runAppProcess } from '@meph/test-support';
+import { startSwift, swiftUnavailable, type SwiftServer } from '@meph/test-support/swift';
 import { JAMMY, makeStream, NOBLE, productsPath, tempDir, throwAwayKey } from './stream-fixture.js';
 
 const unavailable = await swiftUnavailable();
@@ -17,7 +17,8 @@ let key: { home: string; secretKey: string; keyring: string };
 
 const baseEnv = { MEPH_SIGNING_KEY: '', MEPH_GPG_KEY: '', MEPH_KEYRING: '' };
 const env = (): NodeJS.ProcessEnv => ({ ...baseEnv, ...swift.env });
-const util = (args: string[], extra: NodeJS.ProcessEnv = {}) => runAppProcess('meph2-util', args, { cwd: dir, env: { ...env(), ...extra } });
+const util = (args: string[], extra: NodeJS.ProcessEnv = {}, crashAfter?: number) =>
+  runAppProcess('meph2-util', args, { cwd: dir, env: { ...env(), ...extra }, ...(crashAfter ? { crashAfter } : {}) });
 
 async function token(): Promise<string> {
   const res = await fetch(swift.authUrl, { headers: { 'X-Auth-User': swift.user, 'X-Auth-Key': swift.key } });
@@ -142,7 +143,7 @@ describe.skipIf(unavailable !== undefined)('meph2-util publish to Swift (native 
     const data = dry.stdout.split('\n').filter((l) => l.includes('"type":"object-uploaded"') && l.includes('"kind":"data"')).length;
     expect(data).toBeGreaterThan(0);
     // killed right after the products .json: its .json.gpg and .sjson are still the old ones
-    const killed = await util(['publish', '--keyring', key.keyring, next, 'swift://twin'], { MEPH_TEST_CRASH_AFTER: String(data + 1) });
+    const killed = await util(['publish', '--keyring', key.keyring, next, 'swift://twin'], {}, data + 1);
     expect(killed.signal).toBe('SIGKILL');
     const url = `${swift.storageUrl}/twin/`;
     const v = await util(['verify', '--keyring', key.keyring, url]);

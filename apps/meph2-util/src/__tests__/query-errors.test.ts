@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT, runAppProcess, runCliCaptured, SHARED_DIR } from '@meph/cli-kit/testing';
+import { REPO_ROOT, runAppProcess, runCliCaptured, SHARED_DIR } from '@meph/test-support';
 import { spec } from '../main.js';
 
 const STREAMS = path.join(SHARED_DIR, 'reference/streams');

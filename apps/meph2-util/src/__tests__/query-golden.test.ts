@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCliCaptured, SHARED_DIR } from '@meph/cli-kit/testing';
+import { runCliCaptured, SHARED_DIR } from '@meph/test-support';
 import { spec } from '../main.js';
 
 /**

@@ -15,7 +15,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT, runAppProcess } from '@meph/cli-kit/testing';
+import { REPO_ROOT, runAppProcess } from '@meph/test-support';
 import { readProducts, versionMap } from './stream-fixture.js';
 
 function everydayBlock(readme: string): string {

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { loadStream } from '@meph/simplestreams';
 import { checkMaasStream } from '@meph/maas-rules';
-import { runCliCaptured } from '@meph/cli-kit/testing';
+import { runCliCaptured } from '@meph/test-support';
 import { spec } from '../main.js';
 import { assertStreamIntact, JAMMY, listFiles, makeStream, NOBLE, productsPath, readProducts, tempDir, throwAwayKey, versionMap } from './stream-fixture.js';
 

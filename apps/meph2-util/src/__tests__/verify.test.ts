@@ -4,7 +4,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT, runCliCaptured, SHARED_DIR } from '@meph/cli-kit/testing';
+import { REPO_ROOT, runCliCaptured, SHARED_DIR } from '@meph/test-support';
 import { spec } from '../main.js';
 import { makeStream, NOBLE, productsPath, tempDir, throwAwayKey } from './stream-fixture.js';
 

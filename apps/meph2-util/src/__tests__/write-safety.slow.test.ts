@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCliCaptured } from '@meph/cli-kit/testing';
+import { runCliCaptured } from '@meph/test-support';
 import { spec } from '../main.js';
 import { assertStreamIntact, listFiles, makeStream, NOBLE, productsPath, tempDir, throwAwayKey } from './stream-fixture.js';
 

@@ -8,7 +8,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as openpgp from 'openpgp';
-import { runCliCaptured } from '@meph/cli-kit/testing';
+import { runCliCaptured } from '@meph/test-support';
 import { spec } from '../main.js';
 import { assertStreamIntact, listFiles, makeStream, NOBLE, productId, productsPath, tempDir, throwAwayKey } from './stream-fixture.js';
 

@@ -1,13 +1,12 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
-import { defineCommand, UsageError } from '@meph/cli-kit';
+import { defineCommand, packageConfDir, UsageError } from '@meph/cli-kit';
 import { location, runStreamEdit, withStreamEditOptions } from '../options.js';
 
-/** The repository's conf/ directory (configs are looked up there first, as the original does). */
-const CONF_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../conf');
+/** meph2-util's conf/ (the repository's, or the copy an installed package carries); configs are looked up there first, as the original does. */
+const CONF_DIR = packageConfDir(import.meta.url);
 
 const UNSUPPORTED: Record<string, string> = {
   image_index: 'CentOS image_index imports (they need maas-qcow2targz and a CentOS cloud-image mirror, which meph does not support yet)',

@@ -1,5 +1,5 @@
-import { defineCommand, formatBytes, UsageError, verifierFromArgs, withKeyringOptions, type KeyringArgs } from '@meph/cli-kit';
-import { crashHookFromEnv, location } from '../options.js';
+import { defineCommand, formatBytes, publishCommit, UsageError, verifierFromArgs, withKeyringOptions, type KeyringArgs } from '@meph/cli-kit';
+import { location } from '../options.js';
 
 interface MirrorArgs extends KeyringArgs {
   source: string;
@@ -68,7 +68,6 @@ export const mirrorCommand = defineCommand({
     const { verifier, policy: flagPolicy } = await verifierFromArgs(args, ctx.env, ctx.cwd);
     // Like sstream-mirror: starting from a .sjson means every document must be signed and verify.
     const policy = flagPolicy === 'when-present' && args.source.endsWith('.sjson') ? 'required' : flagPolicy;
-    const hook = crashHookFromEnv(ctx.env);
     const result = await mirrorStream(args.source, location(ctx, args.target), {
       filters,
       ...(args.max !== undefined ? { max: args.max } : {}),
@@ -83,7 +82,7 @@ export const mirrorCommand = defineCommand({
       cwd: ctx.cwd,
       signal: ctx.signal,
       waitForLock: args.waitLock,
-      ...(hook ? { onCommit: hook } : {}),
+      onCommit: publishCommit,
       onEvent: (e) => {
         if (e.type === 'mirror-plan') {
           if (args.json) ctx.reporter.emit(e);

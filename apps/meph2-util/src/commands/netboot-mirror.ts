@@ -1,6 +1,6 @@
 import path from 'node:path';
-import { csvList, defineCommand, formatBytes, UsageError, withVerbosityOptions } from '@meph/cli-kit';
-import { crashHookFromEnv, location } from '../options.js';
+import { csvList, defineCommand, formatBytes, publishCommit, UsageError, withVerbosityOptions } from '@meph/cli-kit';
+import { location } from '../options.js';
 
 
 /** The original's default arches. */
@@ -68,7 +68,6 @@ export const netbootMirrorCommand = defineCommand({
     const given = args.keyring === undefined ? [] : Array.isArray(args.keyring) ? args.keyring : [args.keyring];
     const keyrings = given.length ? given.map((k) => path.resolve(ctx.cwd, k)) : [`/usr/share/keyrings/${args.distro}-archive-keyring.gpg`];
     const verifier = await createVerifier({ keyrings });
-    const hook = crashHookFromEnv(ctx.env);
     const result = await di.mirrorNetboot(location(ctx, args.outputD), {
       archiveFor,
       releases,
@@ -85,7 +84,7 @@ export const netbootMirrorCommand = defineCommand({
       env: ctx.env,
       cwd: ctx.cwd,
       signal: ctx.signal,
-      ...(hook ? { onCommit: hook } : {}),
+      onCommit: publishCommit,
       onCrawlEvent: (e) => {
         if (args.json) ctx.reporter.emit(e);
         else if (e.type === 'di-version') ctx.reporter.verbose(1, `found ${e.product} ${e.version} (${e.files} files, ${e.verifiedBy})`);

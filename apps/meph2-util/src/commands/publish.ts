@@ -1,8 +1,7 @@
 import { access } from 'node:fs/promises';
 import path from 'node:path';
 import type { Argv } from 'yargs';
-import { defineCommand, DOCUMENT_LIMITS_HELP, formatBytes, SIGNATURE_POLICY_HELP, UsageError, verifierFromArgs, withKeyringOptions, type CommandContext, type KeyringArgs } from '@meph/cli-kit';
-import { crashHookFromEnv } from '../options.js';
+import { defineCommand, DOCUMENT_LIMITS_HELP, formatBytes, publishCommit, SIGNATURE_POLICY_HELP, UsageError, verifierFromArgs, withKeyringOptions, type CommandContext, type KeyringArgs } from '@meph/cli-kit';
 
 interface PublishArgs extends KeyringArgs {
   streamDir: string;
@@ -83,7 +82,6 @@ async function runPublish(args: PublishArgs & { json: boolean }, ctx: CommandCon
   if (args.publicRead && !target.startsWith('swift://')) throw new UsageError('--public-read only applies to swift:// targets', "for S3 set the bucket policy; for a directory, the web server's configuration");
   const { openTarget, publishStream } = await import('@meph/publish');
   const store = openTarget(target, { ...(args.prefix ? { prefix: args.prefix } : {}), env: ctx.env, cwd: ctx.cwd, concurrency: args.jobs });
-  const hook = crashHookFromEnv(ctx.env);
   const verb = args.dryRun ? 'would upload' : 'uploaded';
   let lastHolder = '';
   try {
@@ -98,7 +96,7 @@ async function runPublish(args: PublishArgs & { json: boolean }, ctx: CommandCon
       ...(args.prune ? { pruneOlderThanMs: olderMs } : {}),
       lease: { waitMs: leaseWaitMs },
       signal: ctx.signal,
-      ...(hook ? { onCommit: hook } : {}),
+      onCommit: publishCommit,
       onEvent: (e) => {
         if (args.json) return ctx.reporter.emit(e);
         switch (e.type) {

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { REPO_ROOT, SHARED_DIR } from '@meph/test-support';
 import { parse } from 'yaml';
 import { ConfigError } from '../errors.js';
 import { bootloaderProductId, parseBootloadersConfig } from './config.js';
@@ -8,12 +9,11 @@ import { parsePackages } from './debian-archive.js';
 import { compareDebianVersions } from './debian-version.js';
 import { bootloaderItemKey } from './import.js';
 
-const REPO = path.resolve(import.meta.dirname, '../../../..');
 const load = (file: string) => parseBootloadersConfig(parse(readFileSync(file, 'utf8')) as Record<string, unknown>, file);
 
 describe('bootloaders config', () => {
   it("accepts the original's conf/bootloaders.yaml unchanged", () => {
-    const cfg = load(path.join(REPO, '../shared/reference/conf/bootloaders.yaml'));
+    const cfg = load(path.join(SHARED_DIR, 'reference/conf/bootloaders.yaml'));
     expect(cfg.bootloaders.map((b) => `${b.firmwarePlatform}/${b.os}/${b.arch}`)).toEqual(['pxe/pxelinux/amd64', 'uefi/grub-efi-signed/amd64', 'uefi/grub-efi/arm64', 'open-firmware/grub-ieee1275/ppc64el']);
     expect(cfg.bootloaders[1]!.files[0]).toEqual({ source: 'usr/lib/shim/shimx64.efi.signed.latest', dest: 'bootx64.efi' });
     expect(cfg.bootloaders[3]!.grubFormat).toBe('powerpc-ieee1275');
@@ -21,7 +21,7 @@ describe('bootloaders config', () => {
   });
 
   it('the Debian config publishes the combinations MAAS downloads, from the host mirror', () => {
-    const cfg = load(path.join(REPO, 'conf/bootloaders-debian.yaml'));
+    const cfg = load(path.join(REPO_ROOT, 'conf/bootloaders-debian.yaml'));
     expect(cfg.bootloaders.map((b) => [b.firmwarePlatform, b.os, b.arch])).toEqual([['pxe', 'pxelinux', 'i386'], ['uefi', 'grub-efi-signed', 'amd64']]);
     expect(cfg.bootloaders.every((b) => b.archive === undefined)).toBe(true);
     expect(bootloaderProductId(cfg, cfg.bootloaders[0]!)).toContain(':1:');

@@ -3,7 +3,7 @@ import { existsSync, promises as fsp, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT, SHARED_DIR } from '@meph/cli-kit/testing';
+import { REPO_ROOT, SHARED_DIR } from '@meph/test-support';
 import { loadStream, type ProductsDocument } from '@meph/simplestreams';
 import { checkMaasStream, isBlocking } from '@meph/maas-rules';
 import type { Converter, ConvertRequest } from '../converter.js';

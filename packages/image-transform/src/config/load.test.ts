@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { REPO_ROOT, SHARED_DIR } from '@meph/cli-kit/testing';
+import { REPO_ROOT, SHARED_DIR } from '@meph/test-support';
 import { ConfigError } from '../errors.js';
 import { loadBuildConfig, parseBuildConfig } from './load.js';
 

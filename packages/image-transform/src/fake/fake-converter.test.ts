@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { ConvertRequest } from '../converter.js';
 import { ConverterUnavailableError, SourceFormatError } from '../errors.js';
 import { fakeConverter } from './fake-converter.js';
-import { selectConverter } from './select.js';
+import { selectConverter } from '../select-converter.js';
 
 const run = promisify(execFile);
 const dirs: string[] = [];
@@ -76,7 +76,18 @@ describe('selectConverter', () => {
   it('--fake and MAAS_CLOUDIMG2EPH2=fake|fake-maas-cloudimg2eph2 select the fake', () => {
     expect(selectConverter({ fake: true, env: {}, real }).name).toBe('fake');
     expect(selectConverter({ env: { MAAS_CLOUDIMG2EPH2: 'fake' }, real }).name).toBe('fake');
-    expect(selectConverter({ env: { MAAS_CLOUDIMG2EPH2: '/usr/bin/fake-maas-cloudimg2eph2' }, real })).toMatchObject({ name: 'fake', converter: fakeConverter });
+    expect(selectConverter({ env: { MAAS_CLOUDIMG2EPH2: '/usr/bin/fake-maas-cloudimg2eph2' }, real })).toMatchObject({ name: 'fake', kind: 'fake' });
+  });
+  it('the main entry does not carry the fake; the chosen fake is loaded on demand and is the same converter', async () => {
+    const main = await import('../index.js');
+    expect(Object.keys(main).filter((k) => /fake/i.test(k))).toEqual(['FAKE_CONVERTER_NAMES']);
+    const viaSelect = await request();
+    const direct = await request();
+    const a = await selectConverter({ fake: true, env: {} }).converter(viaSelect);
+    const b = await fakeConverter(direct);
+    expect(a.files.length).toBe(b.files.length);
+    const text = async (r: ConvertRequest) => gunzipSync(await fsp.readFile(r.kernels[0]!.initrdPath)).toString().replaceAll(path.dirname(r.source), 'D');
+    expect(await text(viaSelect)).toBe(await text(direct));
   });
   it('defaults to the real pipeline; a missing command and a missing pipeline are clear errors', () => {
     expect(selectConverter({ env: {}, real })).toMatchObject({ name: 'real', converter: real });

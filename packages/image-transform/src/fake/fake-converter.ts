@@ -8,8 +8,6 @@ import { ConverterUnavailableError, SourceFormatError } from '../errors.js';
 
 const run = promisify(execFile);
 
-/** Values of MAAS_CLOUDIMG2EPH2 that select the fake converter (ours and the original's). */
-export const FAKE_CONVERTER_NAMES: readonly string[] = ['fake', 'fake-maas-cloudimg2eph2'];
 
 async function write(file: string, data: string | Uint8Array): Promise<string> {
   await fsp.mkdir(path.dirname(file), { recursive: true });

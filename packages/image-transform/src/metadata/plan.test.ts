@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT, SHARED_DIR } from '@meph/cli-kit/testing';
+import { REPO_ROOT, SHARED_DIR } from '@meph/test-support';
 import { loadBuildConfig, parseBuildConfig } from '../config/load.js';
 import type { BuildConfig } from '../config/types.js';
 import { PlanError, UnknownReleaseError } from '../errors.js';

@@ -1,20 +1,19 @@
-import { execFileSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bookwormRootfs } from '@meph/test-support/bookworm';
 import { hostDebianMirror } from '../config/host-mirror.js';
 import { mountsUnder } from './cleanup.js';
 import { customiseTree } from './customise.js';
 import { unpackRootTar } from './unpack.js';
 
-const REPO_ROOT = path.resolve(import.meta.dirname, '../../../..');
 let dir: string;
 let tree: string;
 let mirror: string;
 
 beforeAll(async () => {
-  const rootfs = execFileSync('bash', [path.join(REPO_ROOT, 'tools/make-bookworm-rootfs.sh')], { encoding: 'utf8' }).trim();
+  const rootfs = bookwormRootfs();
   dir = mkdtempSync(path.join(os.tmpdir(), 'meph-customise-'));
   tree = path.join(dir, 'tree');
   mirror = await hostDebianMirror('bookworm');

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { SHARED_DIR } from '@meph/cli-kit/testing';
+import { SHARED_DIR } from '@meph/test-support';
 import type { FlatItem, ProductsDocument } from '../model.js';
 import { extractClearsignedPayload, isClearsigned } from '../read/clearsign.js';
 import { parseDocument, parseProducts } from '../read/documents.js';

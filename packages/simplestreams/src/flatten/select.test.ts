@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { SHARED_DIR } from '@meph/cli-kit/testing';
+import { SHARED_DIR } from '@meph/test-support';
 import { parseProducts } from '../read/documents.js';
 import { parseFilters } from './filters.js';
 import { filterProducts, selectItems } from './select.js';

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { SHARED_DIR } from '@meph/cli-kit/testing';
+import { SHARED_DIR } from '@meph/test-support';
 import { FormatError } from '../errors.js';
 import { extractClearsignedPayload, isClearsigned } from './clearsign.js';
 import { parseDocument, parseIndex, parseProducts } from './documents.js';

@@ -2,7 +2,7 @@ import { cp, mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SHARED_DIR } from '@meph/cli-kit/testing';
+import { SHARED_DIR } from '@meph/test-support';
 import { FormatError, HttpError, MissingFileError, UnsafePathError } from '../errors.js';
 import { loadStream } from './load.js';
 import { resolveStreamLocation, splitMirrorUrl } from './location.js';

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { text as streamText } from 'node:stream/consumers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpClient, HttpTimeoutError, TooLargeError } from '@meph/http';
-import { SHARED_DIR } from '@meph/cli-kit/testing';
+import { SHARED_DIR } from '@meph/test-support';
 import { startFixtureProxy, startFixtureServer, startTlsFrontend, type FixtureProxy, type FixtureServer, type FixtureTlsServer } from '../../../../tools/fixture-server/index.js';
 import { openSource } from './source.js';
 

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { text as streamText } from 'node:stream/consumers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SHARED_DIR } from '@meph/cli-kit/testing';
+import { SHARED_DIR } from '@meph/test-support';
 import { HttpError, MissingFileError, NetworkError, SignatureRequiredError, UnsafePathError } from '../errors.js';
 import type { SignatureVerifier, VerifiedPayload } from '../model.js';
 import { extractClearsignedPayload } from './clearsign.js';

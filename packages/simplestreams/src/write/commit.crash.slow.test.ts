@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '@meph/cli-kit/testing';
+import { REPO_ROOT } from '@meph/test-support';
 import type { StreamUpdate } from './commit.js';
 import { commitStreamUpdate } from './commit.js';
 import { isTempName } from './atomic.js';

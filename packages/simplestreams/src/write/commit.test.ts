@@ -2,7 +2,7 @@ import { promises as fsp } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SHARED_DIR } from '@meph/cli-kit/testing';
+import { SHARED_DIR } from '@meph/test-support';
 import { buildIndex, regenerateIndex } from './index-doc.js';
 import { spawnSync } from 'node:child_process';
 import { commitStreamUpdate, type DocumentSigner } from './commit.js';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { SHARED_DIR } from '@meph/cli-kit/testing';
+import { SHARED_DIR } from '@meph/test-support';
 import type { ProductsDocument } from '../model.js';
 import { condenseProducts, maasCondense, MAAS_ITEM_FIELDS } from './condense.js';
 

@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { PassThrough } from 'node:stream';
-import { runCli, type CliSpec } from './run.js';
+import { REPO_ROOT } from './paths.js';
 
 export interface CliResult {
   code: number;
@@ -11,30 +11,37 @@ export interface CliResult {
   stderr: string;
 }
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const tsxLoader = createRequire(import.meta.url).resolve('tsx');
-
-/** Absolute path of the repository root (for tests that read conf/ or ../shared/). */
-export const REPO_ROOT = repoRoot;
-/** The shared reference material beside the checkout. */
-export const SHARED_DIR = path.resolve(repoRoot, '..', 'shared');
+const crashAfterHook = path.join(import.meta.dirname, 'crash-after.ts');
 
 export type AppName = 'meph2-util' | 'meph2-build' | 'meph2-cloudimg-sync';
+
+export interface AppProcessOptions {
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  input?: string;
+  timeoutMs?: number;
+  onSpawn?: (pid: number) => void;
+  /**
+   * SIGKILL the process right after its N-th committed file, as a power cut would: preloads
+   * ./crash-after.ts, which counts the `meph:commit` diagnostics-channel messages the commands
+   * publish. Production code has no such hook.
+   */
+  crashAfter?: number;
+}
 
 /**
  * Runs an app from its TypeScript sources in a child process, as a user would run the bin
  * (real argv, real exit code, real signals). No build step needed.
  */
-export function runAppProcess(
-  app: AppName,
-  args: readonly string[],
-  options: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number; onSpawn?: (pid: number) => void } = {},
-): Promise<CliResult & { signal: NodeJS.Signals | null }> {
-  const entry = path.join(repoRoot, 'apps', app, 'src', 'cli.ts');
+export function runAppProcess(app: AppName, args: readonly string[], options: AppProcessOptions = {}): Promise<CliResult & { signal: NodeJS.Signals | null }> {
+  const entry = path.join(REPO_ROOT, 'apps', app, 'src', 'cli.ts');
+  const crash = options.crashAfter === undefined ? [] : ['--import', crashAfterHook];
+  const crashEnv = options.crashAfter === undefined ? {} : { MEPH_TEST_CRASH_AFTER: String(options.crashAfter) };
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--conditions=@meph/source', '--import', tsxLoader, entry, ...args], {
-      cwd: options.cwd ?? repoRoot,
-      env: { ...process.env, ...options.env },
+    const child = spawn(process.execPath, ['--conditions=@meph/source', '--import', tsxLoader, ...crash, entry, ...args], {
+      cwd: options.cwd ?? REPO_ROOT,
+      env: { ...process.env, ...options.env, ...crashEnv },
       stdio: ['pipe', 'pipe', 'pipe'],
       timeout: options.timeoutMs,
     });
@@ -49,29 +56,45 @@ export function runAppProcess(
   });
 }
 
+/**
+ * What these helpers need of an app's spec (`defineCli` of @meph/cli-kit): its commands and a
+ * way to run it with given streams. Structural, so this package depends on no meph package and
+ * every package's tests can use it without a dependency cycle.
+ */
+export interface RunnableCli {
+  readonly commands: ReadonlyArray<object>;
+  run(argv: readonly string[], io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream; cwd: string; env: NodeJS.ProcessEnv }): Promise<number>;
+}
+
 /** Runs a CLI spec in-process with captured stdout/stderr: fast, for argument and output tests. */
-export async function runCliCaptured(spec: CliSpec, args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
+export async function runCliCaptured(spec: RunnableCli, args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
   const out = new PassThrough();
   const err = new PassThrough();
   let stdout = '';
   let stderr = '';
   out.setEncoding('utf8').on('data', (d: string) => (stdout += d));
   err.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  const code = await runCli(spec, args, { stdout: out, stderr: err, cwd: options.cwd ?? process.cwd(), env: options.env ?? process.env });
+  const code = await spec.run(args, { stdout: out, stderr: err, cwd: options.cwd ?? process.cwd(), env: options.env ?? process.env });
   out.end();
   err.end();
   return { code, stdout, stderr };
 }
+
+interface LazyEntry {
+  name: string;
+  load(): Promise<{ command: string | readonly string[] }>;
+}
+const isLazy = (c: object): c is LazyEntry => 'load' in c;
 
 /**
  * The bin's build-time help cache (`<appDir>/dist/help.json`, tools/build-cli-assets.mjs)
  * against what yargs renders now from the sources: every page must be present and equal, so
  * `--help` can never print a stale page. Returns the pages that differ (empty = current).
  */
-export async function staleHelpPages(spec: CliSpec, appDir: string): Promise<string[]> {
-  const { readFile } = await import('node:fs/promises');
+export async function staleHelpPages(spec: RunnableCli, appDir: string): Promise<string[]> {
   const cache = JSON.parse(await readFile(path.join(appDir, 'dist/help.json'), 'utf8')) as Record<string, string>;
-  const names = ['', ...spec.commands.flatMap((c) => ('load' in c ? [c.name] : []))];
+  const lazy = spec.commands.filter(isLazy);
+  const names = ['', ...lazy.map((c) => c.name)];
   const stale: string[] = [];
   for (const name of names) {
     const live = await runCliCaptured(spec, name ? [name, '--help'] : ['--help'], { env: {} });
@@ -79,8 +102,7 @@ export async function staleHelpPages(spec: CliSpec, appDir: string): Promise<str
   }
   for (const name of Object.keys(cache)) if (!names.includes(name)) stale.push(`${name} (no such command)`);
   // A lazy entry's name must be its command's first word, or `meph2-util NAME` would load the wrong module.
-  for (const c of spec.commands) {
-    if (!('load' in c)) continue;
+  for (const c of lazy) {
     const first = [(await c.load()).command].flat()[0]!.split(' ')[0];
     if (first !== c.name) stale.push(`${c.name} (loads the command "${first}")`);
   }

@@ -1,7 +1,15 @@
-import type { Converter } from '../converter.js';
-import { commandConverter, findExecutable } from '../command-converter.js';
-import { ConverterUnavailableError } from '../errors.js';
-import { FAKE_CONVERTER_NAMES, fakeConverter } from './fake-converter.js';
+import type { Converter } from './converter.js';
+import { commandConverter, findExecutable } from './command-converter.js';
+import { ConverterUnavailableError } from './errors.js';
+
+/** Values of MAAS_CLOUDIMG2EPH2 that select the fake converter (ours and the original's). */
+export const FAKE_CONVERTER_NAMES: readonly string[] = ['fake', 'fake-maas-cloudimg2eph2'];
+
+/**
+ * The fake converter (`@meph/image-transform/fake`), loaded only when chosen: the main entry
+ * never imports it.
+ */
+const fakeConverter: Converter = async (req) => (await import('./fake/fake-converter.js')).fakeConverter(req);
 
 /** Values of MAAS_CLOUDIMG2EPH2 that mean "the built-in real pipeline" (the original's default name). */
 const REAL_NAMES = ['', 'real', 'maas-cloudimg2eph2'];

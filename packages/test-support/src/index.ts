@@ -1,0 +1,2 @@
+export { REPO_ROOT, SHARED_DIR } from './paths.js';
+export { runAppProcess, runCliCaptured, staleHelpPages, type AppName, type AppProcessOptions, type CliResult, type RunnableCli } from './cli.js';

@@ -47,6 +47,26 @@ async function vendorYargs() {
         },
       },
       {
+        // YargsFactory calls .version() with no argument on every new instance, which walks up
+        // from the cwd for a package.json to guess one (reading a stranger's package.json, or
+        // failing an assertion when there is none): meph always sets .version(spec.version).
+        name: 'no-version-guess',
+        setup(b) {
+          b.onLoad({ filter: /yargs[\\/]build[\\/]lib[\\/]yargs-factory\.js$/ }, async (args) => {
+            const source = await readFile(args.path, 'utf8');
+            const call = '        yargs.version();\n        return yargs;';
+            if (source.split(call).length !== 2) throw new Error(`${args.path}: expected one "yargs.version();" in YargsFactory to drop; yargs changed, review this step`);
+            return { contents: source.replace(call, '        /* no version guess (tools/build-cli-assets.mjs) */\n        return yargs;'), loader: 'js' };
+          });
+        },
+      },
+      {
+        name: 'lazy-assert',
+        setup(b) {
+          b.onResolve({ filter: /^(node:)?assert$/ }, (args) => (args.importer.endsWith('lazy-assert.mjs') ? undefined : { path: path.join(cliKit, 'vendor/lazy-assert.mjs') }));
+        },
+      },
+      {
         name: 'fast-string-width',
         setup(b) {
           b.onResolve({ filter: /^string-width$/ }, (args) => (args.pluginData?.real ? undefined : { path: shim }));

@@ -1,5 +1,6 @@
-// Benchmark: meph2-util as users run it (a fresh process per run, the built bin), each row
-// against its floor measured in the same run, 5 paired runs (floor, meph, floor, meph, …):
+// Benchmark: meph2-util as users run it (a fresh process per run, the built bin: `npm run build`
+// first), each row against its floor measured in the same run, 5 paired runs (floor, meph,
+// floor, meph, …); wall and CPU time (the machine may be shared) and peak RSS of each process:
 //   --help / query --help                      vs  `node -e 0`
 //   query --json 'arch~(amd64|arm64)' --max=3  vs  a bare node script: read, JSON.parse, select
 //                                                  the same items in a plain loop, JSON.stringify
@@ -10,7 +11,7 @@
 // Usage: npx tsx --conditions=@meph/source tools/bench/cli.ts [--runs 5] [--sizes 8,80] [--keep]
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { promises as fsp, readFileSync } from 'node:fs';
+import { promises as fsp, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { buildIndex, serializeJson, type ProductsDocument } from '@meph/simplestreams';
@@ -26,19 +27,29 @@ const sizes = (sizesAt >= 0 ? process.argv[sizesAt + 1]! : '8,80').split(',').ma
 const shapeOf = (versions: number): MaasShape => ({ releases: 24, arches: ['amd64', 'arm64', 'armhf', 'i386', 'ppc64el', 's390x'], subarches: 6, versions });
 
 interface Sample {
+  /** Wall time of the whole process, spawn to exit. */
   ms: number;
+  /** CPU time (user + system) the process used: less disturbed than wall time on a busy machine. */
+  cpuMs: number;
   rssMiB: number;
 }
 
-/** Runs a command once with GNU time; wall time and peak RSS. Output goes to /dev/null. */
+const preload = path.join(import.meta.dirname, 'usage-preload.mjs');
+const usageFile = path.join(os.tmpdir(), `meph-bench-usage-${process.pid}`);
+
+/**
+ * Runs a node command once (output to /dev/null, stderr kept for failures): wall time, CPU
+ * time and peak RSS, the last two reported by the process itself (usage-preload.mjs).
+ */
 function once(argv: readonly string[], cwd: string): Sample {
-  const timeFile = path.join(os.tmpdir(), `meph-bench-time-${process.pid}`);
+  rmSync(usageFile, { force: true });
+  const [node, ...rest] = argv;
   const t0 = process.hrtime.bigint();
-  const r = spawnSync('/usr/bin/time', ['-f', '%M', '-o', timeFile, ...argv], { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+  const r = spawnSync(node!, ['--import', preload, ...rest], { cwd, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, MEPH_BENCH_USAGE: usageFile }, maxBuffer: 1 << 30 });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   if (r.status !== 0) throw new Error(`${argv.join(' ')} exited ${r.status}: ${r.stderr.toString().slice(-500)}`);
-  const rssMiB = Number(readFileSync(timeFile, 'utf8').trim().split('\n').at(-1)) / 1024;
-  return { ms, rssMiB };
+  const usage = JSON.parse(readFileSync(usageFile, 'utf8')) as { cpuMs: number; maxRssKiB: number };
+  return { ms, cpuMs: usage.cpuMs, rssMiB: usage.maxRssKiB / 1024 };
 }
 
 interface Row {
@@ -63,20 +74,22 @@ function paired(name: string, goal: number, meph: readonly string[], floor: read
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const fmt = (ms: number): string => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(0)} ms`);
-const stats = (s: Sample[]): string => {
-  const ms = s.map((x) => x.ms);
-  return `${fmt(Math.min(...ms))}/${fmt(median(ms))}/${fmt(Math.max(...ms))}`;
-};
+const stats = (xs: number[]): string => `${fmt(Math.min(...xs))}/${fmt(median(xs))}/${fmt(Math.max(...xs))}`;
 
 function print(rows: readonly Row[]): void {
-  console.log(`\n${'row'.padEnd(52)} ${'meph min/median/max'.padEnd(26)} ${'floor min/median/max'.padEnd(26)} ratio  goal   RSS meph/floor`);
+  const load = os.loadavg().map((l) => l.toFixed(1)).join(' ');
+  console.log(`\n${runs} paired runs per row (floor, meph, floor, meph, …); ratio = median meph / median floor; load average now: ${load}`);
+  console.log(`${'row'.padEnd(44)} ${'meph wall min/med/max'.padEnd(24)} ${'floor wall min/med/max'.padEnd(24)} ${'wall'.padStart(6)} ${'meph CPU med'.padStart(12)} ${'floor CPU med'.padStart(13)} ${'CPU'.padStart(6)}  goal   peak RSS meph/floor`);
   for (const r of rows) {
-    const ratio = median(r.meph.map((s) => s.ms)) / median(r.floor.map((s) => s.ms));
+    const wall = median(r.meph.map((s) => s.ms)) / median(r.floor.map((s) => s.ms));
+    const cpuM = median(r.meph.map((s) => s.cpuMs));
+    const cpuF = median(r.floor.map((s) => s.cpuMs));
+    const cpu = cpuM / cpuF;
     const rssM = Math.max(...r.meph.map((s) => s.rssMiB));
     const rssF = Math.max(...r.floor.map((s) => s.rssMiB));
-    const ok = ratio <= r.goal && (!r.rssGoal || rssM <= rssF);
+    const missed = [wall > r.goal ? 'wall' : '', cpu > r.goal ? 'CPU' : '', r.rssGoal && rssM > rssF ? 'RSS' : ''].filter(Boolean);
     console.log(
-      `${r.name.padEnd(52)} ${stats(r.meph).padEnd(26)} ${stats(r.floor).padEnd(26)} ${ratio.toFixed(2).padStart(5)}× ≤${r.goal}×  ${rssM.toFixed(0)}/${rssF.toFixed(0)} MiB${r.rssGoal ? ' (goal: ≤ floor)' : ''}${ok ? '' : '   MISSED'}`,
+      `${r.name.padEnd(44)} ${stats(r.meph.map((s) => s.ms)).padEnd(24)} ${stats(r.floor.map((s) => s.ms)).padEnd(24)} ${wall.toFixed(2).padStart(5)}× ${fmt(cpuM).padStart(12)} ${fmt(cpuF).padStart(13)} ${cpu.toFixed(2).padStart(5)}×  ≤${r.goal}×  ${rssM.toFixed(0)}/${rssF.toFixed(0)} MiB${r.rssGoal ? ' (goal ≤ floor)' : ''}${missed.length ? `   MISSED (${missed.join(', ')})` : ''}`,
     );
   }
 }
@@ -163,6 +176,7 @@ async function main(): Promise<void> {
     }
     print(rows);
   } finally {
+    rmSync(usageFile, { force: true });
     if (!process.argv.includes('--keep')) await fsp.rm(work, { recursive: true, force: true });
     else console.log(`kept ${work}`);
   }

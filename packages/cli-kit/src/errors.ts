@@ -1,25 +1,17 @@
-/** Brand shared by every meph library error: the CLI prints these as one line, not a stack. */
-export const MEPH_ERROR = Symbol.for('meph.error');
+import { errorGuard, mephErrorBase } from '@meph/errors';
 
-export interface UserFacingError extends Error {
-  readonly [MEPH_ERROR]: true;
-  /** What the user can do about it, printed after the message. */
-  readonly hint?: string;
-  /** Process exit code the CLI should use (default 1). */
-  readonly exitCode?: number;
-}
+// The brand and guard every library error carries; runCli prints branded errors as one line, not a stack.
+export { MEPH_ERROR, isMephError, type UserFacingError } from '@meph/errors';
 
-export function isMephError(err: unknown): err is UserFacingError {
-  return typeof err === 'object' && err !== null && (err as Record<symbol, unknown>)[MEPH_ERROR] === true;
-}
+/** Base of the errors the CLI layer itself raises. */
+export abstract class CliError extends mephErrorBase('@meph/cli-kit') {}
+export const isCliError = errorGuard(CliError);
 
 /** Raised by the CLI layer itself for bad usage (conflicting flags, bad values). */
-export class UsageError extends Error implements UserFacingError {
+export class UsageError extends CliError {
   override readonly name = 'UsageError';
-  readonly [MEPH_ERROR] = true as const;
-  readonly exitCode = 2;
-  constructor(message: string, readonly hint?: string) {
-    super(message);
+  constructor(message: string, hint?: string) {
+    super(message, { exitCode: 2, ...(hint ? { hint } : {}) });
   }
 }
 

@@ -1,4 +1,4 @@
-export { MEPH_ERROR, isMephError, UsageError, ExitError, type UserFacingError } from './errors.js';
+export { MEPH_ERROR, isMephError, CliError, isCliError, UsageError, ExitError, type UserFacingError } from './errors.js';
 export { ignoreEvents, type MephEvent, type ProgressEvent, type EventSink } from './events.js';
 export { createReporter, describeProgress, formatBytes, type Reporter, type ReporterOptions } from './reporter.js';
 export { defineCommand, csvList, withVerbosityOptions, HTTP_HELP, type MephCommand, type CommandContext, type GlobalArgs, type VerbosityArgs } from './command.js';

@@ -1,16 +1,8 @@
-/** Brand shared by every meph library error (Symbol.for, so it works across copies/realms). */
-export const MEPH_ERROR: unique symbol = Symbol.for('meph.error') as never;
+import { errorGuard, mephErrorBase } from '@meph/errors';
 
-export abstract class DiCrawlerError extends Error {
-  readonly [MEPH_ERROR] = true as const;
-  abstract override readonly name: string;
-  /** What the user can do about it. */
-  readonly hint?: string;
-  constructor(message: string, options?: { cause?: unknown; hint?: string }) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
-    if (options?.hint) this.hint = options.hint;
-  }
-}
+/** Base of every @meph/di-crawler error; `isDiCrawlerError` is true for these and no other library's. */
+export abstract class DiCrawlerError extends mephErrorBase('@meph/di-crawler') {}
+export const isDiCrawlerError = errorGuard(DiCrawlerError);
 
 /** A SHA256SUMS / Release file could not be parsed. */
 export class ChecksumListError extends DiCrawlerError {

@@ -1,5 +1,4 @@
-import http from 'node:http';
-import https from 'node:https';
+import type http from 'node:http';
 import { PassThrough, type Readable } from 'node:stream';
 import type tls from 'node:tls';
 import { guardBody } from './body.js';
@@ -9,7 +8,7 @@ import { DEFAULT_TIMEOUTS, httpSettingsFromEnv, type HttpTimeouts } from './env.
 import { BodyFormatError, ConnectionError, HttpStatusError, HttpTimeoutError, RedirectError, TooLargeError, TruncatedBodyError } from './errors.js';
 import { KeyedLimiter, Semaphore } from './limiter.js';
 import { proxyForUrl } from './proxy.js';
-import { sendOnce } from './request.js';
+import { nodeHttp, sendOnce } from './request.js';
 
 export type HttpEvent = { type: 'http-retry'; url: string; attempt: number; reason: string; delayMs: number };
 
@@ -213,7 +212,7 @@ class Client implements HttpClient, ClientInternals {
   readonly stats = { requests: 0, retries: 0 };
   private readonly perHost: KeyedLimiter;
   private readonly global: Semaphore;
-  private readonly agents = { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) };
+  private readonly agents = { http: new (nodeHttp().http.Agent)({ keepAlive: true }), https: new (nodeHttp().https.Agent)({ keepAlive: true }) };
   private readonly timeouts: HttpTimeouts;
   private readonly retries: number;
   private readonly env: NodeJS.ProcessEnv;

@@ -1,4 +1,6 @@
 import { createHash, type Hash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { addAbortSignal } from 'node:stream';
 import { ChecksumMismatchError, SizeMismatchError } from './errors.js';
 
 export type ChecksumAlgorithm = 'sha256' | 'sha512' | 'md5';
@@ -24,11 +26,24 @@ export class Digester {
     this.size += chunk.length;
     for (const [, h] of this.hashes) h.update(chunk);
   }
+  /** Feeds every chunk of a stream (a file's read stream, a response body) through {@link update}. */
+  async updateFrom(source: AsyncIterable<Uint8Array | string>): Promise<this> {
+    for await (const chunk of source) this.update(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+    return this;
+  }
   digest(): FileDigest {
     const out: FileDigest = { size: this.size };
     for (const [a, h] of this.hashes) out[a] = h.digest('hex');
     return out;
   }
+}
+
+/** Size and checksums of a file in one streaming pass (never read into memory). */
+export async function digestFile(file: string, algorithms: readonly ChecksumAlgorithm[], options: { signal?: AbortSignal } = {}): Promise<FileDigest> {
+  const stream = createReadStream(file, { highWaterMark: 1 << 20 });
+  const d = new Digester(algorithms);
+  await d.updateFrom(options.signal ? addAbortSignal(options.signal, stream) : stream);
+  return d.digest();
 }
 
 /** The algorithms of `checksums` that carry a value. */

@@ -1,10 +1,11 @@
 import { createReadStream } from 'node:fs';
 import { mkdir, open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
+import { fsyncFile, renameDurably } from '@meph/sys';
 import type { ClientInternals } from './client.js';
 import { algorithmsOf, assertDigest, Digester, type Checksums, type FileDigest } from './digest.js';
 import { ChecksumMismatchError, HttpStatusError, SizeMismatchError } from './errors.js';
-import { fsyncDir, type SyncBatch } from './sync-batch.js';
+import type { SyncBatch } from './sync-batch.js';
 
 export interface DownloadProgress {
   url: string;
@@ -57,19 +58,9 @@ async function writeAll(handle: FileHandle, buf: Uint8Array): Promise<void> {
   while (off < buf.length) off += (await handle.write(buf, off, buf.length - off)).bytesWritten;
 }
 
-
-async function syncFile(file: string): Promise<void> {
-  const h = await open(file, 'r+');
-  try {
-    await h.sync();
-  } finally {
-    await h.close();
-  }
-}
-
 async function hashPrefix(file: string, length: number, d: Digester): Promise<void> {
   if (length === 0) return;
-  for await (const c of createReadStream(file, { start: 0, end: length - 1 })) d.update(c as Buffer);
+  await d.updateFrom(createReadStream(file, { start: 0, end: length - 1 }));
 }
 
 export async function downloadFile(client: ClientInternals, url: string, dest: string, o: DownloadOptions): Promise<DownloadResult> {
@@ -89,8 +80,7 @@ export async function downloadFile(client: ClientInternals, url: string, dest: s
       await rename(part, dest);
       o.syncBatch.add(dest);
     } else {
-      await rename(part, dest);
-      await fsyncDir(path.dirname(dest));
+      await renameDurably(part, dest);
     }
     if (lastReported !== digest.size) o.onProgress?.({ url, received: digest.size, total: digest.size });
     return { path: dest, digest, resumedFrom, ...meta };
@@ -109,7 +99,7 @@ export async function downloadFile(client: ClientInternals, url: string, dest: s
       try {
         assertDigest(url, digest, expected);
         // the earlier run may have stopped before its fsync
-        if (!o.syncBatch) await syncFile(part);
+        if (!o.syncBatch) await fsyncFile(part);
         return await finish(digest, offset, {});
       } catch (err) {
         if (!(err instanceof ChecksumMismatchError || err instanceof SizeMismatchError)) throw err;

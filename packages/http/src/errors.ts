@@ -1,22 +1,10 @@
-/** Brand shared by every meph library error (Symbol.for, so it works across copies/realms). */
-export const MEPH_ERROR: unique symbol = Symbol.for('meph.error') as never;
+import { errorGuard, mephErrorBase } from '@meph/errors';
 
 const NETWORK_HINT = 'check the URL, the network and http_proxy/https_proxy/no_proxy';
 
-export abstract class HttpTransportError extends Error {
-  readonly [MEPH_ERROR] = true as const;
-  abstract override readonly name: string;
-  /** What the user can do about it. */
-  readonly hint?: string;
-  constructor(message: string, options?: { cause?: unknown; hint?: string }) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
-    if (options?.hint) this.hint = options.hint;
-  }
-}
-
-export function isHttpTransportError(err: unknown): err is HttpTransportError {
-  return err instanceof HttpTransportError;
-}
+/** Base of every @meph/http error; `isHttpTransportError` is true for these and no other library's. */
+export abstract class HttpTransportError extends mephErrorBase('@meph/http') {}
+export const isHttpTransportError = errorGuard(HttpTransportError);
 
 const after = (attempts: number): string => (attempts > 1 ? ` (gave up after ${attempts} attempts)` : '');
 

@@ -1,10 +1,19 @@
-import http from 'node:http';
-import https from 'node:https';
+import type http from 'node:http';
+import type https from 'node:https';
+import { createRequire } from 'node:module';
 import type net from 'node:net';
 import type { Readable } from 'node:stream';
-import tls from 'node:tls';
+import type tls from 'node:tls';
 import { ConnectionError, HttpTimeoutError, ProxyError } from './errors.js';
 import type { HttpTimeouts } from './env.js';
+
+// node:http, node:https and node:tls are loaded on first use, not when the package is imported:
+// most commands import it (through @meph/simplestreams) and never make a request (start-up, issue 14).
+const requireBuiltin = createRequire(import.meta.url);
+let builtins: { http: typeof http; https: typeof https; tls: typeof tls } | undefined;
+export function nodeHttp(): { http: typeof http; https: typeof https; tls: typeof tls } {
+  return (builtins ??= { http: requireBuiltin('node:http') as typeof http, https: requireBuiltin('node:https') as typeof https, tls: requireBuiltin('node:tls') as typeof tls });
+}
 
 export interface SendParams {
   url: URL;
@@ -45,6 +54,7 @@ export function connectionFailure(url: string, err: unknown, attempt: number, pr
  */
 export function sendOnce(p: SendParams): Promise<http.IncomingMessage> {
   const { url: u, timeouts } = p;
+  const { http, https, tls } = nodeHttp();
   return new Promise((resolve, reject) => {
     let settled = false;
     let timer: NodeJS.Timeout | undefined;

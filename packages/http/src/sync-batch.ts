@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
-import { open, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
+import { fsyncDir, fsyncFile } from '@meph/sys';
 import { Semaphore } from './limiter.js';
 
 /**
@@ -43,7 +44,7 @@ export class SyncBatch {
     const p = (async () => {
       const release = await this.limit.acquire();
       try {
-        await fsyncPath(file);
+        await fsyncFile(file);
         this.synced++;
       } finally {
         release();
@@ -108,25 +109,4 @@ function syncFileSystem(dir: string): Promise<void> {
       reject(new Error(`sync -f ${dir} failed: ${String(stderr).trim() || err.message}`, { cause: err }));
     });
   });
-}
-
-async function fsyncPath(file: string): Promise<void> {
-  const h = await open(file, 'r');
-  try {
-    await h.sync();
-  } finally {
-    await h.close();
-  }
-}
-
-export async function fsyncDir(dir: string): Promise<void> {
-  const h = await open(dir, 'r');
-  try {
-    await h.sync();
-  } catch (err) {
-    // some file systems cannot fsync a directory; the rename is still atomic
-    if ((err as NodeJS.ErrnoException).code !== 'EINVAL' && (err as NodeJS.ErrnoException).code !== 'EISDIR') throw err;
-  } finally {
-    await h.close();
-  }
 }

@@ -1,15 +1,8 @@
-/** Brand shared by every meph library error (Symbol.for, so it works across copies/realms). */
-export const MEPH_ERROR: unique symbol = Symbol.for('meph.error') as never;
+import { errorGuard, mephErrorBase } from '@meph/errors';
 
-export abstract class ImageTransformError extends Error {
-  readonly [MEPH_ERROR] = true as const;
-  abstract override readonly name: string;
-  readonly hint?: string;
-  constructor(message: string, options?: { cause?: unknown; hint?: string }) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
-    if (options?.hint) this.hint = options.hint;
-  }
-}
+/** Base of every @meph/image-transform error; `isImageTransformError` is true for these and no other library's. */
+export abstract class ImageTransformError extends mephErrorBase('@meph/image-transform') {}
+export const isImageTransformError = errorGuard(ImageTransformError);
 
 /** A config file is invalid: names the file, line and key. */
 export class ConfigError extends ImageTransformError {
@@ -21,11 +14,14 @@ export class ConfigError extends ImageTransformError {
 
 // ---- pipeline (real converter) and boot test ----
 
-/** An external tool failed; `stderrTail` holds the last lines it printed. */
+/**
+ * An external tool failed; `stderrTail` holds the last lines it printed. `toolExitCode` is the
+ * tool's, not the one meph exits with.
+ */
 export class CommandFailedError extends ImageTransformError {
   override readonly name = 'CommandFailedError';
-  constructor(readonly command: string, readonly exitCode: number | null, readonly stderrTail: string, options?: { cause?: unknown; hint?: string; what?: string }) {
-    super(`${options?.what ?? command} failed (exit ${exitCode ?? 'signal'})${stderrTail ? `: ${lastLine(stderrTail)}` : ''}`, options);
+  constructor(readonly command: string, readonly toolExitCode: number | null, readonly stderrTail: string, options?: { cause?: unknown; hint?: string; what?: string }) {
+    super(`${options?.what ?? command} failed (exit ${toolExitCode ?? 'signal'})${stderrTail ? `: ${lastLine(stderrTail)}` : ''}`, options);
   }
 }
 
@@ -111,9 +107,6 @@ export class UnknownReleaseError extends ImageTransformError {
 /** The config expands into something that cannot be built (duplicate product ids, …). */
 export class PlanError extends ImageTransformError {
   override readonly name = 'PlanError';
-  constructor(message: string, options?: { hint?: string }) {
-    super(message, options);
-  }
 }
 
 /** A converter finished without producing a file it was asked for. */
@@ -127,9 +120,6 @@ export class ConverterOutputError extends ImageTransformError {
 /** The converter chosen (flag, MAAS_CLOUDIMG2EPH2) cannot be used. */
 export class ConverterUnavailableError extends ImageTransformError {
   override readonly name = 'ConverterUnavailableError';
-  constructor(message: string, options?: { hint?: string }) {
-    super(message, options);
-  }
 }
 
 /** A bootloader import could not read the archive, find a package or build an archive. */
@@ -140,9 +130,6 @@ export class BootloaderImportError extends ImageTransformError {
 /** The request matches nothing in the config (e.g. an arch without kernel lines for the release). */
 export class NothingToBuildError extends ImageTransformError {
   override readonly name = 'NothingToBuildError';
-  constructor(message: string, options?: { hint?: string }) {
-    super(message, options);
-  }
 }
 
 /** The d-i installer archive cannot be read (unreachable, unsigned, or without installers). */
@@ -177,8 +164,7 @@ export class SyncBuildFailedError extends ImageTransformError {
 /** What a boot test was asked to boot is not in the stream (or not bootable from it): a usage error, exit 2. */
 export class BootTargetError extends ImageTransformError {
   override readonly name = 'BootTargetError';
-  readonly exitCode = 2;
   constructor(message: string, hint?: string) {
-    super(message, hint === undefined ? undefined : { hint });
+    super(message, { exitCode: 2, ...(hint === undefined ? {} : { hint }) });
   }
 }

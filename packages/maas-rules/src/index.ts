@@ -2,7 +2,7 @@
 export { checkMaasStream, checkMaasDocuments, isBlocking } from './check.js';
 export { MAAS_RULES, maasRule, type MaasRule, type MaasRuleId, type MaasEffect } from './rules.js';
 export { MAAS_COMMISSIONING_RELEASE } from './check-stream.js';
-export { GpgvUnavailableError } from './errors.js';
+export { MaasRulesError, isMaasRulesError, GpgvUnavailableError } from './errors.js';
 export type {
   MaasFinding,
   MaasSeverity,

@@ -1,20 +1,8 @@
-/** Brand shared by every meph library error (Symbol.for, so it works across copies/realms). */
-export const MEPH_ERROR: unique symbol = Symbol.for('meph.error') as never;
+import { errorGuard, mephErrorBase } from '@meph/errors';
 
-export abstract class OrphansError extends Error {
-  readonly [MEPH_ERROR] = true as const;
-  abstract override readonly name: string;
-  /** What the user can do about it. */
-  readonly hint?: string;
-  constructor(message: string, options?: { cause?: unknown; hint?: string }) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
-    if (options?.hint) this.hint = options.hint;
-  }
-}
-
-export function isOrphansError(err: unknown): err is OrphansError {
-  return err instanceof OrphansError;
-}
+/** Base of every @meph/orphans error; `isOrphansError` is true for these and no other library's. */
+export abstract class OrphansError extends mephErrorBase('@meph/orphans') {}
+export const isOrphansError = errorGuard(OrphansError);
 
 /** The orphans file exists but is not what find-orphans writes. */
 export class OrphansFileError extends OrphansError {

@@ -1,18 +1,8 @@
-/** Brand shared by every meph library error (Symbol.for, so it works across copies/realms). */
-export const MEPH_ERROR: unique symbol = Symbol.for('meph.error') as never;
+import { errorGuard, mephErrorBase } from '@meph/errors';
 
-export abstract class PublishError extends Error {
-  readonly [MEPH_ERROR] = true as const;
-  abstract override readonly name: string;
-  /** What the user can do about it. */
-  readonly hint?: string;
-  readonly exitCode?: number;
-  constructor(message: string, options?: { cause?: unknown; hint?: string; exitCode?: number }) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
-    if (options?.hint) this.hint = options.hint;
-    if (options?.exitCode !== undefined) this.exitCode = options.exitCode;
-  }
-}
+/** Base of every @meph/publish error; `isPublishError` is true for these and no other library's. */
+export abstract class PublishError extends mephErrorBase('@meph/publish') {}
+export const isPublishError = errorGuard(PublishError);
 
 /** A target that is not swift://, s3:// or file://, or one missing its container/bucket. */
 export class TargetError extends PublishError {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { assertSafeRelativePath } from '@meph/simplestreams';
+import { fsyncFile, renameDurably } from '@meph/sys';
 import { md5File } from './hash.js';
 import type { ObjectStore, PutBody, StoredObject } from './store.js';
 
@@ -70,12 +71,7 @@ export class FsStore implements ObjectStore {
     const tmp = `${dest}.meph-tmp-${randomBytes(6).toString('hex')}`;
     if (body.bytes) await fsp.writeFile(tmp, body.bytes);
     else await fsp.copyFile(body.file!, tmp);
-    const fh = await fsp.open(tmp, 'r');
-    try {
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
+    await fsyncFile(tmp);
     return tmp;
   }
 
@@ -95,7 +91,7 @@ export class FsStore implements ObjectStore {
   async put(key: string, body: PutBody): Promise<void> {
     const tmp = await this.stage(key, body);
     try {
-      await fsp.rename(tmp, this.abs(key));
+      await renameDurably(tmp, this.abs(key));
     } catch (err) {
       await fsp.rm(tmp, { force: true });
       throw err;

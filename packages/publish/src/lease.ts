@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
+import { pidAlive } from '@meph/sys';
 import { LeaseHeldError, LeaseLostError } from './errors.js';
 import { md5Hex } from './hash.js';
 import type { ObjectStore } from './store.js';
@@ -42,15 +43,6 @@ function parseLease(bytes: Buffer | undefined): LeaseRecord | undefined {
     return typeof r.owner === 'string' ? r : undefined;
   } catch {
     return undefined;
-  }
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

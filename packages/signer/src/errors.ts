@@ -1,23 +1,11 @@
-/** Brand shared by every meph library error (Symbol.for, so it works across copies/realms). */
-export const MEPH_ERROR: unique symbol = Symbol.for('meph.error') as never;
+import { errorGuard, mephErrorBase } from '@meph/errors';
 
 /** How users opt in to SHA-1 signatures and short RSA keys. */
 export const WEAK_OPT_IN_HINT = 'if you trust this old key, pass --allow-weak-signatures';
 
-export abstract class SignerError extends Error {
-  readonly [MEPH_ERROR] = true as const;
-  abstract override readonly name: string;
-  /** What the user can do about it. */
-  readonly hint?: string;
-  constructor(message: string, options?: { cause?: unknown; hint?: string }) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
-    if (options?.hint) this.hint = options.hint;
-  }
-}
-
-export function isSignerError(err: unknown): err is SignerError {
-  return err instanceof SignerError;
-}
+/** Base of every @meph/signer error; `isSignerError` is true for these and no other library's. */
+export abstract class SignerError extends mephErrorBase('@meph/signer') {}
+export const isSignerError = errorGuard(SignerError);
 
 /** Base of every failed verification: `source` is the file or URL, `keyId` the issuer (16 hex digits, upper case). */
 export abstract class VerificationError extends SignerError {
@@ -131,10 +119,10 @@ export class KeySelectionError extends SignerError {
   }
 }
 
-/** The system gpg failed to sign. */
+/** The system gpg failed to sign (`gpgExitCode` is gpg's, not the one meph exits with). */
 export class GpgError extends SignerError {
   override readonly name = 'GpgError';
-  constructor(readonly localUser: string, readonly detail: string, readonly exitCode?: number) {
+  constructor(readonly localUser: string, readonly detail: string, readonly gpgExitCode?: number) {
     super(`gpg --local-user ${localUser}: ${detail}`, { hint: 'check that the key is in GNUPGHOME (gpg --list-secret-keys) and the agent can unlock it' });
   }
 }

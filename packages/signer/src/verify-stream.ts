@@ -390,8 +390,7 @@ async function checkData(
             await verifyFile(path.join(root, rel), expected);
           } else {
             const algorithms = CHECKSUM_ALGORITHMS.filter((a) => typeof expected[a] === 'string');
-            const d = new Digester(algorithms);
-            for await (const chunk of await source.openData(rel)) d.update(chunk as Uint8Array);
+            const d = await new Digester(algorithms).updateFrom(await source.openData(rel));
             const checksums = Object.fromEntries(algorithms.map((a) => [a, String(expected[a])]));
             assertDigest(source.url(rel), d.digest(), { ...(expected.size !== undefined ? { size: Number(expected.size) } : {}), checksums });
           }

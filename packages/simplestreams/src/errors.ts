@@ -1,20 +1,8 @@
-/** Brand shared by every meph library error (Symbol.for, so it works across copies/realms). */
-export const MEPH_ERROR: unique symbol = Symbol.for('meph.error') as never;
+import { errorGuard, mephErrorBase } from '@meph/errors';
 
-export abstract class SimplestreamsError extends Error {
-  readonly [MEPH_ERROR] = true as const;
-  abstract override readonly name: string;
-  /** What the user can do about it. */
-  readonly hint?: string;
-  constructor(message: string, options?: { cause?: unknown; hint?: string }) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
-    if (options?.hint) this.hint = options.hint;
-  }
-}
-
-export function isSimplestreamsError(err: unknown): err is SimplestreamsError {
-  return typeof err === 'object' && err !== null && (err as Record<symbol, unknown>)[MEPH_ERROR] === true;
-}
+/** Base of every @meph/simplestreams error; `isSimplestreamsError` is true for these and no other library's. */
+export abstract class SimplestreamsError extends mephErrorBase('@meph/simplestreams') {}
+export const isSimplestreamsError = errorGuard(SimplestreamsError);
 
 /** A document is over a reader's limit (size, nesting) or is not something a document can be. */
 export class DocumentLimitError extends SimplestreamsError {

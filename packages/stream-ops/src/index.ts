@@ -13,7 +13,7 @@ export { planInsert, insert, promote, promoteTransform, promoteTransformFor, sou
 export { planCleanMd, cleanMd, type CleanMdOptions } from './clean-md.js';
 export { planRemoveVersion, planCopyVersion, removeVersion, copyVersion, type VersionOpOptions } from './versions.js';
 export { planMerge, merge, type MergeOptions } from './merge.js';
-export { StreamOpError, PatchFormatError, VersionConflictError } from './errors.js';
+export { StreamOpsError, isStreamOpsError, StreamOpError, PatchFormatError, VersionConflictError } from './errors.js';
 export { diffStreams, type DiffOptions } from './diff.js';
 export { parsePatch, formatPatch, type PatchDocument, type ProductPatch, type StreamPatch, type VersionPatch, type PatchHeader } from './patch-format.js';
 export { planPatch, applyPatch, type PatchOptions } from './patch.js';

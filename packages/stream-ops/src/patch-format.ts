@@ -1,4 +1,11 @@
-import { parseDocument, stringify } from 'yaml';
+import { createRequire } from 'node:module';
+import type * as Yaml from 'yaml';
+
+// yaml (~30 ms to load) is required on first use: every stream-editing command imports this
+// module through the ops barrel, and only diff/patch read or write YAML (start-up, issue 14).
+const requireYaml = createRequire(import.meta.url);
+let yamlLib: typeof Yaml | undefined;
+const yaml = (): typeof Yaml => (yamlLib ??= requireYaml('yaml') as typeof Yaml);
 import { PatchFormatError } from './errors.js';
 
 /** Labels a product or version belongs to; `{}` / null / absent = none. */
@@ -51,7 +58,7 @@ export function parsePatch(text: string, source: string): PatchDocument {
   try {
     // parseDocument collects warnings instead of printing them; a patch is plain data, so an
     // unknown tag (`!!js/function`, `!!python/object`) is an error, reported in one line.
-    const parsed = parseDocument(text);
+    const parsed = yaml().parseDocument(text);
     const problem = parsed.errors[0] ?? parsed.warnings[0];
     if (problem) {
       const at = problem.linePos?.[0];
@@ -151,7 +158,7 @@ export function formatPatch(doc: PatchDocument, header: PatchHeader): string {
     '',
   ];
   const body = Object.keys(doc).length
-    ? stringify(toPlain(doc), { indentSeq: false, version: '1.1', singleQuote: true, lineWidth: 0, sortMapEntries: true })
+    ? yaml().stringify(toPlain(doc), { indentSeq: false, version: '1.1', singleQuote: true, lineWidth: 0, sortMapEntries: true })
     : '';
   return lines.join('\n') + body;
 }

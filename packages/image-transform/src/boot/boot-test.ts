@@ -1,9 +1,7 @@
-import { spawn } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
 import { access, constants, stat } from 'node:fs/promises';
 import type { BootTestEvent } from '../events.js';
 import { BootTestError, SourceFormatError } from '../errors.js';
-import { dieWithParent } from '../pipeline/exec.js';
+import { QemuSession } from './qemu.js';
 
 export interface BootTestOptions {
   kernel: string;
@@ -83,78 +81,45 @@ export async function bootTest(o: BootTestOptions): Promise<BootTestResult> {
     '-drive', `file=${o.squashfs},format=raw,if=virtio,readonly=on`,
     '-append', cmdline,
   ];
-  const t0 = performance.now();
   const stages: Partial<Record<BootStage, number>> = {};
-  let console_ = '';
   let rootFsType: string | undefined;
   let rootSource = '';
-  const [file, argv] = dieWithParent(o.qemu ?? 'qemu-system-x86_64', args);
-  const child = spawn(file, argv, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-  const log = o.consoleFile ? createWriteStream(o.consoleFile) : undefined;
-  const kill = () => {
-    try {
-      process.kill(-child.pid!, 'SIGKILL');
-    } catch {
-      /* gone */
-    }
-  };
-  let failure: BootTestError | undefined;
-  const elapsed = () => Math.round((performance.now() - t0) / 100) / 10;
-  const tail = () => console_.replace(/\r/g, '').split('\n').slice(-40).join('\n');
+  const session = new QemuSession();
   const reached = () => (Object.keys(stages) as BootStage[]).pop() ?? 'none';
-  const fail = (message: string, hint?: string) => {
-    if (!failure && !rootFsType) failure = new BootTestError(message, reached(), tail(), { hint });
-    kill();
-  };
-
-  const done = new Promise<number | null>((resolve) => {
-    const onData = (d: Buffer) => {
-      log?.write(d);
-      console_ = (console_ + d.toString('utf8')).slice(-256 * 1024);
+  const failure = (message: string, hint?: string) => new BootTestError(message, reached(), session.tail(), { hint });
+  await session.run({
+    qemu: o.qemu ?? 'qemu-system-x86_64',
+    args,
+    ...(o.consoleFile ? { consoleFile: o.consoleFile } : {}),
+    ...(o.signal ? { signal: o.signal } : {}),
+    timeoutMs,
+    timeoutMessage: () => `no userspace on a squashfs root within ${Math.round(timeoutMs / 1000)} s (reached: ${reached()})`,
+    failure,
+    onConsole: () => {
+      const text = session.text();
       for (const [stage, re] of STAGES) {
-        if (stages[stage] === undefined && re.test(console_)) {
-          stages[stage] = elapsed();
+        if (stages[stage] === undefined && re.test(text)) {
+          stages[stage] = session.elapsed();
           o.onEvent?.({ type: 'boot-stage', stage, seconds: stages[stage] });
         }
       }
-      const m = stages.userspace !== undefined ? ROOT_LINE.exec(console_.replace(/\r/g, '')) : null;
+      const m = stages.userspace !== undefined ? ROOT_LINE.exec(text) : null;
       if (m && rootFsType === undefined) {
         rootFsType = m[1]!;
         rootSource = m[2]!;
-        stages['root-check'] = elapsed();
+        stages['root-check'] = session.elapsed();
         o.onEvent?.({ type: 'boot-stage', stage: 'root-check', seconds: stages['root-check'], fstype: rootFsType, source: rootSource });
-        if (rootFsType !== 'squashfs') fail(`booted, but the root file system is ${rootFsType} on ${rootSource}, not the squashfs`);
-        // it powers off by itself; do not wait for that
-        setTimeout(kill, 2000).unref();
+        if (rootFsType === 'squashfs') session.pass();
+        else session.fail(failure(`booted, but the root file system is ${rootFsType} on ${rootSource}, not the squashfs`));
       }
-      const fatal = FATAL.exec(console_);
-      if (fatal && !rootFsType) fail(`boot failed: "${fatal[0]}"`, 'the initramfs could not mount the squashfs root; see the console tail');
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.on('error', (e) => {
-      fail(`cannot start ${o.qemu ?? 'qemu-system-x86_64'}: ${e.message}`, 'install qemu-system-x86');
-      resolve(null);
-    });
-    child.on('close', (code) => resolve(code));
+      const fatal = FATAL.exec(text);
+      if (fatal) session.fail(failure(`boot failed: "${fatal[0]}"`, 'the initramfs could not mount the squashfs root; see the console tail'));
+    },
   });
-  const timer = setTimeout(() => fail(`no userspace on a squashfs root within ${Math.round(timeoutMs / 1000)} s (reached: ${reached()})`), timeoutMs);
-  const onAbort = () => fail('boot test aborted');
-  o.signal?.addEventListener('abort', onAbort, { once: true });
-  try {
-    await done;
-  } finally {
-    clearTimeout(timer);
-    o.signal?.removeEventListener('abort', onAbort);
-    kill();
-    log?.end();
-  }
-  if (o.signal?.aborted) throw o.signal.reason;
-  if (failure) throw failure;
   if (rootFsType !== 'squashfs') {
-    throw new BootTestError(`QEMU exited before the root check ran (reached: ${reached()})`, reached(), tail());
+    throw new BootTestError(`QEMU exited before the root check ran (reached: ${reached()})`, reached(), session.tail());
   }
-  return { stages, rootFsType, rootSource, accel, seconds: elapsed(), consoleTail: tail() };
+  return { stages, rootFsType, rootSource, accel, seconds: session.elapsed(), consoleTail: session.tail() };
 }
 
 async function kvmUsable(): Promise<boolean> {

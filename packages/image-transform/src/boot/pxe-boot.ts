@@ -1,5 +1,5 @@
-import { spawn, spawnSync } from 'node:child_process';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { createReadStream } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { PxeBootEvent } from '../events.js';
 import { BootTestError, SourceFormatError } from '../errors.js';
-import { dieWithParent } from '../pipeline/exec.js';
+import { QemuSession } from './qemu.js';
 
 export type PxeFirmware = 'bios' | 'uefi';
 
@@ -132,8 +132,8 @@ export async function pxeBootTest(o: PxeBootOptions): Promise<PxeBootResult> {
   const work = await mkdtemp(path.join(os.tmpdir(), 'meph-pxe-'));
   const tftp = path.join(work, 'tftp');
   await mkdir(tftp, { recursive: true });
-  const t0 = performance.now();
-  const elapsed = () => Math.round((performance.now() - t0) / 100) / 10;
+  const session = new QemuSession();
+  const elapsed = () => session.elapsed();
   const stageEnds: Partial<Record<PxeStage, number>> = {};
   const mark = (stage: PxeStage, extra: Record<string, unknown> = {}) => {
     if (stageEnds[stage] !== undefined) return;
@@ -152,14 +152,14 @@ export async function pxeBootTest(o: PxeBootOptions): Promise<PxeBootResult> {
     o.onEvent?.({ type: 'http-request', path: url, status: file ? 200 : 404, seconds: elapsed() });
     if (!file || req.method !== 'GET') {
       res.writeHead(404).end();
-      if (name === 'squashfs') failLater(`the rack answered 404 for ${url}`, 'squashfs');
+      if (name === 'squashfs') setTimeout(() => fail(`the rack answered 404 for ${url}`, 'squashfs', 'the stream lacks this file, or the rack path is wrong'), 1500).unref();
       return;
     }
     if (name === 'boot-kernel') mark('bootloader');
     void stat(file).then((st) => {
       res.writeHead(200, { 'content-length': st.size, 'content-type': 'application/octet-stream' });
       const s = createReadStream(file);
-      s.on('data', () => (lastProgress = performance.now()));
+      s.on('data', () => session.progress());
       s.pipe(res);
       res.on('finish', () => {
         o.onEvent?.({ type: 'http-served', path: url, bytes: st.size, seconds: elapsed() });
@@ -171,16 +171,15 @@ export async function pxeBootTest(o: PxeBootOptions): Promise<PxeBootResult> {
       });
     });
   });
-  let lastProgress = performance.now();
-  let failure: BootTestError | undefined;
-  let pendingFail: ((m: string, s?: PxeStage) => void) | undefined;
-  const failLater = (m: string, s?: PxeStage) => pendingFail?.(m, s);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
   const rack = `10.0.2.2:${port}`;
-  let console_ = '';
-  const tail = () => console_.replace(/\r/g, '').replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').split('\n').slice(-40).join('\n');
   const stalled = (): PxeStage => PXE_STAGES.find((s) => stageEnds[s] === undefined) ?? 'checks';
+  const failure = (message: string, stage?: PxeStage, hint?: string) => {
+    const why = diagnose(session.text());
+    return new BootTestError(why ? `${message} (${why})` : message, stage ?? stalled(), session.tail(), { hint });
+  };
+  const fail = (message: string, stage?: PxeStage, hint?: string) => session.fail(failure(message, stage, hint));
   try {
     await extractBootloaders(o.bootloaderArchives, tftp);
     // the rack also serves the boot files over TFTP (GRUB without HTTP port support falls back to it)
@@ -209,32 +208,23 @@ export async function pxeBootTest(o: PxeBootOptions): Promise<PxeBootResult> {
       args.push('-drive', `if=pflash,format=raw,unit=0,readonly=on,file=${ovmf}`, '-drive', `if=pflash,format=raw,unit=1,file=${vars}`);
     }
     o.onEvent?.({ type: 'pxe-boot-start', firmware: o.firmware, bootfile, rack: `http://${rack}`, cmdline });
-    const [file, argv] = dieWithParent(qemu, args);
-    const child = spawn(file, argv, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    const log = o.consoleFile ? createWriteStream(o.consoleFile) : undefined;
-    const kill = () => {
-      try {
-        process.kill(-child.pid!, 'SIGKILL');
-      } catch {
-        /* gone */
-      }
-    };
     const checks = { root: '', lower: '', loops: '', before: -1, after: '' };
-    let passed = false;
-    const fail = (message: string, stage?: PxeStage, hint?: string) => {
-      const why = diagnose(console_.replace(/\r/g, ''));
-      if (!failure && !passed) failure = new BootTestError(why ? `${message} (${why})` : message, stage ?? stalled(), tail(), { hint });
-      kill();
-    };
-    pendingFail = (m, s) => setTimeout(() => fail(m, s, 'the stream lacks this file, or the rack path is wrong'), 1500).unref();
-    const done = new Promise<void>((resolve) => {
-      const onData = (d: Buffer) => {
-        lastProgress = performance.now();
-        log?.write(d);
-        console_ = (console_ + d.toString('utf8')).slice(-256 * 1024);
-        const text = console_.replace(/\r/g, '');
+    const timeoutMs = o.timeoutMs ?? 600_000;
+    const stallMs = o.stallMs ?? 150_000;
+    await session.run({
+      qemu,
+      args,
+      ...(o.consoleFile ? { consoleFile: o.consoleFile } : {}),
+      ...(o.signal ? { signal: o.signal } : {}),
+      timeoutMs,
+      timeoutMessage: () => `no network boot within ${Math.round(timeoutMs / 1000)} s: stalled in stage ${stalled()}`,
+      stallMs,
+      stallMessage: () => `stalled in stage ${stalled()}: no console output and no HTTP transfer for ${Math.round(stallMs / 1000)} s`,
+      failure: (message, hint) => failure(message, undefined, hint),
+      onConsole: () => {
+        const text = session.text();
         for (const [stage, re] of CONSOLE_MARKS) if (stageEnds[stage] === undefined && re.test(text)) mark(stage);
-        if (stageEnds.userspace !== undefined && !passed) {
+        if (stageEnds.userspace !== undefined && !session.hasPassed) {
           // whole lines only: a check's output may arrive in several chunks
           const lines = text.slice(0, text.lastIndexOf('\n') + 1);
           const line = (re: RegExp) => re.exec(lines)?.[1]?.trim() ?? '';
@@ -247,42 +237,18 @@ export async function pxeBootTest(o: PxeBootOptions): Promise<PxeBootResult> {
           const rootLine = /findmnt\[\d+\]:\s+(\S+)\s+(\S+)\s+\S*\/\s*$/m.exec(lines);
           if (!checks.root && /findmnt\[\d+\]:\s+(?!squashfs)\S+/.test(lines) && rootLine) checks.root = `${rootLine[1]} ${rootLine[2]}`;
           if (checks.after) {
-            passed = true;
             mark('checks');
-            setTimeout(kill, 2000).unref();
+            session.pass();
           }
           if (/kernel-command-line\.service: (Main process exited|Failed)|Failed to start kernel-command-line/.test(text) && !checks.after) {
             setTimeout(() => fail('the checks inside the booted system failed (see the console tail)', 'checks'), 3000).unref();
           }
         }
         const fatal = FATAL.exec(text);
-        if (fatal && !passed) fail(`boot failed: "${fatal[0].trim()}"`, stalled());
-      };
-      child.stdout.on('data', onData);
-      child.stderr.on('data', onData);
-      child.on('error', (e) => fail(`cannot start ${qemu}: ${e.message}`, 'dhcp', 'install qemu-system-x86'));
-      child.on('close', () => resolve());
+        if (fatal) fail(`boot failed: "${fatal[0].trim()}"`, stalled());
+      },
     });
-    const timeoutMs = o.timeoutMs ?? 600_000;
-    const timer = setTimeout(() => fail(`no network boot within ${Math.round(timeoutMs / 1000)} s: stalled in stage ${stalled()}`, stalled()), timeoutMs);
-    const stallMs = o.stallMs ?? 150_000;
-    const stallTimer = setInterval(() => {
-      if (performance.now() - lastProgress > stallMs) fail(`stalled in stage ${stalled()}: no console output and no HTTP transfer for ${Math.round(stallMs / 1000)} s`, stalled());
-    }, 1000);
-    const onAbort = () => fail('boot test aborted');
-    o.signal?.addEventListener('abort', onAbort, { once: true });
-    try {
-      await done;
-    } finally {
-      clearTimeout(timer);
-      clearInterval(stallTimer);
-      o.signal?.removeEventListener('abort', onAbort);
-      kill();
-      log?.end();
-    }
-    if (o.signal?.aborted) throw o.signal.reason;
-    if (failure) throw failure;
-    if (!passed) throw new BootTestError(`QEMU exited in stage ${stalled()} before the checks passed`, stalled(), tail());
+    if (!session.hasPassed) throw new BootTestError(`QEMU exited in stage ${stalled()} before the checks passed`, stalled(), session.tail());
     const [rootFsType] = checks.root.split(/\s+/);
     const [lowerFsType, lowerDev] = checks.lower.split(/\s+/);
     const loop = checks.loops.split(/\s+/);
@@ -292,7 +258,7 @@ export async function pxeBootTest(o: PxeBootOptions): Promise<PxeBootResult> {
     if (loop[0] !== lowerDev || !loop[1]) problems.push(`the squashfs (${lowerDev ?? '?'}) is not on a loop device backed by a file (${checks.loops || 'none'})`);
     if (squashfsBytes === 0) problems.push('the squashfs was never fetched over HTTP');
     if (checks.before !== 0) problems.push(`a module of ${MODPROBE_CANDIDATES.join('/')} was already loaded before the modprobe check`);
-    if (problems.length) throw new BootTestError(`booted, but ${problems.join('; ')}`, 'checks', tail());
+    if (problems.length) throw new BootTestError(`booted, but ${problems.join('; ')}`, 'checks', session.tail());
     const stageSeconds: Partial<Record<PxeStage, number>> = {};
     let prev = 0;
     for (const s of PXE_STAGES) {
@@ -303,7 +269,7 @@ export async function pxeBootTest(o: PxeBootOptions): Promise<PxeBootResult> {
     }
     return {
       firmware: o.firmware, stageEnds, stageSeconds, rootFsType: rootFsType!, lowerFsType: lowerFsType!, loopBackingFile: loop[1]!,
-      squashfsBytes, module: checks.after, cmdline, seconds: elapsed(), consoleTail: tail(),
+      squashfsBytes, module: checks.after, cmdline, seconds: elapsed(), consoleTail: session.tail(),
     };
   } finally {
     server.closeAllConnections();

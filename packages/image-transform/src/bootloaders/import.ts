@@ -1,10 +1,8 @@
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readdir, realpath, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { createHttpClient, type HttpClient } from '@meph/http';
+import { createHttpClient, digestFile, type HttpClient } from '@meph/http';
 import { createVerifier } from '@meph/signer';
 import { formatUpdated, openSource, type Item, type Product, type ProductsDocument } from '@meph/simplestreams';
 import { nextDailyVersion, runOnTarget, type OpIoOptions, type OpResult, type StreamPlan } from '@meph/stream-ops';
@@ -115,7 +113,7 @@ export async function importBootloaders(cfg: BootloadersConfig, targetRoot: stri
           const rel = `${dir}/${s.src}.tar.xz`;
           const out = path.join(staging, rel);
           await packArchive(path.join(work, 'pick', s.src), files, out);
-          const { sha256, size } = await hashFile(out);
+          const { sha256, size } = await digestFile(out, ['sha256']);
           const key = bootloaderItemKey(s.src);
           if (items[key]) throw new BootloaderImportError(`${productId}: two source packages map to the item ${key}`);
           items[key] = { ftype: 'archive.tar.xz', path: rel, sha256, size, src_package: s.src, src_release: s.release, src_version: s.version };
@@ -217,12 +215,6 @@ async function pickFiles(entry: BootloaderEntry, sources: SourceSet[], mirror: s
 async function packArchive(dir: string, files: string[], out: string): Promise<void> {
   await mkdir(path.dirname(out), { recursive: true });
   await run('tar', ['--sort=name', '--owner=0', '--group=0', '--numeric-owner', '--mtime=@0', '--mode=u+rw,go+r,go-w', '-cJf', out, '-C', dir, '--', ...[...files].sort()], { XZ_OPT: '-6' });
-}
-
-async function hashFile(file: string): Promise<{ sha256: string; size: number }> {
-  const h = createHash('sha256');
-  for await (const c of createReadStream(file)) h.update(c as Buffer);
-  return { sha256: h.digest('hex'), size: (await stat(file)).size };
 }
 
 function run(cmd: string, args: string[], env: Record<string, string> = {}): Promise<void> {

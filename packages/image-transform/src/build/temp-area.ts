@@ -1,17 +1,9 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
+import { pidAlive } from '@meph/sys';
 
 /** Prefix of the scratch directories meph2-build creates inside an output directory. */
 export const TEMP_PREFIX = '.meph-build.';
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /**
  * Removes scratch directories left in `outputDir` by builds that died (crash, SIGKILL):
@@ -22,7 +14,7 @@ export async function removeStaleTempAreas(outputDir: string): Promise<string[]>
   const removed: string[] = [];
   for (const name of names) {
     const m = /^\.meph-build\.(\d+)\./.exec(name);
-    if (!m || alive(Number(m[1]))) continue;
+    if (!m || pidAlive(Number(m[1]))) continue;
     await fsp.rm(path.join(outputDir, name), { recursive: true, force: true });
     removed.push(name);
   }

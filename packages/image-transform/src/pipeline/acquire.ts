@@ -1,9 +1,7 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { mkdir, stat, writeFile, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { addAbortSignal } from 'node:stream';
-import { ChecksumMismatchError, defaultHttpClient, Digester, HttpStatusError, type HttpClient } from '@meph/http';
+import { ChecksumMismatchError, defaultHttpClient, digestFile, HttpStatusError, type HttpClient } from '@meph/http';
 import { NoSpaceError, SourceChecksumError, SourceDownloadError, SourceFormatError } from '../errors.js';
 import type { ConverterEvent } from '../events.js';
 
@@ -108,8 +106,6 @@ async function readMeta(file: string): Promise<Meta | undefined> {
 }
 
 async function checkSha256(file: string, expected: string, signal?: AbortSignal): Promise<void> {
-  const d = new Digester(['sha256']);
-  for await (const c of addAbortSignal(signal ?? new AbortController().signal, createReadStream(file))) d.update(c as Buffer);
-  const actual = d.digest().sha256!;
+  const actual = (await digestFile(file, ['sha256'], signal ? { signal } : {})).sha256!;
   if (actual !== expected.toLowerCase()) throw new SourceChecksumError(file, expected, actual);
 }

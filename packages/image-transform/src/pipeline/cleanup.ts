@@ -2,7 +2,8 @@ import type { CleanupEvent } from '../events.js';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { run } from './exec.js';
-import { detachLoop, isAlive, releaseStaleLoops, type LoopRegistry } from './loop.js';
+import { pidAlive } from '@meph/sys';
+import { detachLoop, releaseStaleLoops, type LoopRegistry } from './loop.js';
 
 const PREFIX = 'meph-convert-';
 
@@ -52,7 +53,7 @@ export async function cleanupStale(workDir: string, onEvent?: (e: CleanupEvent) 
     if (!name.startsWith(PREFIX)) continue;
     const dir = path.join(workDir, name);
     const pid = Number((await readFile(path.join(dir, 'owner.pid'), 'utf8').catch(() => '')).trim());
-    if (pid && (pid === process.pid || isAlive(pid))) continue;
+    if (pid && (pid === process.pid || pidAlive(pid))) continue;
     onEvent?.({ type: 'cleanup', dir, reason: 'left by an earlier run that did not finish' });
     await releaseRunDir(dir);
     cleaned.push(dir);

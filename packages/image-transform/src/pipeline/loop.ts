@@ -1,5 +1,6 @@
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { pidAlive } from '@meph/sys';
 import { run } from './exec.js';
 
 /**
@@ -67,7 +68,7 @@ export async function releaseStaleLoops(): Promise<string[]> {
   for (const name of await readdir(dir).catch(() => [] as string[])) {
     const [pidText, file] = (await readFile(path.join(dir, name), 'utf8').catch(() => '')).split('\n');
     const pid = Number(pidText);
-    if (pid && isAlive(pid)) continue;
+    if (pid && pidAlive(pid)) continue;
     const dev = `/dev/${name}`;
     if (file && (await backingFile(dev)) === file) {
       await detachLoop(dev);
@@ -76,13 +77,4 @@ export async function releaseStaleLoops(): Promise<string[]> {
     await rm(path.join(dir, name), { force: true });
   }
   return released;
-}
-
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

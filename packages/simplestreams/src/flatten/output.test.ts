@@ -29,4 +29,11 @@ describe('toPythonJson', () => {
     expect(toPythonJson([])).toBe('[]');
     expect(toPythonJson([{ b: '2', a: 'é\u007f"' }, { c: '3' }])).toBe('[\n  {\n    "a": "\\u00e9\\u007f\\"",\n    "b": "2"\n  },\n  {\n    "c": "3"\n  }\n]');
   });
+  it('sorts keys as strings (integer-like ones too) in records with different keys, and keeps non-string values typed', () => {
+    const text = toPythonJson([{ x: 'c', '9': 'b', '10': 'a' }, { b: '1', a: '2' }, { n: 1, m: true }, { x: 'd' }]);
+    expect(text).toBe(
+      ['[', '  {', '    "10": "a",', '    "9": "b",', '    "x": "c"', '  },', '  {', '    "a": "2",', '    "b": "1"', '  },', '  {', '    "m": true,', '    "n": 1', '  },', '  {', '    "x": "d"', '  }', ']'].join('\n'),
+    );
+    expect(text.indexOf('"10"')).toBeLessThan(text.indexOf('"9"'));
+  });
 });

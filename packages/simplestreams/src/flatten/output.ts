@@ -135,41 +135,10 @@ function escapeNonAscii(text: string): string {
   return text.replace(NON_ASCII, (c) => `\\u${hex(c.charCodeAt(0), 4)}`);
 }
 
-const ARRAY_INDEX = /^(?:0|[1-9]\d*)$/;
-
-/**
- * Sorts records' keys, remembering the answer for the last key list seen: the records of a
- * query come product by product and share their keys, so nearly every record is a hit.
- */
-class KeySorter {
-  private keys: string[] = [];
-  private sorted: string[] | undefined;
-
-  /** Sorted keys, or undefined when some key is an array index (V8 would list it first). */
-  sortedKeys(r: Readonly<Record<string, unknown>>): string[] | undefined {
-    const keys = Object.keys(r);
-    const last = this.keys;
-    let same = keys.length === last.length;
-    for (let i = 0; same && i < keys.length; i++) same = keys[i] === last[i];
-    if (!same) {
-      this.keys = keys;
-      this.sorted = keys.some((k) => ARRAY_INDEX.test(k)) ? undefined : [...keys].sort();
-    }
-    return this.sorted;
-  }
-}
-
-/** The record with its keys inserted in sorted order if every value is a string, else undefined. */
-function sortedFlatRecord(r: Readonly<Record<string, unknown>>, sorter: KeySorter): Record<string, unknown> | undefined {
-  const keys = sorter.sortedKeys(r);
-  if (!keys) return undefined;
-  const out: Record<string, unknown> = {};
-  for (const k of keys) {
-    const v = r[k];
-    if (typeof v !== 'string') return undefined;
-    out[k] = v;
-  }
-  return out;
+/** True when every value of the record is a string (query records always are). */
+function allStrings(r: Readonly<Record<string, unknown>>): boolean {
+  for (const k in r) if (typeof r[k] !== 'string') return false;
+  return true;
 }
 
 /** One record, indented as an element of the top-level list, without separators. */
@@ -180,30 +149,43 @@ function pyJsonRecord(r: Readonly<Record<string, unknown>>): string {
   return `  ${JSON.stringify(r, Object.keys(r).sort(), 2).replace(/\n/g, '\n  ')}`;
 }
 
-/** Records per piece: JSON.stringify of a list of them is V8's fast path, one call per piece. */
+/** Records per piece: JSON.stringify of a list of them is one native call per piece. */
 const RECORDS_PER_CHUNK = 256;
 
 /**
  * What `print(json.dumps(records, indent=2, sort_keys=True))` writes, in pieces of whole
  * lines (a few hundred records each) so a quarter of a million records never become one
  * giant string. Flat string-valued records (query output) are written by one JSON.stringify
- * of a list per piece: Python's layout for `indent=2` is the same as JavaScript's.
+ * of a list per piece, with the sorted union of the piece's keys as the property list: it
+ * lists each record's keys in that (sorted) order without copying any record, and Python's
+ * layout for `indent=2` is the same as JavaScript's.
  */
 export function* pythonJsonChunks(records: Iterable<Readonly<Record<string, unknown>>>): Generator<string> {
   let first = true;
-  let batch: Array<Record<string, unknown>> = [];
-  const sorter = new KeySorter();
+  let batch: Array<Readonly<Record<string, unknown>>> = [];
+  // Records of a query come product by product and share their keys: the key list is only
+  // merged into the piece's set when it differs from the previous record's.
+  let lastKeys: string[] = [];
+  const keySet = new Set<string>();
   const flush = (): string => {
-    const text = JSON.stringify(batch, null, 2);
+    const text = JSON.stringify(batch, [...keySet].sort(), 2);
     batch = [];
+    keySet.clear();
+    lastKeys = [];
     // "[\n  {…},\n  {…}\n]" → the records' lines without the brackets
     return escapeNonAscii(text.slice(2, -2));
   };
   for (const r of records) {
-    const sorted = sortedFlatRecord(r, sorter);
     let piece: string | undefined;
-    if (sorted) {
-      batch.push(sorted);
+    if (allStrings(r)) {
+      const keys = Object.keys(r);
+      let same = keys.length === lastKeys.length;
+      for (let i = 0; same && i < keys.length; i++) same = keys[i] === lastKeys[i];
+      if (!same) {
+        for (const k of keys) keySet.add(k);
+        lastKeys = keys;
+      }
+      batch.push(r);
       if (batch.length >= RECORDS_PER_CHUNK) piece = flush();
     } else {
       piece = `${batch.length ? `${flush()},\n` : ''}${escapeNonAscii(pyJsonRecord(r))}`;

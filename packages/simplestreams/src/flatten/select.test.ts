@@ -19,6 +19,7 @@ describe('compareVersions', () => {
     expect(compareVersions('B', 'a')).toBeLessThan(0);
     // code point order, as UTF-8 bytes sort: U+FF5E < U+1F600
     expect(compareVersions('\u{ff5e}', '\u{1f600}')).toBeLessThan(0);
+    expect(newestFirst(['\u{ff5e}', 'b', '\u{1f600}', 'a'])).toEqual(['\u{1f600}', '\u{ff5e}', 'b', 'a']);
   });
 });
 

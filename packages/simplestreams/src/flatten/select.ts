@@ -51,7 +51,8 @@ export function* iterateSelectedItems(doc: ProductsDocument, filters: readonly F
     for (const vname of newestFirst(Object.keys(product.versions ?? {}))) {
       const version = product.versions[vname]!;
       const rawItems = rawProduct.versions[vname]!.items;
-      const vbase = pbase ? versionBase(pbase, vname, version, stringify) : undefined;
+      // Built when the first item passes: most versions of a filtered query have none.
+      let vbase: Record<string, unknown> | undefined;
       let any = false;
       for (const iname in version.items) {
         const item = version.items[iname]!;
@@ -64,7 +65,7 @@ export function* iterateSelectedItems(doc: ProductsDocument, filters: readonly F
         if (!pass) continue;
         any = true;
         const selected: SelectedItem = { productName: pname, versionName: vname, itemName: iname, item: rawItems[iname]! };
-        if (vbase) selected.flat = flatItem(vbase, iname, item, stringify);
+        if (pbase) selected.flat = flatItem((vbase ??= versionBase(pbase, vname, version, stringify)), iname, item, stringify);
         yield selected;
       }
       if (any && max !== undefined && ++kept >= max) break;

@@ -22,9 +22,13 @@ function hasSurrogates(s: string): boolean {
   return false;
 }
 
+const byCodeUnitDescending = (a: string, b: string): number => (a === b ? 0 : a < b ? 1 : -1);
+
 /** Version names newest first. */
 export function newestFirst(names: Iterable<string>): string[] {
-  return [...names].sort((a, b) => compareVersions(b, a));
+  const list = [...names];
+  // Names without surrogates (all real ones) compare by code unit: checked once per name, not per comparison.
+  return list.some(hasSurrogates) ? list.sort((a, b) => compareVersions(b, a)) : list.sort(byCodeUnitDescending);
 }
 
 /**

@@ -1,8 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { promises as fsp, constants as fsc } from 'node:fs';
+import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
+import { fsyncDir, pidAlive, syncAndRename } from '@meph/sys';
 import { serializeJson } from './serialize.js';
+
+// The durable-rename and pid primitives live in @meph/sys; re-exported for this package's writers.
+export { fsyncDir, pidAlive, syncAndRename };
 
 /**
  * Suffix of every temporary file meph writes. It deliberately does not end in `.json`, so a
@@ -26,30 +30,6 @@ export function tempWriterPid(name: string): number | undefined {
   if (!isTempName(name)) return undefined;
   const m = /\.(\d+)\.[0-9a-f]{8}\.meph-tmp$/.exec(name);
   return m ? Number(m[1]) : undefined;
-}
-
-/** Whether a process with this pid exists (EPERM means it exists but is not ours). */
-export function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** fsyncs a directory so a rename inside it survives a power loss. */
-export async function fsyncDir(dir: string): Promise<void> {
-  let handle: fsp.FileHandle | undefined;
-  try {
-    handle = await fsp.open(dir, fsc.O_RDONLY | fsc.O_DIRECTORY);
-    await handle.sync();
-  } catch (err) {
-    // Some filesystems refuse fsync on directories; the rename is still atomic there.
-    if ((err as NodeJS.ErrnoException).code !== 'EINVAL' && (err as NodeJS.ErrnoException).code !== 'EISDIR') throw err;
-  } finally {
-    await handle?.close();
-  }
 }
 
 /**
@@ -86,21 +66,6 @@ export async function openTemp(tmp: string): Promise<fsp.FileHandle> {
     throw err;
   }
   return handle;
-}
-
-/**
- * The one "make it durable and put it in place" step: fsyncs the temp file behind `handle`
- * (closing it), renames `tmp` over `dest` and fsyncs the destination directory (tolerating
- * filesystems that refuse directory fsync).
- */
-export async function syncAndRename(handle: fsp.FileHandle, tmp: string, dest: string): Promise<void> {
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await fsp.rename(tmp, dest);
-  await fsyncDir(path.dirname(dest));
 }
 
 /**

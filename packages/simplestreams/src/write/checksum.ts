@@ -1,10 +1,11 @@
-import { CHECKSUM_ALGORITHMS, Digester, type ChecksumAlgorithm, type FileDigest } from '@meph/http';
-import { constants as fsc, createReadStream, promises as fsp } from 'node:fs';
+import { CHECKSUM_ALGORITHMS, Digester, digestFile, type ChecksumAlgorithm, type FileDigest } from '@meph/http';
+import { constants as fsc, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { ChecksumMismatchError, FormatError, MissingFileError, SizeMismatchError } from '../errors.js';
 import type { Item } from '../model.js';
-import { FILE_MODE, fsyncDir, mkdirPublic, openTemp, syncAndRename, tempPathFor, writeAll } from './atomic.js';
+import { renameDurably } from '@meph/sys';
+import { FILE_MODE, mkdirPublic, openTemp, syncAndRename, tempPathFor, writeAll } from './atomic.js';
 
 export type { ChecksumAlgorithm, FileDigest } from '@meph/http';
 export { CHECKSUM_ALGORITHMS } from '@meph/http';
@@ -17,13 +18,9 @@ function missingAware(err: unknown, file: string): unknown {
 
 /** Size and checksums of a file in one streaming pass (never reads the file into memory). */
 export async function hashFile(file: string, algorithms: readonly ChecksumAlgorithm[] = ['sha256']): Promise<FileDigest> {
-  const d = new Digester(algorithms);
-  try {
-    for await (const chunk of createReadStream(file, { highWaterMark: READ_CHUNK })) d.update(chunk as Buffer);
-  } catch (err) {
+  return digestFile(file, algorithms).catch((err: unknown) => {
     throw missingAware(err, file);
-  }
-  return d.digest();
+  });
 }
 
 /** The checksum algorithms an item carries. */
@@ -133,8 +130,7 @@ export async function copyFileVerified(from: string | Readable, to: string, expe
     if (how) {
       try {
         assertDigestMatches(from, await hashFile(tmp, algorithms), expected);
-        await fsp.rename(tmp, to);
-        await fsyncDir(path.dirname(to));
+        await renameDurably(tmp, to);
       } catch (err) {
         await fsp.rm(tmp, { force: true }).catch(() => {});
         throw err;

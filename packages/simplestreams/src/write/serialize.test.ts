@@ -56,6 +56,17 @@ describe('serializeJson', () => {
     expect(serializeJson(big)).toBe(reference(big));
     expect(serializeJson('é')).toBe('"é"\n');
   });
+
+  it('gives the same bytes whether few objects are out of order (copied) or many (streamed), with integer-like keys anywhere', () => {
+    const sorted = { a: { '1': 'x', '2': { b: 1, c: [{ d: 1 }] } }, products: Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`p${String(i).padStart(3, '0')}`, { a: i, v: { x: 'y' } }])) };
+    const few = structuredClone(sorted) as Record<string, any>;
+    few.products.p050 = { v: { z: 1, y: 2 }, a: 'changed' };
+    few.a['2'].c.push({ f: 1, e: 2 });
+    expect(serializeJson(few)).toBe(reference(few));
+    const many = { products: Object.fromEntries(Array.from({ length: 5000 }, (_, i) => [`p${i}`, { z: i, a: { y: 'a', x: 'b' } }])) };
+    expect(serializeJson(many)).toBe(reference(many));
+    expect(() => serializeJson({ b: 1n, a: 1 })).toThrow(/BigInt/);
+  });
 });
 
 describe('formatUpdated', () => {

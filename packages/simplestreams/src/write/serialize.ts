@@ -15,6 +15,13 @@
  * in arrays), non-finite numbers become `null`, `toJSON` is honoured.
  */
 export function serializeJson(value: unknown): string {
+  if (typeof value === 'object' && value !== null) {
+    // Common case: a document read from a sorted file with a few objects changed. Copies of
+    // just those objects, in key order, make the whole tree serialisable by one native call
+    // (no re-indenting, no piecewise output).
+    const view = sortedView(value, { copies: 0 });
+    if (view !== CANNOT) return `${JSON.stringify(view, null, 1)}\n`;
+  }
   const out = new ChunkedOutput();
   writeValue(value, 0, out);
   out.push('\n');
@@ -72,6 +79,65 @@ function isSortedDeep(v: unknown): boolean {
     if (typeof child === 'object' && child !== null && !isSortedDeep(child)) return false;
   }
   return true;
+}
+
+const CANNOT: unique symbol = Symbol('cannot');
+/** More copies than this (a tree built out of order) and the streaming writer is used instead, without doubling memory. */
+const MAX_VIEW_COPIES = 4096;
+const ARRAY_INDEX = /^(?:0|[1-9]\d*)$/;
+
+/**
+ * `v` itself when every object below lists its keys in sorted order; otherwise a tree sharing
+ * every sorted subtree with `v`, where each object out of order (or holding one) is a shallow
+ * copy in sorted key order. CANNOT when a copy cannot list its keys that way (integer-like
+ * keys, which objects always list first), for toJSON and BigInt values (left to the streaming
+ * writer's rules), or past MAX_VIEW_COPIES copies.
+ */
+function sortedView(v: object, budget: { copies: number }): unknown {
+  if (hasToJson(v)) return CANNOT;
+  if (Array.isArray(v)) {
+    let out: unknown[] | undefined;
+    for (let i = 0; i < v.length; i++) {
+      const child: unknown = v[i];
+      if (typeof child === 'bigint') return CANNOT;
+      if (typeof child !== 'object' || child === null) continue;
+      const view = sortedView(child, budget);
+      if (view === CANNOT) return CANNOT;
+      if (view !== child) {
+        if (!out) {
+          if (++budget.copies > MAX_VIEW_COPIES) return CANNOT;
+          out = v.slice();
+        }
+        out[i] = view;
+      }
+    }
+    return out ?? v;
+  }
+  const o = v as Record<string, unknown>;
+  let inOrder = true;
+  let prev: string | undefined;
+  let changed: Map<string, unknown> | undefined;
+  for (const k in o) {
+    if (!Object.prototype.hasOwnProperty.call(o, k)) continue;
+    if (prev !== undefined && prev > k) inOrder = false;
+    prev = k;
+    const child = o[k];
+    if (typeof child === 'bigint') return CANNOT;
+    if (typeof child !== 'object' || child === null) continue;
+    const view = sortedView(child, budget);
+    if (view === CANNOT) return CANNOT;
+    if (view !== child) (changed ??= new Map()).set(k, view);
+  }
+  if (inOrder && !changed) return o;
+  if (++budget.copies > MAX_VIEW_COPIES) return CANNOT;
+  const keys = Object.keys(o);
+  if (!inOrder) {
+    keys.sort();
+    if (keys.some((k) => ARRAY_INDEX.test(k))) return CANNOT;
+  }
+  const out: Record<string, unknown> = {};
+  for (const k of keys) out[k] = changed?.has(k) ? changed.get(k) : o[k];
+  return out;
 }
 
 /** The native serialisation of an already-sorted subtree, indented for `depth`. */

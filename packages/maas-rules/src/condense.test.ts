@@ -1,30 +1,10 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { condenseProducts, expandProducts, maasCondense, type ProductsDocument } from '@meph/simplestreams';
+import { expandByHand, maasNobleFixture } from '@meph/test-support';
 import { checkMaasStream } from './index.js';
 
-// The shared reference material beside the checkout (as in check.test.ts).
-const SHARED_DIR = path.resolve(import.meta.dirname, '../../../..', 'shared');
-
 describe('maasCondense output is what MAAS accepts', () => {
-  const fixture = (): ProductsDocument =>
-    JSON.parse(readFileSync(path.join(SHARED_DIR, 'reference/streams/maas-sitemanager-fixture/ss_product_noble.json'), 'utf8')) as ProductsDocument;
-
-  /** Pushes every product/version field down to the items, as an expanded stream has them. */
-  function expandByHand(d: ProductsDocument): ProductsDocument {
-    const out = structuredClone(d);
-    for (const p of Object.values(out.products)) {
-      const pf = Object.fromEntries(Object.entries(p).filter(([k]) => k !== 'versions'));
-      for (const k of Object.keys(pf)) delete p[k];
-      for (const v of Object.values(p.versions)) {
-        const vf = Object.fromEntries(Object.entries(v).filter(([k]) => k !== 'items'));
-        for (const k of Object.keys(vf)) delete v[k];
-        for (const [n, i] of Object.entries(v.items)) v.items[n] = { ...pf, ...vf, ...i };
-      }
-    }
-    return out;
-  }
+  const fixture = (): ProductsDocument => maasNobleFixture<ProductsDocument>();
 
   it("passes the MAAS checker wherever the original does; the reference condense with top 'products' does not", async () => {
     const original = { ...fixture(), updated: 'Thu, 24 Jul 2025 08:01:49 +0000' } as ProductsDocument;

@@ -70,11 +70,11 @@ async function ensureSwiftConf(): Promise<void> {
   });
 }
 
-function serverConf(kind: 'account' | 'container' | 'object', dir: string, port: number, user: string): string {
+/** The [DEFAULT] section every Swift server of the fixture shares (no syslog: logs go to a UDP sink). */
+function defaultSection(dir: string, port: number, user: string, extra: string[] = []): string[] {
   return [
     '[DEFAULT]',
-    `devices = ${dir}/srv`,
-    'mount_check = false',
+    ...extra,
     'bind_ip = 127.0.0.1',
     `bind_port = ${port}`,
     'workers = 1',
@@ -84,6 +84,12 @@ function serverConf(kind: 'account' | 'container' | 'object', dir: string, port:
     'log_udp_port = 9',
     'log_level = WARNING',
     '',
+  ];
+}
+
+function serverConf(kind: 'account' | 'container' | 'object', dir: string, port: number, user: string): string {
+  return [
+    ...defaultSection(dir, port, user, [`devices = ${dir}/srv`, 'mount_check = false']),
     '[pipeline:main]',
     `pipeline = ${kind}-server`,
     '',
@@ -100,16 +106,7 @@ function serverConf(kind: 'account' | 'container' | 'object', dir: string, port:
 
 function proxyConf(dir: string, port: number, memcachePort: number, user: string): string {
   return [
-    '[DEFAULT]',
-    'bind_ip = 127.0.0.1',
-    `bind_port = ${port}`,
-    'workers = 1',
-    `user = ${user}`,
-    `swift_dir = ${dir}/etc`,
-    'log_udp_host = 127.0.0.1',
-    'log_udp_port = 9',
-    'log_level = WARNING',
-    '',
+    ...defaultSection(dir, port, user),
     '[pipeline:main]',
     'pipeline = catch_errors gatekeeper healthcheck proxy-logging cache listing_formats bulk tempurl s3api tempauth copy slo dlo versioned_writes symlink proxy-logging proxy-server',
     '',

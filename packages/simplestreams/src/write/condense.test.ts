@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { SHARED_DIR } from '@meph/test-support';
+import { expandByHand, maasNobleFixture, SHARED_DIR } from '@meph/test-support';
 import type { ProductsDocument } from '../model.js';
 import { condenseProducts, maasCondense, MAAS_ITEM_FIELDS } from './condense.js';
 
@@ -78,23 +78,7 @@ describe('condenseProducts rules (spec §6)', () => {
 });
 
 describe('maasCondense (MAAS 3.8 reads fields without inheritance)', () => {
-  const fixture = (): ProductsDocument =>
-    JSON.parse(readFileSync(path.join(SHARED_DIR, 'reference/streams/maas-sitemanager-fixture/ss_product_noble.json'), 'utf8')) as ProductsDocument;
-
-  /** Pushes every product/version field down to the items, as an expanded stream has them. */
-  function expandByHand(d: ProductsDocument): ProductsDocument {
-    const out = structuredClone(d);
-    for (const p of Object.values(out.products)) {
-      const pf = Object.fromEntries(Object.entries(p).filter(([k]) => k !== 'versions'));
-      for (const k of Object.keys(pf)) delete p[k];
-      for (const v of Object.values(p.versions)) {
-        const vf = Object.fromEntries(Object.entries(v).filter(([k]) => k !== 'items'));
-        for (const k of Object.keys(vf)) delete v[k];
-        for (const [n, i] of Object.entries(v.items)) v.items[n] = { ...pf, ...vf, ...i };
-      }
-    }
-    return out;
-  }
+  const fixture = (): ProductsDocument => maasNobleFixture<ProductsDocument>();
 
   it('puts product fields on the product, keeps item fields on every item, never hoists to the top', () => {
     const original = fixture();

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import {
   S3Client,
   DeleteObjectsCommand,
@@ -10,7 +10,9 @@ import {
   PutObjectCommand,
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
+import { createHttpClient, isHttpTransportError, type HttpClient } from '@meph/http';
 import { StoreError, TargetError } from './errors.js';
+import { FileBody, MephS3Handler } from './s3-transport.js';
 import { joinKey, type ObjectStore, type PutBody, type StoredObject } from './store.js';
 
 interface AwsError {
@@ -22,6 +24,9 @@ interface AwsError {
 
 const statusOf = (err: unknown): number | undefined => (err as AwsError)?.$metadata?.httpStatusCode;
 
+/** Files up to this size are read into memory and sent in one write with their headers. */
+const SMALL_FILE_BYTES = 1024 * 1024;
+
 /** The S3 endpoint from the standard variables; set means an on-premises store (path-style addressing). */
 export function s3EndpointFromEnv(env: NodeJS.ProcessEnv): string | undefined {
   return env['AWS_ENDPOINT_URL_S3'] || env['AWS_ENDPOINT_URL'] || undefined;
@@ -32,7 +37,8 @@ export function s3EndpointFromEnv(env: NodeJS.ProcessEnv): string | undefined {
  * profiles, instance roles). With an explicit endpoint (AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL)
  * addressing is path-style, as on-premises stores (Ceph RGW, Swift s3api, MinIO) want it.
  * Checksums are only computed where S3 requires them, and DeleteObjects carries a Content-MD5
- * (the Swift s3api middleware rejects the SDK's CRC32 in its place).
+ * (the Swift s3api middleware rejects the SDK's CRC32 in its place). Requests go through
+ * @meph/http (see s3-transport.ts): proxy variables, per-host limits, timeouts and its retries.
  */
 export class S3Store implements ObjectStore {
   readonly label: string;
@@ -41,16 +47,24 @@ export class S3Store implements ObjectStore {
   /** Conditional PUT (If-None-Match: *): AWS honours it, Swift's s3api answers 501; then checked, not atomic. */
   private conditional = true;
 
+  private readonly http: HttpClient;
+
   constructor(
     readonly bucket: string,
     readonly prefix: string,
     env: NodeJS.ProcessEnv,
+    options: { concurrency?: number; http?: HttpClient } = {},
   ) {
     if (!bucket || bucket.includes('/')) throw new TargetError(`s3://${bucket}`, 'needs a bucket name');
     this.label = `s3://${bucket}${prefix ? `/${prefix}` : ''}`;
     this.endpoint = s3EndpointFromEnv(env);
     const pathStyle = env['AWS_S3_FORCE_PATH_STYLE'] !== undefined ? env['AWS_S3_FORCE_PATH_STYLE'] !== 'false' : this.endpoint !== undefined;
+    this.http = options.http ?? createHttpClient({ concurrencyPerHost: Math.max(4, (options.concurrency ?? 8) + 2), env, retries: 3, backoffMs: 250 });
     const config: S3ClientConfig = {
+      requestHandler: new MephS3Handler(this.http),
+      // The transport retries (with MEPH_HTTP_* settings, re-opening file bodies per attempt); a
+      // second layer of SDK retries would multiply attempts and cannot replay a stream body.
+      maxAttempts: 1,
       region: env['AWS_REGION'] || env['AWS_DEFAULT_REGION'] || 'us-east-1',
       forcePathStyle: pathStyle,
       requestChecksumCalculation: 'WHEN_REQUIRED',
@@ -93,6 +107,7 @@ export class S3Store implements ObjectStore {
   }
 
   private fail(what: string, key: string | undefined, err: unknown): never {
+    if (isHttpTransportError(err)) throw new StoreError(key === undefined ? this.label : `${this.label}: ${key}`, `${what}: ${err.message}`, { cause: err, ...(err.hint ? { hint: err.hint } : {}) });
     const e = err as AwsError;
     const status = statusOf(err);
     const code = e?.Code ?? e?.name ?? 'error';
@@ -154,11 +169,11 @@ export class S3Store implements ObjectStore {
     }
   }
 
-  private putInput(key: string, body: PutBody, ifNoneMatch: boolean): PutObjectCommand {
+  private async putInput(key: string, body: PutBody, ifNoneMatch: boolean): Promise<PutObjectCommand> {
     return new PutObjectCommand({
       Bucket: this.bucket,
       Key: this.key(key),
-      Body: body.bytes ?? createReadStream(body.file!),
+      Body: body.bytes ?? (body.size <= SMALL_FILE_BYTES ? await readFile(body.file!) : new FileBody(body.file!)),
       ContentLength: body.size,
       ContentMD5: Buffer.from(body.md5, 'hex').toString('base64'),
       ContentType: body.contentType ?? 'application/octet-stream',
@@ -189,7 +204,7 @@ export class S3Store implements ObjectStore {
   private async putNewOnce(key: string, body: PutBody, options: { listedAbsent?: boolean }): Promise<'created' | 'exists'> {
     if (this.conditional) {
       try {
-        await this.client.send(this.putInput(key, body, true));
+        await this.client.send(await this.putInput(key, body, true));
         return 'created';
       } catch (err) {
         const status = statusOf(err);
@@ -207,7 +222,7 @@ export class S3Store implements ObjectStore {
 
   async put(key: string, body: PutBody): Promise<void> {
     try {
-      await this.client.send(this.putInput(key, body, false));
+      await this.client.send(await this.putInput(key, body, false));
     } catch (err) {
       this.fail('PutObject', key, err);
     }
@@ -236,5 +251,6 @@ export class S3Store implements ObjectStore {
 
   async close(): Promise<void> {
     this.client.destroy();
+    this.http.close();
   }
 }

@@ -40,6 +40,6 @@ export function openTarget(target: string, options: TargetOptions = {}): ObjectS
   const prefix = joinKey(cleanPrefix(slash < 0 ? '' : rest.slice(slash + 1), target), extra).replace(/\/+$/, '');
   if (!name) throw new TargetError(target, `${scheme}:// needs a ${scheme === 's3' ? 'bucket' : 'container'} name`);
   if (scheme === 'swift') return new SwiftStore(name, prefix, env, options.concurrency ? { concurrency: options.concurrency } : {});
-  if (scheme === 's3') return new S3Store(name, prefix, env);
+  if (scheme === 's3') return new S3Store(name, prefix, env, options.concurrency ? { concurrency: options.concurrency } : {});
   throw new TargetError(target, `unknown store scheme ${scheme}://`);
 }

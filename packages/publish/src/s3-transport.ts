@@ -99,7 +99,8 @@ function bodyOf(body: unknown): Buffer | (() => Readable) | undefined {
  * client is built with `maxAttempts: 1` so the SDK does not retry the same request again.
  *
  * Response bodies arrive whole (bounded by the client's document limit) and are handed to the
- * SDK as a stream: S3Store reads only metadata documents through GetObject.
+ * SDK as a stream: S3Store reads only metadata documents through GetObject, and a body cut off
+ * mid-way is then retried by the transport instead of failing in the SDK's parser.
  */
 export class MephS3Handler {
   readonly metadata = { handlerProtocol: 'http/1.1' };
@@ -125,7 +126,7 @@ export class MephS3Handler {
     });
     const out: Record<string, string> = {};
     for (const [k, v] of Object.entries(reply.headers)) if (v !== undefined) out[k] = Array.isArray(v) ? v.join(',') : String(v);
-    return { response: { statusCode: reply.status, reason: reply.statusText, headers: out, body: Readable.from(reply.body.length ? [reply.body] : []) } };
+    return { response: { statusCode: reply.status, reason: reply.statusText, headers: out, body: Readable.from(reply.body.length ? [reply.body] : [], { objectMode: false }) } };
   }
 
   updateHttpClientConfig(): void {}

@@ -252,11 +252,19 @@ export async function publishStream(options: PublishOptions): Promise<PublishRes
 
     // 4. Read back what we wrote: a writer that ignored (or raced) the lease shows up here.
     if (!dryRun) {
-      for (const m of toWrite) {
-        const back = await store.get(m.key);
+      // Read-only requests, sent together; what they show is judged in this order: the written
+      // documents, the stream as readers see it, the whole listing.
+      const [backs, afterP, listedP] = await Promise.allSettled([Promise.all(toWrite.map((m) => store.get(m.key))), readStoreStream((k) => store.get(k), store.label), store.list()]);
+      const value = <T>(r: PromiseSettledResult<T>): T => {
+        if (r.status === 'rejected') throw r.reason;
+        return r.value;
+      };
+      value(backs).forEach((back, i) => {
+        const m = toWrite[i]!;
         if (!back || md5Hex(back) !== m.md5) throw new ReadBackError(store.label, `${m.key} ${back ? 'holds other content' : 'is missing'} right after it was written`);
-      }
-      const after = await readStoreStream((k) => store.get(k), store.label);
+      });
+      const after = value(afterP);
+      const listed = value(listedP);
       const published = new Map([...after.products].map(([c, p]) => [c, p.doc]));
       const lost = versionsMissingFrom(published, { products: new Map([...publishing].map(([c, d]) => [c, { key: '', doc: d }])), signed: false });
       if (lost.length) throw new ReadBackError(store.label, `the published index lacks ${lost.slice(0, 3).join(', ')}`);
@@ -265,7 +273,7 @@ export async function publishStream(options: PublishOptions): Promise<PublishRes
       if (dropped.length) throw new ReadBackError(store.label, `the published index lost ${dropped.slice(0, 3).join(', ')}`);
       // Every data object is there with our bytes (where the store lists an MD5): on stores without an
       // exclusive create this is what catches a concurrent publisher that wrote other bytes under our key.
-      const present = new Map((await store.list()).map((o) => [o.key, o]));
+      const present = new Map(listed.map((o) => [o.key, o]));
       const absent = refs.filter((r) => !present.has(r.path));
       if (absent.length) throw new ReadBackError(store.label, `${absent.length} referenced data object(s) are missing, e.g. ${absent[0]!.path}`);
       const changed = refs.filter((r) => {

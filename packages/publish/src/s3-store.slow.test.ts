@@ -4,7 +4,10 @@
  * for an https:// one, and no_proxy going direct. The endpoint names (*.fixture.invalid) resolve
  * only inside the proxy, so a request that skipped it could not have succeeded.
  */
+import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
+import http from 'node:http';
+import type net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { createHttpClient } from '@meph/http';
@@ -114,6 +117,58 @@ describe.skipIf(unavailable !== undefined)('s3:// honours http_proxy, https_prox
       expect((err as Error).message).toMatch(/^s3:\/\/direct: HeadBucket: .*ECONNREFUSED \(through proxy http:\/\/127\.0\.0\.1:9\)/);
     } finally {
       await dead.close();
+    }
+  });
+
+  it('one retry layer: the transport retries a 503 (MEPH_HTTP_RETRIES), the SDK does not retry again', async () => {
+    await container('flaky');
+    // A reverse proxy in front of Swift that answers the first `failures` PUTs with 503.
+    let failures = 0;
+    let puts = 0;
+    const front = http.createServer((req, res) => {
+      if (req.method === 'PUT' && (puts++, failures > 0)) {
+        failures--;
+        req.resume();
+        res.writeHead(503, { 'content-type': 'application/xml' }).end('<?xml version="1.0"?><Error><Code>ServiceUnavailable</Code><Message>try later</Message></Error>');
+        return;
+      }
+      const up = http.request({ host: '127.0.0.1', port: Number(swiftPort), path: req.url, method: req.method, headers: req.headers }, (r) => {
+        res.writeHead(r.statusCode ?? 502, r.headers);
+        r.pipe(res);
+      });
+      up.on('error', () => res.destroy());
+      req.pipe(up);
+    });
+    await new Promise<void>((r) => front.listen(0, '127.0.0.1', () => r()));
+    const endpoint = `http://127.0.0.1:${(front.address() as net.AddressInfo).port}`;
+    const bytes = Buffer.from('retried\n');
+    const body = { bytes, size: bytes.length, md5: createHash('md5').update(bytes).digest('hex') };
+    try {
+      const env = (retries: string): NodeJS.ProcessEnv => ({ ...swift.env, AWS_ENDPOINT_URL_S3: endpoint, AWS_ENDPOINT_URL: '', MEPH_HTTP_RETRIES: retries, http_proxy: '', no_proxy: '' });
+      failures = 2;
+      puts = 0;
+      const store = new S3Store('flaky', '', env('2'));
+      try {
+        await store.put('a', body);
+      } finally {
+        await store.close();
+      }
+      expect(puts).toBe(3);
+      expect(await objectNames('flaky')).toEqual(['a']);
+
+      failures = 1;
+      puts = 0;
+      const once = new S3Store('flaky', '', env('0'));
+      try {
+        const err = await once.put('b', body).catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(StoreError);
+        expect((err as Error).message).toBe('s3://flaky: b: PutObject: ServiceUnavailable (HTTP 503): try later');
+      } finally {
+        await once.close();
+      }
+      expect(puts).toBe(1);
+    } finally {
+      await new Promise<void>((r) => front.close(() => r()));
     }
   });
 });

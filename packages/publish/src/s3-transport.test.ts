@@ -106,6 +106,13 @@ describe('MephS3Handler (the S3 client over @meph/http)', () => {
     failFirst = 0;
   });
 
+  it('refuses a key with a . or .. segment (URL parsing would send it to another key)', async () => {
+    seen.length = 0;
+    for (const p of ['/b/a/../c', '/b/%2E%2e/c', '/b/./c', '/b/..'])
+      await expect(new MephS3Handler(client()).handle(req({ method: 'PUT', path: p, headers: {}, body: 'x' }))).rejects.toThrow('has a . or .. segment');
+    expect(seen).toEqual([]);
+  });
+
   it('an aborted signal stops the request', async () => {
     const ac = new AbortController();
     ac.abort(new Error('stop'));

@@ -73,7 +73,12 @@ function queryString(query: SdkHttpRequest['query']): string {
   return parts.join('&');
 }
 
+/** A `.` or `..` path segment (also percent-encoded), which URL parsing would resolve away. */
+const DOT_SEGMENT = /(^|\/)(\.|%2e){1,2}(\/|$)/i;
+
 function requestUrl(r: SdkHttpRequest): string {
+  // The transport parses the URL, which would send `a/../b` to `b`: refuse rather than write elsewhere.
+  if (DOT_SEGMENT.test(r.path)) throw new TypeError(`S3 object path ${r.path} has a . or .. segment`);
   const host = r.hostname.includes(':') && !r.hostname.startsWith('[') ? `[${r.hostname}]` : r.hostname;
   const auth = r.username !== undefined || r.password !== undefined ? `${encodeURIComponent(r.username ?? '')}:${encodeURIComponent(r.password ?? '')}@` : '';
   const qs = queryString(r.query);

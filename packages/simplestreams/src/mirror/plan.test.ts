@@ -63,6 +63,16 @@ describe('references', () => {
   });
 });
 
+describe('parseReferences', () => {
+  it('names the file, where its JSON breaks and what to do', () => {
+    expect(() => parseReferences('{"f/a": ["x"]', 'out/.data/references.json')).toThrow(
+      expect.objectContaining({ name: 'FormatError', message: expect.stringMatching(/^out\/\.data\/references\.json: not valid JSON \(line 1, column 14: /), hint: "remove it to rebuild the mirror's bookkeeping" }),
+    );
+    expect(() => parseReferences('[]', 'r.json')).toThrow(/^r\.json: is not a JSON object$/);
+    expect(() => parseReferences('{"f/a": "x"}', 'r.json')).toThrow(/entry "f\/a" is not a list of ids/);
+  });
+});
+
 describe('mirrorDocuments', () => {
   it('refuses a bookkeeping tree whose removal path escapes the target, before writing anything', async () => {
     const root = await mkdtemp(path.join(os.tmpdir(), 'meph-mirror-plan-'));

@@ -5,6 +5,7 @@ import type { Filter } from '../flatten/filters.js';
 import type { ProductsDocument, SignaturePolicy, SignatureVerifier } from '../model.js';
 import { resolveInside } from '../paths.js';
 import { parseProducts } from '../read/documents.js';
+import { parseJson } from '../read/json.js';
 import { isHttpUrl } from '../read/location.js';
 import { loadStream } from '../read/load.js';
 import { writeFileAtomic } from '../write/atomic.js';
@@ -136,7 +137,7 @@ export async function mirrorDocuments(targetDir: string, input: MirrorDocuments,
       const contentId = String(p.doc.content_id);
       const treeFile = resolveInside(path.join(root, MIRROR_DATA_DIR), contentId, 'content id');
       const prevText = await readIfExists(treeFile);
-      const previous: ProductsDocument | undefined = prevText === undefined ? undefined : parseProducts(JSON.parse(prevText), treeFile);
+      const previous: ProductsDocument | undefined = prevText === undefined ? undefined : parseProducts(parseJson(prevText, treeFile), treeFile);
       plans.push(planContent(p.doc, previous, { filters: options.filters ?? [], ...(options.max !== undefined ? { max: options.max } : {}), keep: Boolean(options.keep), itemDownload }, p.label ?? p.path));
     }
     // every path is checked (no `..`, no symlink out of the target) before anything is written

@@ -89,6 +89,21 @@ describe('mirrorDocuments', () => {
     }
   });
 
+  it('a corrupt bookkeeping tree is one typed error naming the file and line, not a bare SyntaxError', async () => {
+    const root = await mkdtemp(path.join(os.tmpdir(), 'meph-mirror-tree-'));
+    try {
+      await mkdir(path.join(root, '.data'), { recursive: true });
+      await writeFile(path.join(root, '.data/c'), '{"products": {\n');
+      const src = doc({ '2': ['f/2'] });
+      await expect(
+        mirrorDocuments(root, { contents: [{ doc: src, path: 'streams/v1/c.json', raw: '{}' }], locate: () => '/nonexistent' }, { max: 1 }),
+      ).rejects.toThrow(expect.objectContaining({ name: 'ParseError', message: expect.stringContaining(`${path.join(root, '.data/c')}:2:1: invalid JSON`) }));
+      expect((await readdir(root)).sort()).toEqual(['.data']);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+
   it('refuses to download through a version directory symlinked out of the target, writing nothing outside', async () => {
     const base = await mkdtemp(path.join(os.tmpdir(), 'meph-mirror-confine-'));
     try {

@@ -15,12 +15,16 @@ import {
   openTarget,
   planPrune,
   publishStream,
+  publishToTarget,
+  PublishRequestError,
   S3Store,
   StreamInvalidError,
   SwiftStore,
   swiftAuthFromEnv,
+  swiftContainerTarget,
   TargetError,
   type PublishEvent,
+  type PublishRequest,
   type StoreStream,
 } from './index.js';
 
@@ -248,5 +252,37 @@ describe('swiftAuthFromEnv', () => {
     } finally {
       server.close();
     }
+  });
+});
+
+describe('publishToTarget (a publish as a command line asks for it)', () => {
+  it('publishes to a file:// target, closes the store and names it; refuses what cannot be carried out, with exit status 2', async () => {
+    const src = await stream('req1', ['v1']);
+    const target = path.join(dir, 'req-store');
+    const r = await publishToTarget({ streamDir: 'req1', cwd: dir, target: `file://${target}`, prefix: 'stable', jobs: 2, policy: 'when-present' });
+    expect(r.storeLabel).toContain(path.join(target, 'stable'));
+    expect(r.uploaded).toHaveLength(2);
+    expect(await files(path.join(target, 'stable'))).toEqual(await files(src));
+
+    const refused = async (request: Partial<PublishRequest>): Promise<PublishRequestError> => {
+      const err = await publishToTarget({ streamDir: 'req1', cwd: dir, target: `file://${target}`, jobs: 2, policy: 'when-present', ...request }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(PublishRequestError);
+      expect((err as PublishRequestError).exitCode).toBe(2);
+      return err as PublishRequestError;
+    };
+    expect((await refused({ jobs: 0 })).message).toBe('--jobs must be a positive integer, not 0');
+    expect((await refused({ streamDir: 'nowhere' })).message).toBe('nowhere: not a stream directory (no streams/v1 in it)');
+    expect((await refused({ publicRead: true })).message).toBe('--public-read only applies to swift:// targets');
+    await fsp.writeFile(path.join(src, 'streams/v1/index.sjson'), 'signed');
+    const unsigned = await refused({});
+    expect(unsigned.message).toBe('req1 is signed and there is no keyring to check it with');
+    expect(unsigned.hint).toMatch(/--no-verify/);
+    await fsp.rm(path.join(src, 'streams/v1/index.sjson'));
+  });
+
+  it('an ss-swift container becomes a swift:// target; a prefix or scheme in it is refused', () => {
+    expect(swiftContainerTarget('maas-images')).toBe('swift://maas-images');
+    expect(() => swiftContainerTarget('maas-images/stable')).toThrow(/maas-images\/stable: a container name has no \/ or scheme/);
+    expect(() => swiftContainerTarget('swift:x')).toThrow(PublishRequestError);
   });
 });

@@ -81,8 +81,7 @@ const command = defineCommand({
     const arches = args.arches ? csvList(args.arches) : lib.defaultSyncArches();
     if (!arches?.length) throw new UsageError(`no default arches for host arch ${os.machine()}`, 'pass --arches');
     const filters = lib.syncSourceFilters(arches, args.filters);
-    const configPath = path.resolve(ctx.cwd, lib.resolveConfigPath(args.config, ctx.env, DEFAULT_CONFIG));
-    const config = await lib.loadBuildConfig(configPath);
+    const { configPath, config, converter: choice, di } = await lib.loadBuildInputs(args, { env: ctx.env, cwd: ctx.cwd, defaultConfig: DEFAULT_CONFIG });
     // Paths the user typed are relative to the command's working directory (ctx.cwd).
     const local = (where: string): string => (/^https?:\/\//i.test(where) || where === 'force' ? where : path.resolve(ctx.cwd, where));
     const given = args.target ?? config.defaultTarget;
@@ -91,10 +90,7 @@ const command = defineCommand({
     const signing = optInSigning(args);
     if (!args.dryRun) await checkSigningArgs(signing, ctx);
     const { verifier, policy } = await verifierFromArgs(args, ctx.env, ctx.cwd, ctx.reporter.warn);
-    const choice = lib.selectConverter({ fake: Boolean(args.fake), env: ctx.env, cwd: ctx.cwd, real: lib.realConverter });
     ctx.reporter.verbose(1, `converter: ${choice.name} (${choice.reason})`);
-
-    const diKeyrings = listOf(args.diKeyring).map((k) => path.resolve(ctx.cwd, k));
 
     const result = await lib.runSync({
       config,
@@ -107,7 +103,7 @@ const command = defineCommand({
       filters,
       max: args.max,
       rebuild,
-      di: { ...(args.diArchive ? { archive: args.diArchive } : {}), ...(diKeyrings.length ? { keyrings: diKeyrings } : {}) },
+      di,
       ...(verifier ? { verifier } : {}),
       policy,
       converter: choice.converter,

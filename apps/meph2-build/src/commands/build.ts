@@ -63,16 +63,12 @@ export const buildCommand = defineCommand({
       throw new UsageError(`--kernel-concurrency ${args.kernelConcurrency} is not a positive integer`);
     }
     const lib = await import('@meph/image-transform');
-    const configPath = path.resolve(ctx.cwd, lib.resolveConfigPath(args.config, ctx.env, DEFAULT_CONFIG));
-    const config = await lib.loadBuildConfig(configPath);
-    if (args.squashfsBlockSize) lib.checkSquashfsBlockSize(args.squashfsBlockSize, '--squashfs-block-size');
+    const { config, converter: choice, di } = await lib.loadBuildInputs(args, { env: ctx.env, cwd: ctx.cwd, defaultConfig: DEFAULT_CONFIG });
     const settings = lib.resolveBuildSettings(config, lib.buildFlagsFrom(args), ctx.env);
     const onEvent = eventSink(args.json, ctx);
     const outputDir = path.resolve(ctx.cwd, args.outputDir);
-    const choice = lib.selectConverter({ fake: Boolean(args.fake), env: ctx.env, cwd: ctx.cwd, real: lib.realConverter });
     const signing = optInSigning(args);
     if (!args.dryRun) await checkSigningArgs(signing, ctx);
-    const diKeyrings = (args.diKeyring === undefined ? [] : [args.diKeyring].flat()).map((k) => path.resolve(ctx.cwd, k));
 
     const result = await lib.buildVersion({
       config,
@@ -84,7 +80,7 @@ export const buildCommand = defineCommand({
       converter: choice.converter,
       converterName: choice.name,
       settings,
-      di: { ...(args.diArchive ? { archive: args.diArchive } : {}), ...(diKeyrings.length ? { keyrings: diKeyrings } : {}) },
+      di,
       ...(args.verbose ? { verbosity: args.verbose } : {}),
       ...(args.flatJson ? { flatJson: path.resolve(ctx.cwd, args.flatJson) } : {}),
       ...(args.cacheDir ? { cacheDir: path.resolve(ctx.cwd, args.cacheDir) } : {}),

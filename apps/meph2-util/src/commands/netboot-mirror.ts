@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { csvList, defineCommand, formatBytes, publishCommit, UsageError, withVerbosityOptions } from '@meph/cli-kit';
+import { csvList, defineCommand, formatBytes, publishCommit, withVerbosityOptions } from '@meph/cli-kit';
 import { location } from '../options.js';
 
 // The original's default arches; literal here so --help loads no library (the default is @meph/di-crawler's NETBOOT_ARCHES).
@@ -38,10 +38,6 @@ export const netbootMirrorCommand = defineCommand({
       .option('jobs', { alias: 'j', type: 'number', default: 10, requiresArg: true, describe: 'Downloads in flight in total' })
       .option('per-host', { type: 'number', requiresArg: true, describe: 'Requests in flight per host (default: the --jobs value)' }),
   async run(args, ctx) {
-    for (const [flag, v, min] of [['--max', args.max, 0], ['--jobs', args.jobs, 1], ['--per-host', args.perHost, 1]] as const) {
-      if (v !== undefined && (!Number.isInteger(v) || v < min)) throw new UsageError(`${flag} must be a whole number >= ${min}, got ${String(v)}`);
-    }
-    if (args.keep && args.max === undefined) throw new UsageError('--keep needs --max', 'add --max N or drop --keep');
     const ss = await import('@meph/simplestreams');
     const di = await import('@meph/di-crawler');
     const { resolveNetbootSource } = await import('@meph/image-transform');
@@ -71,7 +67,7 @@ export const netbootMirrorCommand = defineCommand({
       dryRun: args.dryRun,
       itemDownload: args.itemDownload,
       jobs: args.jobs,
-      perHost: args.perHost ?? args.jobs,
+      ...(args.perHost !== undefined ? { perHost: args.perHost } : {}),
       env: ctx.env,
       cwd: ctx.cwd,
       signal: ctx.signal,

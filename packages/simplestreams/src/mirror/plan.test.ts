@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseFilters } from '../flatten/filters.js';
 import type { ProductsDocument } from '../model.js';
-import { mirrorDocuments } from './mirror.js';
+import { checkMirrorOptions, mirrorDocuments } from './mirror.js';
 import { formatReferences, parseReferences, planContent, updateReferences, type References } from './plan.js';
 
 const item = (p: string) => ({ path: p, size: 1, sha256: 'a'.repeat(64) });
@@ -120,6 +120,21 @@ describe('mirrorDocuments', () => {
       await expect(readdir(path.join(root, 'streams'))).rejects.toThrow();
     } finally {
       await rm(base, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('checkMirrorOptions', () => {
+  it('refuses counts that are not whole numbers and --keep without --max, naming the flag (exit status 2)', () => {
+    expect(() => checkMirrorOptions({ max: 0, jobs: 1, perHost: 1, keep: true })).not.toThrow();
+    expect(() => checkMirrorOptions({})).not.toThrow();
+    for (const [options, message] of [
+      [{ max: -1 }, '--max must be a whole number >= 0, got -1'],
+      [{ jobs: 0 }, '--jobs must be a whole number >= 1, got 0'],
+      [{ perHost: 1.5 }, '--per-host must be a whole number >= 1, got 1.5'],
+      [{ keep: true }, '--keep needs --max'],
+    ] as const) {
+      expect(() => checkMirrorOptions(options)).toThrow(expect.objectContaining({ name: 'MirrorOptionError', message, exitCode: 2 }));
     }
   });
 });

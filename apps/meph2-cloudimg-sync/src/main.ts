@@ -1,4 +1,3 @@
-import os from 'node:os';
 import path from 'node:path';
 import {
   checkSigningArgs,
@@ -76,17 +75,17 @@ const command = defineCommand({
   async run(args, ctx) {
     const lib = await import('@meph/image-transform');
 
-    const rebuild = lib.parseRebuild(listOf(args.rebuild));
-    if (typeof rebuild === 'string') throw new UsageError(`--rebuild ${JSON.stringify(rebuild)}: expected FROM:TO, e.g. 20260101:20260101.1`);
-    const arches = args.arches ? csvList(args.arches) : lib.defaultSyncArches();
-    if (!arches?.length) throw new UsageError(`no default arches for host arch ${os.machine()}`, 'pass --arches');
-    const filters = lib.syncSourceFilters(arches, args.filters);
     const { configPath, config, converter: choice, di } = await lib.loadBuildInputs(args, { env: ctx.env, cwd: ctx.cwd, defaultConfig: DEFAULT_CONFIG });
-    // Paths the user typed are relative to the command's working directory (ctx.cwd).
-    const local = (where: string): string => (/^https?:\/\//i.test(where) || where === 'force' ? where : path.resolve(ctx.cwd, where));
-    const given = args.target ?? config.defaultTarget;
-    const target = given === undefined ? undefined : local(given);
-    if (!target) throw new UsageError(`${configPath} has no default_target and no --target was given`, 'pass --target URL, or --target force to build as if the stream were empty');
+    const request = lib.resolveSyncRequest({
+      ...(args.arches ? { arches: csvList(args.arches) } : {}),
+      filters: args.filters,
+      rebuild: listOf(args.rebuild),
+      ...(args.target !== undefined ? { target: args.target } : {}),
+      source: args.source,
+      config,
+      configPath,
+      cwd: ctx.cwd,
+    });
     const signing = optInSigning(args);
     if (!args.dryRun) await checkSigningArgs(signing, ctx);
     const { verifier, policy } = await verifierFromArgs(args, ctx.env, ctx.cwd, ctx.reporter.warn);
@@ -96,13 +95,13 @@ const command = defineCommand({
       config,
       flags: lib.buildFlagsFrom(args),
       env: ctx.env,
-      source: local(args.source),
-      target,
+      source: request.source,
+      target: request.target,
       outputDir: path.resolve(ctx.cwd, args.outputDir),
-      arches,
-      filters,
+      arches: request.arches,
+      filters: request.filters,
       max: args.max,
-      rebuild,
+      rebuild: request.rebuild,
       di,
       ...(verifier ? { verifier } : {}),
       policy,

@@ -103,8 +103,18 @@ try {
     const f1 = await floor('floor1');
     const store = openTarget(api === 'native' ? `swift://${api}-pub` : `s3://${api}-pub`, { env: swift.env, concurrency: jobs });
     const t0 = performance.now();
-    const r = await publishStream({ store, streamDir, jobs });
+    const at: Record<string, number> = {};
+    const r = await publishStream({
+      store, streamDir, jobs,
+      onEvent: (e) => {
+        if (e.type === 'stream-verified' || e.type === 'lease-acquired' || e.type === 'published') at[e.type] = performance.now();
+        else if (e.type === 'object-uploaded' && e.kind === 'data') at['first-put'] ??= performance.now();
+        else if (e.type === 'progress' && e.step === 'data' && e.done === e.total) at['data'] = performance.now();
+      },
+    });
     const pub = (performance.now() - t0) / 1000;
+    const span = (a: number | undefined, b: number | undefined): string => (a !== undefined && b !== undefined ? ((b - a) / 1000).toFixed(2) : '?');
+    const phases = `verify ${span(t0, at['stream-verified'])} s, open+list ${span(at['stream-verified'], at['first-put'])} s, data ${span(at['first-put'], at['data'])} s, lease ${span(at['data'], at['lease-acquired'])} s, metadata+read-back ${span(at['lease-acquired'], at['published'])} s`;
     const t1 = performance.now();
     const again = await publishStream({ store, streamDir, jobs });
     const rerun = (performance.now() - t1) / 1000;
@@ -115,6 +125,7 @@ try {
     console.log(
       `${api.padEnd(6)}: floor ${f1.toFixed(2)} s / ${f2.toFixed(2)} s (${(objects / floorS).toFixed(0)} PUT/s), publish ${pub.toFixed(2)} s → ${(pub / floorS).toFixed(2)} × floor (goal ≤ 1.3); rerun (all skipped) ${rerun.toFixed(2)} s`,
     );
+    console.log(`        publish phases: ${phases}`);
   }
 } finally {
   await swift.stop();

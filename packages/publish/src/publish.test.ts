@@ -178,13 +178,13 @@ describe('the lease is taken while the last data objects upload (its settle paus
     const store = new FsStore(root);
     const log: string[] = [];
     const putNew = store.putNew.bind(store);
-    store.putNew = async (key, body, options) => {
+    store.putNew = async (key, body) => {
       if (key === LEASE_KEY) {
         log.push('lease');
-        return putNew(key, body, options);
+        return putNew(key, body);
       }
       await new Promise((r) => setTimeout(r, ms));
-      const outcome = await putNew(key, body, options);
+      const outcome = await putNew(key, body);
       log.push('data');
       return outcome;
     };

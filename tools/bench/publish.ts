@@ -107,11 +107,20 @@ try {
     const containers = [...Array.from({ length: rounds + 1 }, (_, i) => `${api}-floor${i}`), ...Array.from({ length: rounds }, (_, i) => `${api}-pub${i}`)];
     for (const c of containers) await fetch(`${swift.storageUrl}/${c}`, { method: 'PUT', headers: { 'X-Auth-Token': token } });
     const floor = (n: string): Promise<number> => (api === 'native' ? floorNative(swift.storageUrl, token, `${api}-${n}`) : floorS3(swift.env, `${api}-${n}`));
-    const floors = [await floor('floor0')];
+    const cpuMs = (u: NodeJS.CpuUsage): number => (u.user + u.system) / 1000;
+    const floorCpu: number[] = [];
+    const timedFloor = async (n: string): Promise<number> => {
+      const c0 = process.cpuUsage();
+      const t = await floor(n);
+      floorCpu.push(cpuMs(process.cpuUsage(c0)));
+      return t;
+    };
+    const floors = [await timedFloor('floor0')];
     const ratios: number[] = [];
     for (let round = 0; round < rounds; round++) {
       const store = openTarget(api === 'native' ? `swift://${api}-pub${round}` : `s3://${api}-pub${round}`, { env: swift.env, concurrency: jobs });
       const t0 = performance.now();
+      const c0 = process.cpuUsage();
       const at: Record<string, number> = {};
       const r = await publishStream({
         store, streamDir, jobs,
@@ -122,6 +131,7 @@ try {
         },
       });
       const pub = (performance.now() - t0) / 1000;
+      const pubCpu = cpuMs(process.cpuUsage(c0));
       const span = (a: number | undefined, b: number | undefined): string => (a !== undefined && b !== undefined ? ((b - a) / 1000).toFixed(2) : '?');
       // (the lease is taken while the last data uploads: "lease" is what remained after the data, often ≤ 0)
       const phases = `verify ${span(t0, at['stream-verified'])} s, open+list ${span(at['stream-verified'], at['first-put'])} s, data ${span(at['first-put'], at['data'])} s, lease ${span(at['data'], at['lease-acquired'])} s, metadata+read-back ${span(at['lease-acquired'] !== undefined && at['data'] !== undefined ? Math.max(at['lease-acquired'], at['data']) : undefined, at['published'])} s`;
@@ -129,7 +139,7 @@ try {
       const again = await publishStream({ store, streamDir, jobs });
       const rerun = (performance.now() - t1) / 1000;
       await store.close();
-      floors.push(await floor(`floor${round + 1}`));
+      floors.push(await timedFloor(`floor${round + 1}`));
       const [f1, f2] = floors.slice(-2) as [number, number];
       const floorS = (f1 + f2) / 2;
       if (r.uploaded.length !== objects || again.uploaded.length !== 0) throw new Error(`unexpected counts: ${r.uploaded.length} then ${again.uploaded.length}`);
@@ -137,7 +147,7 @@ try {
       console.log(
         `${api.padEnd(6)} round ${round + 1}/${rounds}: floor ${f1.toFixed(2)} s / ${f2.toFixed(2)} s (${(objects / floorS).toFixed(0)} PUT/s), publish ${pub.toFixed(2)} s → ${(pub / floorS).toFixed(2)} × floor; rerun (all skipped) ${rerun.toFixed(2)} s`,
       );
-      console.log(`        publish phases: ${phases}`);
+      console.log(`        publish phases: ${phases}; this process's CPU per object: floor ${(floorCpu.at(-1)! / objects).toFixed(2)} ms, publish ${(pubCpu / objects).toFixed(2)} ms`);
     }
     const sorted = [...ratios].sort((a, b) => a - b);
     const median = sorted[Math.floor(sorted.length / 2)]!;

@@ -2,6 +2,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { addAbortSignal } from 'node:stream';
 import { ChecksumMismatchError, SizeMismatchError } from './errors.js';
+import { readSmallFile } from './small-file.js';
 
 export type ChecksumAlgorithm = 'sha256' | 'sha512' | 'md5';
 export const CHECKSUM_ALGORITHMS: readonly ChecksumAlgorithm[] = ['sha256', 'sha512', 'md5'];
@@ -42,13 +43,19 @@ const STREAM_CHUNK = 1 << 20;
 
 /**
  * Size and checksums of a file in one pass: a file up to one read chunk (1 MiB) is read whole
- * into a buffer of its size, a larger one streamed in 1 MiB chunks (never read into memory). A
- * read stream allocates a whole chunk per read, twice for a small file (the second read finds
- * the end): for thousands of small files that allocation, not the hashing, was the cost.
+ * into a buffer of its size (synchronously when tiny, see small-file.ts), a larger one streamed
+ * in 1 MiB chunks (never read into memory). A read stream allocates a whole chunk per read,
+ * twice for a small file (the second read finds the end): for thousands of small files that
+ * allocation, not the hashing, was the cost.
  */
 export async function digestFile(file: string, algorithms: readonly ChecksumAlgorithm[], options: { signal?: AbortSignal } = {}): Promise<FileDigest> {
   options.signal?.throwIfAborted();
   const d = new Digester(algorithms);
+  const small = readSmallFile(file);
+  if (small) {
+    d.update(small);
+    return d.digest();
+  }
   const handle = await open(file, 'r');
   let streaming = false;
   try {

@@ -225,13 +225,12 @@ export async function publishStream(options: PublishOptions): Promise<PublishRes
   }
 
   // 3. Metadata, under the lease.
-  const meta = await Promise.all(metaFiles.map((k) => localObject(streamDir, k)));
-  meta.sort((a, b) => metadataRank(a.key) - metadataRank(b.key) || (a.key < b.key ? -1 : 1));
   const localSigned = metaFiles.includes('streams/v1/index.sjson');
-
   let lease: Lease | undefined;
   let staged: StagedMerge | undefined;
   try {
+    const meta = await Promise.all(metaFiles.map((k) => localObject(streamDir, k)));
+    meta.sort((a, b) => metadataRank(a.key) - metadataRank(b.key) || (a.key < b.key ? -1 : 1));
     startLease();
     lease = await leasing;
     const [current, metaObjects] = await Promise.all([readStoreStream((k) => store.get(k), store.label), store.list('streams/')]);
@@ -336,7 +335,7 @@ export async function publishStream(options: PublishOptions): Promise<PublishRes
       }
     }
   } finally {
-    await lease?.release();
+    await (lease ? lease.release() : dropEarlyLease());
     await staged?.cleanup();
   }
   emit({

@@ -10,9 +10,10 @@ import {
   PutObjectCommand,
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
-import { createHttpClient, httpSettingsFromEnv, isHttpTransportError, type HttpClient } from '@meph/http';
+import { isHttpTransportError, type HttpClient } from '@meph/http';
 import { StoreError, TargetError } from './errors.js';
 import { FileBody, MephS3Handler } from './s3-transport.js';
+import { storeHttpClient } from './store-http.js';
 import { joinKey, type ObjectStore, type PutBody, type StoredObject } from './store.js';
 
 interface AwsError {
@@ -59,7 +60,7 @@ export class S3Store implements ObjectStore {
     this.label = `s3://${bucket}${prefix ? `/${prefix}` : ''}`;
     this.endpoint = s3EndpointFromEnv(env);
     const pathStyle = env['AWS_S3_FORCE_PATH_STYLE'] !== undefined ? env['AWS_S3_FORCE_PATH_STYLE'] !== 'false' : this.endpoint !== undefined;
-    this.http = options.http ?? createHttpClient({ concurrencyPerHost: Math.max(4, (options.concurrency ?? 8) + 2), env, retries: httpSettingsFromEnv(env).retries ?? 3, backoffMs: 250 });
+    this.http = options.http ?? storeHttpClient(env, options.concurrency);
     const config: S3ClientConfig = {
       requestHandler: new MephS3Handler(this.http),
       // The transport retries (with MEPH_HTTP_* settings, re-opening file bodies per attempt); a

@@ -1,6 +1,7 @@
 import type http from 'node:http';
-import { createHttpClient, type HttpClient, type HttpReply } from '@meph/http';
+import type { HttpClient, HttpReply } from '@meph/http';
 import { StoreError, TargetError } from './errors.js';
+import { storeHttpClient } from './store-http.js';
 import { swiftAuthFromEnv, type SwiftAuth } from './swift-auth.js';
 import { joinKey, type ObjectStore, type PutBody, type StoredObject } from './store.js';
 
@@ -29,7 +30,7 @@ export class SwiftStore implements ObjectStore {
   ) {
     if (!container || container.includes('/')) throw new TargetError(`swift://${container}`, 'needs a container name');
     this.label = `swift://${container}${prefix ? `/${prefix}` : ''}`;
-    this.http = options.http ?? createHttpClient({ concurrencyPerHost: Math.max(4, (options.concurrency ?? 8) + 2), env, retries: 3, backoffMs: 250 });
+    this.http = options.http ?? storeHttpClient(env, options.concurrency);
   }
 
   get readUrl(): string | undefined {

@@ -27,9 +27,9 @@ export { compilePercentFormat, pyRepr, pythonJsonChunks, type PercentResult } fr
 // Writing: condense, stable serialisation, the index, atomic files, verified copies, the lock,
 // and commitStreamUpdate (data first, products next, index last).
 export { condenseProducts, maasCondense, MEPH2_UTIL_STICKY, MEPH2_BUILD_STICKY, type CondenseOptions } from './write/index.js';
-export { serializeJson, formatUpdated } from './write/index.js';
+export { serializeJson, serializeJsonChunks, formatUpdated } from './write/index.js';
 export { buildIndex, regenerateIndex, listProductsFiles, STREAMS_DIR, INDEX_PATH, type IndexSource, type RegenerateIndexOptions } from './write/index.js';
-export { writeFileAtomic, writeJsonAtomic, tempPathFor, fsyncDir, mkdirPublic, moveIntoPlace, prepareFiles, type FileReplacement, type PreparedFiles } from './write/index.js';
+export { writeFileAtomic, writeJsonAtomic, tempPathFor, fsyncDir, mkdirPublic, moveIntoPlace, prepareFiles, type FileReplacement, type FileData, type FileGroup, type PreparedFiles } from './write/index.js';
 export { TargetConfinement } from './write/index.js';
 export { hashFile, verifyFile, copyFileVerified, CHECKSUM_ALGORITHMS, type ChecksumAlgorithm, type FileDigest, type PlacedBy } from './write/index.js';
 export { withStreamLock, LOCK_FILE, type StreamLockOptions } from './write/index.js';

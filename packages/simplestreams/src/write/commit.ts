@@ -9,7 +9,7 @@ import { fsyncDir, mkdirPublic, pidAlive, prepareFiles, rollForwardJournals, tem
 import { copyFileVerified, verifyFile, type PlacedBy } from './checksum.js';
 import { TargetConfinement } from './confine.js';
 import { buildIndex, INDEX_PATH, listProductsFiles, STREAMS_DIR } from './index-doc.js';
-import { serializeJson } from './serialize.js';
+import { serializeJsonChunks } from './serialize.js';
 import { parseJson } from '../read/index.js';
 import { withStreamLock, type StreamLockOptions } from './lock.js';
 
@@ -173,9 +173,8 @@ export async function commitStreamUpdate(rootDir: string, update: StreamUpdate):
     const docs: Array<{ rel: string; abs: string; value: unknown; kind: 'products' | 'index' }> = products.map((p) => ({ rel: p.path, abs: p.abs, value: p.doc, kind: 'products' as const }));
     if (index) docs.push({ rel: INDEX_PATH, abs: path.join(rootDir, INDEX_PATH), value: index, kind: 'index' });
     if (!dryRun) {
-      const groups: FileReplacement[][] = [];
-      for (const doc of docs) groups.push(await documentFiles(doc.rel, doc.abs, serializeJson(doc.value), update.signer));
-      const prepared = await prepareFiles(groups);
+      // Each document is serialised when its turn comes and written in pieces: one text at a time in memory.
+      const prepared = await prepareFiles(docs.map((doc) => () => documentFiles(doc.rel, doc.abs, serializeJsonChunks(doc.value), update.signer)));
       // 3. products files first, the index last
       await prepared.commit((i) => {
         const doc = docs[i]!;
@@ -215,8 +214,9 @@ export async function commitStreamUpdate(rootDir: string, update: StreamUpdate):
 }
 
 /** A document's files: itself and, with a signer, its `.json.gpg` and `.sjson` (renamed before it). */
-async function documentFiles(rel: string, abs: string, text: string, signer: DocumentSigner | undefined): Promise<FileReplacement[]> {
-  if (!signer) return [{ path: abs, data: text }];
+async function documentFiles(rel: string, abs: string, chunks: Iterable<string>, signer: DocumentSigner | undefined): Promise<FileReplacement[]> {
+  if (!signer) return [{ path: abs, data: chunks }];
+  const text = [...chunks].join('');
   const { clearsigned, detached } = await signer.signDocument(rel, text);
   const [, sjson, gpg] = signedTwins(abs);
   return [

@@ -32,6 +32,21 @@ describe('writeFileAtomic / writeJsonAtomic', () => {
     expect(await fsp.readdir(path.join(dir, 'sub'))).toEqual(['a.json']);
   });
 
+  it('writes long text in slices without splitting a surrogate pair, and text given in pieces as it comes', async () => {
+    const f = path.join(dir, 'long.json');
+    // an astral character straddling every 1 MiB code-unit boundary
+    const text = Array.from({ length: 3 }, () => `${'a'.repeat((1 << 20) - 1)}😀`).join('') + 'é';
+    await writeFileAtomic(f, text);
+    expect((await fsp.readFile(f)).equals(Buffer.from(text, 'utf8'))).toBe(true);
+    function* pieces(): Generator<string> {
+      yield '{"a": ';
+      yield `"${'é'.repeat(1 << 20)}😀"`;
+      yield '}\n';
+    }
+    await writeFileAtomic(f, pieces());
+    expect(await fsp.readFile(f, 'utf8')).toBe(`{"a": "${'é'.repeat(1 << 20)}😀"}\n`);
+  });
+
   it('keeps the old file and removes the temp file when the source stream fails', async () => {
     const f = path.join(dir, 'a.json');
     await writeFileAtomic(f, 'old');

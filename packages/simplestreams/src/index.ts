@@ -18,7 +18,7 @@ export { openSource, readMetadataFile, type StreamSource, type SourceOptions, ty
 export { loadStream, effectivePolicy, assertProductsPathsSafe, type LoadedStream, type LoadedProducts, type LoadStreamOptions } from './read/index.js';
 
 // Expanding, filtering, version order and sstream-query's output forms.
-export { expandProducts, flattenItems, scalarText, type FlattenOptions } from './flatten/index.js';
+export { expandProducts, flattenItems, scalarText, isInheritable, type FlattenOptions } from './flatten/index.js';
 export { parseFilters, matchesFilters, filterProducts, type Filter, type FilterOp } from './flatten/index.js';
 export { compareVersions, newestFirst, resolveWork } from './flatten/index.js';
 export { queryStream, type QueryRecord, type QueryOptions } from './flatten/index.js';

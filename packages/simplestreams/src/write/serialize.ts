@@ -190,8 +190,30 @@ function sortedView(v: object, budget: { copies: number }): unknown {
 
 /** The native serialisation of an already-sorted subtree, indented for `depth`. */
 function nativeAt(v: object, depth: number): string {
-  const s = JSON.stringify(v, null, 1);
-  return depth === 0 ? s : s.replaceAll('\n', indent(depth)); // string values never hold a raw newline
+  if (depth === 0 || typeof v !== 'object' || v === null) return JSON.stringify(v, null, 1);
+  // Serialised inside `depth` single-key wrappers, the subtree comes out already indented for
+  // its depth: slicing it out costs less than re-indenting (a copy of every line break).
+  let wrapped: unknown = v;
+  for (let d = 0; d < depth; d++) wrapped = { '': wrapped };
+  const s = JSON.stringify(wrapped, null, 1);
+  const [head, tail] = wrapperText(depth);
+  return s.slice(head, s.length - tail);
+}
+
+/** Lengths of the text JSON.stringify(…, null, 1) puts before and after a value wrapped `depth` times in `{"": …}`. */
+const WRAPPERS: Array<[number, number]> = [];
+function wrapperText(depth: number): [number, number] {
+  let w = WRAPPERS[depth];
+  if (w === undefined) {
+    let head = 0;
+    let tail = 0;
+    for (let i = 0; i < depth; i++) {
+      head += `{\n${' '.repeat(i + 1)}"": `.length;
+      tail += `\n${' '.repeat(i)}}`.length;
+    }
+    w = WRAPPERS[depth] = [head, tail];
+  }
+  return w;
 }
 
 function writeValue(value: unknown, depth: number, out: ChunkedOutput): void {

@@ -96,7 +96,8 @@ function checkProductsDoc(doc: { format?: unknown; content_id?: unknown } | unde
  * instant, under the stream's writer lock:
  *
  * 1. data files: each placed in a temp file (hard link, reflink or copy), verified (size +
- *    every checksum of its item) and renamed into place. A destination that already exists is
+ *    every checksum of its item) and renamed into place; every directory that received one is
+ *    fsynced once, after its last file and before step 2. A destination that already exists is
  *    verified instead of rewritten (published content never changes; a mismatch is an error,
  *    not an overwrite), so re-running an interrupted update is safe and cheap;
  * 2. every products file and the index (original dump format) — with `signer`, each with its
@@ -142,6 +143,8 @@ export async function commitStreamUpdate(rootDir: string, update: StreamUpdate):
     // 1. data
     const limit = pLimit(Math.max(1, update.concurrency ?? 4));
     let failure: { error: unknown } | undefined;
+    // directories that received a file: each fsynced once, before any metadata names the files
+    const dataDirs = new Set<string>();
     await Promise.allSettled(
       data.map((d) =>
         limit(async () => {
@@ -156,7 +159,8 @@ export async function commitStreamUpdate(rootDir: string, update: StreamUpdate):
           if (dryRun) {
             if (typeof d.from === 'string' && !(await exists(d.from))) throw new MissingFileError(d.from, d.to);
           } else {
-            placedBy = await copyFileVerified(d.from, d.abs, d.expected);
+            placedBy = await copyFileVerified(d.from, d.abs, d.expected, { syncDir: false });
+            dataDirs.add(path.dirname(d.abs));
           }
           result.copied.push(d.to);
           emit({ type: 'data-copied', path: d.to, size: typeof d.expected.size === 'number' ? d.expected.size : undefined, dryRun, ...(placedBy ? { placedBy } : {}) });
@@ -166,6 +170,7 @@ export async function commitStreamUpdate(rootDir: string, update: StreamUpdate):
         }),
       ),
     );
+    for (const dir of dataDirs) await fsyncDir(dir);
     if (failure) throw failure.error;
     // 2. metadata, prepared (and signed) in full before anything becomes visible
     const index =

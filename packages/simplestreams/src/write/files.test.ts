@@ -79,6 +79,27 @@ describe('hashFile / verifyFile / copyFileVerified', () => {
     await expect(hashFile(path.join(dir, 'missing'))).rejects.toBeInstanceOf(MissingFileError);
   });
 
+  it('hashes small files from one read and larger ones streamed, with the same result either side of the limit', async () => {
+    for (const size of [0, 1, (1 << 20) - 1, 1 << 20, (1 << 20) + 1]) {
+      const bytes = Buffer.alloc(size, size % 251);
+      const f = path.join(dir, `s${size}`);
+      await fsp.writeFile(f, bytes);
+      expect(await hashFile(f, ['sha256', 'md5']), `size ${size}`).toEqual({ size, sha256: digest('sha256', bytes), md5: digest('md5', bytes) });
+    }
+    await expect(hashFile(dir)).rejects.toThrow(/EISDIR|directory/);
+  });
+
+  it('places a file without fsyncing its directory when the caller will (syncDir: false), verified all the same', async () => {
+    const src = path.join(dir, 'small');
+    await fsp.writeFile(src, 'tiny');
+    const tiny = { size: 4, sha256: digest('sha256', 'tiny') };
+    expect(await copyFileVerified(src, path.join(dir, 'o', 'small'), tiny, { syncDir: false })).toBe('link');
+    expect(await copyFileVerified(Readable.from(['ti', 'ny']), path.join(dir, 'o', 'streamed'), tiny, { syncDir: false })).toBe('copy');
+    expect((await fsp.readdir(path.join(dir, 'o'))).sort()).toEqual(['small', 'streamed']);
+    await expect(copyFileVerified(Readable.from(['tinY']), path.join(dir, 'o', 'bad'), tiny, { syncDir: false })).rejects.toBeInstanceOf(ChecksumMismatchError);
+    expect((await fsp.readdir(path.join(dir, 'o'))).sort()).toEqual(['small', 'streamed']);
+  });
+
   it('verifies size and every checksum present, naming the failing one', async () => {
     const f = path.join(dir, 'd');
     await fsp.writeFile(f, data);

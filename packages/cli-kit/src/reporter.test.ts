@@ -37,6 +37,16 @@ describe('reporter batching', () => {
     expect(stdout.writes).toHaveLength(0);
   });
 
+  it('describes an event by its type and scalar fields, in field order', () => {
+    const stderr = recorder();
+    const r = createReporter({ json: false, stderr, stdout: recorder() });
+    r.emit({ type: 'file-copied', path: 'a b', size: undefined, nested: { x: 1 }, nil: null, ok: true, n: 0, list: [1] });
+    r.emit({ type: 'message', message: 'as is' });
+    r.emit({ type: 'bare' });
+    r.close();
+    expect(stderr.text()).toBe('file-copied path=a b ok=true n=0\nas is\nbare\n');
+  });
+
   it('keeps --json events, out() and write() in their order on stdout', async () => {
     const stdout = recorder();
     const r = createReporter({ json: true, stdout, stderr: recorder() });

@@ -67,14 +67,15 @@ export function describeProgress(event: MephEvent): string {
   return `${String(event['step'])}: ${fmt(done)}${total !== undefined ? ` / ${fmt(total)}` : ''}${pct}`;
 }
 
+/** `type key=value …` of the event's scalar fields (one line per event: thousands for a big stream edit, so no temporary arrays). */
 function defaultDescribe(event: MephEvent): string | undefined {
   if (event.type === 'message') return String(event['message']);
-  const { type, ...rest } = event;
-  const fields = Object.entries(rest)
-    .filter(([, v]) => v !== undefined && typeof v !== 'object')
-    .map(([k, v]) => `${k}=${String(v)}`)
-    .join(' ');
-  return `${type}${fields ? ` ${fields}` : ''}`;
+  let line = String(event.type);
+  for (const k in event) {
+    const v = event[k];
+    if (k !== 'type' && v !== undefined && typeof v !== 'object') line += ` ${k}=${String(v)}`;
+  }
+  return line;
 }
 
 /** Resolves on 'drain'; rejects if the stream fails first (a closed pipe) instead of waiting forever. */
@@ -181,7 +182,7 @@ export function createReporter(options: ReporterOptions): Reporter {
   };
 
   const emit: EventSink = (event) => {
-    if (event.type !== 'progress') log(JSON.stringify(event));
+    if (logFd !== undefined && event.type !== 'progress') log(JSON.stringify(event));
     if (options.json) {
       stdout.push(`${JSON.stringify(event)}\n`);
       return;

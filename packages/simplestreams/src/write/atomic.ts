@@ -44,7 +44,8 @@ export async function mkdirPublic(dir: string): Promise<void> {
   const missing: string[] = [];
   for (let d = path.resolve(dir); ; d = path.dirname(d)) {
     try {
-      await fsp.stat(d);
+      const st = await fsp.stat(d);
+      if (missing.length === 0 && st.isDirectory()) return; // already there: one stat, nothing to make
       break;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || path.dirname(d) === d) throw err;

@@ -3,7 +3,7 @@
 //  prepack:  copies the repository's conf/ files the package lists in `files` ("conf/NAME")
 //            into the package's own conf/ (the installed app finds its default configs there,
 //            cli-kit `packageConfDir`), and refuses to pack without the build-time assets of
-//            tools/build-cli-assets.mjs (apps: dist/help.json; cli-kit: dist/vendor/yargs.js).
+//            tools/build-cli-assets.mjs (apps: dist/help.json, dist/bundle/; cli-kit: dist/vendor/yargs.js).
 //  postpack: removes that copy again, so a checkout keeps reading the repository's conf/.
 // Run from the package directory (npm does): node ../../tools/pack-assets.mjs prepack|postpack
 import { copyFile, mkdir, readFile, rm, access } from 'node:fs/promises';
@@ -16,7 +16,7 @@ const confFiles = (pkg.files ?? []).filter((f) => f.startsWith('conf/')).map((f)
 const phase = process.argv[2];
 
 if (phase === 'prepack') {
-  const needed = [...(pkg.bin ? ['dist/help.json'] : []), ...(pkg.imports?.['#yargs'] ? ['dist/vendor/yargs.js'] : [])];
+  const needed = [...(pkg.bin ? ['dist/help.json', 'dist/bundle/cli.js'] : []), ...(pkg.imports?.['#yargs'] ? ['dist/vendor/yargs.js'] : [])];
   for (const f of needed) {
     try {
       await access(path.join(pkgDir, f));

@@ -3,7 +3,8 @@
 // picked up automatically):
 //  1. `npm pack` it (its prepack copies the conf/ it ships, tools/pack-assets.mjs), then check the
 //     tarball: no tests, fixtures or build info; no compiled file without a source (stale dist);
-//     apps carry dist/help.json and every conf/ file they list; cli-kit its vendored yargs.
+//     apps carry dist/help.json, the dist/bundle/ their bin runs and every conf/ file they list;
+//     cli-kit its vendored yargs.
 //  2. publint on the tarball, and are-the-types-wrong with the esm-only profile (these packages
 //     are ESM only, "type": "module", for Node ≥ 20 with node16/nodenext resolution: require()
 //     and node10 resolution are out of scope, everything else is checked).
@@ -61,7 +62,7 @@ async function workspaces() {
 function staleOutputs(ws, files) {
   return files.filter((f) => {
     const m = /^dist\/(.*)\.(?:js|d\.ts)$/.exec(f);
-    if (!m || f.startsWith('dist/vendor/')) return false;
+    if (!m || f.startsWith('dist/vendor/') || f.startsWith('dist/bundle/')) return false;
     return !existsSync(path.join(ws.dir, 'src', `${m[1]}.ts`));
   });
 }
@@ -72,7 +73,7 @@ function checkContents(ws, files) {
   const stale = staleOutputs(ws, files);
   if (stale.length) fail(`${ws.pkg.name}: compiled files without a source (stale dist/; rebuild from clean)`, stale.join('\n'));
   const must = [
-    ...(ws.isApp ? ['dist/help.json', ...Object.values(ws.pkg.bin).map((b) => b.replace(/^\.\//, ''))] : []),
+    ...(ws.isApp ? ['dist/help.json', 'dist/bundle/cli.js', 'dist/bundle/fast-help.js', ...Object.values(ws.pkg.bin).map((b) => b.replace(/^\.\//, ''))] : []),
     ...(ws.pkg.files ?? []).filter((f) => f.startsWith('conf/')),
     ...(ws.pkg.imports?.['#yargs'] ? ['dist/vendor/yargs.js'] : []),
   ];

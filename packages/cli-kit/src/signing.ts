@@ -22,7 +22,6 @@
  * }
  * ```
  */
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import { readFile } from 'node:fs/promises';
@@ -161,6 +160,8 @@ export async function defaultGpgSecretKey(env: NodeJS.ProcessEnv): Promise<strin
   const home = env['GNUPGHOME'] || path.join(env['HOME'] || os.homedir(), '.gnupg');
   if (!existsSync(home)) return undefined;
   const fromConf = await gpgConfDefaultKey(home);
+  // node:child_process (and net, dgram under it) loaded only here: most runs never ask (start-up, issue 14).
+  const { execFile } = await import('node:child_process');
   const listed = await new Promise<string>((resolve) => {
     execFile('gpg', ['--batch', '--no-tty', '--with-colons', '--fixed-list-mode', '--list-secret-keys'], { env: { ...env, GNUPGHOME: home, LC_ALL: 'C' }, timeout: 30_000 }, (err, stdout) =>
       resolve(err ? '' : String(stdout)),

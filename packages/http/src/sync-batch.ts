@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fsyncDir, fsyncFile } from '@meph/sys';
@@ -100,7 +99,9 @@ export class SyncBatch {
 }
 
 /** syncfs(2) of the file system holding `dir`, through coreutils `sync -f` (Node has no binding). */
-function syncFileSystem(dir: string): Promise<void> {
+async function syncFileSystem(dir: string): Promise<void> {
+  // Loaded on first use: every stream command imports this package, few sync (start-up, issue 14).
+  const { execFile } = await import('node:child_process');
   return new Promise((resolve, reject) => {
     execFile('sync', ['-f', dir], (err, _stdout, stderr) => {
       if (!err) return resolve();

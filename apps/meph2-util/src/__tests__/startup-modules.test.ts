@@ -4,7 +4,8 @@ import fs from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '@meph/test-support';
+import { REPO_ROOT, runCliCaptured } from '@meph/test-support';
+import { spec } from '../main.js';
 import { makeStream, tempDir, NOBLE } from './stream-fixture.js';
 
 // Start-up (issue 14): a command loads what it uses. Reading a local unsigned stream must not
@@ -22,14 +23,16 @@ beforeAll(async () => {
 afterAll(() => fs.rm(dir, { recursive: true, force: true }));
 
 function loadsOf(args: string[]): string[] {
-  const record = path.join(dir, `loads-${args[0]}.txt`);
-  const r = spawnSync(process.execPath, ['--conditions=@meph/source', '--import', TSX, '--import', RECORDER, CLI, ...args], {
-    cwd: dir,
-    env: { ...process.env, MEPH_RECORD_LOADS: record },
-    encoding: 'utf8',
-  });
+  return run(['--conditions=@meph/source', '--import', TSX, '--import', RECORDER, CLI], args).loads;
+}
+
+let runs = 0;
+function run(node: string[], args: string[]): { loads: string[]; stdout: string } {
+  const record = path.join(dir, `loads-${++runs}.txt`);
+  const r = spawnSync(process.execPath, [...node, ...args], { cwd: dir, env: { ...process.env, MEPH_RECORD_LOADS: record }, encoding: 'utf8' });
   expect(r.status, r.stderr).toBe(0);
-  return readFileSync(record, 'utf8').split('\n').filter(Boolean);
+  const loads = readFileSync(record, 'utf8').split('\n').filter(Boolean);
+  return { loads, stdout: r.stdout };
 }
 
 describe('what a command loads', () => {
@@ -43,5 +46,23 @@ describe('what a command loads', () => {
     const loads = loadsOf(['clean-md', '--dry-run', '1', path.join(dir, 'stream')]);
     expect(loads.some((u) => u.includes('/stream-ops/src/clean-md.ts'))).toBe(true);
     expect(loads.filter((u) => HEAVY.some((re) => re.test(u)))).toEqual([]);
+  });
+});
+
+// The installed bin runs the app bundled (tools/build-cli-assets.mjs, `npm run build`): its
+// own code and the @meph libraries in a few modules, not ~90 (resolving and loading each cost).
+describe('the built bin', () => {
+  const BIN = path.join(REPO_ROOT, 'apps/meph2-util/bin/meph2-util.js');
+  const BUNDLE = `file://${path.join(REPO_ROOT, 'apps/meph2-util/dist/bundle')}/`;
+
+  it.each([
+    ['query', ['query', '--json', 'stream/streams/v1/index.json', 'arch=amd64', '--max=1']],
+    ['clean-md', ['clean-md', '--dry-run', '1', 'stream']],
+  ])('%s loads its bundle and third-party packages only, and answers as the sources do', async (_name, args) => {
+    const { loads, stdout } = run(['--import', RECORDER, BIN], args);
+    const files = loads.filter((u) => u.startsWith('file:'));
+    expect(files.filter((u) => !u.startsWith(BUNDLE) && !u.includes('/node_modules/') && !u.endsWith('/bin/meph2-util.js'))).toEqual([]);
+    expect(files.filter((u) => u.startsWith(BUNDLE)).length).toBeLessThanOrEqual(20);
+    expect(stdout).toBe((await runCliCaptured(spec, args, { cwd: dir })).stdout);
   });
 });

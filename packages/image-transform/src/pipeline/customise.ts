@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { ConverterEvent } from '../events.js';
 import { runInNamespace, sh } from './chroot.js';
@@ -5,9 +6,10 @@ import { runInNamespace, sh } from './chroot.js';
 /**
  * meph's own initramfs-tools hook and boot scripts (root=squash:URL, modules after switch_root),
  * shipped as data files of this package and copied into /etc/initramfs-tools of images whose
- * initramfs has no rooturl/copymods (Debian). Same relative place from src/ and dist/.
+ * initramfs has no rooturl/copymods (Debian). Found through the package name, not this module's
+ * own place: the apps run this code bundled into their dist/bundle (tools/build-cli-assets.mjs).
  */
-export const NETROOT_INITRAMFS_DIR = path.resolve(import.meta.dirname, '../../initramfs');
+export const NETROOT_INITRAMFS_DIR = path.join(path.dirname(createRequire(import.meta.url).resolve('@meph/image-transform/package.json')), 'initramfs');
 /** Debian packages the network root needs in the image: busybox (wget in the initramfs), overlayroot (tmpfs overlay). */
 export const DEBIAN_NETROOT_PACKAGES = ['busybox', 'overlayroot'];
 

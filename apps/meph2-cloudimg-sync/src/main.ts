@@ -1,4 +1,3 @@
-import os from 'node:os';
 import path from 'node:path';
 import {
   checkSigningArgs,
@@ -16,11 +15,7 @@ import {
   withOptInSigningOptions,
   withVerbosityOptions,
 } from '@meph/cli-kit';
-import type { ImageFormatSetting, SquashfsCompression } from '@meph/image-transform';
-
-// Literal here (not the library's lists) so --help does not load the image pipeline; typed against it.
-const IMAGE_FORMATS = ['auto', 'img-tar', 'root-image', 'root-image-gz', 'root-tar', 'squashfs-image'] as const satisfies readonly ImageFormatSetting[];
-const SQUASHFS_COMPRESSIONS = ['xz', 'zstd', 'gzip'] as const satisfies readonly SquashfsCompression[];
+import { BUILD_SETTINGS_OPTIONS } from '@meph/image-transform/options';
 
 export const DEFAULT_SOURCE = 'http://cloud-images.ubuntu.com/daily/streams/v1/com.ubuntu.cloud:daily:download.json';
 /** The project's own build matrix (shipped in this package's conf/), as meph2-build's default. */
@@ -59,25 +54,16 @@ const command = defineCommand({
     })
       .positional('output-dir', { type: 'string', demandOption: true, describe: 'Output stream root' })
       .positional('filters', { type: 'string', array: true, default: [], describe: 'Filters on source items (key=value, key!=value, key~regex, key!~regex)' })
-      .option('config', { type: 'string', describe: 'Build matrix YAML (default: $MEPH_CONFIG, $MEPH2_CONFIG_YAML, conf/meph-v3.yaml)' })
+      .options(BUILD_SETTINGS_OPTIONS)
+      .alias('di-archive', 'archive')
       .option('source', { type: 'string', default: DEFAULT_SOURCE, describe: 'Cloud-image feed: products file, index or mirror root (.sjson = must verify)' })
       .option('target', { type: 'string', describe: 'Existing MAAS stream that says what is built (default: config default_target); "force" = empty' })
       .option('max', { type: 'number', default: 1, describe: 'Consider the N newest versions of each source product' })
       // Not `array: true`: yargs arrays swallow the positional arguments that follow.
       .option('arches', { type: 'string', describe: 'Arches to build, comma-separated or repeated (default: by host, as the original)' })
       .option('rebuild', { type: 'string', describe: 'FROM:TO — treat source version FROM as not built and publish it as TO (repeatable)' })
-      .option('proposed', { type: 'boolean', describe: 'Build with -proposed enabled (can only switch it on, as in meph2-build)' })
       .option('proposed-packages', { type: 'string', describe: 'CSV of packages to take from -proposed (with --proposed)' })
       .option('pre-purge-packages', { type: 'string', describe: 'CSV of packages to purge and reinstall' })
-      .option('disable-di', { type: 'boolean', describe: 'Do not add d-i kernels/initrds' })
-      .option('enable-di', { type: 'boolean', describe: 'Add d-i kernels/initrds even if the config has enable_di: false' })
-      .option('image-format', { choices: IMAGE_FORMATS, describe: 'Source image format (default: $MEPH_IMAGE_FORMAT, else auto), as meph2-build' })
-      .option('squashfs-compression', { choices: SQUASHFS_COMPRESSIONS, describe: 'mksquashfs compression (default: $MEPH_SQUASHFS_COMPRESSION, else xz), as meph2-build' })
-      .option('squashfs-block-size', { type: 'string', describe: 'mksquashfs block size, 4K … 1M (default: $MEPH_SQUASHFS_BLOCK_SIZE), as meph2-build' })
-      .option('mirror', { type: 'string', describe: 'apt mirror for the images (default: $MEPH_MIRROR, config mirror; Debian: the host\'s), as meph2-build' })
-      .option('di-archive', { alias: 'archive', type: 'string', describe: 'Archive root for d-i files (default: archive/ports.ubuntu.com, or the host\'s Debian mirror for Debian configs)' })
-      .option('di-keyring', { type: 'string', describe: 'Keyring for the d-i archive (default: the distro\'s archive keyring in /usr/share/keyrings)' })
-      .option('fake', { type: 'boolean', default: false, describe: 'Use the fake converter (same as MAAS_CLOUDIMG2EPH2=fake)' })
       .option('jobs', { alias: 'j', type: 'number', default: 2, describe: 'Release/arch pairs built at once' })
       .option('dry-run', { alias: 'n', type: 'boolean', default: false, describe: 'Print (release, arch, source serial → MAAS version) to build; build and write nothing' })
       .check((a) => {
@@ -89,38 +75,34 @@ const command = defineCommand({
   async run(args, ctx) {
     const lib = await import('@meph/image-transform');
 
-    const rebuild = lib.parseRebuild(listOf(args.rebuild));
-    if (typeof rebuild === 'string') throw new UsageError(`--rebuild ${JSON.stringify(rebuild)}: expected FROM:TO, e.g. 20260101:20260101.1`);
-    const arches = args.arches ? csvList(args.arches) : lib.defaultSyncArches();
-    if (!arches?.length) throw new UsageError(`no default arches for host arch ${os.machine()}`, 'pass --arches');
-    const filters = lib.syncSourceFilters(arches, args.filters);
-    const configPath = path.resolve(ctx.cwd, lib.resolveConfigPath(args.config, ctx.env, DEFAULT_CONFIG));
-    const config = await lib.loadBuildConfig(configPath);
-    // Paths the user typed are relative to the command's working directory (ctx.cwd).
-    const local = (where: string): string => (/^https?:\/\//i.test(where) || where === 'force' ? where : path.resolve(ctx.cwd, where));
-    const given = args.target ?? config.defaultTarget;
-    const target = given === undefined ? undefined : local(given);
-    if (!target) throw new UsageError(`${configPath} has no default_target and no --target was given`, 'pass --target URL, or --target force to build as if the stream were empty');
+    const { configPath, config, converter: choice, di } = await lib.loadBuildInputs(args, { env: ctx.env, cwd: ctx.cwd, defaultConfig: DEFAULT_CONFIG });
+    const request = lib.resolveSyncRequest({
+      ...(args.arches ? { arches: csvList(args.arches) } : {}),
+      filters: args.filters,
+      rebuild: listOf(args.rebuild),
+      ...(args.target !== undefined ? { target: args.target } : {}),
+      source: args.source,
+      config,
+      configPath,
+      cwd: ctx.cwd,
+    });
     const signing = optInSigning(args);
     if (!args.dryRun) await checkSigningArgs(signing, ctx);
     const { verifier, policy } = await verifierFromArgs(args, ctx.env, ctx.cwd, ctx.reporter.warn);
-    const choice = lib.selectConverter({ fake: args.fake, env: ctx.env, cwd: ctx.cwd, real: lib.realConverter });
     ctx.reporter.verbose(1, `converter: ${choice.name} (${choice.reason})`);
-
-    const diKeyrings = listOf(args.diKeyring).map((k) => path.resolve(ctx.cwd, k));
 
     const result = await lib.runSync({
       config,
       flags: lib.buildFlagsFrom(args),
       env: ctx.env,
-      source: local(args.source),
-      target,
+      source: request.source,
+      target: request.target,
       outputDir: path.resolve(ctx.cwd, args.outputDir),
-      arches,
-      filters,
+      arches: request.arches,
+      filters: request.filters,
       max: args.max,
-      rebuild,
-      di: { ...(args.diArchive ? { archive: args.diArchive } : {}), ...(diKeyrings.length ? { keyrings: diKeyrings } : {}) },
+      rebuild: request.rebuild,
+      di,
       ...(verifier ? { verifier } : {}),
       policy,
       converter: choice.converter,

@@ -46,3 +46,11 @@ export class DiKernelInfoMissingError extends DiCrawlerError {
     super(`no d-i kernel info for ${what}`, { hint: 'check that the archive has an installer for this release/arch, or build with --disable-di' });
   }
 }
+
+/** distro-info calls no release of the distro supported (or distro-info-data is not installed). */
+export class NoSupportedReleaseError extends DiCrawlerError {
+  override readonly name = 'NoSupportedReleaseError';
+  constructor(readonly distro: string) {
+    super(`no ${distro} release is supported according to distro-info`, { exitCode: 2, hint: 'name them with --releases' });
+  }
+}

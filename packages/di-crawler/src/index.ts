@@ -6,3 +6,4 @@ export * from './distro-info.js';
 export * from './crawl.js';
 export * from './kernel-info.js';
 export * from './netboot-mirror.js';
+export * from './archives.js';

@@ -1,5 +1,5 @@
 import { serializeJson, type ProductsDocument } from '@meph/simplestreams';
-import { mirrorDocuments, mirrorHttpClient, type MirrorOptions, type MirrorResult } from '@meph/simplestreams/mirror';
+import { checkMirrorOptions, mirrorDocuments, mirrorHttpClient, type MirrorOptions, type MirrorResult } from '@meph/simplestreams/mirror';
 import { crawlInstallers, DI_CONTENT_ID, type CrawlEvent, type CrawlOptions, type DiItem } from './crawl.js';
 
 /** Where the original's netboot-mirror writes the crawled products (it writes no index). */
@@ -22,6 +22,7 @@ export interface NetbootMirrorOptions extends MirrorOptions {
  * (`streams/v1/com.ubuntu.installer:released:netboot.json`, `.data/…`, `files/…`).
  */
 export async function mirrorNetboot(outDir: string, options: NetbootMirrorOptions): Promise<MirrorResult> {
+  checkMirrorOptions(options);
   const http = options.http ?? mirrorHttpClient(options);
   try {
     const byArchive = new Map<string, string[]>();

@@ -8,6 +8,7 @@ import { DEFAULT_TIMEOUTS, httpSettingsFromEnv, type HttpTimeouts } from './env.
 import { BodyFormatError, ConnectionError, HttpStatusError, HttpTimeoutError, RedirectError, TooLargeError, TruncatedBodyError } from './errors.js';
 import { KeyedLimiter, Semaphore } from './limiter.js';
 import { proxyForUrl } from './proxy.js';
+import { bodyForAttempt, DEFAULT_WHOLE_BODY_BYTES, type RequestBody } from './request-body.js';
 import { nodeHttp, sendOnce } from './request.js';
 
 export type HttpEvent = { type: 'http-retry'; url: string; attempt: number; reason: string; delayMs: number };
@@ -30,6 +31,8 @@ export interface HttpClientOptions {
   maxDocumentBytes?: number;
   /** Default 5. */
   maxRedirects?: number;
+  /** File bodies up to this size are read whole and sent in one write with the request headers. Default 1 MiB. */
+  wholeBodyBytes?: number;
   userAgent?: string;
   /** Where proxy variables and MEPH_HTTP_* are read from. Default process.env. */
   env?: NodeJS.ProcessEnv;
@@ -71,8 +74,12 @@ export interface OpenOptions extends RequestOptions {
 export interface SendOptions extends RequestOptions {
   /** Any method; GET, HEAD, PUT, DELETE and OPTIONS are retried (idempotent), others only with `idempotent`. */
   method: string;
-  /** Bytes, or a function returning a fresh stream for each attempt (set content-length in `headers`). */
-  body?: Buffer | (() => Readable);
+  /**
+   * Bytes; a local file (`{ file, size? }`: read whole and sent with the headers in one write up
+   * to the client's `wholeBodyBytes`, streamed above; Content-Length set unless given); or a
+   * function returning a fresh stream for each attempt (set content-length in `headers`).
+   */
+  body?: RequestBody;
   /** Retry this request even though its method is not idempotent (say a POST that creates nothing). */
   idempotent?: boolean;
   /** Cap for the response body. Default: the client's maxDocumentBytes. */
@@ -462,10 +469,14 @@ class Client implements HttpClient, ClientInternals {
       const release = await this.slot(u, signal);
       let res: http.IncomingMessage;
       try {
+        const headers: Record<string, string> = { 'user-agent': this.o.userAgent ?? 'meph', accept: '*/*', ...o.headers };
+        // read per attempt and inside the slot: queued requests hold no file contents
+        const body = o.body === undefined ? undefined : await bodyForAttempt(o.body, this.o.wholeBodyBytes ?? DEFAULT_WHOLE_BODY_BYTES);
+        if (body?.length !== undefined && !Object.keys(headers).some((k) => k.toLowerCase() === 'content-length')) headers['content-length'] = String(body.length);
         this.stats.requests++;
         res = await sendOnce({
-          url: u, method, headers: { 'user-agent': this.o.userAgent ?? 'meph', accept: '*/*', ...o.headers },
-          ...(o.body !== undefined ? { body: o.body } : {}),
+          url: u, method, headers,
+          ...(body !== undefined ? { body: body.payload } : {}),
           proxy: proxyForUrl(u, this.env), timeouts: this.timeouts, agents: this.agents, tls: this.o.tls, signal, attempt,
         });
       } catch (err) {

@@ -18,6 +18,25 @@ describe('streamed digests', () => {
     expect(await digestFile(path.join(dir, 'abc'), ['md5'])).toEqual({ size: 3, md5: ABC.md5 });
   });
 
+  it('digestFile: small files read whole, files above 1 MiB streamed, empty files and FIFOs: the same digests as hashing the bytes', async () => {
+    const { createHash, randomBytes } = await import('node:crypto');
+    const { execFileSync } = await import('node:child_process');
+    const { createWriteStream } = await import('node:fs');
+    const want = (b: Buffer): { size: number; sha256: string; md5: string } => ({ size: b.length, sha256: createHash('sha256').update(b).digest('hex'), md5: createHash('md5').update(b).digest('hex') });
+    for (const n of [0, 1, 4096, (1 << 20) - 1, 1 << 20, (1 << 20) + 1, 3 * (1 << 20) + 17]) {
+      const b = randomBytes(n);
+      writeFileSync(path.join(dir, `f${n}`), b);
+      expect(await digestFile(path.join(dir, `f${n}`), ['sha256', 'md5'])).toEqual(want(b));
+    }
+    // a FIFO says size 0 whatever it carries: streamed to its end
+    const fifo = path.join(dir, 'fifo');
+    execFileSync('mkfifo', [fifo]);
+    const b = randomBytes(200_000);
+    const writer = createWriteStream(fifo);
+    writer.end(b);
+    expect(await digestFile(fifo, ['sha256', 'md5'])).toEqual(want(b));
+  });
+
   it('updateFrom hashes a stream in chunks, strings included, and can continue', async () => {
     const d = new Digester(['sha256', 'md5']);
     await d.updateFrom(Readable.from([Buffer.from('a')]));

@@ -8,5 +8,6 @@ export {
   type RequestOptions, type GetOptions, type OpenOptions, type SendOptions, type HttpReply,
 } from './client.js';
 export type { DownloadOptions, DownloadProgress, DownloadResult } from './download.js';
+export { DEFAULT_WHOLE_BODY_BYTES, type FileBody, type RequestBody } from './request-body.js';
 export { Semaphore } from './limiter.js';
 export { SyncBatch } from './sync-batch.js';

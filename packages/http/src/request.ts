@@ -19,7 +19,7 @@ export interface SendParams {
   url: URL;
   method: string;
   headers: Record<string, string>;
-  /** A request body: bytes, or a fresh stream per attempt (its length in the headers). */
+  /** A request body: bytes, or a fresh stream per attempt (its length in the headers; the client turns file bodies into one of these). node:http corks the socket for the first write, so headers and the first chunk leave together. */
   body?: Buffer | (() => Readable);
   proxy: URL | undefined;
   timeouts: HttpTimeouts;

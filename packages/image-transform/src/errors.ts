@@ -168,3 +168,11 @@ export class BootTargetError extends ImageTransformError {
     super(message, { exitCode: 2, ...(hint === undefined ? {} : { hint }) });
   }
 }
+
+/** A sync request that cannot be carried out as given (bad --rebuild, no arches, no target): exit status 2. */
+export class SyncRequestError extends ImageTransformError {
+  override readonly name = 'SyncRequestError';
+  constructor(detail: string, hint?: string) {
+    super(detail, { exitCode: 2, ...(hint ? { hint } : {}) });
+  }
+}

@@ -5,6 +5,7 @@ export * from './config/index.js';
 export * from './metadata/index.js';
 export * from './build/index.js';
 export { selectConverter, FAKE_CONVERTER_NAMES, type ConverterChoice } from './select-converter.js';
+export { loadBuildInputs, type BuildInputFlags, type BuildInputs } from './build-inputs.js';
 export * from './pipeline/index.js';
 export * from './boot/index.js';
 export * from './bootloaders/index.js';

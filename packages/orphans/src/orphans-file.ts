@@ -1,5 +1,5 @@
 import { promises as fsp } from 'node:fs';
-import { serializeJson, writeFileAtomic } from '@meph/simplestreams';
+import { parseJsonObject, serializeJson, writeFileAtomic } from '@meph/simplestreams';
 import { ioError, OrphansFileError } from './errors.js';
 import { parseRfc2822 } from './timestamp.js';
 
@@ -59,13 +59,7 @@ export async function readOrphansFile(file: string): Promise<OrphansFile> {
 }
 
 export function parseOrphansFile(text: string, file: string): OrphansFile {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (err) {
-    throw new OrphansFileError(file, `not valid JSON (${(err as Error).message})`, { cause: err });
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new OrphansFileError(file, 'is not a JSON object');
+  const value = parseJsonObject(text, file, (detail, cause) => new OrphansFileError(file, detail, { cause }));
   const result: OrphansFile = { entries: new Map() };
   for (const [key, v] of Object.entries(value)) {
     if (key === LEGACY_STREAMS_KEY) {
@@ -80,14 +74,10 @@ export function parseOrphansFile(text: string, file: string): OrphansFile {
 }
 
 function parseSidecar(text: string, file: string): Pick<OrphansFile, 'streams' | 'dataDir'> {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (err) {
-    throw new OrphansFileError(file, `not valid JSON (${(err as Error).message})`, { cause: err });
-  }
-  const v = value as Record<string, unknown>;
-  if (typeof value !== 'object' || value === null || v['format'] !== SIDECAR_FORMAT) throw new OrphansFileError(file, `is not a meph orphans sidecar (format ${SIDECAR_FORMAT})`);
+  const notSidecar = `is not a meph orphans sidecar (format ${SIDECAR_FORMAT})`;
+  // JSON that is not an object (no cause) is "not a sidecar" like an object of another format
+  const v = parseJsonObject(text, file, (detail, cause) => new OrphansFileError(file, cause ? detail : notSidecar, { cause }));
+  if (v['format'] !== SIDECAR_FORMAT) throw new OrphansFileError(file, notSidecar);
   const streams = v['streams'];
   if (!Array.isArray(streams) || !streams.every((s) => typeof s === 'string')) throw new OrphansFileError(file, '"streams" must be a list of stream paths or URLs');
   if (typeof v['dataDir'] !== 'string' || v['dataDir'] === '') throw new OrphansFileError(file, '"dataDir" must be the data directory');

@@ -94,3 +94,11 @@ export class SigningNeededError extends PublishError {
     super(detail, { hint: 'sign the stream first (meph2-util sign) so every document has its .sjson' });
   }
 }
+
+/** A publish request that cannot be carried out as given (bad job count, not a stream, no keyring for a signed stream): exit status 2. */
+export class PublishRequestError extends PublishError {
+  override readonly name = 'PublishRequestError';
+  constructor(detail: string, hint?: string) {
+    super(detail, { exitCode: 2, ...(hint ? { hint } : {}) });
+  }
+}

@@ -9,6 +9,7 @@ export { acquireLease, Lease, LEASE_KEY, describeHolder, type LeaseOptions, type
 export { planPrune, referencedKeys, type PrunePlan } from './prune.js';
 export { readStoreStream, versionsMissingFrom, dataRefs, signedBy, type StoreStream, type DataRef } from './stream-files.js';
 export { publishStream, type PublishOptions, type PublishResult, type PublishEvent } from './publish.js';
+export { checkPublishRequest, publishToTarget, swiftContainerTarget, type PublishRequest, type PublishRequestResult } from './request.js';
 export { md5File, md5Hex } from './hash.js';
 export { explainTwinWindow, isTwinWindowFinding, publishLeaseAt } from './twin-window.js';
 export { mergeProducts } from './merge.js';

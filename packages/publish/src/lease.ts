@@ -46,6 +46,9 @@ function parseLease(bytes: Buffer | undefined): LeaseRecord | undefined {
   }
 }
 
+/** The default pause between writing the lease and reading it back. */
+export const DEFAULT_SETTLE_MS = 500;
+
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 export class Lease {
@@ -77,7 +80,7 @@ export class Lease {
 export async function acquireLease(store: ObjectStore, options: LeaseOptions = {}): Promise<Lease> {
   const ttl = options.ttlMs ?? 600_000;
   const waitMs = options.waitMs ?? 600_000;
-  const settle = options.settleMs ?? 500;
+  const settle = options.settleMs ?? DEFAULT_SETTLE_MS;
   const now = options.now ?? Date.now;
   const start = now();
   const host = os.hostname();

@@ -15,12 +15,16 @@ import {
   openTarget,
   planPrune,
   publishStream,
+  publishToTarget,
+  PublishRequestError,
   S3Store,
   StreamInvalidError,
   SwiftStore,
   swiftAuthFromEnv,
+  swiftContainerTarget,
   TargetError,
   type PublishEvent,
+  type PublishRequest,
   type StoreStream,
 } from './index.js';
 
@@ -172,6 +176,58 @@ describe('publishStream to a directory store', () => {
   });
 });
 
+describe('the lease is taken while the last data objects upload (its settle pause overlaps them)', () => {
+  /** A directory store whose data PUTs take `ms` each, logging when data lands and when the lease is written. */
+  function slowStore(root: string, ms: number): { store: FsStore; log: string[] } {
+    const store = new FsStore(root);
+    const log: string[] = [];
+    const putNew = store.putNew.bind(store);
+    store.putNew = async (key, body) => {
+      if (key === LEASE_KEY) {
+        log.push('lease');
+        return putNew(key, body);
+      }
+      await new Promise((r) => setTimeout(r, ms));
+      const outcome = await putNew(key, body);
+      log.push('data');
+      return outcome;
+    };
+    return { store, log };
+  }
+  const dataBefore = (log: string[], what: string): number => log.slice(0, log.indexOf(what)).filter((l) => l === 'data').length;
+
+  it('the lease is written before the data is all up, but not before most of it', async () => {
+    const versions = Array.from({ length: 40 }, (_, i) => `v${String(i).padStart(2, '0')}`);
+    const src = await stream('tail1', versions);
+    const target = path.join(dir, 'tail1-store');
+    const { store, log } = slowStore(target, 25);
+    const events: string[] = [];
+    const r = await publishStream({ store, streamDir: src, jobs: 4, lease: { settleMs: 100 }, onEvent: (e) => events.push(e.type === 'object-uploaded' ? `${e.type}:${e.kind}` : e.type) });
+    expect(r.uploaded).toHaveLength(80);
+    const before = dataBefore(log, 'lease');
+    expect(before).toBeGreaterThanOrEqual(40);
+    expect(before).toBeLessThan(80);
+    // and nothing of the metadata is written before the data is all there
+    expect(events.indexOf('object-uploaded:metadata')).toBeGreaterThan(events.lastIndexOf('object-uploaded:data'));
+    expect(await files(target)).toEqual(await files(src));
+    expect(await fsp.access(path.join(target, LEASE_KEY)).then(() => 'left', () => 'released')).toBe('released');
+  });
+
+  it('a lease taken early is released when the data fails (a conflict): nothing of the metadata is written', async () => {
+    const versions = Array.from({ length: 40 }, (_, i) => `v${String(i).padStart(2, '0')}`);
+    const src = await stream('tail2', versions);
+    const target = path.join(dir, 'tail2-store');
+    await fsp.mkdir(path.join(target, 'noble/amd64/v00'), { recursive: true });
+    await fsp.writeFile(path.join(target, 'noble/amd64/v00/boot-kernel'), 'other bytes\n');
+    const { store, log } = slowStore(target, 25);
+    await expect(publishStream({ store, streamDir: src, jobs: 4, lease: { settleMs: 100 } })).rejects.toBeInstanceOf(ObjectConflictError);
+    expect(log).toContain('lease');
+    expect(dataBefore(log, 'lease')).toBeLessThan(79);
+    expect(await fsp.access(path.join(target, LEASE_KEY)).then(() => 'left', () => 'released')).toBe('released');
+    await expect(fsp.access(path.join(target, 'streams/v1/index.json'))).rejects.toThrow();
+  });
+});
+
 describe('acquireLease', () => {
   it('a second writer waits for the first, then gets the lease; a dead holder on this host is broken', async () => {
     const store = new FsStore(path.join(dir, 'lease1'));
@@ -248,5 +304,37 @@ describe('swiftAuthFromEnv', () => {
     } finally {
       server.close();
     }
+  });
+});
+
+describe('publishToTarget (a publish as a command line asks for it)', () => {
+  it('publishes to a file:// target, closes the store and names it; refuses what cannot be carried out, with exit status 2', async () => {
+    const src = await stream('req1', ['v1']);
+    const target = path.join(dir, 'req-store');
+    const r = await publishToTarget({ streamDir: 'req1', cwd: dir, target: `file://${target}`, prefix: 'stable', jobs: 2, policy: 'when-present' });
+    expect(r.storeLabel).toContain(path.join(target, 'stable'));
+    expect(r.uploaded).toHaveLength(2);
+    expect(await files(path.join(target, 'stable'))).toEqual(await files(src));
+
+    const refused = async (request: Partial<PublishRequest>): Promise<PublishRequestError> => {
+      const err = await publishToTarget({ streamDir: 'req1', cwd: dir, target: `file://${target}`, jobs: 2, policy: 'when-present', ...request }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(PublishRequestError);
+      expect((err as PublishRequestError).exitCode).toBe(2);
+      return err as PublishRequestError;
+    };
+    expect((await refused({ jobs: 0 })).message).toBe('--jobs must be a positive integer, not 0');
+    expect((await refused({ streamDir: 'nowhere' })).message).toBe('nowhere: not a stream directory (no streams/v1 in it)');
+    expect((await refused({ publicRead: true })).message).toBe('--public-read only applies to swift:// targets');
+    await fsp.writeFile(path.join(src, 'streams/v1/index.sjson'), 'signed');
+    const unsigned = await refused({});
+    expect(unsigned.message).toBe('req1 is signed and there is no keyring to check it with');
+    expect(unsigned.hint).toMatch(/--no-verify/);
+    await fsp.rm(path.join(src, 'streams/v1/index.sjson'));
+  });
+
+  it('an ss-swift container becomes a swift:// target; a prefix or scheme in it is refused', () => {
+    expect(swiftContainerTarget('maas-images')).toBe('swift://maas-images');
+    expect(() => swiftContainerTarget('maas-images/stable')).toThrow(/maas-images\/stable: a container name has no \/ or scheme/);
+    expect(() => swiftContainerTarget('swift:x')).toThrow(PublishRequestError);
   });
 });

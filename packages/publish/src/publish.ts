@@ -5,7 +5,7 @@ import type { ProductsDocument, SignatureVerifier } from '@meph/simplestreams';
 import { verifyStream, type Signer } from '@meph/signer';
 import { ObjectConflictError, ReadBackError, SigningNeededError, StoreAheadError, StreamInvalidError } from './errors.js';
 import { md5File, md5Hex } from './hash.js';
-import { acquireLease, type Lease, type LeaseOptions } from './lease.js';
+import { acquireLease, DEFAULT_SETTLE_MS, type Lease, type LeaseOptions } from './lease.js';
 import { stageMerge, type StagedMerge } from './merge.js';
 import { planPrune, type PrunePlan } from './prune.js';
 import { dataRefs, localMetadataFiles, metadataRank, readStoreStream, versionsMissingFrom, type DataRef } from './stream-files.js';
@@ -142,6 +142,36 @@ export async function publishStream(options: PublishOptions): Promise<PublishRes
   let done = 0;
   const conflicts: ObjectConflictError[] = [];
   const total = refs.length;
+
+  // The lease is taken while the last data objects upload, timed so that its settle pause (write,
+  // wait, read back) ends about when the data does instead of after it. It guards only the
+  // metadata: data is create-only and unreferenced until the index is written.
+  let leasing: Promise<Lease> | undefined;
+  const startLease = (): void => {
+    if (dryRun || leasing) return;
+    leasing = acquireLease(store, { ...options.lease, now, onEvent: emit });
+    leasing.catch(() => {}); // awaited (or released) below
+  };
+  const dropEarlyLease = async (): Promise<void> => {
+    await leasing?.then((l) => l.release(), () => {});
+  };
+  const toUpload = refs.filter((r) => !listing.has(r.path));
+  const uploadBytes = toUpload.reduce((n, r) => n + (r.size ?? 0), 0);
+  const settleMs = options.lease?.settleMs ?? DEFAULT_SETTLE_MS;
+  const uploadStats = { start: performance.now(), objects: 0, bytes: 0 };
+  const uploaded = (bytes: number): void => {
+    const t = performance.now();
+    uploadStats.objects++;
+    uploadStats.bytes += bytes;
+    if (leasing || uploadStats.objects < Math.min(jobs, toUpload.length)) return;
+    // time left at the rate so far, by objects and by bytes (whichever says longer)
+    const elapsed = t - uploadStats.start;
+    const perObject = elapsed / uploadStats.objects;
+    const left = Math.max(perObject * (toUpload.length - uploadStats.objects), uploadStats.bytes > 0 ? (elapsed * (uploadBytes - uploadStats.bytes)) / uploadStats.bytes : 0);
+    // the lease is a write and a read around the pause: about two requests' time
+    const perRequest = perObject * Math.min(jobs, toUpload.length);
+    if (left <= settleMs + 2 * perRequest) startLease();
+  };
   const tick = (): void => {
     done++;
     if (done === total || done % 25 === 0) emit({ type: 'progress', step: 'data', done, total, unit: 'files' });
@@ -181,22 +211,29 @@ export async function publishStream(options: PublishOptions): Promise<PublishRes
     result.bytes += local.size;
     emit({ type: 'object-uploaded', key: local.key, bytes: local.size, kind: 'data', dryRun });
     committed('data', local.key);
+    uploaded(local.size);
     tick();
   };
-  await Promise.all(refs.map((r) => limit(() => uploadOne(r))));
-  if (conflicts.length) throw conflicts[0]!;
-  throwIfAborted(options.signal);
+  try {
+    uploadStats.start = performance.now();
+    await Promise.all(refs.map((r) => limit(() => uploadOne(r))));
+    if (conflicts.length) throw conflicts[0]!;
+    throwIfAborted(options.signal);
+  } catch (err) {
+    await dropEarlyLease();
+    throw err;
+  }
 
   // 3. Metadata, under the lease.
-  const meta = await Promise.all(metaFiles.map((k) => localObject(streamDir, k)));
-  meta.sort((a, b) => metadataRank(a.key) - metadataRank(b.key) || (a.key < b.key ? -1 : 1));
   const localSigned = metaFiles.includes('streams/v1/index.sjson');
-
   let lease: Lease | undefined;
   let staged: StagedMerge | undefined;
   try {
-    if (!dryRun) lease = await acquireLease(store, { ...options.lease, now, onEvent: emit });
-    const current = await readStoreStream((k) => store.get(k), store.label);
+    const meta = await Promise.all(metaFiles.map((k) => localObject(streamDir, k)));
+    meta.sort((a, b) => metadataRank(a.key) - metadataRank(b.key) || (a.key < b.key ? -1 : 1));
+    startLease();
+    lease = await leasing;
+    const [current, metaObjects] = await Promise.all([readStoreStream((k) => store.get(k), store.label), store.list('streams/')]);
     if (current.signed && !localSigned) throw new SigningNeededError(`${store.label} serves a signed stream (streams/v1/index.sjson) and ${streamDir} is not signed: publishing it would leave the old signed files in place`);
     const missing = versionsMissingFrom(localDocs, current);
     let publishing = localDocs;
@@ -212,7 +249,7 @@ export async function publishStream(options: PublishOptions): Promise<PublishRes
       emit({ type: 'merged', versions: missing.length, examples: missing.slice(0, 3) });
     }
 
-    const metaListing = new Map((await store.list('streams/')).map((o) => [o.key, o]));
+    const metaListing = new Map(metaObjects.map((o) => [o.key, o]));
     const toWrite: LocalObject[] = [];
     for (const m of meta) {
       const have = metaListing.get(m.key);
@@ -252,11 +289,16 @@ export async function publishStream(options: PublishOptions): Promise<PublishRes
 
     // 4. Read back what we wrote: a writer that ignored (or raced) the lease shows up here.
     if (!dryRun) {
-      for (const m of toWrite) {
-        const back = await store.get(m.key);
+      // the metadata read back together, the data listing meanwhile
+      const [backs, listed] = await Promise.all([Promise.all(toWrite.map((m) => store.get(m.key))), store.list()]);
+      const readBack = new Map<string, Buffer>();
+      toWrite.forEach((m, i) => {
+        const back = backs[i];
         if (!back || md5Hex(back) !== m.md5) throw new ReadBackError(store.label, `${m.key} ${back ? 'holds other content' : 'is missing'} right after it was written`);
-      }
-      const after = await readStoreStream((k) => store.get(k), store.label);
+        readBack.set(m.key, back);
+      });
+      // (what was just read back is not fetched a second time)
+      const after = await readStoreStream((k) => (readBack.has(k) ? Promise.resolve(readBack.get(k)) : store.get(k)), store.label);
       const published = new Map([...after.products].map(([c, p]) => [c, p.doc]));
       const lost = versionsMissingFrom(published, { products: new Map([...publishing].map(([c, d]) => [c, { key: '', doc: d }])), signed: false });
       if (lost.length) throw new ReadBackError(store.label, `the published index lacks ${lost.slice(0, 3).join(', ')}`);
@@ -265,7 +307,7 @@ export async function publishStream(options: PublishOptions): Promise<PublishRes
       if (dropped.length) throw new ReadBackError(store.label, `the published index lost ${dropped.slice(0, 3).join(', ')}`);
       // Every data object is there with our bytes (where the store lists an MD5): on stores without an
       // exclusive create this is what catches a concurrent publisher that wrote other bytes under our key.
-      const present = new Map((await store.list()).map((o) => [o.key, o]));
+      const present = new Map(listed.map((o) => [o.key, o]));
       const absent = refs.filter((r) => !present.has(r.path));
       if (absent.length) throw new ReadBackError(store.label, `${absent.length} referenced data object(s) are missing, e.g. ${absent[0]!.path}`);
       const changed = refs.filter((r) => {
@@ -293,7 +335,7 @@ export async function publishStream(options: PublishOptions): Promise<PublishRes
       }
     }
   } finally {
-    await lease?.release();
+    await (lease ? lease.release() : dropEarlyLease());
     await staged?.cleanup();
   }
   emit({

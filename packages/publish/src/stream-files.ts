@@ -93,23 +93,24 @@ export interface StoreStream {
  */
 export async function readStoreStream(get: (key: string) => Promise<Buffer | undefined>, label: string): Promise<StoreStream> {
   const result: StoreStream = { products: new Map(), signed: false };
-  const signedIndex = await get('streams/v1/index.sjson');
-  const plainIndex = await get(INDEX_JSON);
+  const [signedIndex, plainIndex] = await Promise.all([get('streams/v1/index.sjson'), get(INDEX_JSON)]);
   result.signed = signedIndex !== undefined;
   const raw = plainIndex ?? signedIndex;
   if (!raw) return result;
   const idx = payload(raw, `${label}/${INDEX_JSON}`) as IndexDocument;
   if (!idx || typeof idx !== 'object' || idx.format !== INDEX_FORMAT || typeof idx.index !== 'object') return result;
   result.index = idx;
-  for (const [cid, entry] of Object.entries(idx.index)) {
-    if (typeof entry.path !== 'string' || entry.path === '') continue;
-    assertSafeRelativePath(entry.path, `${label}/${INDEX_JSON}`);
-    const jsonKey = entry.path.replace(/\.sjson$/, '.json');
-    const bytes = (await get(jsonKey)) ?? (await get(jsonKey.replace(/\.json$/, '.sjson')));
-    if (!bytes) continue;
-    const doc = parseProducts(payload(bytes, `${label}/${jsonKey}`), `${label}/${jsonKey}`);
-    result.products.set(cid, { key: jsonKey, doc });
-  }
+  const entries = Object.entries(idx.index).filter(([, entry]) => typeof entry.path === 'string' && entry.path !== '');
+  for (const [, entry] of entries) assertSafeRelativePath(entry.path, `${label}/${INDEX_JSON}`);
+  // the products documents are fetched together (one round trip, not one per document), kept in index order
+  const docs = await Promise.all(
+    entries.map(async ([cid, entry]) => {
+      const jsonKey = entry.path.replace(/\.sjson$/, '.json');
+      const bytes = (await get(jsonKey)) ?? (await get(jsonKey.replace(/\.json$/, '.sjson')));
+      return bytes ? { cid, key: jsonKey, doc: parseProducts(payload(bytes, `${label}/${jsonKey}`), `${label}/${jsonKey}`) } : undefined;
+    }),
+  );
+  for (const d of docs) if (d) result.products.set(d.cid, { key: d.key, doc: d.doc });
   return result;
 }
 

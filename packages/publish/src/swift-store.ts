@@ -1,5 +1,3 @@
-import { createReadStream } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import type http from 'node:http';
 import { createHttpClient, type HttpClient, type HttpReply } from '@meph/http';
 import { StoreError, TargetError } from './errors.js';
@@ -7,12 +5,6 @@ import { swiftAuthFromEnv, type SwiftAuth } from './swift-auth.js';
 import { joinKey, type ObjectStore, type PutBody, type StoredObject } from './store.js';
 
 type Reply = HttpReply;
-
-/**
- * Files up to this size are sent from memory in one write with their headers; streaming them
- * (headers and body in separate writes) made small-object publishing measurably slower.
- */
-const SMALL_FILE_BYTES = 1024 * 1024;
 
 /** Object names are URL-encoded per path segment, `/` kept. */
 const encodeKey = (key: string): string => key.split('/').map(encodeURIComponent).join('/');
@@ -52,7 +44,8 @@ export class SwiftStore implements ObjectStore {
   }
 
   private async send(method: string, url: string, headers: Record<string, string>, body?: PutBody): Promise<Reply> {
-    const payload = body === undefined ? undefined : body.bytes ?? (body.size <= SMALL_FILE_BYTES ? await readFile(body.file!) : (): ReturnType<typeof createReadStream> => createReadStream(body.file!));
+    // a small file goes out whole with its headers (the transport reads it), a large one streamed
+    const payload = body === undefined ? undefined : body.bytes ?? { file: body.file!, size: body.size };
     try {
       return await this.http.send(url, { method, headers: { ...headers, 'X-Auth-Token': this.auth!.token }, ...(payload !== undefined ? { body: payload } : {}) });
     } catch (err) {

@@ -7,3 +7,4 @@ export { checkSigner } from './check-signer.js';
 export { signStream, signedTextFor, documentSignerFor, type SignStreamEvent, type SignStreamOptions } from './sign-stream.js';
 export { readKeyFile, normalizeKeyId } from './keys.js';
 export { verifyStream, type VerifyStreamOptions, type VerifyStreamResult, type StreamFinding, type StreamCheck } from './verify-stream.js';
+export { summarizeVerify, type VerifySummary } from './verify-summary.js';

@@ -125,3 +125,11 @@ export class OutputFormatError extends SimplestreamsError {
     super(`invalid output format ${JSON.stringify(format)}: ${detail}`, { hint: 'use Python %-style fields such as "%(product_name)s %(item_url)s"' });
   }
 }
+
+/** Mirror options that cannot be used as given (a count that is not a whole number, --keep without --max): exit status 2. */
+export class MirrorOptionError extends SimplestreamsError {
+  override readonly name = 'MirrorOptionError';
+  constructor(detail: string, hint?: string) {
+    super(detail, { exitCode: 2, ...(hint ? { hint } : {}) });
+  }
+}

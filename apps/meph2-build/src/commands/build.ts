@@ -1,12 +1,9 @@
 import path from 'node:path';
 import { checkSigningArgs, defineCommand, optInSigning, signIfWanted, UsageError, withOptInSigningOptions, withVerbosityOptions, type CommandContext } from '@meph/cli-kit';
-import type { BuildEvent, ImageFormatSetting, SquashfsCompression } from '@meph/image-transform';
+import type { BuildEvent } from '@meph/image-transform';
+import { BUILD_SETTINGS_OPTIONS } from '@meph/image-transform/options';
 import { DEFAULT_CONFIG } from '../default-config.js';
 import { describeEvent, eventVerbosity, planText } from '../render.js';
-
-// Literal here (not the library's lists) so --help does not load the image pipeline; typed against it.
-const IMAGE_FORMATS = ['auto', 'img-tar', 'root-image', 'root-image-gz', 'root-tar', 'squashfs-image'] as const satisfies readonly ImageFormatSetting[];
-const SQUASHFS_COMPRESSIONS = ['xz', 'zstd', 'gzip'] as const satisfies readonly SquashfsCompression[];
 
 /** Routes library events to the reporter by -v level (the reporter also logs them to --log-file). */
 function eventSink(json: boolean, ctx: CommandContext): (e: BuildEvent) => void {
@@ -53,19 +50,9 @@ export const buildCommand = defineCommand({
         .positional('version-name', { type: 'string', demandOption: true, describe: 'version name (serial) to build, e.g. 20240101 or 20240101.1' })
         .positional('source', { type: 'string', demandOption: true, describe: 'source image: local file or http(s) URL (never modified)' })
         .positional('output-dir', { type: 'string', demandOption: true, describe: 'stream root to write into (created if missing)' })
-        .option('config', { type: 'string', describe: 'build matrix YAML (default: $MEPH_CONFIG, $MEPH2_CONFIG_YAML, conf/meph-v3.yaml)' })
-        .option('image-format', { choices: IMAGE_FORMATS, describe: 'source image format (default: auto, detected from content)' })
-        .option('proposed', { type: 'boolean', describe: 'build with -proposed enabled (can only switch it on)' })
-        .option('enable-di', { type: 'boolean', describe: 'override config enable_di: publish d-i kernels' })
-        .option('disable-di', { type: 'boolean', describe: 'override config enable_di: no d-i kernels' })
+        .options(BUILD_SETTINGS_OPTIONS)
         .conflicts('enable-di', 'disable-di')
         .option('flat-json', { type: 'string', describe: 'also write a JSON list of every new item to this file' })
-        .option('squashfs-compression', { choices: SQUASHFS_COMPRESSIONS, describe: 'mksquashfs compression (default xz, as MAAS expects)' })
-        .option('squashfs-block-size', { type: 'string', describe: 'mksquashfs block size, 4K … 1M (default: mksquashfs\'s 128K)' })
-        .option('mirror', { type: 'string', describe: 'apt mirror for the image (default: config mirror; for Debian the host\'s configured mirror)' })
-        .option('di-archive', { type: 'string', describe: 'archive root for d-i files (default: archive/ports.ubuntu.com; Debian: the image\'s apt mirror)' })
-        .option('di-keyring', { type: 'string', describe: 'keyring verifying the d-i archive (default: /usr/share/keyrings/<distro>-archive-keyring.gpg); repeatable' })
-        .option('fake', { type: 'boolean', describe: 'use the fake converter: small placeholder artifacts in seconds (tests only)' })
         .option('cache-dir', { type: 'string', describe: 'download cache for http(s) sources' })
         .option('kernel-concurrency', { type: 'number', describe: 'kernels built in parallel (default: the converter\'s)' })
         .option('dry-run', { alias: 'n', type: 'boolean', default: false, describe: 'print the plan (products, items, paths) and change nothing' }),
@@ -76,16 +63,12 @@ export const buildCommand = defineCommand({
       throw new UsageError(`--kernel-concurrency ${args.kernelConcurrency} is not a positive integer`);
     }
     const lib = await import('@meph/image-transform');
-    const configPath = path.resolve(ctx.cwd, lib.resolveConfigPath(args.config, ctx.env, DEFAULT_CONFIG));
-    const config = await lib.loadBuildConfig(configPath);
-    if (args.squashfsBlockSize) lib.checkSquashfsBlockSize(args.squashfsBlockSize, '--squashfs-block-size');
+    const { config, converter: choice, di } = await lib.loadBuildInputs(args, { env: ctx.env, cwd: ctx.cwd, defaultConfig: DEFAULT_CONFIG });
     const settings = lib.resolveBuildSettings(config, lib.buildFlagsFrom(args), ctx.env);
     const onEvent = eventSink(args.json, ctx);
     const outputDir = path.resolve(ctx.cwd, args.outputDir);
-    const choice = lib.selectConverter({ fake: Boolean(args.fake), env: ctx.env, cwd: ctx.cwd, real: lib.realConverter });
     const signing = optInSigning(args);
     if (!args.dryRun) await checkSigningArgs(signing, ctx);
-    const diKeyrings = (args.diKeyring === undefined ? [] : [args.diKeyring].flat()).map((k) => path.resolve(ctx.cwd, k));
 
     const result = await lib.buildVersion({
       config,
@@ -97,7 +80,7 @@ export const buildCommand = defineCommand({
       converter: choice.converter,
       converterName: choice.name,
       settings,
-      di: { ...(args.diArchive ? { archive: args.diArchive } : {}), ...(diKeyrings.length ? { keyrings: diKeyrings } : {}) },
+      di,
       ...(args.verbose ? { verbosity: args.verbose } : {}),
       ...(args.flatJson ? { flatJson: path.resolve(ctx.cwd, args.flatJson) } : {}),
       ...(args.cacheDir ? { cacheDir: path.resolve(ctx.cwd, args.cacheDir) } : {}),

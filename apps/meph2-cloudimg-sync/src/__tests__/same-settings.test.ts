@@ -8,6 +8,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { BUILD_SETTINGS_OPTIONS } from '@meph/image-transform/options';
 import { runAppProcess } from '@meph/test-support';
 import { generateCloudFeed, startFixtureServer, type FixtureServer } from '../../../../tools/fixture-server/index.js';
 
@@ -64,3 +65,15 @@ it('meph2-build and meph2-cloudimg-sync resolve config + MEPH_* / M2E_* environm
   });
   expect(syncRequest).toEqual(buildRequest);
 }, 120_000);
+
+it('meph2-build and meph2-cloudimg-sync declare the build-settings flags from one definition (same flags, same help)', async () => {
+  const flat = (s: string): string => s.replace(/\s+/g, ' ');
+  const [build, sync] = await Promise.all([runAppProcess('meph2-build', ['--help']), runAppProcess('meph2-cloudimg-sync', ['--help'])]);
+  for (const [flag, spec] of Object.entries(BUILD_SETTINGS_OPTIONS)) {
+    for (const help of [build, sync]) {
+      expect(help.code).toBe(0);
+      expect(flat(help.stdout), `--${flag}`).toContain(`--${flag}`);
+      expect(flat(help.stdout), `--${flag}`).toContain(flat(spec.describe));
+    }
+  }
+}, 60_000);

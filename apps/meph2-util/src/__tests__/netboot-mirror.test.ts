@@ -3,6 +3,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCliCaptured } from '@meph/test-support';
+import { NETBOOT_ARCHES } from '@meph/di-crawler';
 import { verifyFile, type ProductsDocument } from '@meph/simplestreams';
 import { spec } from '../main.js';
 import { createTestKey, generateArchive, startFixtureServer, type FixtureServer, type TestKey } from '../../../../tools/fixture-server/index.js';
@@ -91,5 +92,12 @@ describe('meph2-util netboot-mirror', () => {
     expect(lines, r.stderr).toHaveLength(1);
     expect(lines[0]).toMatch(new RegExp(`^meph2-util: error: http://127\\.0\\.0\\.1:${closed}/ubuntu/dists/noble\\S*/InRelease: cannot fetch: ECONNREFUSED`));
     await expect(access(out)).rejects.toThrow();
+  });
+});
+
+describe('netboot-mirror --help', () => {
+  it("names the library's default arches (the literal in the command cannot drift from NETBOOT_ARCHES)", async () => {
+    const r = await runCliCaptured(spec, ['netboot-mirror', '--help']);
+    expect(r.stdout.replace(/\s+/g, ' ')).toContain(`(default: ${NETBOOT_ARCHES.join(',')})`);
   });
 });

@@ -1,9 +1,5 @@
-import { defineCommand, formatBytes, publishCommit, UsageError, verifierFromArgs, withKeyringOptions } from '@meph/cli-kit';
+import { defineCommand, formatBytes, publishCommit, verifierFromArgs, withKeyringOptions } from '@meph/cli-kit';
 import { location } from '../options.js';
-
-function wholeNumber(flag: string, v: number | undefined, min: number): void {
-  if (v !== undefined && (!Number.isInteger(v) || v < min)) throw new UsageError(`${flag} must be a whole number >= ${min}, got ${String(v)}`);
-}
 
 function clock(secs: number): string {
   const h = Math.floor(secs / 3600);
@@ -45,10 +41,6 @@ export const mirrorCommand = defineCommand({
         .option('wait-lock', { type: 'boolean', default: false, describe: 'Wait for another writer of TARGET instead of failing' }),
     ),
   async run(args, ctx) {
-    wholeNumber('--max', args.max, 0);
-    wholeNumber('--jobs', args.jobs, 1);
-    wholeNumber('--per-host', args.perHost, 1);
-    if (args.keep && args.max === undefined) throw new UsageError('--keep needs --max', 'add --max N or drop --keep');
     const ss = await import('@meph/simplestreams');
     const { mirrorStream } = await import('@meph/simplestreams/mirror');
     const filters = ss.parseFilters(args.filters.map(String));
@@ -64,7 +56,7 @@ export const mirrorCommand = defineCommand({
       ...(verifier ? { verifier } : {}),
       policy,
       jobs: args.jobs,
-      perHost: args.perHost ?? args.jobs,
+      ...(args.perHost !== undefined ? { perHost: args.perHost } : {}),
       env: ctx.env,
       cwd: ctx.cwd,
       signal: ctx.signal,

@@ -1,15 +1,9 @@
 import path from 'node:path';
-import { csvList, defineCommand, formatBytes, publishCommit, UsageError, withVerbosityOptions } from '@meph/cli-kit';
+import { csvList, defineCommand, formatBytes, publishCommit, withVerbosityOptions } from '@meph/cli-kit';
 import { location } from '../options.js';
 
-
-/** The original's default arches. */
-const ALL_ARCHES = ['i386', 'amd64', 'ppc64el', 'armhf', 'arm64', 's390x'];
-
-/** The original's d-i archives: archive for x86, ports for the rest. */
-function ubuntuArchive(arch: string): string {
-  return arch === 'i386' || arch === 'amd64' ? 'http://archive.ubuntu.com/ubuntu' : 'http://ports.ubuntu.com/ubuntu-ports';
-}
+// The original's default arches; literal here so --help loads no library (the default is @meph/di-crawler's NETBOOT_ARCHES).
+const DEFAULT_ARCHES = 'i386,amd64,ppc64el,armhf,arm64,s390x';
 
 export const netbootMirrorCommand = defineCommand({
   fetches: true,
@@ -30,7 +24,7 @@ export const netbootMirrorCommand = defineCommand({
     withVerbosityOptions(y, { verbose: 'One line per file downloaded or removed', logFile: 'Also append every message, timestamped, to this file (its directory must exist)' })
       .positional('output-d', { type: 'string', demandOption: true, describe: 'Output directory' })
       .positional('filters', { type: 'string', array: true, default: [], describe: 'key=value, key!=value, key~regex, key!~regex' })
-      .option('arches', { type: 'string', requiresArg: true, describe: `Architectures, comma-separated (default: ${ALL_ARCHES.join(',')})` })
+      .option('arches', { type: 'string', requiresArg: true, describe: `Architectures, comma-separated (default: ${DEFAULT_ARCHES})` })
       .option('releases', { type: 'string', requiresArg: true, describe: 'Release codenames, comma-separated (default: every release distro-info calls supported)' })
       .option('max', { type: 'number', requiresArg: true, describe: 'Keep at most N newest versions per product' })
       .option('keep', { type: 'boolean', default: false, describe: 'Keep versions the archive no longer has (needs --max)' })
@@ -44,35 +38,27 @@ export const netbootMirrorCommand = defineCommand({
       .option('jobs', { alias: 'j', type: 'number', default: 10, requiresArg: true, describe: 'Downloads in flight in total' })
       .option('per-host', { type: 'number', requiresArg: true, describe: 'Requests in flight per host (default: the --jobs value)' }),
   async run(args, ctx) {
-    for (const [flag, v, min] of [['--max', args.max, 0], ['--jobs', args.jobs, 1], ['--per-host', args.perHost, 1]] as const) {
-      if (v !== undefined && (!Number.isInteger(v) || v < min)) throw new UsageError(`${flag} must be a whole number >= ${min}, got ${String(v)}`);
-    }
-    if (args.keep && args.max === undefined) throw new UsageError('--keep needs --max', 'add --max N or drop --keep');
     const ss = await import('@meph/simplestreams');
     const di = await import('@meph/di-crawler');
+    const { resolveNetbootSource } = await import('@meph/image-transform');
     const { createVerifier } = await import('@meph/signer');
     const filters = ss.parseFilters(args.filters.map(String));
-    const arches = args.arches === undefined ? ALL_ARCHES : csvList(args.arches);
-    const distroInfo = di.loadDistroInfo();
-    const releases = args.releases === undefined ? distroInfo.filter((r) => r.distro === args.distro && di.isSupported(r)).map((r) => r.series) : csvList(args.releases);
-    if (!releases.length) throw new UsageError(`no ${args.distro} release is supported according to distro-info`, 'name them with --releases');
-    let archiveFor: (arch: string) => string;
-    if (args.archive !== undefined) {
-      const a = args.archive;
-      archiveFor = () => a;
-    } else if (args.distro === 'debian') {
-      const { hostDebianMirror } = await import('@meph/image-transform');
-      const a = await hostDebianMirror(releases[0]);
-      archiveFor = () => a;
-    } else archiveFor = ubuntuArchive;
     const keyringArg: unknown = args.keyring; // a string, or an array when --keyring is repeated
-    const given = Array.isArray(keyringArg) ? keyringArg.map(String) : typeof keyringArg === 'string' ? [keyringArg] : [];
-    const keyrings = given.length ? given.map((k) => path.resolve(ctx.cwd, k)) : [`/usr/share/keyrings/${args.distro}-archive-keyring.gpg`];
-    const verifier = await createVerifier({ keyrings });
+    const keyrings = (Array.isArray(keyringArg) ? keyringArg.map(String) : typeof keyringArg === 'string' ? [keyringArg] : []).map((k) => path.resolve(ctx.cwd, k));
+    const distroInfo = di.loadDistroInfo();
+    const source = await resolveNetbootSource({
+      distro: args.distro,
+      distroInfo,
+      ...(args.arches !== undefined ? { arches: csvList(args.arches) } : {}),
+      ...(args.releases !== undefined ? { releases: csvList(args.releases) } : {}),
+      ...(args.archive !== undefined ? { archive: args.archive } : {}),
+      keyrings,
+    });
+    const verifier = await createVerifier({ keyrings: source.keyrings });
     const result = await di.mirrorNetboot(location(ctx, args.outputD), {
-      archiveFor,
-      releases,
-      arches,
+      archiveFor: source.archiveFor,
+      releases: source.releases,
+      arches: source.arches,
       proposed: args.proposed,
       crawl: { verifier, distroInfo },
       filters,
@@ -81,7 +67,7 @@ export const netbootMirrorCommand = defineCommand({
       dryRun: args.dryRun,
       itemDownload: args.itemDownload,
       jobs: args.jobs,
-      perHost: args.perHost ?? args.jobs,
+      ...(args.perHost !== undefined ? { perHost: args.perHost } : {}),
       env: ctx.env,
       cwd: ctx.cwd,
       signal: ctx.signal,

@@ -1,5 +1,3 @@
-import { access } from 'node:fs/promises';
-import path from 'node:path';
 import type { Argv } from 'yargs';
 import { defineCommand, DOCUMENT_LIMITS_HELP, formatBytes, publishCommit, SIGNATURE_POLICY_HELP, UsageError, verifierFromArgs, withKeyringOptions, type CommandContext, type KeyringArgs } from '@meph/cli-kit';
 
@@ -63,75 +61,62 @@ function withPublishOptions<T>(y: Argv<T>): Argv<T & PublishArgs> {
 }
 
 async function runPublish(args: PublishArgs & { json: boolean }, ctx: CommandContext, target: string): Promise<number> {
-  if (!Number.isInteger(args.jobs) || args.jobs < 1) throw new UsageError(`--jobs must be a positive integer, not ${String(args.jobs)}`);
   const { parseDuration } = await import('@meph/orphans');
   const olderMs = parseDuration(String(args.older));
   const leaseWaitMs = parseDuration(String(args.leaseWait));
   if (!args.prune && args.older !== '3d') throw new UsageError('--older only applies with --prune', 'add --prune, or drop --older');
-  const streamDir = path.resolve(ctx.cwd, args.streamDir);
-  try {
-    await access(path.join(streamDir, 'streams/v1'));
-  } catch {
-    throw new UsageError(`${args.streamDir}: not a stream directory (no streams/v1 in it)`, 'give the root of a local stream, the directory holding streams/v1/index.json');
-  }
   const { verifier, policy } = await verifierFromArgs(args, ctx.env, ctx.cwd, ctx.reporter.warn);
-  const signed = await access(path.join(streamDir, 'streams/v1/index.sjson')).then(() => true, () => false);
-  if (signed && policy !== 'off' && !verifier)
-    throw new UsageError(`${args.streamDir} is signed and there is no keyring to check it with`, 'give --keyring FILE (or set MEPH_KEYRING), or --no-verify to publish without checking signatures');
-
-  if (args.publicRead && !target.startsWith('swift://')) throw new UsageError('--public-read only applies to swift:// targets', "for S3 set the bucket policy; for a directory, the web server's configuration");
-  const { openTarget, publishStream } = await import('@meph/publish');
-  const store = openTarget(target, { ...(args.prefix ? { prefix: args.prefix } : {}), env: ctx.env, cwd: ctx.cwd, concurrency: args.jobs });
+  const { publishToTarget } = await import('@meph/publish');
   const verb = args.dryRun ? 'would upload' : 'uploaded';
   let lastHolder = '';
-  try {
-    const result = await publishStream({
-      store,
-      streamDir,
-      jobs: args.jobs,
-      dryRun: args.dryRun,
-      replace: args.replace,
-      publicRead: args.publicRead,
-      ...(verifier ? { verifier } : {}),
-      ...(args.prune ? { pruneOlderThanMs: olderMs } : {}),
-      lease: { waitMs: leaseWaitMs },
-      signal: ctx.signal,
-      onCommit: publishCommit,
-      onEvent: (e) => {
-        if (args.json) return ctx.reporter.emit(e);
-        switch (e.type) {
-          case 'progress':
-            return ctx.reporter.emit(e);
-          case 'object-uploaded':
-            if (e.kind === 'metadata' || args.dryRun) ctx.reporter.info(`${verb} ${e.key} (${e.bytes} bytes)`);
-            return;
-          case 'object-pruned':
-            return ctx.reporter.info(`${args.dryRun ? 'would prune' : 'pruned'} ${e.key} (last modified ${e.lastModified})`);
-          case 'lease-wait':
-            if (e.holder === lastHolder) return;
-            lastHolder = e.holder;
-            return ctx.reporter.info(`waiting (up to ${args.leaseWait}) for the publishing lease held by ${e.holder}`);
-          case 'merged':
-            return ctx.reporter.info(`merged ${e.versions} version(s) another publisher landed meanwhile (${e.examples.join(', ')}${e.versions > e.examples.length ? ', …' : ''})`);
-          case 'lease-broken':
-            return ctx.reporter.warn(`broke a stale publishing lease (${e.reason}): ${e.holder}`);
-          case 'stream-verified':
-            return ctx.reporter.info(`verified ${e.stream}: ${e.documents} document(s), ${e.files} data file(s)`);
-          default:
-            return;
-        }
-      },
-    });
-    const line =
-      `publish: ${args.dryRun ? '(dry run) ' : ''}${store.label}: ${verb} ${result.uploaded.length} data object(s) (${formatBytes(result.bytes)}), ` +
+  const result = await publishToTarget({
+    streamDir: args.streamDir,
+    target,
+    ...(args.prefix ? { prefix: args.prefix } : {}),
+    jobs: args.jobs,
+    dryRun: args.dryRun,
+    replace: args.replace,
+    publicRead: args.publicRead,
+    ...(verifier ? { verifier } : {}),
+    policy,
+    ...(args.prune ? { pruneOlderThanMs: olderMs } : {}),
+    lease: { waitMs: leaseWaitMs },
+    env: ctx.env,
+    cwd: ctx.cwd,
+    signal: ctx.signal,
+    onCommit: publishCommit,
+    onEvent: (e) => {
+      if (args.json) return ctx.reporter.emit(e);
+      switch (e.type) {
+        case 'progress':
+          return ctx.reporter.emit(e);
+        case 'object-uploaded':
+          if (e.kind === 'metadata' || args.dryRun) ctx.reporter.info(`${verb} ${e.key} (${e.bytes} bytes)`);
+          return;
+        case 'object-pruned':
+          return ctx.reporter.info(`${args.dryRun ? 'would prune' : 'pruned'} ${e.key} (last modified ${e.lastModified})`);
+        case 'lease-wait':
+          if (e.holder === lastHolder) return;
+          lastHolder = e.holder;
+          return ctx.reporter.info(`waiting (up to ${args.leaseWait}) for the publishing lease held by ${e.holder}`);
+        case 'merged':
+          return ctx.reporter.info(`merged ${e.versions} version(s) another publisher landed meanwhile (${e.examples.join(', ')}${e.versions > e.examples.length ? ', …' : ''})`);
+        case 'lease-broken':
+          return ctx.reporter.warn(`broke a stale publishing lease (${e.reason}): ${e.holder}`);
+        case 'stream-verified':
+          return ctx.reporter.info(`verified ${e.stream}: ${e.documents} document(s), ${e.files} data file(s)`);
+        default:
+          return;
+      }
+    },
+  });
+  ctx.reporter.info(
+    `publish: ${args.dryRun ? '(dry run) ' : ''}${result.storeLabel}: ${verb} ${result.uploaded.length} data object(s) (${formatBytes(result.bytes)}), ` +
       `${result.skipped.length} already there, ${result.metadata.length} metadata file(s) ${args.dryRun ? 'to write' : 'written'}` +
       (args.prune ? `, ${result.pruned.length} ${args.dryRun ? 'would be ' : ''}pruned` : '') +
-      (result.readUrl ? `; readers use ${result.readUrl}` : '');
-    ctx.reporter.info(line);
-    return 0;
-  } finally {
-    await store.close();
-  }
+      (result.readUrl ? `; readers use ${result.readUrl}` : ''),
+  );
+  return 0;
 }
 
 export const publishCommand = defineCommand({
@@ -166,8 +151,8 @@ export const ssSwiftCommand = defineCommand({
         .positional('path', { type: 'string', demandOption: true, describe: 'Local stream root' })
         .positional('container', { type: 'string', demandOption: true, describe: 'Swift container name' }),
     ),
-  run: (args, ctx) => {
-    if (String(args.container).includes('/') || String(args.container).includes(':')) throw new UsageError(`${args.container}: a container name has no / or scheme`, 'give the prefix with --prefix, or use meph2-util publish with a URL');
-    return runPublish({ ...args, streamDir: String(args.path) }, ctx, `swift://${String(args.container)}`);
+  run: async (args, ctx) => {
+    const { swiftContainerTarget } = await import('@meph/publish');
+    return runPublish({ ...args, streamDir: String(args.path) }, ctx, swiftContainerTarget(String(args.container)));
   },
 });

@@ -61,7 +61,7 @@ export const verifyCommand = defineCommand({
     if (policy !== 'off' && !verifier)
       throw new UsageError('no keyring to check signatures with', 'give --keyring FILE (or set MEPH_KEYRING), or --no-verify to skip signature checks');
 
-    const { verifyStream } = await import('@meph/signer');
+    const { summarizeVerify, verifyStream } = await import('@meph/signer');
     const result = await verifyStream(args.stream, {
       ...(verifier ? { verifier } : {}),
       checkData: args.data,
@@ -98,31 +98,17 @@ export const verifyCommand = defineCommand({
     }
 
     for (const f of findings) output(ctx, args.json, f);
-    const errors = findings.filter((f) => f.severity !== 'warning').length;
-    const warnings = findings.length - errors;
-    const s = result.stats;
-    const summary = {
-      type: 'summary',
-      stream: args.stream,
-      ok: errors === 0,
-      documents: s.documents,
-      signaturesChecked: s.signaturesChecked,
-      signaturesGood: s.signaturesGood,
-      ...(args.data ? { filesChecked: s.itemsChecked, bytesChecked: s.bytesChecked } : {}),
-      ...(args.maas ? { maasFindings: maasCount } : {}),
-      errors,
-      warnings,
-    };
+    const summary = summarizeVerify(args.stream, result.stats, findings, { data: args.data, ...(args.maas ? { maasFindings: maasCount } : {}) });
     if (args.json) ctx.reporter.emit(summary);
     else {
       const parts = [
-        `${s.documents} document(s)`,
-        policy === 'off' ? 'signatures not checked (--no-verify)' : `${s.signaturesGood}/${s.signaturesChecked} signature(s) good`,
-        ...(args.data ? [`${s.itemsChecked} file(s) checked`] : []),
-        ...(args.maas ? [`${maasCount} MAAS finding(s)`] : []),
+        `${summary.documents} document(s)`,
+        policy === 'off' ? 'signatures not checked (--no-verify)' : `${summary.signaturesGood}/${summary.signaturesChecked} signature(s) good`,
+        ...(summary.filesChecked !== undefined ? [`${summary.filesChecked} file(s) checked`] : []),
+        ...(summary.maasFindings !== undefined ? [`${summary.maasFindings} MAAS finding(s)`] : []),
       ];
-      ctx.reporter.out(`${errors === 0 ? 'OK' : 'FAILED'}: ${args.stream}: ${parts.join(', ')}; ${errors} error(s), ${warnings} warning(s)`);
+      ctx.reporter.out(`${summary.ok ? 'OK' : 'FAILED'}: ${args.stream}: ${parts.join(', ')}; ${summary.errors} error(s), ${summary.warnings} warning(s)`);
     }
-    return errors === 0 ? 0 : 1;
+    return summary.ok ? 0 : 1;
   },
 });

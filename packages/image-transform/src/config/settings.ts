@@ -1,11 +1,8 @@
 import { ConfigError } from '../errors.js';
-import type { ConvertRequest } from '../converter.js';
 import type { BuildConfig } from './types.js';
+import { IMAGE_FORMATS, SQUASHFS_COMPRESSIONS, type ImageFormatSetting, type SquashfsCompression } from './options.js';
 
-export type ImageFormatSetting = ConvertRequest['imageFormat'];
-export type SquashfsCompression = 'xz' | 'zstd' | 'gzip';
-export const IMAGE_FORMATS: readonly ImageFormatSetting[] = ['auto', 'img-tar', 'root-image', 'root-image-gz', 'root-tar', 'squashfs-image'];
-export const SQUASHFS_COMPRESSIONS: readonly SquashfsCompression[] = ['xz', 'zstd', 'gzip'];
+export { IMAGE_FORMATS, SQUASHFS_COMPRESSIONS, type ImageFormatSetting, type SquashfsCompression };
 
 /** Environment variables meph2-build reads, by setting. Documented in conf/README.md. */
 export const BUILD_ENV = {

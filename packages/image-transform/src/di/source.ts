@@ -1,18 +1,8 @@
 import { existsSync } from 'node:fs';
+import { DI_KEYRINGS, NETBOOT_ARCHES, supportedReleases, ubuntuDiArchive, type DiDistro, type DistroRelease } from '@meph/di-crawler';
 import type { BuildConfig } from '../config/types.js';
 import { hostDebianMirror } from '../config/host-mirror.js';
 import { DiUnavailableError } from '../errors.js';
-
-/** The original's d-i archives: archive.ubuntu.com for x86, ports.ubuntu.com for the rest. */
-export function ubuntuDiArchive(arch: string): string {
-  return arch === 'i386' || arch === 'amd64' ? 'http://archive.ubuntu.com/ubuntu' : 'http://ports.ubuntu.com/ubuntu-ports';
-}
-
-/** Keyring that signs each distro's archive (packages ubuntu-keyring / debian-archive-keyring). */
-export const DI_KEYRINGS = {
-  ubuntu: { path: '/usr/share/keyrings/ubuntu-archive-keyring.gpg', package: 'ubuntu-keyring' },
-  debian: { path: '/usr/share/keyrings/debian-archive-keyring.gpg', package: 'debian-archive-keyring' },
-} as const;
 
 /** Where d-i files come from; every field optional (defaults below). */
 export interface DiSourceOptions {
@@ -34,7 +24,7 @@ export interface DiSource {
  * Debian configs the image's apt mirror (`mirror`: flag, env, config) or else the build host's
  * configured Debian mirror, and the Debian archive keyring.
  */
-export async function resolveDiSource(config: BuildConfig, release: string, options: DiSourceOptions & { mirror?: string } = {}): Promise<DiSource> {
+export async function resolveDiSource(config: Pick<BuildConfig, 'distro' | 'mirror'>, release: string, options: DiSourceOptions & { mirror?: string } = {}): Promise<DiSource> {
   const keyringInfo = DI_KEYRINGS[config.distro];
   const keyrings = options.keyrings?.length ? [...options.keyrings] : [keyringInfo.path];
   for (const k of keyrings) {
@@ -53,4 +43,29 @@ export async function resolveDiSource(config: BuildConfig, release: string, opti
     return { archiveFor: () => mirror, keyrings };
   }
   return { archiveFor: ubuntuDiArchive, keyrings };
+}
+
+/** What netboot-mirror asks for; absent fields take the original's defaults. */
+export interface NetbootSourceOptions extends DiSourceOptions {
+  distro: DiDistro;
+  /** Default: the original's six arches ({@link NETBOOT_ARCHES}). */
+  arches?: readonly string[];
+  /** Default: every release distro-info calls supported. */
+  releases?: readonly string[];
+  distroInfo: readonly DistroRelease[];
+}
+
+/**
+ * The releases, arches, archive per arch and keyrings a netboot mirror crawls: the given ones,
+ * else the original netboot-mirror's defaults; the archive and keyrings as {@link resolveDiSource}
+ * (Ubuntu: archive/ports; Debian: the host's configured mirror).
+ */
+export async function resolveNetbootSource(options: NetbootSourceOptions): Promise<DiSource & { arches: string[]; releases: string[] }> {
+  const arches = [...(options.arches ?? NETBOOT_ARCHES)];
+  const releases = options.releases ? [...options.releases] : supportedReleases(options.distro, options.distroInfo);
+  const source = await resolveDiSource({ distro: options.distro }, releases[0]!, {
+    ...(options.archive ? { archive: options.archive } : {}),
+    ...(options.keyrings?.length ? { keyrings: options.keyrings } : {}),
+  });
+  return { ...source, arches, releases };
 }

@@ -1,5 +1,6 @@
 import { PlanError, UnknownReleaseError } from '../errors.js';
 import type { BuildConfig, KernelLine, ReleaseConfig } from '../config/types.js';
+import type { KernelRequest } from '../converter.js';
 import { lookupReleaseInfo } from './release-info.js';
 import { formatKname, productId, productSubarch, versionPaths } from './naming.js';
 
@@ -24,15 +25,8 @@ export interface PlannedProduct {
   items: Record<string, PlannedItem>;
 }
 
-/** One kernel the converter must install and extract (relative output paths). */
-export interface PlannedKernel {
-  package: string;
-  flavor: string;
-  kernelPath: string;
-  initrdPath: string;
-  dtb?: { name: string; path: string };
-  kihelper?: string;
-}
+/** One kernel the converter must install and extract: a KernelRequest whose output paths are still relative to the stream root. */
+export type PlannedKernel = KernelRequest;
 
 export interface VersionPlan {
   arch: string;

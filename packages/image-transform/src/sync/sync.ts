@@ -14,6 +14,7 @@ import pLimit from 'p-limit';
 import {
   loadStream,
   parseFilters,
+  parseJson,
   verifyFile,
   withStreamLock,
   type Filter,
@@ -177,7 +178,7 @@ export async function runSync(options: SyncOptions): Promise<SyncResult> {
 /** (product, version) pairs of a products file already in the output, if any. */
 async function existingVersions(file: string): Promise<Set<string> | undefined> {
   if (!existsSync(file)) return undefined;
-  return versionKeys(JSON.parse(await readFile(file, 'utf8')) as ProductsDocument);
+  return versionKeys(parseJson(await readFile(file, 'utf8'), file) as ProductsDocument);
 }
 
 function versionKeys(doc: ProductsDocument): Set<string> {

@@ -3,8 +3,10 @@ import path from 'node:path';
 import { createHttpClient, SyncBatch, type HttpClient, type HttpEvent } from '@meph/http';
 import type { Filter } from '../flatten/filters.js';
 import type { ProductsDocument, SignaturePolicy, SignatureVerifier } from '../model.js';
+import { MirrorOptionError } from '../errors.js';
 import { resolveInside } from '../paths.js';
 import { parseProducts } from '../read/documents.js';
+import { parseJson } from '../read/json.js';
 import { isHttpUrl } from '../read/location.js';
 import { loadStream } from '../read/load.js';
 import { writeFileAtomic } from '../write/atomic.js';
@@ -136,7 +138,7 @@ export async function mirrorDocuments(targetDir: string, input: MirrorDocuments,
       const contentId = String(p.doc.content_id);
       const treeFile = resolveInside(path.join(root, MIRROR_DATA_DIR), contentId, 'content id');
       const prevText = await readIfExists(treeFile);
-      const previous: ProductsDocument | undefined = prevText === undefined ? undefined : parseProducts(JSON.parse(prevText), treeFile);
+      const previous: ProductsDocument | undefined = prevText === undefined ? undefined : parseProducts(parseJson(prevText, treeFile), treeFile);
       plans.push(planContent(p.doc, previous, { filters: options.filters ?? [], ...(options.max !== undefined ? { max: options.max } : {}), keep: Boolean(options.keep), itemDownload }, p.label ?? p.path));
     }
     // every path is checked (no `..`, no symlink out of the target) before anything is written
@@ -204,6 +206,17 @@ export async function mirrorDocuments(targetDir: string, input: MirrorDocuments,
   }
 }
 
+/**
+ * Refuses counts that are not whole numbers (`max` >= 0, `jobs` and `perHost` >= 1) and `keep`
+ * without `max`, naming the command-line flag: mirrorStream and mirrorNetboot check this first.
+ */
+export function checkMirrorOptions(options: Pick<MirrorOptions, 'max' | 'jobs' | 'perHost' | 'keep'>): void {
+  for (const [flag, v, min] of [['--max', options.max, 0], ['--jobs', options.jobs, 1], ['--per-host', options.perHost, 1]] as const) {
+    if (v !== undefined && (!Number.isInteger(v) || v < min)) throw new MirrorOptionError(`${flag} must be a whole number >= ${min}, got ${String(v)}`);
+  }
+  if (options.keep && options.max === undefined) throw new MirrorOptionError('--keep needs --max', 'add --max N or drop --keep');
+}
+
 /** The client a mirror uses: `jobs` in flight in total, `perHost` per origin, proxies and MEPH_HTTP_* from `env`. */
 export function mirrorHttpClient(options: Pick<MirrorOptions, 'jobs' | 'perHost' | 'env' | 'signal' | 'onEvent'>): HttpClient {
   return createHttpClient({
@@ -221,6 +234,7 @@ export function mirrorHttpClient(options: Pick<MirrorOptions, 'jobs' | 'perHost'
  * filters (newest `max` versions per product) into TARGET, through {@link mirrorDocuments}.
  */
 export async function mirrorStream(sourceLocation: string, targetDir: string, options: MirrorOptions = {}): Promise<MirrorResult> {
+  checkMirrorOptions(options);
   const http = options.http ?? mirrorHttpClient(options);
   // Metadata is mirrored byte for byte: keep the text each document arrived as.
   const captured = new Map<string, string>();

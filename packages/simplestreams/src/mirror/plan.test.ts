@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseFilters } from '../flatten/filters.js';
 import type { ProductsDocument } from '../model.js';
-import { mirrorDocuments } from './mirror.js';
+import { checkMirrorOptions, mirrorDocuments } from './mirror.js';
 import { formatReferences, parseReferences, planContent, updateReferences, type References } from './plan.js';
 
 const item = (p: string) => ({ path: p, size: 1, sha256: 'a'.repeat(64) });
@@ -63,6 +63,16 @@ describe('references', () => {
   });
 });
 
+describe('parseReferences', () => {
+  it('names the file, where its JSON breaks and what to do', () => {
+    expect(() => parseReferences('{"f/a": ["x"]', 'out/.data/references.json')).toThrow(
+      expect.objectContaining({ name: 'FormatError', message: expect.stringMatching(/^out\/\.data\/references\.json: not valid JSON \(line 1, column 14: /), hint: "remove it to rebuild the mirror's bookkeeping" }),
+    );
+    expect(() => parseReferences('[]', 'r.json')).toThrow(/^r\.json: is not a JSON object$/);
+    expect(() => parseReferences('{"f/a": "x"}', 'r.json')).toThrow(/entry "f\/a" is not a list of ids/);
+  });
+});
+
 describe('mirrorDocuments', () => {
   it('refuses a bookkeeping tree whose removal path escapes the target, before writing anything', async () => {
     const root = await mkdtemp(path.join(os.tmpdir(), 'meph-mirror-plan-'));
@@ -73,6 +83,21 @@ describe('mirrorDocuments', () => {
       await expect(
         mirrorDocuments(root, { contents: [{ doc: src, path: 'streams/v1/c.json', raw: '{}' }], locate: () => '/nonexistent' }, { max: 1 }),
       ).rejects.toThrow(/\.\.\/\.\.\/etc\/passwd/);
+      expect((await readdir(root)).sort()).toEqual(['.data']);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+
+  it('a corrupt bookkeeping tree is one typed error naming the file and line, not a bare SyntaxError', async () => {
+    const root = await mkdtemp(path.join(os.tmpdir(), 'meph-mirror-tree-'));
+    try {
+      await mkdir(path.join(root, '.data'), { recursive: true });
+      await writeFile(path.join(root, '.data/c'), '{"products": {\n');
+      const src = doc({ '2': ['f/2'] });
+      await expect(
+        mirrorDocuments(root, { contents: [{ doc: src, path: 'streams/v1/c.json', raw: '{}' }], locate: () => '/nonexistent' }, { max: 1 }),
+      ).rejects.toThrow(expect.objectContaining({ name: 'ParseError', message: expect.stringContaining(`${path.join(root, '.data/c')}:2:1: invalid JSON`) }));
       expect((await readdir(root)).sort()).toEqual(['.data']);
     } finally {
       await rm(root, { recursive: true, force: true });
@@ -95,6 +120,21 @@ describe('mirrorDocuments', () => {
       await expect(readdir(path.join(root, 'streams'))).rejects.toThrow();
     } finally {
       await rm(base, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('checkMirrorOptions', () => {
+  it('refuses counts that are not whole numbers and --keep without --max, naming the flag (exit status 2)', () => {
+    expect(() => checkMirrorOptions({ max: 0, jobs: 1, perHost: 1, keep: true })).not.toThrow();
+    expect(() => checkMirrorOptions({})).not.toThrow();
+    for (const [options, message] of [
+      [{ max: -1 }, '--max must be a whole number >= 0, got -1'],
+      [{ jobs: 0 }, '--jobs must be a whole number >= 1, got 0'],
+      [{ perHost: 1.5 }, '--per-host must be a whole number >= 1, got 1.5'],
+      [{ keep: true }, '--keep needs --max'],
+    ] as const) {
+      expect(() => checkMirrorOptions(options)).toThrow(expect.objectContaining({ name: 'MirrorOptionError', message, exitCode: 2 }));
     }
   });
 });

@@ -1,4 +1,5 @@
 import { FormatError } from '../errors.js';
+import { parseJsonObject } from '../read/json.js';
 import { filterProducts } from '../flatten/select.js';
 import { resolveWork } from '../flatten/versions.js';
 import type { Filter } from '../flatten/filters.js';
@@ -134,15 +135,9 @@ export function updateReferences(refs: References, plan: ContentPlan, itemDownlo
 }
 
 export function parseReferences(text: string, label: string): References {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (err) {
-    throw new FormatError(label, `is not JSON (${(err as Error).message}); remove it to rebuild the mirror's bookkeeping`);
-  }
-  if (!value || typeof value !== 'object' || Array.isArray(value)) throw new FormatError(label, 'is not an object of path → [ids]');
+  const value = parseJsonObject(text, label, (detail) => new FormatError(label, detail, "remove it to rebuild the mirror's bookkeeping"));
   const refs: References = new Map();
-  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+  for (const [k, v] of Object.entries(value)) {
     if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) throw new FormatError(label, `entry ${JSON.stringify(k)} is not a list of ids`);
     refs.set(k, v as string[]);
   }

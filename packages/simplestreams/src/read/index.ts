@@ -1,4 +1,4 @@
-export { parseJson, lineAndColumn, locateJsonError } from './json.js';
+export { parseJson, parseJsonObject, lineAndColumn, locateJsonError } from './json.js';
 export { parseProducts, parseIndex, parseDocument } from './documents.js';
 export { isClearsigned, extractClearsignedPayload, splitClearsigned, type ClearsignedParts } from './clearsign.js';
 export {

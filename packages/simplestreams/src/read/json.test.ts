@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ParseError } from '../errors.js';
-import { lineAndColumn, parseJson } from './json.js';
+import { lineAndColumn, parseJson, parseJsonObject } from './json.js';
 
 function parseError(text: string): ParseError {
   try {
@@ -42,5 +42,38 @@ describe('parseJson', () => {
     expect(lineAndColumn('ab\ncd\nef', 0)).toEqual({ line: 1, column: 1 });
     expect(lineAndColumn('ab\ncd\nef', 4)).toEqual({ line: 2, column: 2 });
     expect(lineAndColumn('ab\ncd\nef', 8)).toEqual({ line: 3, column: 3 });
+  });
+});
+
+describe('parseJsonObject', () => {
+  class BookkeepingError extends Error {
+    constructor(readonly file: string, readonly detail: string, readonly hadCause: boolean) {
+      super(`${file}: ${detail}`);
+    }
+  }
+  const fail = (file: string) => (detail: string, cause: unknown) => new BookkeepingError(file, detail, cause !== undefined);
+
+  it('returns the object of a JSON object file', () => {
+    expect(parseJsonObject('{"a/b": ["x"]}', 'refs.json', fail('refs.json'))).toEqual({ 'a/b': ['x'] });
+  });
+
+  it("throws the caller's error naming the file and where the JSON breaks", () => {
+    let err: unknown;
+    try {
+      parseJsonObject('{\n "a": 1\n "b": 2}', 'o.json', fail('o.json'));
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(BookkeepingError);
+    expect((err as BookkeepingError).message).toBe('o.json: not valid JSON (line 3, column 2: unexpected "\\"", expected "," or "}")');
+    expect((err as BookkeepingError).hadCause).toBe(true);
+  });
+
+  it.each([['[]'], ['"text"'], ['null'], ['3']])('refuses %s: JSON, but not an object', (text) => {
+    expect(() => parseJsonObject(text, 'o.json', fail('o.json'))).toThrow(new BookkeepingError('o.json', 'is not a JSON object', false));
+  });
+
+  it('reports a document limit through the caller too', () => {
+    expect(() => parseJsonObject('{"a":'.repeat(300) + '1' + '}'.repeat(300), 'deep.json', fail('deep.json'))).toThrow(/^deep\.json: JSON nested deeper than/);
   });
 });

@@ -1,4 +1,4 @@
-import { ParseError } from '../errors.js';
+import { DocumentLimitError, ParseError, UnrepresentableValueError } from '../errors.js';
 import { checkJsonText } from './limits.js';
 
 /**
@@ -17,6 +17,29 @@ export function parseJson(text: string, source: string): unknown {
     const { line, column } = lineAndColumn(body, at.offset);
     throw new ParseError(source, at.detail, line, column);
   }
+}
+
+/**
+ * Parses a JSON bookkeeping file that must hold one object (mirror references, orphans files and
+ * their sidecars). What is not JSON, or not an object, becomes the caller's own typed error:
+ * `fail` gets a detail such as `not valid JSON (line 3, column 7: expected "," or "}")` or
+ * `is not a JSON object` and returns the error to throw, so the message names `file` as that
+ * library's errors do.
+ */
+export function parseJsonObject(text: string, file: string, fail: (detail: string, cause: unknown) => Error): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = parseJson(text, file);
+  } catch (err) {
+    if (err instanceof ParseError) {
+      const at = err.line !== undefined ? `line ${err.line}${err.column !== undefined ? `, column ${err.column}` : ''}: ` : '';
+      throw fail(`not valid JSON (${at}${err.detail})`, err);
+    }
+    if (err instanceof DocumentLimitError || err instanceof UnrepresentableValueError) throw fail(err.message.slice(file.length + 2), err);
+    throw err;
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw fail('is not a JSON object', undefined);
+  return value as Record<string, unknown>;
 }
 
 /** 1-based line and column of a UTF-16 offset. */

@@ -16,29 +16,8 @@ function missingAware(err: unknown, file: string): unknown {
   return (err as NodeJS.ErrnoException).code === 'ENOENT' ? new MissingFileError(file) : err;
 }
 
-/** Files up to this size are hashed from one read: a read stream's set-up costs more than hashing them. */
-const SMALL_FILE = 1 << 20;
-
-/**
- * Size and checksums of a file: a small one from a single read, a larger one in one
- * streaming pass (never read into memory whole).
- */
+/** Size and checksums of a file (@meph/http's digestFile: small files from one read, larger ones streamed). */
 export async function hashFile(file: string, algorithms: readonly ChecksumAlgorithm[] = ['sha256']): Promise<FileDigest> {
-  const handle = await fsp.open(file, 'r').catch((err: unknown) => {
-    throw missingAware(err, file);
-  });
-  let whole: Buffer | undefined;
-  try {
-    const st = await handle.stat();
-    if (st.isFile() && st.size <= SMALL_FILE) whole = await handle.readFile();
-  } finally {
-    await handle.close();
-  }
-  if (whole) {
-    const d = new Digester(algorithms);
-    d.update(whole);
-    return d.digest();
-  }
   return digestFile(file, algorithms).catch((err: unknown) => {
     throw missingAware(err, file);
   });

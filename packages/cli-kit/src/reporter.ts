@@ -38,6 +38,9 @@ export interface Reporter {
    * more: large outputs are written as they are produced without piling up in memory.
    */
   write(text: string): Promise<void>;
+  /** Writes out what is batched (before something else writes to the same streams). */
+  flush(): void;
+  /** Flushes, and closes the log file. */
   close(): void;
 }
 
@@ -64,14 +67,15 @@ export function describeProgress(event: MephEvent): string {
   return `${String(event['step'])}: ${fmt(done)}${total !== undefined ? ` / ${fmt(total)}` : ''}${pct}`;
 }
 
+/** `type key=value …` of the event's scalar fields (one line per event: thousands for a big stream edit, so no temporary arrays). */
 function defaultDescribe(event: MephEvent): string | undefined {
   if (event.type === 'message') return String(event['message']);
-  const { type, ...rest } = event;
-  const fields = Object.entries(rest)
-    .filter(([, v]) => v !== undefined && typeof v !== 'object')
-    .map(([k, v]) => `${k}=${String(v)}`)
-    .join(' ');
-  return `${type}${fields ? ` ${fields}` : ''}`;
+  let line = String(event.type);
+  for (const k in event) {
+    const v = event[k];
+    if (k !== 'type' && v !== undefined && typeof v !== 'object') line += ` ${k}=${String(v)}`;
+  }
+  return line;
 }
 
 /** Resolves on 'drain'; rejects if the stream fails first (a closed pipe) instead of waiting forever. */
@@ -87,6 +91,54 @@ function drained(stream: NodeJS.WritableStream): Promise<void> {
     stream.on('drain', done);
     stream.on('error', done);
     stream.on('close', done);
+  });
+}
+
+/** Text batched for one stream is written once it reaches this many characters, if not at the end of the turn. */
+const BATCH_CHARS = 64 * 1024;
+
+/**
+ * What the reporter writes to one stream, batched: one write per turn of the event loop (or
+ * per {@link BATCH_CHARS}) instead of one per line — an operation reporting 5,000 events made
+ * 5,000 write(2) calls. Order within the stream is kept; {@link flushOnExit} writes out what
+ * is left when the process exits, however it exits (an error, process.exit, an uncaught
+ * exception), so no last line is lost.
+ */
+class BatchedStream {
+  private pending = '';
+  private scheduled = false;
+  constructor(readonly stream: NodeJS.WritableStream) {}
+
+  push(text: string): void {
+    this.pending += text;
+    if (this.pending.length >= BATCH_CHARS) this.flush();
+    else if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => {
+        this.scheduled = false;
+        this.flush();
+      });
+    }
+  }
+
+  flush(): void {
+    if (this.pending === '') return;
+    const text = this.pending;
+    this.pending = '';
+    this.stream.write(text);
+  }
+}
+
+/** Streams with batched text, written out by one 'exit' listener (process.stdout/stderr write synchronously to files, pipes and terminals). */
+const unflushed = new Set<BatchedStream>();
+let exitHookInstalled = false;
+function flushOnExit(batch: BatchedStream): void {
+  unflushed.add(batch);
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  // Node emits 'exit' before it prints an uncaught exception, so reported lines come first
+  process.on('exit', () => {
+    for (const b of unflushed) b.flush();
   });
 }
 
@@ -108,27 +160,31 @@ export function createReporter(options: ReporterOptions): Reporter {
     if (logFd !== undefined) writeSync(logFd, `${new Date().toISOString()} ${text}\n`);
   };
   const verbosity = options.verbosity ?? 0;
-  const stdout = options.stdout ?? process.stdout;
-  const stderr = options.stderr ?? process.stderr;
+  const stdoutStream = options.stdout ?? process.stdout;
+  const stderrStream = options.stderr ?? process.stderr;
+  const stdout = new BatchedStream(stdoutStream);
+  const stderr = new BatchedStream(stderrStream);
+  flushOnExit(stdout);
+  flushOnExit(stderr);
   const describe = options.describe ?? defaultDescribe;
-  const tty = Boolean(stderr.isTTY);
+  const tty = Boolean(stderrStream.isTTY);
   let lastProgressAt = 0;
   let progressShown = false;
 
   const clearProgress = (): void => {
-    if (progressShown && tty) stderr.write('\r\x1b[K');
+    if (progressShown && tty) stderr.push('\r\x1b[K');
     progressShown = false;
   };
   const human = (line: string): void => {
     if (options.quiet) return;
     clearProgress();
-    stderr.write(`${line}\n`);
+    stderr.push(`${line}\n`);
   };
 
   const emit: EventSink = (event) => {
-    if (event.type !== 'progress') log(JSON.stringify(event));
+    if (logFd !== undefined && event.type !== 'progress') log(JSON.stringify(event));
     if (options.json) {
-      stdout.write(`${JSON.stringify(event)}\n`);
+      stdout.push(`${JSON.stringify(event)}\n`);
       return;
     }
     if (event.type === 'progress') {
@@ -140,11 +196,11 @@ export function createReporter(options: ReporterOptions): Reporter {
       lastProgressAt = now;
       const line = describeProgress(event);
       if (tty && !finished) {
-        stderr.write(`\r\x1b[K${line}`);
+        stderr.push(`\r\x1b[K${line}`);
         progressShown = true;
       } else {
         clearProgress();
-        stderr.write(`${line}\n`);
+        stderr.push(`${line}\n`);
       }
       return;
     }
@@ -154,8 +210,12 @@ export function createReporter(options: ReporterOptions): Reporter {
 
   const info = (message: string): void => {
     log(message);
-    if (options.json) stdout.write(`${JSON.stringify({ type: 'message', level: 'info', message })}\n`);
+    if (options.json) stdout.push(`${JSON.stringify({ type: 'message', level: 'info', message })}\n`);
     else human(message);
+  };
+  const flush = (): void => {
+    stdout.flush();
+    stderr.flush();
   };
   let closed = false;
   return {
@@ -163,17 +223,24 @@ export function createReporter(options: ReporterOptions): Reporter {
     info,
     warn: (message) => {
       log(`warning: ${message}`);
-      if (options.json) stdout.write(`${JSON.stringify({ type: 'message', level: 'warning', message })}\n`);
+      if (options.json) stdout.push(`${JSON.stringify({ type: 'message', level: 'warning', message })}\n`);
       else human(`warning: ${message}`);
     },
     verbosity,
     verbose: (level, message) => {
       if (verbosity >= level) info(message);
     },
-    out: (text) => void stdout.write(text.endsWith('\n') || text === '' ? text : `${text}\n`),
-    write: (text) => (stdout.write(text) ? Promise.resolve() : drained(stdout)),
+    out: (text) => stdout.push(text.endsWith('\n') || text === '' ? text : `${text}\n`),
+    write: (text) => {
+      stdout.flush();
+      return stdoutStream.write(text) ? Promise.resolve() : drained(stdoutStream);
+    },
+    flush,
     close: () => {
       clearProgress();
+      flush();
+      unflushed.delete(stdout);
+      unflushed.delete(stderr);
       if (logFd !== undefined && !closed) closeSync(logFd);
       closed = true;
     },

@@ -81,6 +81,7 @@ export async function runCli(spec: CliSpec, argv: readonly string[], io: Partial
   const cwd = io.cwd ?? process.cwd();
   const controller = new AbortController();
   const onSignal = (sig: NodeJS.Signals): void => {
+    reporter?.flush(); // the reporter batches its lines: write them out first, in order
     stderr.write(`${spec.name}: ${sig} received, cleaning up\n`);
     controller.abort(new ExitError(sig === 'SIGINT' ? 130 : 143));
   };

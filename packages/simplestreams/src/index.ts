@@ -18,7 +18,7 @@ export { openSource, readMetadataFile, type StreamSource, type SourceOptions, ty
 export { loadStream, effectivePolicy, assertProductsPathsSafe, type LoadedStream, type LoadedProducts, type LoadStreamOptions } from './read/index.js';
 
 // Expanding, filtering, version order and sstream-query's output forms.
-export { expandProducts, flattenItems, scalarText, type FlattenOptions } from './flatten/index.js';
+export { expandProducts, flattenItems, scalarText, isInheritable, type FlattenOptions } from './flatten/index.js';
 export { parseFilters, matchesFilters, filterProducts, type Filter, type FilterOp } from './flatten/index.js';
 export { compareVersions, newestFirst, resolveWork } from './flatten/index.js';
 export { queryStream, type QueryRecord, type QueryOptions } from './flatten/index.js';
@@ -27,10 +27,10 @@ export { compilePercentFormat, pyRepr, pythonJsonChunks, type PercentResult } fr
 // Writing: condense, stable serialisation, the index, atomic files, verified copies, the lock,
 // and commitStreamUpdate (data first, products next, index last).
 export { condenseProducts, maasCondense, MEPH2_UTIL_STICKY, MEPH2_BUILD_STICKY, type CondenseOptions } from './write/index.js';
-export { serializeJson, formatUpdated } from './write/index.js';
+export { serializeJson, serializeJsonChunks, formatUpdated } from './write/index.js';
 export { buildIndex, regenerateIndex, listProductsFiles, STREAMS_DIR, INDEX_PATH, type IndexSource, type RegenerateIndexOptions } from './write/index.js';
-export { writeFileAtomic, writeJsonAtomic, tempPathFor, fsyncDir, mkdirPublic, moveIntoPlace, prepareFiles, type FileReplacement, type PreparedFiles } from './write/index.js';
+export { writeFileAtomic, writeJsonAtomic, tempPathFor, fsyncDir, mkdirPublic, moveIntoPlace, prepareFiles, type FileReplacement, type FileData, type FileGroup, type PreparedFiles } from './write/index.js';
 export { TargetConfinement } from './write/index.js';
-export { hashFile, verifyFile, copyFileVerified, CHECKSUM_ALGORITHMS, type ChecksumAlgorithm, type FileDigest, type PlacedBy } from './write/index.js';
+export { hashFile, verifyFile, copyFileVerified, CHECKSUM_ALGORITHMS, type ChecksumAlgorithm, type FileDigest, type PlacedBy, type CopyOptions } from './write/index.js';
 export { withStreamLock, LOCK_FILE, type StreamLockOptions } from './write/index.js';
 export { commitStreamUpdate, recoverInterruptedWrites, type DocumentSigner, type StreamUpdate, type DataFileUpdate, type CommitEvent, type CommitResult } from './write/index.js';

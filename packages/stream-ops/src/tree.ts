@@ -1,5 +1,5 @@
 import type { Item, Product, ProductsDocument } from '@meph/simplestreams';
-import { expandProducts } from '@meph/simplestreams';
+import { isInheritable } from '@meph/simplestreams';
 import { maasCondense } from '@meph/simplestreams';
 
 /** Keys that describe the tree itself, never item data. */
@@ -26,11 +26,31 @@ export function docHead(doc: ProductsDocument): Omit<ProductsDocument, 'products
 export function flattenProduct(doc: ProductsDocument, productId: string): Record<string, Record<string, Item>> {
   const product = doc.products[productId];
   if (!product) return {};
-  const expanded = expandProducts({ ...docHead(doc), products: { [productId]: product } } as ProductsDocument);
+  // One pass and one new object per item (insert rebuilds whole products, so at 276k items
+  // this runs over tens of thousands): the product's and the version's scalars, then the
+  // item's own fields, minus tree keys — expandProducts followed by itemData, in one step.
+  const inherited: Item = {};
+  for (const k in product) {
+    const v = product[k];
+    if (isInheritable(v) && !STRUCTURAL_KEYS.has(k)) inherited[k] = v;
+  }
   const out: Record<string, Record<string, Item>> = {};
-  for (const [vname, version] of Object.entries(expanded.products[productId]?.versions ?? {})) {
+  for (const vname in product.versions) {
+    const version = product.versions[vname]!;
+    const vInherited: Item = { ...inherited };
+    for (const k in version) {
+      const v = version[k];
+      if (isInheritable(v) && !STRUCTURAL_KEYS.has(k)) vInherited[k] = v;
+    }
     const items: Record<string, Item> = {};
-    for (const [iname, item] of Object.entries(version.items ?? {})) items[iname] = itemData(item);
+    for (const iname in version.items) {
+      const item = version.items[iname]!;
+      const flat: Item = {};
+      for (const k in vInherited) flat[k] = vInherited[k];
+      for (const k in item) if (!STRUCTURAL_KEYS.has(k)) flat[k] = item[k];
+      if (flat.size !== undefined) flat.size = Math.trunc(Number(flat.size));
+      items[iname] = flat;
+    }
     out[vname] = items;
   }
   return out;

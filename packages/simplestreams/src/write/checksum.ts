@@ -16,7 +16,7 @@ function missingAware(err: unknown, file: string): unknown {
   return (err as NodeJS.ErrnoException).code === 'ENOENT' ? new MissingFileError(file) : err;
 }
 
-/** Size and checksums of a file in one streaming pass (never reads the file into memory). */
+/** Size and checksums of a file (@meph/http's digestFile: small files from one read, larger ones streamed). */
 export async function hashFile(file: string, algorithms: readonly ChecksumAlgorithm[] = ['sha256']): Promise<FileDigest> {
   return digestFile(file, algorithms).catch((err: unknown) => {
     throw missingAware(err, file);
@@ -113,6 +113,15 @@ async function placeWithoutCopy(from: string, tmp: string): Promise<PlacedBy | u
   }
 }
 
+export interface CopyOptions {
+  /**
+   * fsync the destination's directory after the rename, so the new name survives a power loss
+   * (default true). A caller placing many files may fsync each directory once itself instead,
+   * as long as it does so before anything refers to them (commitStreamUpdate does).
+   */
+  syncDir?: boolean;
+}
+
 /**
  * Puts the file `from` (a local path or a stream) at `to`, verified against `expected` (size
  * and every checksum) before it becomes visible: into a temp file in the destination
@@ -121,7 +130,9 @@ async function placeWithoutCopy(from: string, tmp: string): Promise<PlacedBy | u
  * …); the placed file is hashed either way. A mismatch leaves `to` untouched (and no temp
  * file) and throws.
  */
-export async function copyFileVerified(from: string | Readable, to: string, expected: Item): Promise<PlacedBy> {
+export async function copyFileVerified(from: string | Readable, to: string, expected: Item, options: CopyOptions = {}): Promise<PlacedBy> {
+  const syncDir = options.syncDir ?? true;
+  const rename = (tmp: string): Promise<void> => (syncDir ? renameDurably(tmp, to) : fsp.rename(tmp, to));
   const algorithms = requireSomethingToVerify(typeof from === 'string' ? from : to, expected);
   await mkdirPublic(path.dirname(to));
   const tmp = tempPathFor(to);
@@ -130,7 +141,7 @@ export async function copyFileVerified(from: string | Readable, to: string, expe
     if (how) {
       try {
         assertDigestMatches(from, await hashFile(tmp, algorithms), expected);
-        await renameDurably(tmp, to);
+        await rename(tmp);
       } catch (err) {
         await fsp.rm(tmp, { force: true }).catch(() => {});
         throw err;
@@ -163,7 +174,15 @@ export async function copyFileVerified(from: string | Readable, to: string, expe
     }
     assertDigestMatches(typeof from === 'string' ? from : to, d.digest(), expected);
     closed = true;
-    await syncAndRename(handle, tmp, to);
+    if (syncDir) await syncAndRename(handle, tmp, to);
+    else {
+      try {
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await rename(tmp);
+    }
   } catch (err) {
     if (!closed) await handle.close().catch(() => {});
     source.destroy();

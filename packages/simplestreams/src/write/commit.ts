@@ -9,7 +9,7 @@ import { fsyncDir, mkdirPublic, pidAlive, prepareFiles, rollForwardJournals, tem
 import { copyFileVerified, verifyFile, type PlacedBy } from './checksum.js';
 import { TargetConfinement } from './confine.js';
 import { buildIndex, INDEX_PATH, listProductsFiles, STREAMS_DIR } from './index-doc.js';
-import { serializeJson } from './serialize.js';
+import { serializeJsonChunks } from './serialize.js';
 import { parseJson } from '../read/index.js';
 import { withStreamLock, type StreamLockOptions } from './lock.js';
 
@@ -96,7 +96,8 @@ function checkProductsDoc(doc: { format?: unknown; content_id?: unknown } | unde
  * instant, under the stream's writer lock:
  *
  * 1. data files: each placed in a temp file (hard link, reflink or copy), verified (size +
- *    every checksum of its item) and renamed into place. A destination that already exists is
+ *    every checksum of its item) and renamed into place; every directory that received one is
+ *    fsynced once, after its last file and before step 2. A destination that already exists is
  *    verified instead of rewritten (published content never changes; a mismatch is an error,
  *    not an overwrite), so re-running an interrupted update is safe and cheap;
  * 2. every products file and the index (original dump format) — with `signer`, each with its
@@ -142,6 +143,8 @@ export async function commitStreamUpdate(rootDir: string, update: StreamUpdate):
     // 1. data
     const limit = pLimit(Math.max(1, update.concurrency ?? 4));
     let failure: { error: unknown } | undefined;
+    // directories that received a file: each fsynced once, before any metadata names the files
+    const dataDirs = new Set<string>();
     await Promise.allSettled(
       data.map((d) =>
         limit(async () => {
@@ -156,7 +159,8 @@ export async function commitStreamUpdate(rootDir: string, update: StreamUpdate):
           if (dryRun) {
             if (typeof d.from === 'string' && !(await exists(d.from))) throw new MissingFileError(d.from, d.to);
           } else {
-            placedBy = await copyFileVerified(d.from, d.abs, d.expected);
+            placedBy = await copyFileVerified(d.from, d.abs, d.expected, { syncDir: false });
+            dataDirs.add(path.dirname(d.abs));
           }
           result.copied.push(d.to);
           emit({ type: 'data-copied', path: d.to, size: typeof d.expected.size === 'number' ? d.expected.size : undefined, dryRun, ...(placedBy ? { placedBy } : {}) });
@@ -166,6 +170,7 @@ export async function commitStreamUpdate(rootDir: string, update: StreamUpdate):
         }),
       ),
     );
+    for (const dir of dataDirs) await fsyncDir(dir);
     if (failure) throw failure.error;
     // 2. metadata, prepared (and signed) in full before anything becomes visible
     const index =
@@ -173,9 +178,8 @@ export async function commitStreamUpdate(rootDir: string, update: StreamUpdate):
     const docs: Array<{ rel: string; abs: string; value: unknown; kind: 'products' | 'index' }> = products.map((p) => ({ rel: p.path, abs: p.abs, value: p.doc, kind: 'products' as const }));
     if (index) docs.push({ rel: INDEX_PATH, abs: path.join(rootDir, INDEX_PATH), value: index, kind: 'index' });
     if (!dryRun) {
-      const groups: FileReplacement[][] = [];
-      for (const doc of docs) groups.push(await documentFiles(doc.rel, doc.abs, serializeJson(doc.value), update.signer));
-      const prepared = await prepareFiles(groups);
+      // Each document is serialised when its turn comes and written in pieces: one text at a time in memory.
+      const prepared = await prepareFiles(docs.map((doc) => () => documentFiles(doc.rel, doc.abs, serializeJsonChunks(doc.value), update.signer)));
       // 3. products files first, the index last
       await prepared.commit((i) => {
         const doc = docs[i]!;
@@ -215,8 +219,9 @@ export async function commitStreamUpdate(rootDir: string, update: StreamUpdate):
 }
 
 /** A document's files: itself and, with a signer, its `.json.gpg` and `.sjson` (renamed before it). */
-async function documentFiles(rel: string, abs: string, text: string, signer: DocumentSigner | undefined): Promise<FileReplacement[]> {
-  if (!signer) return [{ path: abs, data: text }];
+async function documentFiles(rel: string, abs: string, chunks: Iterable<string>, signer: DocumentSigner | undefined): Promise<FileReplacement[]> {
+  if (!signer) return [{ path: abs, data: chunks }];
+  const text = [...chunks].join('');
   const { clearsigned, detached } = await signer.signDocument(rel, text);
   const [, sjson, gpg] = signedTwins(abs);
   return [

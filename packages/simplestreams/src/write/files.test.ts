@@ -32,6 +32,21 @@ describe('writeFileAtomic / writeJsonAtomic', () => {
     expect(await fsp.readdir(path.join(dir, 'sub'))).toEqual(['a.json']);
   });
 
+  it('writes long text in slices without splitting a surrogate pair, and text given in pieces as it comes', async () => {
+    const f = path.join(dir, 'long.json');
+    // an astral character straddling every 1 MiB code-unit boundary
+    const text = Array.from({ length: 3 }, () => `${'a'.repeat((1 << 20) - 1)}😀`).join('') + 'é';
+    await writeFileAtomic(f, text);
+    expect((await fsp.readFile(f)).equals(Buffer.from(text, 'utf8'))).toBe(true);
+    function* pieces(): Generator<string> {
+      yield '{"a": ';
+      yield `"${'é'.repeat(1 << 20)}😀"`;
+      yield '}\n';
+    }
+    await writeFileAtomic(f, pieces());
+    expect(await fsp.readFile(f, 'utf8')).toBe(`{"a": "${'é'.repeat(1 << 20)}😀"}\n`);
+  });
+
   it('keeps the old file and removes the temp file when the source stream fails', async () => {
     const f = path.join(dir, 'a.json');
     await writeFileAtomic(f, 'old');
@@ -62,6 +77,27 @@ describe('hashFile / verifyFile / copyFileVerified', () => {
     expect(await hashFile(f, ['sha256', 'sha512', 'md5'])).toEqual(item);
     expect(await hashFile(f)).toEqual({ size: item.size, sha256: item.sha256 });
     await expect(hashFile(path.join(dir, 'missing'))).rejects.toBeInstanceOf(MissingFileError);
+  });
+
+  it('hashes files of every size alike, either side of the one-read limit', async () => {
+    for (const size of [0, 1, (1 << 20) - 1, 1 << 20, (1 << 20) + 1]) {
+      const bytes = Buffer.alloc(size, size % 251);
+      const f = path.join(dir, `s${size}`);
+      await fsp.writeFile(f, bytes);
+      expect(await hashFile(f, ['sha256', 'md5']), `size ${size}`).toEqual({ size, sha256: digest('sha256', bytes), md5: digest('md5', bytes) });
+    }
+    await expect(hashFile(dir)).rejects.toThrow(/EISDIR|directory/);
+  });
+
+  it('places a file without fsyncing its directory when the caller will (syncDir: false), verified all the same', async () => {
+    const src = path.join(dir, 'small');
+    await fsp.writeFile(src, 'tiny');
+    const tiny = { size: 4, sha256: digest('sha256', 'tiny') };
+    expect(await copyFileVerified(src, path.join(dir, 'o', 'small'), tiny, { syncDir: false })).toBe('link');
+    expect(await copyFileVerified(Readable.from(['ti', 'ny']), path.join(dir, 'o', 'streamed'), tiny, { syncDir: false })).toBe('copy');
+    expect((await fsp.readdir(path.join(dir, 'o'))).sort()).toEqual(['small', 'streamed']);
+    await expect(copyFileVerified(Readable.from(['tinY']), path.join(dir, 'o', 'bad'), tiny, { syncDir: false })).rejects.toBeInstanceOf(ChecksumMismatchError);
+    expect((await fsp.readdir(path.join(dir, 'o'))).sort()).toEqual(['small', 'streamed']);
   });
 
   it('verifies size and every checksum present, naming the failing one', async () => {

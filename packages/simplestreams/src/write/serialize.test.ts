@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SHARED_DIR } from '@meph/test-support';
-import { serializeJson } from './serialize.js';
+import { serializeJson, serializeJsonChunks } from './serialize.js';
 import { formatUpdated } from './updated.js';
 
 /** Reference implementation: sorted deep copy + JSON.stringify(indent 1) + newline. */
@@ -66,6 +66,30 @@ describe('serializeJson', () => {
     const many = { products: Object.fromEntries(Array.from({ length: 5000 }, (_, i) => [`p${i}`, { z: i, a: { y: 'a', x: 'b' } }])) };
     expect(serializeJson(many)).toBe(reference(many));
     expect(() => serializeJson({ b: 1n, a: 1 })).toThrow(/BigInt/);
+  });
+});
+
+describe('serializeJsonChunks', () => {
+  it('hands out bounded pieces whose concatenation is serializeJson, without ever building the whole text', () => {
+    // ~5 MB products document in key order: the native path, one call per product
+    const products = Object.fromEntries(
+      Array.from({ length: 1000 }, (_, i) => [`p${String(i).padStart(4, '0')}`, { arch: 'amd64', versions: Object.fromEntries(Array.from({ length: 40 }, (_, v) => [`2025.${String(v).padStart(2, "0")}`, { items: { a: { path: `x/${i}/${v}/a`, size: v } } }])) }]),
+    );
+    const doc = { content_id: 'c', format: 'products:1.0', products };
+    const pieces = [...serializeJsonChunks(doc)];
+    expect(pieces.join('')).toBe(reference(doc));
+    expect(pieces.length).toBeGreaterThan(3);
+    for (const p of pieces) expect(p.length).toBeLessThan((1 << 20) + 20_000);
+    // a generator: nothing is serialised before the first piece is asked for
+    const lazy = serializeJsonChunks({ get a(): never { throw new Error('read too early'); } });
+    expect(() => lazy.next()).toThrow('read too early');
+  });
+
+  it('skips undefined, function and symbol values at the levels it writes key by key, as JSON.stringify does', () => {
+    const v = { a: undefined, b: () => 1, c: Symbol('s'), products: { p: undefined, q: { x: 1, y: undefined }, r: [undefined, 1] }, z: null };
+    expect([...serializeJsonChunks(v)].join('')).toBe(reference(v));
+    expect([...serializeJsonChunks({ a: undefined })].join('')).toBe('{}\n');
+    expect([...serializeJsonChunks([1, { b: 2 }])].join('')).toBe(reference([1, { b: 2 }]));
   });
 });
 

@@ -15,17 +15,66 @@
  * in arrays), non-finite numbers become `null`, `toJSON` is honoured.
  */
 export function serializeJson(value: unknown): string {
+  return [...serializeJsonChunks(value)].join('');
+}
+
+/**
+ * {@link serializeJson} as pieces of about {@link CHUNK_CHARS} characters whose concatenation
+ * is its text, made as they are taken. A writer that writes each piece as it comes never
+ * holds the whole text: for a 70 MB products file that saves two 70 MB copies (the text, and
+ * the flat copy V8 makes of the native serialiser's output before encoding it) and the time
+ * to make them.
+ */
+export function* serializeJsonChunks(value: unknown): Generator<string, void, undefined> {
   if (typeof value === 'object' && value !== null) {
     // Common case: a document read from a sorted file with a few objects changed. Copies of
-    // just those objects, in key order, make the whole tree serialisable by one native call
-    // (no re-indenting, no piecewise output).
+    // just those objects, in key order, make the whole tree serialisable by the native
+    // serialiser, called once per subtree below the top two levels (each product of a
+    // products document, each entry of an index).
     const view = sortedView(value, { copies: 0 });
-    if (view !== CANNOT) return `${JSON.stringify(view, null, 1)}\n`;
+    if (view !== CANNOT) {
+      let cur = '';
+      for (const piece of nativePieces(view, 0)) {
+        cur += piece;
+        if (cur.length >= CHUNK_CHARS) {
+          yield cur;
+          cur = '';
+        }
+      }
+      yield `${cur}\n`;
+      return;
+    }
   }
   const out = new ChunkedOutput();
   writeValue(value, 0, out);
   out.push('\n');
-  return out.finish();
+  yield* out.finishChunks();
+}
+
+/** Size of the pieces {@link serializeJsonChunks} hands out. */
+const CHUNK_CHARS = 1 << 20;
+/** Objects above this depth are written key by key, deeper subtrees by one native call each. */
+const NATIVE_BELOW_DEPTH = 2;
+
+/** JSON.stringify(v, null, 1) of a sorted view, re-indented for `depth`, in pieces. */
+function* nativePieces(v: unknown, depth: number): Generator<string, void, undefined> {
+  if (depth >= NATIVE_BELOW_DEPTH || typeof v !== 'object' || v === null || Array.isArray(v)) {
+    yield depth === 0 ? JSON.stringify(v, null, 1) : nativeAt(v as object, depth);
+    return;
+  }
+  const o = v as Record<string, unknown>;
+  const inner = indent(depth + 1);
+  let first = true;
+  yield '{';
+  for (const k in o) {
+    if (!Object.prototype.hasOwnProperty.call(o, k)) continue;
+    const child = o[k];
+    if (child === undefined || typeof child === 'function' || typeof child === 'symbol') continue; // as JSON.stringify
+    yield `${first ? inner : `,${inner}`}${JSON.stringify(k)}: `;
+    first = false;
+    yield* nativePieces(child, depth + 1);
+  }
+  yield first ? '}' : `${indent(depth)}}`;
 }
 
 /** Collects output in ~64 KiB flattened chunks. */
@@ -42,10 +91,9 @@ class ChunkedOutput {
     this.chunks.push(this.cur);
     this.cur = '';
   }
-  finish(): string {
-    if (this.chunks.length === 0) return this.cur;
-    this.flush();
-    return this.chunks.join('');
+  finishChunks(): string[] {
+    if (this.cur !== '') this.flush();
+    return this.chunks;
   }
 }
 
@@ -142,8 +190,30 @@ function sortedView(v: object, budget: { copies: number }): unknown {
 
 /** The native serialisation of an already-sorted subtree, indented for `depth`. */
 function nativeAt(v: object, depth: number): string {
-  const s = JSON.stringify(v, null, 1);
-  return depth === 0 ? s : s.replaceAll('\n', indent(depth)); // string values never hold a raw newline
+  if (depth === 0 || typeof v !== 'object' || v === null) return JSON.stringify(v, null, 1);
+  // Serialised inside `depth` single-key wrappers, the subtree comes out already indented for
+  // its depth: slicing it out costs less than re-indenting (a copy of every line break).
+  let wrapped: unknown = v;
+  for (let d = 0; d < depth; d++) wrapped = { '': wrapped };
+  const s = JSON.stringify(wrapped, null, 1);
+  const [head, tail] = wrapperText(depth);
+  return s.slice(head, s.length - tail);
+}
+
+/** Lengths of the text JSON.stringify(…, null, 1) puts before and after a value wrapped `depth` times in `{"": …}`. */
+const WRAPPERS: Array<[number, number]> = [];
+function wrapperText(depth: number): [number, number] {
+  let w = WRAPPERS[depth];
+  if (w === undefined) {
+    let head = 0;
+    let tail = 0;
+    for (let i = 0; i < depth; i++) {
+      head += `{\n${' '.repeat(i + 1)}"": `.length;
+      tail += `\n${' '.repeat(i)}}`.length;
+    }
+    w = WRAPPERS[depth] = [head, tail];
+  }
+  return w;
 }
 
 function writeValue(value: unknown, depth: number, out: ChunkedOutput): void {

@@ -73,7 +73,7 @@ function defaultDescribe(event: MephEvent): string | undefined {
   let line = String(event.type);
   for (const k in event) {
     const v = event[k];
-    if (k !== 'type' && v !== undefined && typeof v !== 'object') line += ` ${k}=${String(v)}`;
+    if (k !== 'type' && (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint' || typeof v === 'symbol')) line += ` ${k}=${String(v)}`;
   }
   return line;
 }

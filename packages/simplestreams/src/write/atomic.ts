@@ -130,7 +130,7 @@ async function writeData(handle: fsp.FileHandle, data: FileData | Readable): Pro
     for (const piece of typeof data === 'string' ? [data] : (data as Iterable<string>)) await writeText(handle, piece, buffer);
     return;
   }
-  for await (const chunk of data as Readable) {
+  for await (const chunk of data) {
     const buf: Uint8Array = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Uint8Array);
     await writeAll(handle, buf);
   }

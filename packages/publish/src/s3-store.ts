@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import {
   S3Client,
   DeleteObjectsCommand,
@@ -24,9 +23,6 @@ interface AwsError {
 }
 
 const statusOf = (err: unknown): number | undefined => (err as AwsError)?.$metadata?.httpStatusCode;
-
-/** Files up to this size are read into memory and sent in one write with their headers. */
-const SMALL_FILE_BYTES = 1024 * 1024;
 
 /** The S3 endpoint from the standard variables; set means an on-premises store (path-style addressing). */
 export function s3EndpointFromEnv(env: NodeJS.ProcessEnv): string | undefined {
@@ -170,11 +166,11 @@ export class S3Store implements ObjectStore {
     }
   }
 
-  private async putInput(key: string, body: PutBody, ifNoneMatch: boolean): Promise<PutObjectCommand> {
+  private putInput(key: string, body: PutBody, ifNoneMatch: boolean): PutObjectCommand {
     return new PutObjectCommand({
       Bucket: this.bucket,
       Key: this.key(key),
-      Body: body.bytes ?? (body.size <= SMALL_FILE_BYTES ? await readFile(body.file!) : new FileBody(body.file!)),
+      Body: body.bytes ?? new FileBody(body.file!, body.size),
       ContentLength: body.size,
       ContentMD5: Buffer.from(body.md5, 'hex').toString('base64'),
       ContentType: body.contentType ?? 'application/octet-stream',
@@ -205,7 +201,7 @@ export class S3Store implements ObjectStore {
   private async putNewOnce(key: string, body: PutBody, options: { listedAbsent?: boolean }): Promise<'created' | 'exists'> {
     if (this.conditional) {
       try {
-        await this.client.send(await this.putInput(key, body, true));
+        await this.client.send(this.putInput(key, body, true));
         return 'created';
       } catch (err) {
         const status = statusOf(err);
@@ -223,7 +219,7 @@ export class S3Store implements ObjectStore {
 
   async put(key: string, body: PutBody): Promise<void> {
     try {
-      await this.client.send(await this.putInput(key, body, false));
+      await this.client.send(this.putInput(key, body, false));
     } catch (err) {
       this.fail('PutObject', key, err);
     }

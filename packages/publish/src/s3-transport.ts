@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
-import type { HttpClient } from '@meph/http';
+import type { HttpClient, RequestBody } from '@meph/http';
 
 /**
  * The AWS SDK's request handler contract (`@smithy/types` RequestHandler plus the two config
@@ -29,12 +29,16 @@ export interface SdkHttpResponse {
 
 /**
  * A request body the transport can send again: the SDK hands a handler one stream, which a
- * retry could not replay; this one opens its file afresh for every attempt (and never before).
+ * retry could not replay; the handler gives the transport the file instead, which reads it afresh
+ * for every attempt (whole, with the headers, when small). Read as a stream only if the SDK does.
  */
 export class FileBody extends Readable {
   private inner: Readable | undefined;
 
-  constructor(readonly file: string) {
+  constructor(
+    readonly file: string,
+    readonly size?: number,
+  ) {
     super();
   }
 
@@ -85,13 +89,13 @@ function requestUrl(r: SdkHttpRequest): string {
   return `${r.protocol.replace(/:?$/, ':')}//${auth}${host}${r.port ? `:${r.port}` : ''}${r.path}${qs ? `?${qs}` : ''}`;
 }
 
-/** What @meph/http sends: bytes as they are, a FileBody reopened per attempt, any other stream (once). */
-function bodyOf(body: unknown): Buffer | (() => Readable) | undefined {
+/** What @meph/http sends: bytes as they are, a FileBody's file (read per attempt), any other stream (once). */
+function bodyOf(body: unknown): RequestBody | undefined {
   if (body === undefined || body === null) return undefined;
   if (typeof body === 'string') return Buffer.from(body);
   if (Buffer.isBuffer(body)) return body;
   if (body instanceof Uint8Array) return Buffer.from(body.buffer, body.byteOffset, body.byteLength);
-  if (body instanceof FileBody) return () => body.reopen();
+  if (body instanceof FileBody) return { file: body.file, ...(body.size !== undefined ? { size: body.size } : {}) };
   if (body instanceof Readable) return () => body;
   throw new TypeError(`S3 request body of unsupported type ${Object.prototype.toString.call(body)}`);
 }

@@ -3,11 +3,15 @@
  * files from the loopback fixture server with 20 ms of injected latency per request, against
  * the floor of files × latency / jobs (issue 13 goal: within 1.2×).
  *
- *   npx tsx --conditions=@meph/source tools/bench/mirror.ts [--files 2000] [--latency 20] [--jobs 10] [--runs N] [--compare]
+ *   npx tsx --conditions=@meph/source tools/bench/mirror.ts [--files 2000] [--latency 20] [--jobs 10] [--runs N] [--compare] [--cpu-prof DIR]
  *
  * `--compare` alternates each run with one where every download fsyncs its file and directory
  * itself (the transport's default, what the mirror did before it batched durability), so the
  * two are measured under the same machine load.
+ *
+ * `--cpu-prof DIR` writes one V8 CPU profile per timed run (`run-N-MODE.cpuprofile`, open in
+ * Chrome DevTools), covering exactly the measured interval: the first run in a process can be
+ * compared with later ones.
  *
  * The metadata (index + one products file) costs two more sequential requests; the ratio is
  * reported against the data-only floor and against the floor including them.
@@ -23,6 +27,7 @@ import type { HttpClient } from '@meph/http';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
+import type { Session } from 'node:inspector';
 
 const { values } = parseArgs({
   options: {
@@ -31,12 +36,24 @@ const { values } = parseArgs({
     jobs: { type: 'string', default: '10' },
     runs: { type: 'string', default: '1' },
     compare: { type: 'boolean', default: false },
+    'cpu-prof': { type: 'string' },
   },
 });
 const runs = Math.max(1, Number(values.runs));
 const files = Number(values.files);
 const latency = Number(values.latency);
 const jobs = Number(values.jobs);
+
+const profileDir = values['cpu-prof'] ? path.resolve(values['cpu-prof']) : undefined;
+let session: Session | undefined;
+if (profileDir) {
+  await mkdir(profileDir, { recursive: true });
+  const { Session } = await import('node:inspector');
+  session = new Session();
+  session.connect();
+}
+const inspect = <T = unknown>(method: string, params?: object): Promise<T> =>
+  new Promise((resolve, reject) => session!.post(method, params ?? {}, (err, res) => (err ? reject(err) : resolve(res as T))));
 
 const tmp = await mkdtemp(path.join(os.tmpdir(), 'meph-bench-mirror-'));
 try {
@@ -88,26 +105,42 @@ try {
             return http.download(url, dest, rest);
           },
         });
+        if (session) {
+          await inspect('Profiler.enable');
+          await inspect('Profiler.start');
+        }
         const t0 = performance.now();
         const cpu0 = process.cpuUsage();
+        let firstData = 0;
         let lastData = 0;
         let firstMeta = 0;
         const result = await mirrorStream(`${url}/`, out, {
           jobs, perHost: jobs, env, http: client,
           onCommit: (kind) => {
-            if (kind === 'data') lastData = performance.now();
+            if (kind === 'data') {
+              lastData = performance.now();
+              firstData ||= lastData;
+            }
             else if (!firstMeta) firstMeta = performance.now();
           },
         });
         const wall = (performance.now() - t0) / 1000;
         const cpu = process.cpuUsage(cpu0);
+        if (session) {
+          const { profile } = await inspect<{ profile: object }>('Profiler.stop');
+          await writeFile(path.join(profileDir!, `run-${run}-${mode}.cpuprofile`), JSON.stringify(profile));
+        }
         http.close();
         if (result.downloaded !== files) throw new Error(`expected ${files} downloads, got ${result.downloaded}`);
         console.log(
           `${mode.padEnd(8)} run ${run}: wall ${wall.toFixed(2)} s → ratio ${(wall / floor).toFixed(2)}× (with the 2 metadata requests: ${(wall / floorAll).toFixed(2)}×); ` +
-            `client CPU ${(cpu.user / 1e6).toFixed(2)} s user + ${(cpu.system / 1e6).toFixed(2)} s system; last data file → products: ${((firstMeta - lastData) / 1000).toFixed(2)} s; load ${os.loadavg()[0]!.toFixed(2)}`,
+            `client CPU ${(cpu.user / 1e6).toFixed(2)} s user + ${(cpu.system / 1e6).toFixed(2)} s system; start → first data file ${((firstData - t0) / 1000).toFixed(2)} s; last data file → products ${((firstMeta - lastData) / 1000).toFixed(2)} s; load ${os.loadavg()[0]!.toFixed(2)}`,
         );
-        await rm(out, { recursive: true, force: true });
+        // Each run's output stays until the end (all of tmp goes then): deleting it here made every
+        // later run slower in the kernel, not in meph. On ext4 without a journal (this machine's
+        // root), the inode allocator skips inodes freed in the last ~30 s, reading each one's
+        // inode-table block (recently_deleted): the 4,200 inodes one run frees turned the next
+        // run's mkdir/open calls into scans (client system CPU 0.6 → 2.7 s over five runs).
       }
     }
   } finally {

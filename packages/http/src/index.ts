@@ -11,3 +11,4 @@ export type { DownloadOptions, DownloadProgress, DownloadResult } from './downlo
 export { DEFAULT_WHOLE_BODY_BYTES, type FileBody, type RequestBody } from './request-body.js';
 export { Semaphore } from './limiter.js';
 export { SyncBatch } from './sync-batch.js';
+export { SYNC_READ_BYTES } from './small-file.js';

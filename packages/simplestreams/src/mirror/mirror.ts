@@ -1,6 +1,6 @@
-import { promises as fsp } from 'node:fs';
+import { promises as fsp, statSync } from 'node:fs';
 import path from 'node:path';
-import { createHttpClient, SyncBatch, type HttpClient, type HttpEvent } from '@meph/http';
+import { createHttpClient, SYNC_READ_BYTES, SyncBatch, type HttpClient, type HttpEvent } from '@meph/http';
 import type { Filter } from '../flatten/filters.js';
 import type { ProductsDocument, SignaturePolicy, SignatureVerifier } from '../model.js';
 import { MirrorOptionError } from '../errors.js';
@@ -143,10 +143,12 @@ export async function mirrorDocuments(targetDir: string, input: MirrorDocuments,
     }
     // every path is checked (no `..`, no symlink out of the target) before anything is written
     const confine = new TargetConfinement(root);
-    for (const plan of plans) for (const c of [...plan.add, ...plan.remove]) await confine.resolve(c.path, `${plan.contentId} ${c.productName} ${c.versionName} ${c.itemName}`);
-    for (const p of input.contents) await confine.resolve(p.path, 'products file');
-    if (input.index) await confine.resolve(input.index.path, 'index');
-    for (const plan of plans) await confine.resolve(`${MIRROR_DATA_DIR}/${plan.contentId}`, 'content id');
+    const checks: Array<[rel: string, what: string]> = [];
+    for (const plan of plans) for (const c of [...plan.add, ...plan.remove]) checks.push([c.path, `${plan.contentId} ${c.productName} ${c.versionName} ${c.itemName}`]);
+    for (const p of input.contents) checks.push([p.path, 'products file']);
+    if (input.index) checks.push([input.index.path, 'index']);
+    for (const plan of plans) checks.push([`${MIRROR_DATA_DIR}/${plan.contentId}`, 'content id']);
+    await confineAll(confine, checks);
     const lines = planLines(plans);
     for (const line of lines) emit({ type: 'mirror-plan', line });
     const result: MirrorResult = { plans, lines, downloaded: 0, present: 0, bytes: 0, removed: [], dryRun: Boolean(options.dryRun) };
@@ -272,6 +274,34 @@ export async function mirrorStream(sourceLocation: string, targetDir: string, op
   }
 }
 
+/**
+ * Runs the confinement checks side by side (each is an lstat per directory level, memoised per
+ * directory): one after another they kept the first download waiting for a thread-pool round
+ * trip per file (0.2–0.4 s for 2,000 files). The error thrown is the one the first failing
+ * path in `checks` order gives, as if they had run in order.
+ */
+async function confineAll(confine: TargetConfinement, checks: ReadonlyArray<readonly [rel: string, what: string]>, width = 32): Promise<void> {
+  let next = 0;
+  let firstFailed = checks.length;
+  let failure: unknown;
+  const worker = async (): Promise<void> => {
+    while (next < firstFailed) {
+      const i = next++;
+      const [rel, what] = checks[i]!;
+      try {
+        await confine.resolve(rel, what);
+      } catch (err) {
+        if (i < firstFailed) {
+          firstFailed = i;
+          failure = err;
+        }
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(width, checks.length) }, () => worker()));
+  if (firstFailed < checks.length) throw failure;
+}
+
 interface DownloadContext {
   root: string;
   confine: TargetConfinement;
@@ -322,7 +352,8 @@ async function downloadAll(files: MirrorItemChange[], ctx: DownloadContext): Pro
   };
   const one = async (f: MirrorItemChange): Promise<void> => {
     const dest = await ctx.confine.resolve(f.path, 'data file');
-    let have = await sizeIfExists(dest);
+    // a small item's stat is synchronous, as its download's file calls are (see @meph/http's download)
+    let have = f.size <= SYNC_READ_BYTES ? statSync(dest, { throwIfNoEntry: false })?.size : await sizeIfExists(dest);
     if (have === f.size && !ctx.committedBefore.has(f.path)) {
       // Left by a run that stopped before its commit: renamed in after verification, but maybe
       // never synced (a power loss may have left other bytes). Trust it only after checking again.

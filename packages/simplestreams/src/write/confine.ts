@@ -25,6 +25,8 @@ function inside(dir: string, base: string): boolean {
 export class TargetConfinement {
   private realRoot: Promise<string> | undefined;
   private readonly dirs = new Map<string, Promise<void>>();
+  /** Real paths found missing: what lies below them is created as real directories, no lstat needed. */
+  private readonly missing = new Set<string>();
 
   constructor(readonly root: string) {}
 
@@ -56,12 +58,14 @@ export class TargetConfinement {
     let allowed = realRoot;
     for (const [i, seg] of segments.entries()) {
       const next = path.join(cur, seg);
+      if (this.missing.has(next)) return;
       let st;
       try {
         st = await fsp.lstat(next);
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return; // the rest is created as real directories
-        throw err;
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+        this.missing.add(next);
+        return; // the rest is created as real directories
       }
       if (!st.isSymbolicLink()) {
         cur = next;

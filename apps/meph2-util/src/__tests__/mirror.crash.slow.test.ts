@@ -3,7 +3,8 @@
  * added, one dropped) is SIGKILLed right after its n-th committed file, for every n until it runs
  * to the end. After each kill the target still serves the previous or the new stream (products
  * bytes of one of them, every file it lists present and verified); a plain rerun completes it
- * and, counted at the server, no file is downloaded in full twice.
+ * and, counted at the server, no file is downloaded in full twice. Run with files streamed to
+ * disk (200 kB) and with small files, whose download makes its file calls synchronously (4 kB).
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -14,13 +15,16 @@ import { assertStreamIntact, listFiles, makeStream, productsPath, tempDir } from
 
 const ENV = { http_proxy: '', https_proxy: '', MEPH_HTTP_RETRIES: '1' };
 const PRODUCTS = productsPath('candidate');
+const SIZES = { streamed: 200_000, small: 4_096 } as const;
 
 let dir: string;
 let server: FixtureServer;
 beforeAll(async () => {
   dir = await tempDir('meph-mirror-crash-');
-  await makeStream(path.join(dir, 'srv/s1'), { serials: ['20260101', '20260102'], fileBytes: 200_000 });
-  await makeStream(path.join(dir, 'srv/s2'), { serials: ['20260102', '20260103'], fileBytes: 200_000 });
+  for (const [kind, fileBytes] of Object.entries(SIZES)) {
+    await makeStream(path.join(dir, `srv/${kind}/s1`), { serials: ['20260101', '20260102'], fileBytes });
+    await makeStream(path.join(dir, `srv/${kind}/s2`), { serials: ['20260102', '20260103'], fileBytes });
+  }
   server = await startFixtureServer({ root: path.join(dir, 'srv') });
 }, 60_000);
 afterAll(async () => {
@@ -39,23 +43,25 @@ function fullGets(from: number): Map<string, number> {
 }
 
 describe('mirror crash safety (SIGKILL after each committed file)', () => {
-  it('killed at every step, the target serves the old or the new stream and a rerun completes without downloading twice', async () => {
-    const oldProducts = await fs.readFile(path.join(dir, 'srv/s1', PRODUCTS), 'utf8');
-    const newProducts = await fs.readFile(path.join(dir, 'srv/s2', PRODUCTS), 'utf8');
-    const base = path.join(dir, 'base');
-    expect((await mirror('s1', base)).code).toBe(0);
-    const ref = path.join(dir, 'ref');
+  it.each(Object.keys(SIZES) as Array<keyof typeof SIZES>)('%s files: killed at every step, the target serves the old or the new stream and a rerun completes without downloading twice', async (kind) => {
+    const s1 = `${kind}/s1`;
+    const s2 = `${kind}/s2`;
+    const oldProducts = await fs.readFile(path.join(dir, 'srv', s1, PRODUCTS), 'utf8');
+    const newProducts = await fs.readFile(path.join(dir, 'srv', s2, PRODUCTS), 'utf8');
+    const base = path.join(dir, `${kind}-base`);
+    expect((await mirror(s1, base)).code).toBe(0);
+    const ref = path.join(dir, `${kind}-ref`);
     await fs.cp(base, ref, { recursive: true });
-    expect((await mirror('s2', ref)).code).toBe(0);
+    expect((await mirror(s2, ref)).code).toBe(0);
     const refFiles = await listFiles(ref);
     expect(refFiles.some((f) => f.includes('20260101'))).toBe(false);
 
     let completed = false;
     for (let n = 1; n < 30 && !completed; n++) {
-      const t = path.join(dir, `t${n}`);
+      const t = path.join(dir, `${kind}-t${n}`);
       await fs.cp(base, t, { recursive: true });
       const mark = server.requests.length;
-      const killed = await mirror('s2', t, n);
+      const killed = await mirror(s2, t, n);
       if (killed.code === 0 && killed.signal === null) {
         completed = true;
       } else {
@@ -65,9 +71,9 @@ describe('mirror crash safety (SIGKILL after each committed file)', () => {
         await assertStreamIntact(t);
         // Files committed before the kill are never fetched again; a download the kill cut
         // short may be (with Range from its .part, or whole when none of its bytes reached disk).
-        const committed = new Set((await listFiles(t)).filter((f) => !f.includes('/streams/v1/') && !f.startsWith('streams/') && !f.endsWith('.part')).map((f) => `/s2/${f}`));
+        const committed = new Set((await listFiles(t)).filter((f) => !f.includes('/streams/v1/') && !f.startsWith('streams/') && !f.endsWith('.part')).map((f) => `/${s2}/${f}`));
         const beforeRerun = server.requests.length;
-        const rerun = await mirror('s2', t);
+        const rerun = await mirror(s2, t);
         expect(rerun.code, rerun.stderr).toBe(0);
         const refetched = server.requests.slice(beforeRerun).filter((q) => q.method === 'GET' && committed.has(q.path));
         expect(refetched.map((q) => q.path), `n=${n}`).toEqual([]);

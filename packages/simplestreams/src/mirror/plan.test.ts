@@ -122,6 +122,28 @@ describe('mirrorDocuments', () => {
       await rm(base, { recursive: true, force: true });
     }
   });
+
+  it('checks every path before writing anything and, of several unsafe ones, names the first in plan order (newest version first)', async () => {
+    const base = await mkdtemp(path.join(os.tmpdir(), 'meph-mirror-confine-'));
+    try {
+      const root = path.join(base, 'target');
+      const outside = path.join(base, 'outside');
+      await mkdir(path.join(root, 'files'), { recursive: true });
+      await mkdir(outside);
+      const versions = Object.fromEntries(Array.from({ length: 200 }, (_, i) => [String(i).padStart(3, '0'), [`files/${String(i).padStart(3, '0')}/blob`]]));
+      const src = doc(versions);
+      // linked out: an old version (checked late in plan order) and a newer one
+      await symlink(outside, path.join(root, 'files/003'));
+      await symlink(outside, path.join(root, 'files/150'));
+      await expect(
+        mirrorDocuments(root, { contents: [{ doc: src, path: 'streams/v1/c.json', raw: '{}' }], locate: () => '/nonexistent' }, {}),
+      ).rejects.toThrow(/"files\/150\/blob"/);
+      expect(await readdir(outside)).toEqual([]);
+      expect((await readdir(root)).sort()).toEqual(['files']);
+    } finally {
+      await rm(base, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('checkMirrorOptions', () => {

@@ -3,7 +3,7 @@
  * files from the loopback fixture server with 20 ms of injected latency per request, against
  * the floor of files × latency / jobs (issue 13 goal: within 1.2×).
  *
- *   npx tsx --conditions=@meph/source tools/bench/mirror.ts [--files 2000] [--latency 20] [--jobs 10] [--runs N] [--compare] [--cpu-prof DIR]
+ *   npx tsx --conditions=@meph/source tools/bench/mirror.ts [--files 2000] [--latency 20] [--jobs 10] [--runs N] [--compare] [--cpu-prof DIR] [--warm-server]
  *
  * `--compare` alternates each run with one where every download fsyncs its file and directory
  * itself (the transport's default, what the mirror did before it batched durability), so the
@@ -12,6 +12,11 @@
  * `--cpu-prof DIR` writes one V8 CPU profile per timed run (`run-N-MODE.cpuprofile`, open in
  * Chrome DevTools), covering exactly the measured interval: the first run in a process can be
  * compared with later ones.
+ *
+ * `--warm-server` has another process fetch every file once before the first timed run, so
+ * that the first run measures a cold client against a warm server (a real mirror's server has
+ * been up for a while; the fixture server starts with the bench, its first requests run cold
+ * code too). Without it the first run includes the fixture server's warm-up.
  *
  * The metadata (index + one products file) costs two more sequential requests; the ratio is
  * reported against the data-only floor and against the floor including them.
@@ -37,6 +42,7 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '1' },
     compare: { type: 'boolean', default: false },
     'cpu-prof': { type: 'string' },
+    'warm-server': { type: 'boolean', default: false },
   },
 });
 const runs = Math.max(1, Number(values.runs));
@@ -55,15 +61,35 @@ if (profileDir) {
 const inspect = <T = unknown>(method: string, params?: object): Promise<T> =>
   new Promise((resolve, reject) => session!.post(method, params ?? {}, (err, res) => (err ? reject(err) : resolve(res as T))));
 
+/** Fetches each path listed in a file once over keep-alive connections (argv: base URL, list file, parallel). */
+const WARM_SCRIPT = `
+const http = require('node:http');
+const [base, list, parallel] = process.argv.slice(1);
+const paths = require('node:fs').readFileSync(list, 'utf8').split('\\n').filter(Boolean);
+const agent = new http.Agent({ keepAlive: true });
+let next = 0;
+const one = () => new Promise((resolve, reject) => {
+  if (next >= paths.length) return resolve(false);
+  http.get(base + '/' + paths[next++], { agent }, (res) => {
+    if (res.statusCode !== 200) return reject(new Error('HTTP ' + res.statusCode));
+    res.resume().on('end', () => resolve(true));
+  }).on('error', reject);
+});
+const worker = async () => { while (await one()); };
+Promise.all(Array.from({ length: Number(parallel) }, worker)).then(() => { agent.destroy(); }, (err) => { console.error(err.message); process.exit(1); });
+`;
+
 const tmp = await mkdtemp(path.join(os.tmpdir(), 'meph-bench-mirror-'));
 try {
   const src = path.join(tmp, 'src');
   const products: Record<string, Product> = {};
+  const rels: string[] = [];
   const perProduct = 10;
   for (let i = 0; i < files; i++) {
     const pid = `com.example:bench:p${Math.floor(i / perProduct)}`;
     const version = `2026${String(i % perProduct).padStart(4, '0')}`;
     const rel = `files/p${Math.floor(i / perProduct)}/${version}/blob.bin`;
+    rels.push(rel);
     const data = Buffer.alloc(512, `${i}-`);
     await mkdir(path.dirname(path.join(src, rel)), { recursive: true });
     await writeFile(path.join(src, rel), data);
@@ -93,6 +119,15 @@ try {
     const floor = (files * latency) / jobs / 1000;
     const floorAll = floor + (2 * latency) / 1000;
     console.log(`mirror: ${files} files, latency ${latency} ms/request, --jobs ${jobs}, floor ${floor.toFixed(2)} s`);
+    if (values['warm-server']) {
+      // every file fetched once by a separate plain node:http process: the server's code is
+      // warm, the client process (meph's code) stays as cold as without the flag
+      const list = path.join(tmp, 'warm-paths.txt');
+      await writeFile(list, rels.join('\n'));
+      const warm = spawn(process.execPath, ['-e', WARM_SCRIPT, url, list, String(jobs)], { stdio: 'inherit' });
+      const [code] = (await once(warm, 'exit')) as [number | null];
+      if (code !== 0) throw new Error(`server warm-up exited ${code}`);
+    }
     const modes: Array<'batched' | 'per-file'> = values.compare ? ['batched', 'per-file'] : ['batched'];
     for (let run = 1; run <= runs; run++) {
       for (const mode of modes) {

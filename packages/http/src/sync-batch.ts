@@ -1,4 +1,4 @@
-import { stat } from 'node:fs/promises';
+import { statSync } from 'node:fs';
 import path from 'node:path';
 import { fsyncDir, fsyncFile } from '@meph/sys';
 import { Semaphore } from './limiter.js';
@@ -80,10 +80,12 @@ export class SyncBatch {
     this.dirs.clear();
     // one directory per file system (a target may reach a shared pool on another one)
     const byDevice = new Map<number, string>();
-    const devices = await Promise.all(dirs.map(async (d) => (await stat(d)).dev));
-    devices.forEach((dev, i) => {
-      if (!byDevice.has(dev)) byDevice.set(dev, dirs[i]!);
-    });
+    // one stat per directory, synchronous: a mirror of small files adds thousands of directories
+    // and each thread-pool round trip costs more than the stat of a directory just written
+    for (const d of dirs) {
+      const { dev } = statSync(d);
+      if (!byDevice.has(dev)) byDevice.set(dev, d);
+    }
     try {
       for (const d of byDevice.values()) await syncFileSystem(d);
       this.synced += files.length;

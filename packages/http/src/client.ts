@@ -300,18 +300,8 @@ class Client implements HttpClient, ClientInternals {
         throw err;
       }
       const status = res.statusCode ?? 0;
-      const guard = (maxBytes: number | undefined, declared: number | undefined): Readable =>
-        guardBody(res, {
-          url: u.href, declared, maxBytes, idleMs: this.timeouts.idleMs, minBytesPerSecond: this.o.minBytesPerSecond ?? 1024,
-          attempt, signal: ao.signal, onClose: release,
-        });
-      const discard = (): void => {
-        const b = guard(ERROR_BODY_LIMIT, undefined);
-        b.on('error', () => {});
-        b.resume();
-      };
       if (REDIRECT_STATUS.has(status) && res.headers.location) {
-        discard();
+        this.discard(res, u.href, attempt, ao.signal, release);
         if (hops >= (this.o.maxRedirects ?? 5)) throw new RedirectError(url, `more than ${this.o.maxRedirects ?? 5} redirects`);
         const next = new URL(res.headers.location, u);
         if (u.protocol === 'https:' && next.protocol !== 'https:') throw new RedirectError(u.href, `refusing a redirect from https to ${next.href}`);
@@ -319,7 +309,7 @@ class Client implements HttpClient, ClientInternals {
         continue;
       }
       if (status < 200 || status >= 300) {
-        discard();
+        this.discard(res, u.href, attempt, ao.signal, release);
         throw new HttpStatusError(u.href, status, res.statusMessage ?? '', attempt);
       }
       const rawLength = res.headers['content-length'];
@@ -338,9 +328,21 @@ class Client implements HttpClient, ClientInternals {
         ...(range ? { range } : {}),
         ...(etag ? { etag } : {}),
         ...(lastModified ? { lastModified } : {}),
-        body: guard(ao.maxBytes, declared),
+        body: this.guard(res, u.href, attempt, ao.signal, release, ao.maxBytes, declared),
       };
     }
+  }
+
+  /** The body of `res` behind guardBody, releasing the slot when finished with. */
+  private guard(res: http.IncomingMessage, url: string, attempt: number, signal: AbortSignal | undefined, release: () => void, maxBytes: number | undefined, declared: number | undefined): Readable {
+    return guardBody(res, { url, declared, maxBytes, idleMs: this.timeouts.idleMs, minBytesPerSecond: this.o.minBytesPerSecond ?? 1024, attempt, signal, onClose: release });
+  }
+
+  /** Reads and drops a body we do not want (an error page, a redirect), so the connection can be reused. */
+  private discard(res: http.IncomingMessage, url: string, attempt: number, signal: AbortSignal | undefined, release: () => void): void {
+    const b = this.guard(res, url, attempt, signal, release, ERROR_BODY_LIMIT, undefined);
+    b.on('error', ignoreError);
+    b.resume();
   }
 
   async open(url: string, o: OpenOptions = {}): Promise<HttpResponse> {
@@ -508,6 +510,8 @@ class Client implements HttpClient, ClientInternals {
     return downloadFile(this, url, dest, o);
   }
 }
+
+function ignoreError(): void {}
 
 function pick(o: RequestOptions): { headers?: Record<string, string> } {
   return o.headers ? { headers: o.headers } : {};

@@ -54,33 +54,40 @@ export interface DownloadResult {
 /** Thrown inside an attempt when resumed bytes turned out not to belong to the object: start again from zero. */
 class RestartFromZero extends Error {}
 
-/** The `.part` file being written. */
+/** The `.part` file being written (classes, not object literals: nothing is allocated per call but the instance). */
 interface PartFile {
   write(buf: Uint8Array): void | Promise<void>;
   sync(): Promise<void>;
   close(): void | Promise<void>;
 }
 
-function handlePart(handle: FileHandle): PartFile {
-  return {
-    async write(buf) {
-      let off = 0;
-      while (off < buf.length) off += (await handle.write(buf, off, buf.length - off)).bytesWritten;
-    },
-    sync: () => handle.sync(),
-    close: () => handle.close(),
-  };
+class HandlePart implements PartFile {
+  constructor(private readonly handle: FileHandle) {}
+  async write(buf: Uint8Array): Promise<void> {
+    let off = 0;
+    while (off < buf.length) off += (await this.handle.write(buf, off, buf.length - off)).bytesWritten;
+  }
+  sync(): Promise<void> {
+    return this.handle.sync();
+  }
+  close(): Promise<void> {
+    return this.handle.close();
+  }
 }
 
-function fdPart(fd: number): PartFile {
-  return {
-    write(buf) {
-      let off = 0;
-      while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
-    },
-    sync: () => new Promise((resolve, reject) => fsync(fd, (err) => (err ? reject(err) : resolve()))),
-    close: () => closeSync(fd),
-  };
+/** A small file written with synchronous calls; only its fsync goes to the thread pool. */
+class FdPart implements PartFile {
+  constructor(private readonly fd: number) {}
+  write(buf: Uint8Array): void {
+    let off = 0;
+    while (off < buf.length) off += writeSync(this.fd, buf, off, buf.length - off);
+  }
+  sync(): Promise<void> {
+    return new Promise((resolve, reject) => fsync(this.fd, (err) => (err ? reject(err) : resolve())));
+  }
+  close(): void {
+    closeSync(this.fd);
+  }
 }
 
 async function hashPrefix(file: string, length: number, d: Digester): Promise<void> {
@@ -170,7 +177,7 @@ export async function downloadFile(client: ClientInternals, url: string, dest: s
     }
     if (offset > 0) await hashPrefix(part, offset, d);
     const flags = offset > 0 ? 'a' : 'w';
-    const file = small ? fdPart(openSync(part, flags, o.mode ?? 0o644)) : handlePart(await open(part, flags, o.mode ?? 0o644));
+    const file: PartFile = small ? new FdPart(openSync(part, flags, o.mode ?? 0o644)) : new HandlePart(await open(part, flags, o.mode ?? 0o644));
     let received = offset;
     try {
       for await (const chunk of res.body) {

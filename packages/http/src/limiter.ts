@@ -11,24 +11,15 @@ export class Semaphore {
   /** Resolves with a release function once a slot is free; rejects when `signal` aborts first. */
   acquire(signal?: AbortSignal): Promise<() => void> {
     signal?.throwIfAborted();
-    const granted = (): (() => void) => {
-      let released = false;
-      return () => {
-        if (released) return;
-        released = true;
-        this.active--;
-        this.waiters.shift()?.();
-      };
-    };
     if (this.active < this.size) {
       this.active++;
-      return Promise.resolve(granted());
+      return Promise.resolve(this.releaser());
     }
     return new Promise((resolve, reject) => {
       const wake = (): void => {
         signal?.removeEventListener('abort', onAbort);
         this.active++;
-        resolve(granted());
+        resolve(this.releaser());
       };
       const onAbort = (): void => {
         const i = this.waiters.indexOf(wake);
@@ -38,6 +29,17 @@ export class Semaphore {
       signal?.addEventListener('abort', onAbort, { once: true });
       this.waiters.push(wake);
     });
+  }
+
+  /** Frees the slot taken just before; a second call does nothing. */
+  private releaser(): () => void {
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.active--;
+      this.waiters.shift()?.();
+    };
   }
 }
 

@@ -1,6 +1,6 @@
 import { promises as fsp, statSync } from 'node:fs';
 import path from 'node:path';
-import { createHttpClient, SYNC_READ_BYTES, SyncBatch, type HttpClient, type HttpEvent } from '@meph/http';
+import { createHttpClient, SYNC_READ_BYTES, SyncBatch, type DownloadProgress, type HttpClient, type HttpEvent } from '@meph/http';
 import type { Filter } from '../flatten/filters.js';
 import type { ProductsDocument, SignaturePolicy, SignatureVerifier } from '../model.js';
 import { MirrorOptionError } from '../errors.js';
@@ -374,18 +374,24 @@ async function downloadAll(files: MirrorItemChange[], ctx: DownloadContext): Pro
     const checksums = checksumsOf(f);
     const from = ctx.locate(f);
     if (isHttpUrl(from)) {
-      inFlight.set(f.path, 0);
+      // partial progress only for files that arrive in more than a few chunks
+      const partial = f.size > SYNC_READ_BYTES;
+      if (partial) inFlight.set(f.path, 0);
       const r = await ctx.http.download(from, dest, {
         size: f.size,
         checksums,
         syncBatch: ctx.durable,
         ...(ctx.signal ? { signal: ctx.signal } : {}),
-        onProgress: (p) => {
-          inFlight.set(f.path, p.received);
-          tick();
-        },
+        ...(partial
+          ? {
+              onProgress: (p: DownloadProgress) => {
+                inFlight.set(f.path, p.received);
+                tick();
+              },
+            }
+          : {}),
       });
-      inFlight.delete(f.path);
+      if (partial) inFlight.delete(f.path);
       ctx.emit({ type: 'mirror-file', path: f.path, size: f.size, state: r.resumedFrom > 0 ? 'resumed' : 'downloaded', ...(r.resumedFrom > 0 ? { resumedFrom: r.resumedFrom } : {}) });
     } else {
       await copyFileVerified(from, dest, f.item);

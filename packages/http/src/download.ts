@@ -1,4 +1,4 @@
-import { closeSync, createReadStream, fsync, mkdirSync, openSync, renameSync, statSync, writeSync } from 'node:fs';
+import { closeSync, createReadStream, fsync, open as openFd, renameSync, statSync, writeSync } from 'node:fs';
 import { mkdir, open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { fsyncFile, renameDurably } from '@meph/sys';
@@ -90,6 +90,11 @@ class FdPart implements PartFile {
   }
 }
 
+/** A plain descriptor (no FileHandle) for {@link FdPart}, opened in the thread pool. */
+function openPartFd(file: string, flags: string, mode: number): Promise<number> {
+  return new Promise((resolve, reject) => openFd(file, flags, mode, (err, fd) => (err ? reject(err) : resolve(fd))));
+}
+
 async function hashPrefix(file: string, length: number, d: Digester): Promise<void> {
   if (length === 0) return;
   await d.updateFrom(createReadStream(file, { start: 0, end: length - 1 }));
@@ -101,14 +106,14 @@ export async function downloadFile(client: ClientInternals, url: string, dest: s
   const resume = o.resume !== false;
   const algorithms = [...new Set(['sha256' as const, ...algorithmsOf(o.checksums)])];
   const expected = { ...(o.size !== undefined ? { size: o.size } : {}), ...(o.checksums ? { checksums: o.checksums } : {}) };
-  // A small file's metadata calls (mkdir, stat, open, write, close, rename) are made
-  // synchronously, as small-file.ts reads: each is a microsecond or two from the page cache,
-  // where a thread-pool round trip costs 15–20 µs of CPU (and a missing `.part` an exception
-  // with a stack trace): for thousands of small files that was most of a mirror's client work.
-  // fsync stays asynchronous.
+  // A small file's stat, write, close and rename are synchronous calls, as small-file.ts reads:
+  // each takes a microsecond or two, where a thread-pool round trip costs 15–20 µs of CPU (and
+  // a missing `.part` an exception with a stack trace); for thousands of small files that was
+  // most of a mirror's client work. mkdir and open stay in the thread pool: they allocate
+  // inodes, which some file systems make slow (ext4 without a journal scans past recently
+  // freed ones), and the event loop must not wait for that. So does fsync.
   const small = o.size !== undefined && o.size <= SYNC_READ_BYTES;
-  if (small) mkdirSync(path.dirname(dest), { recursive: true });
-  else await mkdir(path.dirname(dest), { recursive: true });
+  await mkdir(path.dirname(dest), { recursive: true });
   if (!resume) await rm(part, { force: true });
   let forceZero = false;
   let lastEmit = 0;
@@ -177,7 +182,7 @@ export async function downloadFile(client: ClientInternals, url: string, dest: s
     }
     if (offset > 0) await hashPrefix(part, offset, d);
     const flags = offset > 0 ? 'a' : 'w';
-    const file: PartFile = small ? new FdPart(openSync(part, flags, o.mode ?? 0o644)) : new HandlePart(await open(part, flags, o.mode ?? 0o644));
+    const file: PartFile = small ? new FdPart(await openPartFd(part, flags, o.mode ?? 0o644)) : new HandlePart(await open(part, flags, o.mode ?? 0o644));
     let received = offset;
     try {
       for await (const chunk of res.body) {

@@ -4,7 +4,7 @@
  * to the end. After each kill the target still serves the previous or the new stream (products
  * bytes of one of them, every file it lists present and verified); a plain rerun completes it
  * and, counted at the server, no file is downloaded in full twice. Run with files streamed to
- * disk (200 kB) and with small files, whose download makes its file calls synchronously (4 kB).
+ * disk (200 kB) and with small files (4 kB), whose stat, write, close and rename are synchronous.
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';

@@ -67,6 +67,17 @@ describe('meph2-util mirror over HTTP', () => {
     }
   });
 
+  it('fetches each metadata document once and writes the very bytes it parsed', async () => {
+    const out = newTarget();
+    const before = server.requests.length;
+    const r = await mirror([src(), out, 'release=noble']);
+    expect(r.code, r.stderr).toBe(0);
+    const metadata = server.requests.slice(before).filter((q) => q.method === 'GET' && q.path.includes('/streams/v1/')).map((q) => q.path);
+    expect(metadata.length).toBeGreaterThanOrEqual(2);
+    expect(metadata).toEqual([...new Set(metadata)]);
+    for (const p of metadata) expect((await readFile(path.join(out, p.replace('/stream/', '')))).equals(await readFile(path.join(dir, 'srv', p)))).toBe(true);
+  });
+
   it('retries a 5xx and completes', async () => {
     const out = newTarget();
     const r = await mirror([src(), out, 'release=noble'], [{ match: KERNEL, status: 503, times: 2 }]);

@@ -238,13 +238,16 @@ export function mirrorHttpClient(options: Pick<MirrorOptions, 'jobs' | 'perHost'
 export async function mirrorStream(sourceLocation: string, targetDir: string, options: MirrorOptions = {}): Promise<MirrorResult> {
   checkMirrorOptions(options);
   const http = options.http ?? mirrorHttpClient(options);
-  // Metadata is mirrored byte for byte: keep the text each document arrived as.
-  const captured = new Map<string, string>();
+  // Metadata is mirrored byte for byte: keep the bytes each document arrived as, the ones that
+  // were parsed and (when signed) verified. The reader fetches through getBytes (getText goes
+  // through it too); without a copy here each document was fetched a second time to be
+  // written, unverified, one sequential request per document.
+  const captured = new Map<string, Buffer>();
   const capturing: HttpClient = Object.create(http) as HttpClient;
-  capturing.getText = async (url, o) => {
-    const text = await http.getText(url, o);
-    captured.set(url, text);
-    return text;
+  capturing.getBytes = async (url, o) => {
+    const bytes = await http.getBytes(url, o);
+    captured.set(url, bytes);
+    return bytes;
   };
   try {
     const stream = await loadStream(sourceLocation, {
@@ -255,7 +258,8 @@ export async function mirrorStream(sourceLocation: string, targetDir: string, op
       ...(options.signal ? { signal: options.signal } : {}),
     });
     const source = stream.source;
-    const rawOf = async (rel: string): Promise<string> => captured.get(source.url(rel)) ?? (await source.readText(rel));
+    // (valid UTF-8, the reader checked: decoding and writing it back gives the same bytes)
+    const rawOf = async (rel: string): Promise<string> => captured.get(source.url(rel))?.toString('utf8') ?? (await source.readText(rel));
     const local = !isHttpUrl(source.root);
     const localRoot = local ? path.resolve(options.cwd ?? process.cwd(), source.root || '.') : '';
     const contents: MirrorContent[] = [];

@@ -148,7 +148,7 @@ export async function mirrorDocuments(targetDir: string, input: MirrorDocuments,
     for (const p of input.contents) checks.push([p.path, 'products file']);
     if (input.index) checks.push([input.index.path, 'index']);
     for (const plan of plans) checks.push([`${MIRROR_DATA_DIR}/${plan.contentId}`, 'content id']);
-    await confineAll(confine, checks);
+    const resolved = await confineAll(confine, checks);
     const lines = planLines(plans);
     for (const line of lines) emit({ type: 'mirror-plan', line });
     const result: MirrorResult = { plans, lines, downloaded: 0, present: 0, bytes: 0, removed: [], dryRun: Boolean(options.dryRun) };
@@ -162,7 +162,7 @@ export async function mirrorDocuments(targetDir: string, input: MirrorDocuments,
       const unique = new Map<string, MirrorItemChange>();
       for (const plan of plans) for (const c of plan.add) if (!unique.has(c.path)) unique.set(c.path, c);
       const durable = new SyncBatch();
-      await downloadAll([...unique.values()], { root, confine, locate: input.locate, http, jobs, emit, committed, result, durable, committedBefore: refs, ...(options.signal ? { signal: options.signal } : {}) });
+      await downloadAll([...unique.values()], { root, confine, locate: input.locate, http, jobs, emit, committed, result, durable, committedBefore: refs, resolved, ...(options.signal ? { signal: options.signal } : {}) });
       // every data file on stable storage before a products file can reference it
       await durable.flush();
     }
@@ -284,7 +284,8 @@ export async function mirrorStream(sourceLocation: string, targetDir: string, op
  * trip per file (0.2–0.4 s for 2,000 files). The error thrown is the one the first failing
  * path in `checks` order gives, as if they had run in order.
  */
-async function confineAll(confine: TargetConfinement, checks: ReadonlyArray<readonly [rel: string, what: string]>, width = 32): Promise<void> {
+async function confineAll(confine: TargetConfinement, checks: ReadonlyArray<readonly [rel: string, what: string]>, width = 32): Promise<Map<string, string>> {
+  const resolved = new Map<string, string>();
   let next = 0;
   let firstFailed = checks.length;
   let failure: unknown;
@@ -293,7 +294,7 @@ async function confineAll(confine: TargetConfinement, checks: ReadonlyArray<read
       const i = next++;
       const [rel, what] = checks[i]!;
       try {
-        await confine.resolve(rel, what);
+        resolved.set(rel, await confine.resolve(rel, what));
       } catch (err) {
         if (i < firstFailed) {
           firstFailed = i;
@@ -304,6 +305,7 @@ async function confineAll(confine: TargetConfinement, checks: ReadonlyArray<read
   };
   await Promise.all(Array.from({ length: Math.min(width, checks.length) }, () => worker()));
   if (firstFailed < checks.length) throw failure;
+  return resolved;
 }
 
 interface DownloadContext {
@@ -320,6 +322,8 @@ interface DownloadContext {
   durable: SyncBatch;
   /** Files a committed run recorded (synced before its products were written). */
   committedBefore: References;
+  /** Absolute paths of the files already checked by the confinement (relative path → absolute). */
+  resolved: ReadonlyMap<string, string>;
 }
 
 async function downloadAll(files: MirrorItemChange[], ctx: DownloadContext): Promise<void> {
@@ -355,7 +359,7 @@ async function downloadAll(files: MirrorItemChange[], ctx: DownloadContext): Pro
     }
   };
   const one = async (f: MirrorItemChange): Promise<void> => {
-    const dest = await ctx.confine.resolve(f.path, 'data file');
+    const dest = ctx.resolved.get(f.path) ?? (await ctx.confine.resolve(f.path, 'data file'));
     // a small item's stat is synchronous, as its download's file calls are (see @meph/http's download)
     let have = f.size <= SYNC_READ_BYTES ? statSync(dest, { throwIfNoEntry: false })?.size : await sizeIfExists(dest);
     if (have === f.size && !ctx.committedBefore.has(f.path)) {

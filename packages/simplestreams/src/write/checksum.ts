@@ -1,5 +1,5 @@
 import { CHECKSUM_ALGORITHMS, Digester, digestFile, type ChecksumAlgorithm, type FileDigest } from '@meph/http';
-import { constants as fsc, promises as fsp, linkSync, realpathSync, renameSync, statSync } from 'node:fs';
+import { constants as fsc, promises as fsp, linkSync, lstatSync, realpathSync, renameSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { ChecksumMismatchError, FormatError, MissingFileError, SizeMismatchError } from '../errors.js';
@@ -89,15 +89,17 @@ function fallsBack(err: unknown): boolean {
  * Returns undefined when neither works here.
  */
 async function placeWithoutCopy(from: string, tmp: string): Promise<PlacedBy | undefined> {
-  // realpath, stat and link are synchronous: microseconds each, where a thread-pool round trip
+  // lstat and link are synchronous: microseconds each, where a thread-pool round trip
   // costs several times that, and an insert places hundreds of files this way.
-  let real: string;
+  let real = from;
+  let st;
   try {
-    real = realpathSync(from);
+    st = lstatSync(from);
+    // link(2) would link a symlink itself: link what it leads to
+    if (st.isSymbolicLink()) st = statSync((real = realpathSync.native(from)));
   } catch (err) {
     throw missingAware(err, from);
   }
-  const st = statSync(real);
   if (!st.isFile()) throw new FormatError(from, 'is not a regular file');
   if ((st.mode & 0o444) === 0o444) {
     try {

@@ -32,5 +32,5 @@ export { buildIndex, regenerateIndex, listProductsFiles, STREAMS_DIR, INDEX_PATH
 export { writeFileAtomic, writeJsonAtomic, tempPathFor, fsyncDir, mkdirPublic, moveIntoPlace, prepareFiles, type FileReplacement, type FileData, type FileGroup, type PreparedFiles } from './write/index.js';
 export { TargetConfinement } from './write/index.js';
 export { hashFile, verifyFile, copyFileVerified, CHECKSUM_ALGORITHMS, type ChecksumAlgorithm, type FileDigest, type PlacedBy, type CopyOptions } from './write/index.js';
-export { withStreamLock, LOCK_FILE, type StreamLockOptions } from './write/index.js';
+export { withStreamLock, LOCK_FILE, type StreamLockOptions, type StreamLockHold } from './write/index.js';
 export { commitStreamUpdate, recoverInterruptedWrites, type DocumentSigner, type StreamUpdate, type DataFileUpdate, type CommitEvent, type CommitResult } from './write/index.js';

@@ -11,7 +11,7 @@ export { assertSafeRelativePath, resolveInside } from './paths.js';
 
 // Reading: parse and validate documents, clearsigned framing, locations, sources (files or
 // HTTP through @meph/http), whole streams under one signature policy.
-export { parseJson, parseJsonObject, parseProducts, parseIndex, parseDocument } from './read/index.js';
+export { parseJson, parseJsonObject, parseProducts, parseIndex, parseDocument, type ParseOptions } from './read/index.js';
 export { isClearsigned, extractClearsignedPayload, splitClearsigned, type ClearsignedParts } from './read/index.js';
 export { isHttpUrl, resolveStreamLocation, signedSibling, resolveWriteTarget, type StreamLocation, type WriteTarget } from './read/index.js';
 export { openSource, readMetadataFile, type StreamSource, type SourceOptions, type ReadOptions, type ReadDocumentResult } from './read/index.js';

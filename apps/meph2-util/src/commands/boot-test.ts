@@ -9,9 +9,10 @@ interface BootTestArgs extends KeyringArgs {
   rest?: string[];
   pxe: boolean;
   firmware: Array<'bios' | 'uefi'>;
-  timeout: number;
+  /** Unset: each mode's own default (direct boot BOOT_TEST_DEFAULTS, --pxe PXE_BOOT_DEFAULTS). */
+  timeout?: number;
   stall: number;
-  memory: number;
+  memory?: number;
   accel: 'tcg' | 'kvm';
   consoleLog?: string;
 }
@@ -44,15 +45,15 @@ export const bootTestCommand = defineCommand({
         .positional('rest', { type: 'string', array: true, describe: 'With --pxe: more product ids' })
         .option('pxe', { type: 'boolean', default: false, describe: 'Network-boot as MAAS does (TFTP bootloader, HTTP kernel/initrd/squashfs, overlay root)' })
         .option('firmware', { choices: ['bios', 'uefi'] as const, array: true, nargs: 1, default: [...PXE_BOOT_DEFAULTS.firmwares] as Array<'bios' | 'uefi'>, describe: 'With --pxe: bios (pxelinux), uefi (shim + GRUB under OVMF); repeat for both' })
-        .option('timeout', { type: 'number', default: BOOT_TEST_DEFAULTS.timeoutSeconds, requiresArg: true, describe: `Seconds before the boot counts as failed (--pxe: per boot, default ${PXE_BOOT_DEFAULTS.timeoutSeconds})` })
+        .option('timeout', { type: 'number', defaultDescription: String(BOOT_TEST_DEFAULTS.timeoutSeconds), requiresArg: true, describe: `Seconds before the boot counts as failed (--pxe: per boot, default ${PXE_BOOT_DEFAULTS.timeoutSeconds})` })
         .option('stall', { type: 'number', default: PXE_BOOT_DEFAULTS.stallSeconds, requiresArg: true, describe: 'With --pxe: fail when the console and the HTTP server show no progress for this many seconds' })
-        .option('memory', { type: 'number', default: BOOT_TEST_DEFAULTS.memoryMb, requiresArg: true, describe: `Guest memory in MiB (--pxe: default ${PXE_BOOT_DEFAULTS.memoryMb}; the squashfs is held in RAM)` })
+        .option('memory', { type: 'number', defaultDescription: String(BOOT_TEST_DEFAULTS.memoryMb), requiresArg: true, describe: `Guest memory in MiB (--pxe: default ${PXE_BOOT_DEFAULTS.memoryMb}; the squashfs is held in RAM)` })
         .option('accel', { choices: ['tcg', 'kvm'] as const, default: 'tcg' as const, describe: 'QEMU accelerator (kvm only where nested KVM works)' })
         .option('console-log', { type: 'string', requiresArg: true, describe: 'Write the whole serial console to this file' }),
     ),
   async run(args, ctx) {
-    if (!(args.timeout > 0)) throw new UsageError(`--timeout must be a positive number of seconds, got ${String(args.timeout)}`);
-    if (!(Number.isInteger(args.memory) && args.memory >= 256)) throw new UsageError(`--memory must be a whole number of MiB >= 256, got ${String(args.memory)}`);
+    if (args.timeout !== undefined && !(args.timeout > 0)) throw new UsageError(`--timeout must be a positive number of seconds, got ${String(args.timeout)}`);
+    if (args.memory !== undefined && !(Number.isInteger(args.memory) && args.memory >= 256)) throw new UsageError(`--memory must be a whole number of MiB >= 256, got ${String(args.memory)}`);
     const ss = await import('@meph/simplestreams');
     const { bootTest, BootTestError, resolveBootArtifacts } = await import('@meph/image-transform');
     const { verifier, policy } = await verifierFromArgs(args, ctx.env, ctx.cwd, ctx.reporter.warn);
@@ -67,8 +68,8 @@ export const bootTestCommand = defineCommand({
         kernel: target.kernel,
         initrd: target.initrd,
         squashfs: target.squashfs,
-        timeoutMs: args.timeout * 1000,
-        memoryMb: args.memory,
+        timeoutMs: (args.timeout ?? BOOT_TEST_DEFAULTS.timeoutSeconds) * 1000,
+        memoryMb: args.memory ?? BOOT_TEST_DEFAULTS.memoryMb,
         accel: args.accel,
         ...(args.consoleLog ? { consoleFile: args.consoleLog } : {}),
         signal: ctx.signal,
@@ -97,9 +98,9 @@ async function runPxe(stream: LoadedStream, args: BootTestArgs & { json?: boolea
   const boots = pxeBootStream(stream, {
     productIds: ids,
     firmwares: args.firmware,
-    // --timeout and --memory left at the direct boot's defaults: the network boot's own apply
-    ...(args.timeout !== BOOT_TEST_DEFAULTS.timeoutSeconds ? { timeoutMs: args.timeout * 1000 } : {}),
-    ...(args.memory !== BOOT_TEST_DEFAULTS.memoryMb ? { memoryMb: args.memory } : {}),
+    // --timeout and --memory not given: the network boot's own defaults apply
+    ...(args.timeout !== undefined ? { timeoutMs: args.timeout * 1000 } : {}),
+    ...(args.memory !== undefined ? { memoryMb: args.memory } : {}),
     stallMs: args.stall * 1000,
     ...(args.consoleLog ? { consoleFile: args.consoleLog } : {}),
     signal: ctx.signal,

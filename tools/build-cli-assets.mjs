@@ -113,6 +113,8 @@ async function bundleApp(appDir) {
     outdir,
     chunkNames: 'chunks/[name]-[hash]',
     sourcemap: 'linked',
+    minifyWhitespace: true,
+    minifySyntax: true,
     sourcesContent: false,
     legalComments: 'inline',
     logLevel: 'warning',

@@ -5,7 +5,9 @@
 //   query --json 'arch~(amd64|arm64)' --max=3  vs  a bare node script: read, JSON.parse, select
 //                                                  the same items in a plain loop, JSON.stringify
 //   query --json (every item)                  vs  the same floor without a filter (and its RSS)
-//   clean-md 3 / insert / promote              vs  parse + stringify + write of the files they change
+//   clean-md 3 / insert / promote              vs  parse + stringify + write of the metadata they change,
+//                                                  and for insert/promote placing the data files they
+//                                                  add (mkdir, hard link, sha256), as meph must
 // Stream shape (issue 14): 24 releases × 6 arches × 6 kernel flavours × N versions × 4 items:
 // 8 versions = 27,648 items, 80 versions = 276,480 items.
 // Usage: npx tsx --conditions=@meph/source tools/bench/cli.ts [--runs 5] [--sizes 8,80] [--keep]
@@ -165,13 +167,14 @@ async function main(): Promise<void> {
       };
       const rewrite = [node, floorScript, 'rewrite', productsFile, index];
       rows.push(paired(`clean-md 3, ${label}`, 1.5, [node, bin, 'clean-md', '-u', '3', dir], rewrite, work, restore));
-      rows.push(paired(`insert (1 version of rel00), ${label}`, 1.5, [node, bin, 'insert', '-u', path.join(work, `b${versions}`), dir], rewrite, work, restore));
+      const buildDir = path.join(work, `b${versions}`);
+      rows.push(paired(`insert (1 version of rel00), ${label}`, 1.5, [node, bin, 'insert', '-u', buildDir, dir], [node, floorScript, 'insert', path.join(buildDir, rel), buildDir, dir, productsFile, index], work, restore));
       const target = path.join(work, `t${versions}`);
       const clearTarget = (): void => {
         restore();
         spawnSync('rm', ['-rf', target]);
       };
-      rows.push(paired(`promote (1 version of rel01), ${label}`, 1.5, [node, bin, 'promote', '-u', dir, target, newest, 'release=rel01'], rewrite, work, clearTarget));
+      rows.push(paired(`promote (1 version of rel01), ${label}`, 1.5, [node, bin, 'promote', '-u', dir, target, newest, 'release=rel01'], [node, floorScript, 'promote', productsFile, dir, 'rel01', newest, target], work, clearTarget));
       restore();
     }
     print(rows);

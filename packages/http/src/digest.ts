@@ -1,8 +1,8 @@
 import { createHash, type Hash } from 'node:crypto';
-import { open } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
 import { addAbortSignal } from 'node:stream';
 import { ChecksumMismatchError, SizeMismatchError } from './errors.js';
-import { readSmallFile } from './small-file.js';
+import { readWholeFile } from './small-file.js';
 
 export type ChecksumAlgorithm = 'sha256' | 'sha512' | 'md5';
 export const CHECKSUM_ALGORITHMS: readonly ChecksumAlgorithm[] = ['sha256', 'sha512', 'md5'];
@@ -43,7 +43,7 @@ const STREAM_CHUNK = 1 << 20;
 
 /**
  * Size and checksums of a file in one pass: a file up to one read chunk (1 MiB) is read whole
- * into a buffer of its size (synchronously when tiny, see small-file.ts), a larger one streamed
+ * into a buffer of its size (see small-file.ts), a larger one (or a FIFO, a /proc file) streamed
  * in 1 MiB chunks (never read into memory). A read stream allocates a whole chunk per read,
  * twice for a small file (the second read finds the end): for thousands of small files that
  * allocation, not the hashing, was the cost.
@@ -51,36 +51,15 @@ const STREAM_CHUNK = 1 << 20;
 export async function digestFile(file: string, algorithms: readonly ChecksumAlgorithm[], options: { signal?: AbortSignal } = {}): Promise<FileDigest> {
   options.signal?.throwIfAborted();
   const d = new Digester(algorithms);
-  const small = readSmallFile(file);
-  if (small) {
-    d.update(small);
+  const whole = await readWholeFile(file, STREAM_CHUNK);
+  if (whole) {
+    options.signal?.throwIfAborted();
+    d.update(whole);
     return d.digest();
   }
-  const handle = await open(file, 'r');
-  let streaming = false;
-  try {
-    const st = await handle.stat();
-    const size = st.size;
-    // (a FIFO or a /proc file says size 0 whatever it holds: streamed)
-    if (st.isFile() && size > 0 && size <= STREAM_CHUNK) {
-      const buf = Buffer.allocUnsafe(size);
-      let got = 0;
-      while (got < size) {
-        const { bytesRead } = await handle.read(buf, got, size - got, got);
-        if (bytesRead === 0) break;
-        got += bytesRead;
-      }
-      options.signal?.throwIfAborted();
-      d.update(buf.subarray(0, got));
-      return d.digest();
-    }
-    streaming = true;
-    const stream = handle.createReadStream({ highWaterMark: STREAM_CHUNK }); // closes the handle
-    await d.updateFrom(options.signal ? addAbortSignal(options.signal, stream) : stream);
-    return d.digest();
-  } finally {
-    if (!streaming) await handle.close();
-  }
+  const stream = createReadStream(file, { highWaterMark: STREAM_CHUNK });
+  await d.updateFrom(options.signal ? addAbortSignal(options.signal, stream) : stream);
+  return d.digest();
 }
 
 /** The algorithms of `checksums` that carry a value. */

@@ -2,9 +2,9 @@ import { createReadStream, readFile } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { promisify } from 'node:util';
-import { readSmallFile, SYNC_READ_BYTES } from './small-file.js';
+import { readWholeFile } from './small-file.js';
 
-/** (the callback readFile: fs/promises' reads in more, smaller steps and costs about twice the CPU) */
+/** (for files whose stat does not tell their size; the callback readFile: fs/promises' reads in more, smaller steps and costs about twice the CPU) */
 const readFileAsync = promisify(readFile);
 
 /** A local file to send as a request body; `size` saves a stat when the caller knows it. */
@@ -25,16 +25,17 @@ export function isFileBody(body: RequestBody): body is FileBody {
 
 /**
  * The body for one attempt as sendOnce takes it, and its length when known. A file up to
- * `wholeBytes` is read into memory in one step (synchronously when tiny, see small-file.ts) and
- * leaves in one write with the headers; a larger file is streamed from disk.
+ * `wholeBytes` is read into memory in one step (see small-file.ts) and leaves in one write with
+ * the headers; a larger file is streamed from disk.
  */
 export async function bodyForAttempt(body: RequestBody, wholeBytes: number): Promise<{ payload: Buffer | (() => Readable); length?: number }> {
   if (!isFileBody(body)) return { payload: body, ...(Buffer.isBuffer(body) ? { length: body.length } : {}) };
-  if (body.size === undefined || body.size <= Math.min(wholeBytes, SYNC_READ_BYTES)) {
-    const bytes = readSmallFile(body.file, wholeBytes);
+  if (body.size === undefined || body.size <= wholeBytes) {
+    const bytes = await readWholeFile(body.file, wholeBytes);
     if (bytes) return { payload: bytes, length: bytes.length };
   }
   const size = body.size ?? (await stat(body.file)).size;
+  // an empty file, or one whose stat does not tell its size (a FIFO, a /proc file): read to its end
   if (size <= wholeBytes) {
     const bytes = await readFileAsync(body.file);
     return { payload: bytes, length: bytes.length };

@@ -1,4 +1,5 @@
-import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
+import { open } from 'node:fs/promises';
 
 /**
  * Files up to this size are read synchronously. Four thread-pool round trips (open, stat, read,
@@ -8,17 +9,33 @@ import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
  */
 export const SYNC_READ_BYTES = 128 * 1024;
 
-/** The whole content of a regular file of 1..min(max, SYNC_READ_BYTES) bytes, or undefined (larger, empty, not a regular file). */
-export function readSmallFile(file: string, max = SYNC_READ_BYTES): Buffer | undefined {
-  const limit = Math.min(max, SYNC_READ_BYTES);
-  // by path first: opening a FIFO would block until a writer comes (and a /proc file says size 0
-  // whatever it holds): those are left to a stream
+/**
+ * Whether a stat tells the whole size: a regular file of 1..max bytes. A FIFO, or a /proc file
+ * (which says size 0 whatever it holds), is left to the caller to stream.
+ */
+function sizeKnown(st: Stats, max: number): boolean {
+  return st.isFile() && st.size > 0 && st.size <= max;
+}
+
+/**
+ * The whole content of a regular file of 1..max bytes, or undefined (larger, empty, not a regular
+ * file: for the caller to stream or read to its end). Up to {@link SYNC_READ_BYTES} it is read
+ * synchronously, above that through the thread pool; either way into one buffer of its size.
+ */
+export async function readWholeFile(file: string, max: number): Promise<Buffer | undefined> {
+  // by path first: opening a FIFO would block until a writer comes
   const pre = statSync(file);
-  if (!pre.isFile() || pre.size === 0 || pre.size > limit) return undefined;
+  if (!sizeKnown(pre, max)) return undefined;
+  // (the synchronous read declines if the file grew past its limit since: then read as a larger one)
+  const now = pre.size <= SYNC_READ_BYTES ? readNow(file, Math.min(max, SYNC_READ_BYTES)) : undefined;
+  return now ?? (await readLater(file, max));
+}
+
+function readNow(file: string, limit: number): Buffer | undefined {
   const fd = openSync(file, 'r');
   try {
     const st = fstatSync(fd);
-    if (!st.isFile() || st.size === 0 || st.size > limit) return undefined;
+    if (!sizeKnown(st, limit)) return undefined;
     const buf = Buffer.allocUnsafe(st.size);
     let got = 0;
     while (got < buf.length) {
@@ -26,8 +43,26 @@ export function readSmallFile(file: string, max = SYNC_READ_BYTES): Buffer | und
       if (n === 0) break;
       got += n;
     }
-    return got === buf.length ? buf : buf.subarray(0, got);
+    return buf.subarray(0, got);
   } finally {
     closeSync(fd);
+  }
+}
+
+async function readLater(file: string, limit: number): Promise<Buffer | undefined> {
+  const handle = await open(file, 'r');
+  try {
+    const st = await handle.stat();
+    if (!sizeKnown(st, limit)) return undefined;
+    const buf = Buffer.allocUnsafe(st.size);
+    let got = 0;
+    while (got < buf.length) {
+      const { bytesRead } = await handle.read(buf, got, buf.length - got, got);
+      if (bytesRead === 0) break;
+      got += bytesRead;
+    }
+    return buf.subarray(0, got);
+  } finally {
+    await handle.close();
   }
 }

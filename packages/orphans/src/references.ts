@@ -114,9 +114,8 @@ export async function loadEveryDocument(stream: string, options: StreamReadOptio
     visited.add(rel);
     const got = await raw.readDocument(rel);
     const label = raw.url(got.path);
-    const doc = parseDocument(got.value, label);
+    const doc = parseDocument(got.value, label, { checkPaths: true });
     if (doc.format === PRODUCTS_FORMAT) {
-      assertProductsPathsSafe(doc, label);
       add({ path: got.path, doc });
       return;
     }

@@ -11,7 +11,7 @@ export { assertSafeRelativePath, resolveInside } from './paths.js';
 
 // Reading: parse and validate documents, clearsigned framing, locations, sources (files or
 // HTTP through @meph/http), whole streams under one signature policy.
-export { parseJson, parseJsonObject, parseProducts, parseIndex, parseDocument } from './read/index.js';
+export { parseJson, parseJsonObject, parseProducts, parseIndex, parseDocument, type ParseOptions } from './read/index.js';
 export { isClearsigned, extractClearsignedPayload, splitClearsigned, type ClearsignedParts } from './read/index.js';
 export { isHttpUrl, resolveStreamLocation, signedSibling, resolveWriteTarget, type StreamLocation, type WriteTarget } from './read/index.js';
 export { openSource, readMetadataFile, type StreamSource, type SourceOptions, type ReadOptions, type ReadDocumentResult } from './read/index.js';
@@ -32,5 +32,5 @@ export { buildIndex, regenerateIndex, listProductsFiles, STREAMS_DIR, INDEX_PATH
 export { writeFileAtomic, writeJsonAtomic, tempPathFor, fsyncDir, mkdirPublic, moveIntoPlace, prepareFiles, type FileReplacement, type FileData, type FileGroup, type PreparedFiles } from './write/index.js';
 export { TargetConfinement } from './write/index.js';
 export { hashFile, verifyFile, copyFileVerified, CHECKSUM_ALGORITHMS, type ChecksumAlgorithm, type FileDigest, type PlacedBy, type CopyOptions } from './write/index.js';
-export { withStreamLock, LOCK_FILE, type StreamLockOptions } from './write/index.js';
+export { withStreamLock, LOCK_FILE, type StreamLockOptions, type StreamLockHold } from './write/index.js';
 export { commitStreamUpdate, recoverInterruptedWrites, type DocumentSigner, type StreamUpdate, type DataFileUpdate, type CommitEvent, type CommitResult } from './write/index.js';

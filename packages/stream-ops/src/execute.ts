@@ -6,7 +6,7 @@ import { parseJson } from '@meph/simplestreams';
 import type { StreamSource } from '@meph/simplestreams';
 import { isHttpUrl } from '@meph/simplestreams';
 import { resolveInside } from '@meph/simplestreams';
-import { buildIndex, commitStreamUpdate, copyFileVerified, recoverInterruptedWrites, listProductsFiles, serializeJson, withStreamLock, INDEX_PATH, STREAMS_DIR, type DataFileUpdate, type DocumentSigner } from '@meph/simplestreams';
+import { buildIndex, commitStreamUpdate, copyFileVerified, recoverInterruptedWrites, listProductsFiles, serializeJson, withStreamLock, INDEX_PATH, STREAMS_DIR, type DataFileUpdate, type DocumentSigner, type StreamLockHold } from '@meph/simplestreams';
 import { fsyncDir, mkdirPublic, tempPathFor } from '@meph/simplestreams';
 import { TargetConfinement } from '@meph/simplestreams';
 import type { FileCopy, OpsEventSink, StreamPlan } from './plan.js';
@@ -26,6 +26,8 @@ export interface ExecuteOptions {
   known?: readonly ProductsFile[];
   /** Sign the products files and index written, committing each with its signatures. */
   signer?: DocumentSigner;
+  /** The target's lock, held by the caller (see `underTargetLock`). */
+  lock?: StreamLockHold;
 }
 
 export interface ExecuteResult {
@@ -186,6 +188,7 @@ export async function executePlan(plan: StreamPlan, targetRoot: string, options:
     dryRun,
     ...(options.signer && !dryRun ? { signer: options.signer } : {}),
     concurrency: options.concurrency ?? 8,
+    ...(options.lock ? { lock: { held: options.lock } } : {}),
     onEvent: (e) => {
       options.signal?.throwIfAborted();
       if (e.type === 'data-copied' || e.type === 'data-present') {
@@ -211,8 +214,8 @@ export async function executePlan(plan: StreamPlan, targetRoot: string, options:
  * lock file or the target directory). `create` makes a missing target directory (insert,
  * promote, merge and import start new streams); otherwise a missing target is an error.
  */
-export async function underTargetLock<T>(targetRoot: string, options: { dryRun: boolean; wait?: boolean; create?: boolean }, work: () => Promise<T>): Promise<T> {
-  if (options.dryRun) return work();
+export async function underTargetLock<T>(targetRoot: string, options: { dryRun: boolean; wait?: boolean; create?: boolean }, work: (lock: StreamLockHold | undefined) => Promise<T>): Promise<T> {
+  if (options.dryRun) return work(undefined);
   if (options.create) await mkdirPublic(targetRoot);
   return withStreamLock(targetRoot, work, { wait: Boolean(options.wait) });
 }

@@ -39,7 +39,7 @@ export async function runOnTarget(
   return underTargetLock(
     targetRoot,
     { dryRun, wait: Boolean(io.waitForLock), create: Boolean(io.createTarget) },
-    async () => {
+    async (lock) => {
       const target = await loadTargetStream(targetRoot);
       const { plan, source } = await makePlan(target);
       const executed = await executePlan(plan, targetRoot, {
@@ -51,6 +51,7 @@ export async function runOnTarget(
         ...(io.onCommit ? { onCommit: io.onCommit } : {}),
         ...(io.concurrency ? { concurrency: io.concurrency } : {}),
         ...(io.signer ? { signer: io.signer } : {}),
+        ...(lock ? { lock } : {}),
       });
       return { ...executed, plan, changed: plan.changes.length > 0 || executed.indexWritten };
     },

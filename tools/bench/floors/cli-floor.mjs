@@ -2,7 +2,16 @@
 //   query INDEX [KEY REGEX MAX]  read the index and each products file, JSON.parse, flatten and
 //                                select items in a plain loop, JSON.stringify the array to stdout
 //   rewrite PRODUCTS INDEX       JSON.parse + JSON.stringify + write (temp + rename) of both files
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+//   insert BUILD_PRODUCTS BUILD_ROOT TARGET_ROOT TARGET_PRODUCTS TARGET_INDEX
+//                                place the build's data files in the target, then rewrite the
+//                                target's products file and index (the merge itself is left out)
+//   promote SRC_PRODUCTS SRC_ROOT RELEASE VERSION TARGET_ROOT
+//                                parse the source, select that version of that release, place its
+//                                data files in the target, write the target's products file and index
+// Placing a data file is the least a tool must do for it: make its directory, hard-link it from
+// the source and check its sha256 (meph verifies every file it places).
+import { createHash } from 'node:crypto';
+import { linkSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 const [mode, ...args] = process.argv.slice(2);
@@ -43,12 +52,52 @@ if (mode === 'query') {
   }
   process.stdout.write(JSON.stringify(out, null, 2));
 } else if (mode === 'rewrite') {
-  for (const file of args) {
-    const text = JSON.stringify(JSON.parse(readFileSync(file, 'utf8')), null, 1);
-    writeFileSync(`${file}.floor-tmp`, text);
-    renameSync(`${file}.floor-tmp`, file);
+  for (const file of args) rewrite(file);
+} else if (mode === 'insert') {
+  const [buildProducts, buildRoot, targetRoot, ...targetFiles] = args;
+  place(JSON.parse(readFileSync(buildProducts, 'utf8')), buildRoot, targetRoot);
+  for (const file of targetFiles) rewrite(file);
+} else if (mode === 'promote') {
+  const [srcProducts, srcRoot, release, version, targetRoot] = args;
+  const doc = JSON.parse(readFileSync(srcProducts, 'utf8'));
+  const products = {};
+  for (const [pname, p] of Object.entries(doc.products)) {
+    if (p.release === release && p.versions[version]) products[pname] = { ...p, versions: { [version]: p.versions[version] } };
   }
+  const selected = { ...doc, products };
+  place(selected, srcRoot, targetRoot);
+  const rel = `streams/v1/${doc.content_id}.json`;
+  writeAtomic(path.join(targetRoot, rel), JSON.stringify(selected, null, 1));
+  const index = { format: 'index:1.0', index: { [doc.content_id]: { format: doc.format, path: rel, products: Object.keys(products).sort() } } };
+  writeAtomic(path.join(targetRoot, 'streams/v1/index.json'), JSON.stringify(index, null, 1));
 } else {
-  console.error('usage: cli-floor.mjs query INDEX [KEY REGEX MAX] | rewrite FILE…');
+  console.error('usage: cli-floor.mjs query INDEX [KEY REGEX MAX] | rewrite FILE… | insert BUILD_PRODUCTS BUILD_ROOT TARGET_ROOT FILE… | promote SRC_PRODUCTS SRC_ROOT RELEASE VERSION TARGET_ROOT');
   process.exit(2);
+}
+
+function writeAtomic(file, text) {
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(`${file}.floor-tmp`, text);
+  renameSync(`${file}.floor-tmp`, file);
+}
+
+function rewrite(file) {
+  writeAtomic(file, JSON.stringify(JSON.parse(readFileSync(file, 'utf8')), null, 1));
+}
+
+/** Every data file the document's items name, placed from `srcRoot` into `destRoot`. */
+function place(doc, srcRoot, destRoot) {
+  const placed = new Set();
+  for (const p of Object.values(doc.products)) {
+    for (const v of Object.values(p.versions)) {
+      for (const item of Object.values(v.items)) {
+        if (placed.has(item.path)) continue;
+        placed.add(item.path);
+        const dest = path.join(destRoot, item.path);
+        mkdirSync(path.dirname(dest), { recursive: true });
+        linkSync(path.join(srcRoot, item.path), dest);
+        if (createHash('sha256').update(readFileSync(dest)).digest('hex') !== item.sha256) throw new Error(`${dest}: sha256 mismatch`);
+      }
+    }
+  }
 }

@@ -47,6 +47,12 @@ describe('what a command loads', () => {
     expect(loads.some((u) => u.includes('/stream-ops/src/clean-md.ts'))).toBe(true);
     expect(loads.filter((u) => HEAVY.some((re) => re.test(u)))).toEqual([]);
   });
+
+  it('verify of a local stream: its library call (@meph/publish/verify) without the object stores (AWS SDK) or the MAAS rules', () => {
+    const loads = loadsOf(['verify', '--no-verify', path.join(dir, 'stream')]);
+    expect(loads.some((u) => u.includes('/publish/src/verify.ts'))).toBe(true);
+    expect(loads.filter((u) => /\/node_modules\/@aws-sdk\/|\/publish\/src\/s3-store\.ts|\/maas-rules\//.test(u))).toEqual([]);
+  });
 });
 
 // The installed bin runs the app bundled (tools/build-cli-assets.mjs, `npm run build`): its

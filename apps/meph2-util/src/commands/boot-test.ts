@@ -1,4 +1,5 @@
 import { defineCommand, UsageError, verifierFromArgs, withKeyringOptions, type KeyringArgs } from '@meph/cli-kit';
+import { BOOT_TEST_DEFAULTS, PXE_BOOT_DEFAULTS, PXE_BOOT_HELP } from '@meph/image-transform/boot-options';
 import type { LoadedStream } from '@meph/simplestreams';
 
 interface BootTestArgs extends KeyringArgs {
@@ -8,9 +9,10 @@ interface BootTestArgs extends KeyringArgs {
   rest?: string[];
   pxe: boolean;
   firmware: Array<'bios' | 'uefi'>;
-  timeout: number;
+  /** Unset: each mode's own default (direct boot BOOT_TEST_DEFAULTS, --pxe PXE_BOOT_DEFAULTS). */
+  timeout?: number;
   stall: number;
-  memory: number;
+  memory?: number;
   accel: 'tcg' | 'kvm';
   consoleLog?: string;
 }
@@ -32,16 +34,8 @@ export const bootTestCommand = defineCommand({
     'The test passes only when that shows a squashfs root. Reports the time to each stage (kernel, initramfs, root-mounted, userspace, root-check); ' +
     'on failure prints the console tail and exits 1.\n\n' +
     '--pxe STREAM [PRODUCT…] plays the MAAS rack instead (every product with boot-kernel when none is named; the newest version of each): ' +
-    'the stream\'s bootloader products (pxe/pxelinux for --firmware bios, uefi/grub-efi-signed amd64 for uefi) are extracted into a TFTP root ' +
-    'served by QEMU\'s user network (tftp=, bootfile=lpxelinux.0 or bootx64.efi), kernel, initrd and squashfs are served over HTTP on 127.0.0.1 ' +
-    '(10.0.2.2 in the guest) under /images/<os>/<arch>/<subarch>/<release>/<label>/, the pxelinux or GRUB config is rendered as MAAS renders it ' +
-    "(nomodeset ro root=squash:http://<rack>/images/…/squashfs ip=::::<hostname>:BOOTIF ip6=off overlayroot=tmpfs overlayroot_cfgdisk=disabled " +
-    "cc:{'datasource_list': ['MAAS']}end_cc cloud-config-url=… BOOTIF=01-<mac>, plus console=ttyS0 and the checks) and QEMU (TCG) boots with -boot n: " +
-    'BIOS through the iPXE ROM (ipxe-qemu), UEFI through OVMF\'s own PXE (ovmf; shim cannot load GRUB through iPXE). GRUB fetches kernel and initrd ' +
-    'over HTTP where it supports a port, else over TFTP (Debian\'s signed GRUB 2.06 does not). It passes only when the booted system reports / as an overlay whose lower ' +
-    'layer is a squashfs on a loop device backed by the file fetched over HTTP, and modprobe of a module not loaded at boot (isofs, udf or xfs) ' +
-    'succeeds. Prints the time of each stage (dhcp, bootloader, kernel-initrd, squashfs, userspace, checks); on failure the console tail and the ' +
-    'stage that stalled. Only reads the stream (any images.maas.io-shaped local mirror). meph differs: the original has no boot test. See docs/compat.md.',
+    PXE_BOOT_HELP +
+    ' Only reads the stream (any images.maas.io-shaped local mirror). meph differs: the original has no boot test. See docs/compat.md.',
   builder: (y) =>
     withKeyringOptions(
       y
@@ -50,16 +44,16 @@ export const bootTestCommand = defineCommand({
         .positional('version-name', { type: 'string', describe: 'Version name, e.g. 20261125 (default: the newest); with --pxe: more product ids' })
         .positional('rest', { type: 'string', array: true, describe: 'With --pxe: more product ids' })
         .option('pxe', { type: 'boolean', default: false, describe: 'Network-boot as MAAS does (TFTP bootloader, HTTP kernel/initrd/squashfs, overlay root)' })
-        .option('firmware', { choices: ['bios', 'uefi'] as const, array: true, nargs: 1, default: ['bios'] as Array<'bios' | 'uefi'>, describe: 'With --pxe: bios (pxelinux), uefi (shim + GRUB under OVMF); repeat for both' })
-        .option('timeout', { type: 'number', default: 300, requiresArg: true, describe: 'Seconds before the boot counts as failed (--pxe: per boot, default 600)' })
-        .option('stall', { type: 'number', default: 150, requiresArg: true, describe: 'With --pxe: fail when the console and the HTTP server show no progress for this many seconds' })
-        .option('memory', { type: 'number', default: 1024, requiresArg: true, describe: 'Guest memory in MiB (--pxe: default 2048; the squashfs is held in RAM)' })
+        .option('firmware', { choices: ['bios', 'uefi'] as const, array: true, nargs: 1, default: [...PXE_BOOT_DEFAULTS.firmwares] as Array<'bios' | 'uefi'>, describe: 'With --pxe: bios (pxelinux), uefi (shim + GRUB under OVMF); repeat for both' })
+        .option('timeout', { type: 'number', defaultDescription: String(BOOT_TEST_DEFAULTS.timeoutSeconds), requiresArg: true, describe: `Seconds before the boot counts as failed (--pxe: per boot, default ${PXE_BOOT_DEFAULTS.timeoutSeconds})` })
+        .option('stall', { type: 'number', default: PXE_BOOT_DEFAULTS.stallSeconds, requiresArg: true, describe: 'With --pxe: fail when the console and the HTTP server show no progress for this many seconds' })
+        .option('memory', { type: 'number', defaultDescription: String(BOOT_TEST_DEFAULTS.memoryMb), requiresArg: true, describe: `Guest memory in MiB (--pxe: default ${PXE_BOOT_DEFAULTS.memoryMb}; the squashfs is held in RAM)` })
         .option('accel', { choices: ['tcg', 'kvm'] as const, default: 'tcg' as const, describe: 'QEMU accelerator (kvm only where nested KVM works)' })
         .option('console-log', { type: 'string', requiresArg: true, describe: 'Write the whole serial console to this file' }),
     ),
   async run(args, ctx) {
-    if (!(args.timeout > 0)) throw new UsageError(`--timeout must be a positive number of seconds, got ${String(args.timeout)}`);
-    if (!(Number.isInteger(args.memory) && args.memory >= 256)) throw new UsageError(`--memory must be a whole number of MiB >= 256, got ${String(args.memory)}`);
+    if (args.timeout !== undefined && !(args.timeout > 0)) throw new UsageError(`--timeout must be a positive number of seconds, got ${String(args.timeout)}`);
+    if (args.memory !== undefined && !(Number.isInteger(args.memory) && args.memory >= 256)) throw new UsageError(`--memory must be a whole number of MiB >= 256, got ${String(args.memory)}`);
     const ss = await import('@meph/simplestreams');
     const { bootTest, BootTestError, resolveBootArtifacts } = await import('@meph/image-transform');
     const { verifier, policy } = await verifierFromArgs(args, ctx.env, ctx.cwd, ctx.reporter.warn);
@@ -74,8 +68,8 @@ export const bootTestCommand = defineCommand({
         kernel: target.kernel,
         initrd: target.initrd,
         squashfs: target.squashfs,
-        timeoutMs: args.timeout * 1000,
-        memoryMb: args.memory,
+        timeoutMs: (args.timeout ?? BOOT_TEST_DEFAULTS.timeoutSeconds) * 1000,
+        memoryMb: args.memory ?? BOOT_TEST_DEFAULTS.memoryMb,
         accel: args.accel,
         ...(args.consoleLog ? { consoleFile: args.consoleLog } : {}),
         signal: ctx.signal,
@@ -104,9 +98,10 @@ async function runPxe(stream: LoadedStream, args: BootTestArgs & { json?: boolea
   const boots = pxeBootStream(stream, {
     productIds: ids,
     firmwares: args.firmware,
-    timeoutMs: (args.timeout !== 300 ? args.timeout : 600) * 1000,
+    // --timeout and --memory not given: the network boot's own defaults apply
+    ...(args.timeout !== undefined ? { timeoutMs: args.timeout * 1000 } : {}),
+    ...(args.memory !== undefined ? { memoryMb: args.memory } : {}),
     stallMs: args.stall * 1000,
-    memoryMb: args.memory !== 1024 ? args.memory : 2048,
     ...(args.consoleLog ? { consoleFile: args.consoleLog } : {}),
     signal: ctx.signal,
     onStart: (b) => ctx.reporter.info(`boot-test --pxe ${b.productId} ${b.version} pxe-${b.firmware}: bootloader ${b.bootloader.productId} ${b.bootloader.version}`),

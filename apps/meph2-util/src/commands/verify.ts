@@ -1,11 +1,7 @@
-import type { StreamFinding } from '@meph/signer';
-import type { MaasFinding } from '@meph/maas-rules';
 import { defineCommand, UsageError, verifierFromArgs, withKeyringOptions, type CommandContext } from '@meph/cli-kit';
+import type { VerifyFinding } from '@meph/publish/verify';
 
-/** One line of output: a signature/index/data finding, or a MAAS rule finding. */
-type Finding = StreamFinding | (MaasFinding & { check: 'maas' });
-
-function humanLine(f: Finding): string {
+function humanLine(f: VerifyFinding): string {
   const head = f.check === 'maas' ? `${f.severity} maas ${f.rule} (MAAS ${f.maas.join('+')})` : `${f.severity} ${f.check}`;
   // Messages of typed errors already start with the file they are about.
   const body = !f.file || f.message.startsWith(f.file) ? f.message : `${f.file}: ${f.message}`;
@@ -14,7 +10,7 @@ function humanLine(f: Finding): string {
   return `${head}: ${body}${coords.length ? ` [${coords.join(' ')}]` : ''}${tail}`;
 }
 
-function output(ctx: CommandContext, json: boolean, f: Finding): void {
+function output(ctx: CommandContext, json: boolean, f: VerifyFinding): void {
   if (json) ctx.reporter.emit({ type: 'finding', ...f });
   else ctx.reporter.out(humanLine(f));
 }
@@ -61,44 +57,18 @@ export const verifyCommand = defineCommand({
     if (policy !== 'off' && !verifier)
       throw new UsageError('no keyring to check signatures with', 'give --keyring FILE (or set MEPH_KEYRING), or --no-verify to skip signature checks');
 
-    const { summarizeVerify, verifyStream } = await import('@meph/signer');
-    const result = await verifyStream(args.stream, {
+    const { verifyStreamFully } = await import('@meph/publish/verify');
+    const { findings, summary } = await verifyStreamFully(args.stream, {
       ...(verifier ? { verifier } : {}),
       checkData: args.data,
       concurrency: args.jobs,
+      ...(args.maas ? { maas: { version: args.maasVersion, ...(args.maasLts !== undefined ? { commissioningRelease: args.maasLts } : {}) } } : {}),
       cwd: ctx.cwd,
       signal: ctx.signal,
+      env: ctx.env,
       onEvent: ctx.reporter.emit,
     });
-    let findings: Finding[] = result.findings.map((f) => ({ ...f }));
-    if (/^https?:/.test(args.stream)) {
-      // a store a publish is writing: a document and its signature disagree for a moment (a warning, not corruption)
-      const [{ explainTwinWindow }, { createHttpClient }] = await Promise.all([import('@meph/publish'), import('@meph/http')]);
-      const http = createHttpClient({ env: ctx.env });
-      try {
-        findings = await explainTwinWindow(args.stream, findings, http);
-      } finally {
-        http.close();
-      }
-    }
-
-    let maasCount = 0;
-    if (args.maas) {
-      const { checkMaasStream } = await import('@meph/maas-rules');
-      const maas = await checkMaasStream(result.stream, {
-        maasVersion: args.maasVersion,
-        ...(args.maasLts !== undefined ? { commissioningRelease: args.maasLts } : {}),
-        requireSigned: policy !== 'off',
-        checkData: args.data,
-        concurrency: args.jobs,
-        signal: ctx.signal,
-      });
-      maasCount = maas.length;
-      for (const m of maas) findings.push({ check: 'maas', ...m });
-    }
-
     for (const f of findings) output(ctx, args.json, f);
-    const summary = summarizeVerify(args.stream, result.stats, findings, { data: args.data, ...(args.maas ? { maasFindings: maasCount } : {}) });
     if (args.json) ctx.reporter.emit(summary);
     else {
       const parts = [

@@ -1,6 +1,7 @@
 import { access, constants, stat } from 'node:fs/promises';
 import type { BootTestEvent } from '../events.js';
 import { BootTestError, SourceFormatError } from '../errors.js';
+import { BOOT_TEST_DEFAULTS } from './options.js';
 import { QemuSession } from './qemu.js';
 
 export interface BootTestOptions {
@@ -66,7 +67,7 @@ export async function bootTest(o: BootTestOptions): Promise<BootTestResult> {
     if (!st?.isFile()) throw new SourceFormatError(f, 'does not exist or is not a file', { hint: 'boot-test needs the kernel, initrd and squashfs that were built' });
   }
   const accel = (o.accel ?? process.env['MEPH_BOOT_ACCEL']) === 'kvm' && (await kvmUsable()) ? 'kvm' : 'tcg';
-  const timeoutMs = o.timeoutMs ?? 300_000;
+  const timeoutMs = o.timeoutMs ?? BOOT_TEST_DEFAULTS.timeoutSeconds * 1000;
   const cmdline = [
     // overlayroot=disabled: images with overlayroot carry overlayroot=tmpfs in their config; this mode checks the bare squashfs root
     'root=/dev/vda', 'rootfstype=squashfs', 'ro', 'overlayroot=disabled', 'console=ttyS0,115200', 'panic=-1', 'net.ifnames=0',
@@ -75,7 +76,7 @@ export async function bootTest(o: BootTestOptions): Promise<BootTestResult> {
   ].filter(Boolean).join(' ');
   const args = [
     '-accel', accel,
-    '-m', String(o.memoryMb ?? 1024), '-smp', '1',
+    '-m', String(o.memoryMb ?? BOOT_TEST_DEFAULTS.memoryMb), '-smp', '1',
     '-nographic', '-monitor', 'none', '-serial', 'stdio', '-no-reboot', '-nodefaults',
     '-kernel', o.kernel, '-initrd', o.initrd,
     '-drive', `file=${o.squashfs},format=raw,if=virtio,readonly=on`,

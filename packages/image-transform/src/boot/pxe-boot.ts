@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { PxeBootEvent } from '../events.js';
 import { BootTestError, SourceFormatError } from '../errors.js';
+import { PXE_BOOT_DEFAULTS } from './options.js';
 import { QemuSession } from './qemu.js';
 
 export type PxeFirmware = 'bios' | 'uefi';
@@ -192,7 +193,7 @@ export async function pxeBootTest(o: PxeBootOptions): Promise<PxeBootResult> {
     const cmdline = `${maasCommandLine({ rack, imagePath: o.imagePath, hostname, mac })} ${checkParams().join(' ')}`;
     const bootfile = await renderBootConfig(o.firmware, tftp, { rack, imagePath: o.imagePath, mac, cmdline });
     const args = [
-      '-accel', 'tcg', '-m', String(o.memoryMb ?? 2048), '-smp', '1',
+      '-accel', 'tcg', '-m', String(o.memoryMb ?? PXE_BOOT_DEFAULTS.memoryMb), '-smp', '1',
       // no -nodefaults: without the default VGA, SeaBIOS never runs the NIC's option ROM
       '-nographic', '-monitor', 'none', '-serial', 'stdio', '-no-reboot',
       '-netdev', `user,id=n0,tftp=${tftp},bootfile=${bootfile}`,
@@ -209,8 +210,8 @@ export async function pxeBootTest(o: PxeBootOptions): Promise<PxeBootResult> {
     }
     o.onEvent?.({ type: 'pxe-boot-start', firmware: o.firmware, bootfile, rack: `http://${rack}`, cmdline });
     const checks = { root: '', lower: '', loops: '', before: -1, after: '' };
-    const timeoutMs = o.timeoutMs ?? 600_000;
-    const stallMs = o.stallMs ?? 150_000;
+    const timeoutMs = o.timeoutMs ?? PXE_BOOT_DEFAULTS.timeoutSeconds * 1000;
+    const stallMs = o.stallMs ?? PXE_BOOT_DEFAULTS.stallSeconds * 1000;
     await session.run({
       qemu,
       args,

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { commitStreamUpdate, expandProducts, formatUpdated, withStreamLock, type ProductsDocument } from '@meph/simplestreams';
+import { commitStreamUpdate, expandProducts, formatUpdated, withStreamLock, type ProductsDocument, type StreamLockHold } from '@meph/simplestreams';
 import { condensedProducts } from './products-doc.js';
 
 export interface CommitProductsOptions {
@@ -10,6 +10,8 @@ export interface CommitProductsOptions {
   base?: ProductsDocument;
   /** Timestamp for `updated`. */
   now?: Date;
+  /** The stream's lock, when the caller already holds it (cloudimg-sync holds it throughout). */
+  lock?: StreamLockHold;
 }
 
 export interface CommittedProducts {
@@ -46,6 +48,6 @@ export async function commitProducts(root: string, options: CommitProductsOption
   doc.updated = formatUpdated(options.now ?? new Date());
   doc.datatype = 'image-downloads';
   const rel = `streams/v1/${options.contentId}.json`;
-  const commit = await withStreamLock(root, () => commitStreamUpdate(root, { products: [{ path: rel, doc }], index: 'regenerate' }));
+  const commit = await withStreamLock(root, (held) => commitStreamUpdate(root, { products: [{ path: rel, doc }], index: 'regenerate', lock: { held } }), options.lock ? { held: options.lock } : {});
   return { doc, productsPath: path.join(root, rel), indexPath: path.join(root, 'streams/v1/index.json'), indexWritten: Boolean(commit.index) };
 }

@@ -21,6 +21,7 @@ import {
   type ProductsDocument,
   type SignaturePolicy,
   type SignatureVerifier,
+  type StreamLockHold,
 } from '@meph/simplestreams';
 import { isSupported, loadDistroInfo, type DiKernelInfo } from '@meph/di-crawler';
 import { createHttpClient, isNotFound, type HttpClient, type HttpClientOptions } from '@meph/http';
@@ -172,7 +173,7 @@ export async function runSync(options: SyncOptions): Promise<SyncResult> {
   if (options.dryRun) return syncUnlocked(options);
   const outputDir = path.resolve(options.outputDir);
   await mkdir(outputDir, { recursive: true });
-  return withStreamLock(outputDir, () => syncUnlocked(options));
+  return withStreamLock(outputDir, (lock) => syncUnlocked(options, lock));
 }
 
 /** (product, version) pairs of a products file already in the output, if any. */
@@ -185,7 +186,7 @@ function versionKeys(doc: ProductsDocument): Set<string> {
   return new Set(Object.entries(doc.products ?? {}).flatMap(([pid, p]) => Object.keys(p.versions ?? {}).map((v) => `${pid}@${v}`)));
 }
 
-async function syncUnlocked(options: SyncOptions): Promise<SyncResult> {
+async function syncUnlocked(options: SyncOptions, lock?: StreamLockHold): Promise<SyncResult> {
   const emit = (e: SyncEvent): void => options.onEvent?.(e);
   const settings = resolveBuildSettings(options.config, options.flags, options.env);
   const buildable = buildableMatrix(options.config, options.arches, emit, options.today);
@@ -276,7 +277,7 @@ async function syncUnlocked(options: SyncOptions): Promise<SyncResult> {
         return result;
       }
     }
-    const committed = await commitProducts(outputDir, { contentId: options.config.contentId, added: newProducts, ...(target ? { base: target } : {}), ...(options.now ? { now: options.now } : {}) });
+    const committed = await commitProducts(outputDir, { contentId: options.config.contentId, added: newProducts, ...(target ? { base: target } : {}), ...(options.now ? { now: options.now } : {}), ...(lock ? { lock } : {}) });
     result.productsPath = committed.productsPath;
     result.streamWritten = true;
     emit({ type: 'products-written', path: committed.productsPath, products: Object.keys(committed.doc.products).length, newVersions: result.built.length });

@@ -37,6 +37,29 @@ describe('selectItems / filterProducts', () => {
     expect(disks[0]!.item).toBe(doc.products['com.example.foovendor:pinky:server:amd64']!.versions['20120328']!.items['disk1.img']);
   });
 
+  it('finds items that set a key themselves in products whose own value fails the filter', () => {
+    const d = parseProducts(
+      {
+        format: 'products:1.0',
+        content_id: 'c',
+        release: 'top',
+        products: {
+          p1: { release: 'a', versions: { v1: { items: { i1: { path: 'x' }, i2: { path: 'y', release: 'b' } } } } },
+          p2: { release: 'b', versions: { v1: { items: { i1: { path: 'z' } } } } },
+          p3: { versions: { v1: { release: 'b', items: { i1: { path: 'w' } } }, v2: { items: { i1: { path: 'u' } } } } },
+          p4: { release: 'a', versions: { v1: { items: { i1: { path: 'v' } } } } },
+          p5: { release: { not: 'inheritable' }, versions: { v1: { items: { i1: { path: 't' } } } } },
+        },
+      },
+      'mem',
+    );
+    const names = (filters: string[]): string[] => selectItems(d, parseFilters(filters)).map((s) => `${s.productName} ${s.versionName} ${s.itemName}`);
+    expect(names(['release=b'])).toEqual(['p1 v1 i2', 'p2 v1 i1', 'p3 v1 i1']);
+    expect(names(['release=top'])).toEqual(['p3 v2 i1', 'p5 v1 i1']);
+    expect(names(['release!=a'])).toEqual(['p1 v1 i2', 'p2 v1 i1', 'p3 v2 i1', 'p3 v1 i1', 'p5 v1 i1']);
+    expect(names(['product_name~^p[24]$'])).toEqual(['p2 v1 i1', 'p4 v1 i1']);
+  });
+
   it('builds a filtered document that keeps only what matched, in document order', () => {
     const out = filterProducts(doc, parseFilters(['arch=amd64', 'ftype~tar']), { max: 2 });
     expect(Object.keys(out.products)).toEqual(['com.example.foovendor:pinky:server:amd64']);

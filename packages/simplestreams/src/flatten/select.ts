@@ -45,6 +45,7 @@ export function* iterateSelectedItems(doc: ProductsDocument, filters: readonly F
   if (max !== undefined && max <= 0) return;
   for (const pname in view.products) {
     const product = view.products[pname]!;
+    if (nf > 0 && rejectedWhole(filters, top, pname, product)) continue;
     const rawProduct = doc.products[pname]!;
     const pbase = wantFlat ? productBase(topOut, pname, product, stringify) : undefined;
     let kept = 0;
@@ -71,6 +72,39 @@ export function* iterateSelectedItems(doc: ProductsDocument, filters: readonly F
       if (any && max !== undefined && ++kept >= max) break;
     }
   }
+}
+
+/**
+ * True when a filter rejects every item of the product without looking at them one by one: the
+ * value it tests comes from the product (or the document) for every item, because no version
+ * or item sets that key itself, and it fails. In a MAAS stream filtered on `release` or
+ * `arch`, most products go this way.
+ */
+function rejectedWhole(filters: readonly Filter[], top: Record<string, unknown>, pname: string, product: Product): boolean {
+  for (const filter of filters) {
+    const key = filter.key;
+    if (key === 'item_name' || key === 'version_name') continue;
+    let value: unknown;
+    if (key === 'product_name') value = pname;
+    else {
+      const own = product[key];
+      value = own !== undefined && isInheritable(own) ? own : top[key];
+    }
+    if (!filter.testValue(value) && !setBelowProduct(key, product)) return true;
+  }
+  return false;
+}
+
+/** Whether any version or item of the product has its own `key`. */
+function setBelowProduct(key: string, product: Product): boolean {
+  const versions = product.versions;
+  for (const vname in versions) {
+    const version = versions[vname]!;
+    if (version[key] !== undefined) return true;
+    const items = version.items;
+    for (const iname in items) if (items[iname]![key] !== undefined) return true;
+  }
+  return false;
 }
 
 /** The value `key` has in the flat record of one item (deepest level wins; objects skipped). */

@@ -279,32 +279,12 @@ export async function mirrorStream(sourceLocation: string, targetDir: string, op
 }
 
 /**
- * Runs the confinement checks side by side (each is an lstat per directory level, memoised per
- * directory): one after another they kept the first download waiting for a thread-pool round
- * trip per file (0.2–0.4 s for 2,000 files). The error thrown is the one the first failing
- * path in `checks` order gives, as if they had run in order.
+ * Checks every path, in order (the first unsafe one is the error), and returns each one's
+ * absolute path for the downloads to reuse.
  */
-async function confineAll(confine: TargetConfinement, checks: ReadonlyArray<readonly [rel: string, what: string]>, width = 32): Promise<Map<string, string>> {
+async function confineAll(confine: TargetConfinement, checks: ReadonlyArray<readonly [rel: string, what: string]>): Promise<Map<string, string>> {
   const resolved = new Map<string, string>();
-  let next = 0;
-  let firstFailed = checks.length;
-  let failure: unknown;
-  const worker = async (): Promise<void> => {
-    while (next < firstFailed) {
-      const i = next++;
-      const [rel, what] = checks[i]!;
-      try {
-        resolved.set(rel, await confine.resolve(rel, what));
-      } catch (err) {
-        if (i < firstFailed) {
-          firstFailed = i;
-          failure = err;
-        }
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(width, checks.length) }, () => worker()));
-  if (firstFailed < checks.length) throw failure;
+  for (const [rel, what] of checks) resolved.set(rel, await confine.resolve(rel, what));
   return resolved;
 }
 

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SHARED_DIR } from '@meph/test-support';
-import { FormatError } from '../errors.js';
+import { FormatError, UnsafePathError } from '../errors.js';
 import { extractClearsignedPayload, isClearsigned } from './clearsign.js';
 import { parseDocument, parseIndex, parseProducts } from './documents.js';
 
@@ -53,6 +53,22 @@ describe('parseProducts / parseIndex', () => {
     const doc = parseProducts(value, 's');
     expect(doc).toBe(value);
     expect(doc['x_custom']).toEqual({ deep: [1, 2] });
+  });
+
+  it('with checkPaths, refuses an unsafe product, version or item path in the same walk', () => {
+    const withPath = (where: 'product' | 'version' | 'item', p: string): unknown => {
+      const item: Record<string, unknown> = { path: where === 'item' ? p : 'a' };
+      const version: Record<string, unknown> = { items: { i: item }, ...(where === 'version' ? { path: p } : {}) };
+      return { format: 'products:1.0', content_id: 'c', products: { p: { versions: { v: version }, ...(where === 'product' ? { path: p } : {}) } } };
+    };
+    for (const where of ['product', 'version', 'item'] as const) {
+      for (const bad of ['../etc/passwd', '/etc/passwd', 'a/../../b']) {
+        expect(() => parseProducts(withPath(where, bad), 's', { checkPaths: true })).toThrow(UnsafePathError);
+        expect(() => parseDocument(withPath(where, bad), 's', { checkPaths: true })).toThrow(UnsafePathError);
+        expect(() => parseProducts(withPath(where, bad), 's')).not.toThrow();
+      }
+      expect(() => parseProducts(withPath(where, 'ok/path'), 's', { checkPaths: true })).not.toThrow();
+    }
   });
 
   it('parses text and values alike', () => {

@@ -1,5 +1,5 @@
 export { parseJson, parseJsonObject, lineAndColumn, locateJsonError } from './json.js';
-export { parseProducts, parseIndex, parseDocument } from './documents.js';
+export { parseProducts, parseIndex, parseDocument, type ParseOptions } from './documents.js';
 export { isClearsigned, extractClearsignedPayload, splitClearsigned, type ClearsignedParts } from './clearsign.js';
 export {
   DEFAULT_INDEX_PATH,

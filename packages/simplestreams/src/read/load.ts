@@ -82,9 +82,8 @@ export async function loadStream(pathOrUrl: string, options: LoadStreamOptions =
     const label = source.url(read.path);
     if (visited.has(read.path)) throw new FormatError(label, 'is referenced in a loop of nested indexes');
     visited.add(read.path);
-    const doc = parseDocument(read.value, label);
+    const doc = parseDocument(read.value, label, { checkPaths: true });
     if (doc.format === PRODUCTS_FORMAT) {
-      assertProductsPathsSafe(doc, label);
       result.products.push({ path: read.path, doc, ...(read.signature ? { signature: read.signature } : {}) });
       return;
     }

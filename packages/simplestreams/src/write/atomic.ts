@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { promises as fsp } from 'node:fs';
+import { promises as fsp, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { fsyncDir, pidAlive, syncAndRename } from '@meph/sys';
@@ -39,12 +39,17 @@ export function tempWriterPid(name: string): number | undefined {
 export const FILE_MODE = 0o644;
 export const DIR_MODE = 0o755;
 
-/** `mkdir -p` whose new directories are 0755 whatever the umask (existing ones are left alone). */
+/**
+ * `mkdir -p` whose new directories are 0755 whatever the umask (existing ones are left alone).
+ * The existence checks are synchronous (a writer calls this once per file it places, and a stat
+ * costs microseconds, several times less than a thread-pool round trip); making directories
+ * stays asynchronous, as a mkdir can take a millisecond and parallel writers overlap them.
+ */
 export async function mkdirPublic(dir: string): Promise<void> {
   const missing: string[] = [];
   for (let d = path.resolve(dir); ; d = path.dirname(d)) {
     try {
-      const st = await fsp.stat(d);
+      const st = statSync(d);
       if (missing.length === 0 && st.isDirectory()) return; // already there: one stat, nothing to make
       break;
     } catch (err) {
@@ -270,7 +275,7 @@ function journalWriterPid(name: string): number | undefined {
 export async function rollForwardJournals(dir: string): Promise<number> {
   let names: string[];
   try {
-    names = await fsp.readdir(dir);
+    names = readdirSync(dir);
   } catch {
     return 0;
   }

@@ -1,4 +1,4 @@
-import { promises as fsp } from 'node:fs';
+import { lstatSync, promises as fsp, readdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import pLimit from 'p-limit';
@@ -75,9 +75,10 @@ export interface CommitResult {
   dryRun: boolean;
 }
 
-async function exists(file: string): Promise<boolean> {
+/** Synchronous: called once per data file, where a thread-pool round trip costs more than the lstat. */
+function exists(file: string): boolean {
   try {
-    await fsp.lstat(file);
+    lstatSync(file);
     return true;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
@@ -149,7 +150,7 @@ export async function commitStreamUpdate(rootDir: string, update: StreamUpdate):
       data.map((d) =>
         limit(async () => {
           if (failure) return;
-          if (await exists(d.abs)) {
+          if (exists(d.abs)) {
             await verifyFile(d.abs, d.expected);
             result.present.push(d.to);
             emit({ type: 'data-present', path: d.to });
@@ -157,7 +158,7 @@ export async function commitStreamUpdate(rootDir: string, update: StreamUpdate):
           }
           let placedBy: PlacedBy | undefined;
           if (dryRun) {
-            if (typeof d.from === 'string' && !(await exists(d.from))) throw new MissingFileError(d.from, d.to);
+            if (typeof d.from === 'string' && !(exists(d.from))) throw new MissingFileError(d.from, d.to);
           } else {
             placedBy = await copyFileVerified(d.from, d.abs, d.expected, { syncDir: false });
             dataDirs.add(path.dirname(d.abs));
@@ -170,7 +171,7 @@ export async function commitStreamUpdate(rootDir: string, update: StreamUpdate):
         }),
       ),
     );
-    for (const dir of dataDirs) await fsyncDir(dir);
+    await Promise.all([...dataDirs].map((dir) => fsyncDir(dir)));
     if (failure) throw failure.error;
     // 2. metadata, prepared (and signed) in full before anything becomes visible
     const index =
@@ -201,7 +202,7 @@ export async function commitStreamUpdate(rootDir: string, update: StreamUpdate):
     // 4. removals, now that nothing lists them
     const dirs = new Set<string>();
     for (const r of removals) {
-      if (!(await exists(r.abs))) continue;
+      if (!(exists(r.abs))) continue;
       if (!dryRun) {
         for (const twin of signedTwins(r.abs)) await fsp.rm(twin, { force: true });
         dirs.add(path.dirname(r.abs));
@@ -248,7 +249,7 @@ async function removeStaleTemps(dirs: readonly string[]): Promise<void> {
   for (const dir of dirs) {
     let names: string[];
     try {
-      names = await fsp.readdir(dir);
+      names = readdirSync(dir);
     } catch {
       continue;
     }

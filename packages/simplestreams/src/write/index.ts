@@ -5,5 +5,5 @@ export { buildIndex, regenerateIndex, listProductsFiles, STREAMS_DIR, INDEX_PATH
 export { writeFileAtomic, writeJsonAtomic, isTempName, tempPathFor, fsyncDir, TEMP_SUFFIX, JOURNAL_SUFFIX, FILE_MODE, DIR_MODE, mkdirPublic, syncAndRename, moveIntoPlace, replaceFilesTogether, prepareFiles, rollForwardJournals, type FileReplacement, type FileData, type FileGroup, type PreparedFiles } from './atomic.js';
 export { TargetConfinement } from './confine.js';
 export { hashFile, verifyFile, copyFileVerified, CHECKSUM_ALGORITHMS, type ChecksumAlgorithm, type FileDigest, type PlacedBy, type CopyOptions } from './checksum.js';
-export { withStreamLock, LOCK_FILE, type StreamLockOptions } from './lock.js';
+export { withStreamLock, LOCK_FILE, type StreamLockOptions, type StreamLockHold } from './lock.js';
 export { commitStreamUpdate, recoverInterruptedWrites, type DocumentSigner, type StreamUpdate, type DataFileUpdate, type CommitEvent, type CommitResult } from './commit.js';

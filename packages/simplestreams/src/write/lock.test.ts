@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LockedError } from '../errors.js';
-import { LOCK_FILE, withStreamLock } from './lock.js';
+import { LOCK_FILE, withStreamLock, type StreamLockHold } from './lock.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -36,9 +36,17 @@ describe('withStreamLock', () => {
     await expect(fsp.access(path.join(dir, LOCK_FILE))).rejects.toThrow();
   });
 
-  it('is re-entrant for nested calls but excludes a concurrent independent call', async () => {
+  it('is re-entrant for nested calls given the hold, and excludes every other call', async () => {
+    await withStreamLock(dir, async (held) => {
+      expect(await withStreamLock(dir, () => 'nested', { held })).toBe('nested');
+      // without the hold, even this process is excluded
+      await expect(withStreamLock(dir, () => 'unheld')).rejects.toMatchObject({ name: 'LockedError', holderPid: process.pid });
+    });
+    // a hold once released lets nothing in without the lock
+    let stale: StreamLockHold | undefined;
+    await withStreamLock(dir, (held) => (stale = held));
     await withStreamLock(dir, async () => {
-      expect(await withStreamLock(dir, () => 'nested')).toBe('nested');
+      await expect(withStreamLock(dir, () => 'late', { held: stale! })).rejects.toMatchObject({ name: 'LockedError' });
     });
     let release!: () => void;
     const first = withStreamLock(dir, () => new Promise<void>((r) => (release = r)));

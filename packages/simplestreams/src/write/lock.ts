@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { promises as fsp } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,10 +17,27 @@ export interface StreamLockOptions {
   pollMs?: number;
   /** Aborts a wait. */
   signal?: AbortSignal;
+  /**
+   * The caller already holds this stream's lock (the hold its own withStreamLock handed it):
+   * run without taking it again. A hold of another stream, or one already released, is ignored.
+   */
+  held?: StreamLockHold;
 }
 
-/** Stream roots locked by the calling async context: makes nested withStreamLock calls re-entrant. */
-const heldHere = new AsyncLocalStorage<ReadonlySet<string>>();
+/**
+ * What {@link withStreamLock} hands its callback while the lock is held: passed on (as
+ * `held`) to nested writers of the same stream, which then run inside the lock instead of
+ * waiting for it. Explicit rather than carried by AsyncLocalStorage: on Node 20 an active
+ * AsyncLocalStorage puts hooks on every promise the locked work makes (a mirror makes
+ * hundreds of thousands).
+ */
+export interface StreamLockHold {
+  /** The stream root, resolved (realpath). */
+  readonly dir: string;
+}
+
+/** Holds of this process that are still held. */
+const activeHolds = new WeakSet<StreamLockHold>();
 
 
 interface Holder {
@@ -53,8 +69,8 @@ async function tryCreate(lockPath: string): Promise<boolean> {
   try {
     const fh = await fsp.open(lockPath, 'wx', 0o644);
     try {
+      // not fsynced: a lock file a power loss empties reads as stale and is taken over
       await fh.writeFile(`${process.pid} ${os.hostname()}\n`);
-      await fh.sync();
     } finally {
       await fh.close();
     }
@@ -103,21 +119,24 @@ async function acquire(lockPath: string, dir: string, options: StreamLockOptions
  * Runs `fn` while holding the single-writer lock of a stream directory (which must exist): a file
  * `<rootDir>/.meph-stream.lock` created with O_EXCL that holds this process's pid. A lock
  * left by a dead process is taken over; a live holder makes this call fail with LockedError
- * naming its pid, or poll until it is released with `{ wait: true }`. Re-entrant within one
- * async call chain (a nested call for the same directory just runs `fn`); two independent
- * operations of one process still exclude each other.
+ * naming its pid, or poll until it is released with `{ wait: true }`. Re-entrant through the
+ * hold `fn` receives: a nested call given it as `held` just runs; any other call (even from
+ * this process) is excluded like another process's.
  */
-export async function withStreamLock<T>(rootDir: string, fn: () => Promise<T> | T, options: StreamLockOptions = {}): Promise<T> {
+export async function withStreamLock<T>(rootDir: string, fn: (hold: StreamLockHold) => Promise<T> | T, options: StreamLockOptions = {}): Promise<T> {
   const dir = await fsp.realpath(rootDir).catch((err: unknown) => {
     throw (err as NodeJS.ErrnoException).code === 'ENOENT' ? new MissingFileError(rootDir) : err;
   });
-  const outer = heldHere.getStore();
-  if (outer?.has(dir)) return await fn();
+  const held = options.held;
+  if (held && held.dir === dir && activeHolds.has(held)) return await fn(held);
   const lockPath = path.join(dir, LOCK_FILE);
   await acquire(lockPath, rootDir, options);
+  const hold: StreamLockHold = Object.freeze({ dir });
+  activeHolds.add(hold);
   try {
-    return await heldHere.run(new Set([...(outer ?? []), dir]), fn);
+    return await fn(hold);
   } finally {
+    activeHolds.delete(hold);
     const holder = await readHolder(lockPath).catch(() => 'gone' as const);
     if (holder !== 'gone' && holder.pid === process.pid) await fsp.rm(lockPath, { force: true });
   }

@@ -173,9 +173,11 @@ try {
         );
         // Each run's output stays until the end (all of tmp goes then): deleting it here made every
         // later run slower in the kernel, not in meph. On ext4 without a journal (this machine's
-        // root), the inode allocator skips inodes freed in the last ~30 s, reading each one's
-        // inode-table block (recently_deleted): the 4,200 inodes one run frees turned the next
-        // run's mkdir/open calls into scans (client system CPU 0.6 → 2.7 s over five runs).
+        // root), the inode allocator skips inodes freed in the last minute (up to six while their
+        // inode-table block is dirty), reading each one's block (recently_deleted): the 4,200
+        // inodes one run frees turned the next run's mkdir/open calls into scans (client system
+        // CPU 0.6 → 2.7 s over five runs). A bench process started soon after another one (or
+        // after any mass delete under the same tmp) still pays it: compare CPU, or wait.
       }
     }
   } finally {

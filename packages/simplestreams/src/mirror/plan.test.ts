@@ -104,13 +104,22 @@ describe('mirrorDocuments', () => {
     }
   });
 
-  it('refuses to download through a version directory symlinked out of the target, writing nothing outside', async () => {
+  /** A target with an empty `files/` and an empty directory beside it, removed afterwards. */
+  async function withTargetAndOutside(fn: (root: string, outside: string) => Promise<void>): Promise<void> {
     const base = await mkdtemp(path.join(os.tmpdir(), 'meph-mirror-confine-'));
     try {
       const root = path.join(base, 'target');
       const outside = path.join(base, 'outside');
       await mkdir(path.join(root, 'files'), { recursive: true });
       await mkdir(outside);
+      await fn(root, outside);
+    } finally {
+      await rm(base, { recursive: true, force: true });
+    }
+  }
+
+  it('refuses to download through a version directory symlinked out of the target, writing nothing outside', async () => {
+    await withTargetAndOutside(async (root, outside) => {
       await symlink(outside, path.join(root, 'files/2'));
       const src = doc({ '2': ['files/2/blob'] });
       await expect(
@@ -118,18 +127,11 @@ describe('mirrorDocuments', () => {
       ).rejects.toThrow(/files\/2/);
       expect(await readdir(outside)).toEqual([]);
       await expect(readdir(path.join(root, 'streams'))).rejects.toThrow();
-    } finally {
-      await rm(base, { recursive: true, force: true });
-    }
+    });
   });
 
   it('checks every path before writing anything and, of several unsafe ones, names the first in plan order (newest version first)', async () => {
-    const base = await mkdtemp(path.join(os.tmpdir(), 'meph-mirror-confine-'));
-    try {
-      const root = path.join(base, 'target');
-      const outside = path.join(base, 'outside');
-      await mkdir(path.join(root, 'files'), { recursive: true });
-      await mkdir(outside);
+    await withTargetAndOutside(async (root, outside) => {
       const versions = Object.fromEntries(Array.from({ length: 200 }, (_, i) => [String(i).padStart(3, '0'), [`files/${String(i).padStart(3, '0')}/blob`]]));
       const src = doc(versions);
       // linked out: an old version (checked late in plan order) and a newer one
@@ -140,9 +142,7 @@ describe('mirrorDocuments', () => {
       ).rejects.toThrow(/"files\/150\/blob"/);
       expect(await readdir(outside)).toEqual([]);
       expect((await readdir(root)).sort()).toEqual(['files']);
-    } finally {
-      await rm(base, { recursive: true, force: true });
-    }
+    });
   });
 });
 

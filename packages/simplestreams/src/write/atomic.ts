@@ -48,14 +48,13 @@ export const DIR_MODE = 0o755;
 export async function mkdirPublic(dir: string): Promise<void> {
   const missing: string[] = [];
   for (let d = path.resolve(dir); ; d = path.dirname(d)) {
-    try {
-      const st = statSync(d);
+    // (a missing directory answered without an error: new version directories are the common case)
+    const st = path.dirname(d) === d ? statSync(d) : statSync(d, { throwIfNoEntry: false });
+    if (st) {
       if (missing.length === 0 && st.isDirectory()) return; // already there: one stat, nothing to make
       break;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || path.dirname(d) === d) throw err;
-      missing.push(d);
     }
+    missing.push(d);
   }
   await fsp.mkdir(dir, { recursive: true });
   for (const d of missing.reverse()) await fsp.chmod(d, DIR_MODE);

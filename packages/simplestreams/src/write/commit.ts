@@ -75,15 +75,12 @@ export interface CommitResult {
   dryRun: boolean;
 }
 
-/** Synchronous: called once per data file, where a thread-pool round trip costs more than the lstat. */
+/**
+ * Synchronous: called once per data file, where a thread-pool round trip costs more than the
+ * lstat. A missing file is the common case (new data): answered without throwing an error.
+ */
 function exists(file: string): boolean {
-  try {
-    lstatSync(file);
-    return true;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw err;
-  }
+  return lstatSync(file, { throwIfNoEntry: false }) !== undefined;
 }
 
 /** Callers from plain JavaScript or parsed input may pass anything: check the shape at run time. */
@@ -158,7 +155,7 @@ export async function commitStreamUpdate(rootDir: string, update: StreamUpdate):
           }
           let placedBy: PlacedBy | undefined;
           if (dryRun) {
-            if (typeof d.from === 'string' && !(exists(d.from))) throw new MissingFileError(d.from, d.to);
+            if (typeof d.from === 'string' && !exists(d.from)) throw new MissingFileError(d.from, d.to);
           } else {
             placedBy = await copyFileVerified(d.from, d.abs, d.expected, { syncDir: false });
             dataDirs.add(path.dirname(d.abs));

@@ -72,13 +72,8 @@ export class TargetConfinement {
   /** One path segment below an existing, already checked directory. */
   private step(parent: Resolved, dir: string, rel: string): Resolved | typeof MISSING {
     const next = path.join(parent.real, path.basename(dir));
-    let st;
-    try {
-      st = lstatSync(next);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return MISSING;
-      throw err;
-    }
+    const st = lstatSync(next, { throwIfNoEntry: false });
+    if (!st) return MISSING;
     if (!st.isSymbolicLink()) return { real: next, allowed: parent.allowed };
     const shown = path.join(this.root, path.relative(this.resolvedRoot, dir));
     let dest: string;

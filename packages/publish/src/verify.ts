@@ -6,6 +6,7 @@
  */
 import { createHttpClient } from '@meph/http';
 import type { MaasFinding, MaasVersion } from '@meph/maas-rules';
+import { isHttpUrl } from '@meph/simplestreams';
 import { summarizeVerify, verifyStream, type SignatureVerifier, type StreamFinding, type VerifyStreamOptions, type VerifySummary } from '@meph/signer';
 import { explainTwinWindow } from './twin-window.js';
 
@@ -58,7 +59,7 @@ export async function verifyStreamFully(stream: string, options: VerifyStreamFul
     ...(options.onEvent ? { onEvent: options.onEvent } : {}),
   });
   let findings: VerifyFinding[] = result.findings.map((f) => ({ ...f }));
-  if (/^https?:/.test(stream)) {
+  if (isHttpUrl(stream)) {
     // a store a publish is writing: a document and its signature disagree for a moment (a warning, not corruption)
     const http = createHttpClient(options.env ? { env: options.env } : {});
     try {

@@ -85,7 +85,7 @@ export function pickRead(o: StreamReadOptions): StreamReadOptions {
 
 /** A stream argument as stored: URLs unchanged, local paths made absolute. */
 export function normalizeStreamArg(stream: string, cwd = process.cwd()): string {
-  return /^https?:\/\//i.test(stream) ? stream : path.resolve(cwd, stream);
+  return isHttpUrl(stream) ? stream : path.resolve(cwd, stream);
 }
 
 /**

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, stat, writeFile, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { ChecksumMismatchError, defaultHttpClient, digestFile, HttpStatusError, type HttpClient } from '@meph/http';
+import { isHttpUrl } from '@meph/simplestreams';
 import { NoSpaceError, SourceChecksumError, SourceDownloadError, SourceFormatError } from '../errors.js';
 import type { ConverterEvent } from '../events.js';
 
@@ -25,9 +26,8 @@ export interface Acquired {
   cached: boolean;
 }
 
-export function isUrl(source: string): boolean {
-  return /^https?:\/\//i.test(source);
-}
+/** An http(s) source (simplestreams' isHttpUrl, under the name this package exports). */
+export const isUrl: (source: string) => boolean = isHttpUrl;
 
 /**
  * Makes the source available as a local file: a local path (or file:// URL) is used in place;

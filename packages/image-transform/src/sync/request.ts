@@ -1,6 +1,6 @@
 import os from 'node:os';
 import path from 'node:path';
-import type { Filter } from '@meph/simplestreams';
+import { isHttpUrl, type Filter } from '@meph/simplestreams';
 import type { BuildConfig } from '../config/types.js';
 import { SyncRequestError } from '../errors.js';
 import { parseRebuild } from './plan.js';
@@ -47,7 +47,7 @@ export function resolveSyncRequest(input: SyncRequestInput): SyncRequest {
   const machine = input.machine ?? os.machine();
   const arches = input.arches ? [...input.arches] : defaultSyncArches(machine);
   if (!arches?.length) throw new SyncRequestError(`no default arches for host arch ${machine}`, 'pass --arches');
-  const local = (where: string): string => (/^https?:\/\//i.test(where) || where === 'force' ? where : path.resolve(input.cwd, where));
+  const local = (where: string): string => (isHttpUrl(where) || where === 'force' ? where : path.resolve(input.cwd, where));
   const target = input.target ?? input.config.defaultTarget;
   if (!target)
     throw new SyncRequestError(`${input.configPath} has no default_target and no --target was given`, 'pass --target URL, or --target force to build as if the stream were empty');

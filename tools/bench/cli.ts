@@ -8,6 +8,8 @@
 //   clean-md 3 / insert / promote              vs  parse + stringify + write of the metadata they change,
 //                                                  and for insert/promote placing the data files they
 //                                                  add (mkdir, hard link, sha256), as meph must
+// meph runs with its code cache (cli-kit's runBundle) as from a command's second run on; one row
+// shows a first run, without it.
 // Stream shape (issue 14): 24 releases × 6 arches × 6 kernel flavours × N versions × 4 items:
 // 8 versions = 27,648 items, 80 versions = 276,480 items.
 // Usage: npx tsx --conditions=@meph/source tools/bench/cli.ts [--runs 5] [--sizes 8,80] [--keep]
@@ -43,11 +45,12 @@ const usageFile = path.join(os.tmpdir(), `meph-bench-usage-${process.pid}`);
  * Runs a node command once (output to /dev/null, stderr kept for failures): wall time, CPU
  * time and peak RSS, the last two reported by the process itself (usage-preload.mjs).
  */
-function once(argv: readonly string[], cwd: string): Sample {
+function once(argv: readonly string[], cwd: string, codeCache: string): Sample {
   rmSync(usageFile, { force: true });
   const [node, ...rest] = argv;
   const t0 = process.hrtime.bigint();
-  const r = spawnSync(node!, ['--import', preload, ...rest], { cwd, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, MEPH_BENCH_USAGE: usageFile }, maxBuffer: 1 << 30 });
+  const env = { ...process.env, MEPH_BENCH_USAGE: usageFile, MEPH_CODE_CACHE: codeCache };
+  const r = spawnSync(node!, ['--import', preload, ...rest], { cwd, stdio: ['ignore', 'ignore', 'pipe'], env, maxBuffer: 1 << 30 });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   if (r.status !== 0) throw new Error(`${argv.join(' ')} exited ${r.status}: ${r.stderr.toString().slice(-500)}`);
   const usage = JSON.parse(readFileSync(usageFile, 'utf8')) as { cpuMs: number; maxRssKiB: number };
@@ -62,14 +65,26 @@ interface Row {
   rssGoal?: boolean;
 }
 
-/** `prepare` restores the input before each run of both sides (for commands that change it). */
-function paired(name: string, goal: number, meph: readonly string[], floor: readonly string[], cwd: string, prepare?: () => void, rssGoal = false): Row {
+let coldCaches = 0;
+
+/**
+ * `prepare` restores the input before each run of both sides (for commands that change it).
+ * meph runs as it does from a command's second run on, with its code cache (cli-kit's
+ * runBundle), written by one untimed run first; with `firstRun`, every run starts without one.
+ */
+function paired(name: string, goal: number, meph: readonly string[], floor: readonly string[], cwd: string, prepare?: () => void, rssGoal = false, firstRun = false): Row {
   const row: Row = { name, meph: [], floor: [], goal, rssGoal };
+  const warm = path.join(cwd, 'code-cache');
+  const codeCache = (): string => (firstRun ? path.join(cwd, `code-cache-${++coldCaches}`) : warm);
+  if (!firstRun) {
+    prepare?.();
+    once(meph, cwd, warm);
+  }
   for (let i = 0; i < runs; i++) {
     prepare?.();
-    row.floor.push(once(floor, cwd));
+    row.floor.push(once(floor, cwd, warm));
     prepare?.();
-    row.meph.push(once(meph, cwd));
+    row.meph.push(once(meph, cwd, codeCache()));
   }
   return row;
 }
@@ -155,7 +170,9 @@ async function main(): Promise<void> {
       const index = path.join(dir, 'streams/v1/index.json');
       const label = `${Math.round(n / 1000)}k`;
 
-      rows.push(paired(`query --json arch~(amd64|arm64) --max=3, ${label}`, 1.3, [node, bin, 'query', '--json', index, 'arch~(amd64|arm64)', '--max=3'], [node, floorScript, 'query', index, 'arch', '^(?:amd64|arm64)', '3'], work));
+      const filtered = [[node, bin, 'query', '--json', index, 'arch~(amd64|arm64)', '--max=3'], [node, floorScript, 'query', index, 'arch', '^(?:amd64|arm64)', '3']] as const;
+      rows.push(paired(`query --json arch~(amd64|arm64) --max=3, ${label}`, 1.3, ...filtered, work));
+      if (versions === sizes[0]) rows.push(paired(`  the same, first run (no code cache)`, 1.3, ...filtered, work, undefined, false, true));
       if (versions >= 80) rows.push(paired(`query --json (every item), ${label}`, 1.5, [node, bin, 'query', '--json', index], [node, floorScript, 'query', index], work, undefined, true));
 
       // Commands that change the stream run on a fresh copy each time (the copy is not timed).

@@ -27,9 +27,9 @@ function loadsOf(args: string[]): string[] {
 }
 
 let runs = 0;
-function run(node: string[], args: string[]): { loads: string[]; stdout: string } {
+function run(node: string[], args: string[], env: Record<string, string> = {}): { loads: string[]; stdout: string } {
   const record = path.join(dir, `loads-${++runs}.txt`);
-  const r = spawnSync(process.execPath, [...node, ...args], { cwd: dir, env: { ...process.env, MEPH_RECORD_LOADS: record }, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [...node, ...args], { cwd: dir, env: { ...process.env, ...env, MEPH_RECORD_LOADS: record }, encoding: 'utf8' });
   expect(r.status, r.stderr).toBe(0);
   const loads = readFileSync(record, 'utf8').split('\n').filter(Boolean);
   return { loads, stdout: r.stdout };
@@ -55,20 +55,20 @@ describe('what a command loads', () => {
   });
 });
 
-// The installed bin runs the app bundled (tools/build-cli-assets.mjs, `npm run build`): its
-// own code and the @meph libraries in a few modules, not ~90 (resolving and loading each cost).
+// The installed bin runs the app bundled (tools/build-cli-assets.mjs, `npm run build`): its own
+// code and the @meph libraries in one script, run with a code cache (cli-kit's runBundle).
 describe('the built bin', () => {
   const BIN = path.join(REPO_ROOT, 'apps/meph2-util/bin/meph2-util.js');
-  const BUNDLE = `file://${path.join(REPO_ROOT, 'apps/meph2-util/dist/bundle')}/`;
+  const LAUNCHER = `file://${path.join(REPO_ROOT, 'apps/meph2-util/dist/bundle/launch.js')}`;
 
   it.each([
     ['query', ['query', '--json', 'stream/streams/v1/index.json', 'arch=amd64', '--max=1']],
     ['clean-md', ['clean-md', '--dry-run', '1', 'stream']],
   ])('%s loads its bundle and third-party packages only, and answers as the sources do', async (_name, args) => {
-    const { loads, stdout } = run(['--import', RECORDER, BIN], args);
-    const files = loads.filter((u) => u.startsWith('file:'));
-    expect(files.filter((u) => !u.startsWith(BUNDLE) && !u.includes('/node_modules/') && !u.endsWith('/bin/meph2-util.js'))).toEqual([]);
-    expect(files.filter((u) => u.startsWith(BUNDLE)).length).toBeLessThanOrEqual(20);
+    const { loads, stdout } = run(['--import', RECORDER, BIN], args, { MEPH_CODE_CACHE: path.join(dir, 'code-cache') });
+    expect(loads.filter((u) => u.startsWith('file:'))).toEqual([`file://${BIN}`, LAUNCHER]);
+    expect(loads.filter((u) => u.startsWith('require:') && !/^require:(node:)?[a-z_/]+$/.test(u))).toEqual([]);
+    expect(loads.filter((u) => HEAVY.some((re) => re.test(u)))).toEqual([]);
     expect(stdout).toBe((await runCliCaptured(spec, args, { cwd: dir })).stdout);
   });
 });

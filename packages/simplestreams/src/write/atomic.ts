@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { promises as fsp, readdirSync, statSync } from 'node:fs';
+import { chmodSync, promises as fsp, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { fsyncDir, pidAlive, syncAndRename } from '@meph/sys';
@@ -42,7 +42,7 @@ export const DIR_MODE = 0o755;
 /**
  * `mkdir -p` whose new directories are 0755 whatever the umask (existing ones are left alone).
  * The existence checks are synchronous (a writer calls this once per file it places, and a stat
- * costs microseconds, several times less than a thread-pool round trip); making directories
+ * costs microseconds, several times less than a thread-pool round trip); making a directory
  * stays asynchronous, as a mkdir can take a millisecond and parallel writers overlap them.
  */
 export async function mkdirPublic(dir: string): Promise<void> {
@@ -56,8 +56,33 @@ export async function mkdirPublic(dir: string): Promise<void> {
     }
     missing.push(d);
   }
-  await fsp.mkdir(dir, { recursive: true });
-  for (const d of missing.reverse()) await fsp.chmod(d, DIR_MODE);
+  if (missing.length === 0) await fsp.mkdir(dir); // a file where the directory should be: its EEXIST
+  for (const d of missing.reverse()) await makePublicDir(d);
+}
+
+/**
+ * Directories being made by this process: parallel writers placing files side by side (a
+ * kernel and its initrd) wait for one mkdir instead of racing their own.
+ */
+const dirsInFlight = new Map<string, Promise<void>>();
+
+/** One directory whose parent exists, 0755; one that appeared meanwhile (another writer) is fine. */
+function makePublicDir(dir: string): Promise<void> {
+  let made = dirsInFlight.get(dir);
+  if (!made) {
+    made = fsp.mkdir(dir, DIR_MODE).then(
+      () => chmodSync(dir, DIR_MODE),
+      (err: NodeJS.ErrnoException) => {
+        if (err.code !== 'EEXIST' || !statSync(dir).isDirectory()) throw err;
+      },
+    );
+    dirsInFlight.set(dir, made);
+    void made.then(
+      () => dirsInFlight.delete(dir),
+      () => dirsInFlight.delete(dir),
+    );
+  }
+  return made;
 }
 
 /** Creates a temp file for {@link tempPathFor} with mode 0644 regardless of the umask. */

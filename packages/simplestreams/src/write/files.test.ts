@@ -5,7 +5,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ChecksumMismatchError, MissingFileError, SizeMismatchError } from '../errors.js';
-import { isTempName, writeFileAtomic, writeJsonAtomic } from './atomic.js';
+import { isTempName, mkdirPublic, writeFileAtomic, writeJsonAtomic } from './atomic.js';
 import { copyFileVerified, hashFile, verifyFile } from './checksum.js';
 
 let dir: string;
@@ -64,6 +64,28 @@ describe('writeFileAtomic / writeJsonAtomic', () => {
   it('names temp files so they never look like products files', () => {
     expect(isTempName('.x.json.123.abcd1234.meph-tmp')).toBe(true);
     expect('.x.json.123.abcd1234.meph-tmp'.endsWith('.json')).toBe(false);
+  });
+});
+
+describe('mkdirPublic', () => {
+  it('makes the directories of many files placed at once, each 0755 whatever the umask', async () => {
+    const old = process.umask(0o077);
+    try {
+      const leaves = ['a/v1/k0/generic', 'a/v1/k0/generic', 'a/v1/k1/generic', 'a/v1', 'a/v2/k0', 'b'].map((d) => path.join(dir, d));
+      await Promise.all(leaves.map((d) => mkdirPublic(d)));
+      await mkdirPublic(path.join(dir, 'a/v1/k0/generic')); // already there
+      for (const d of ['a', 'a/v1', 'a/v1/k0', 'a/v1/k0/generic', 'a/v1/k1/generic', 'a/v2/k0', 'b']) {
+        expect(((await fsp.stat(path.join(dir, d))).mode & 0o777).toString(8), d).toBe('755');
+      }
+    } finally {
+      process.umask(old);
+    }
+  });
+
+  it('refuses a path where a file stands in the way', async () => {
+    await fsp.writeFile(path.join(dir, 'f'), '');
+    await expect(mkdirPublic(path.join(dir, 'f'))).rejects.toMatchObject({ code: 'EEXIST' });
+    await expect(mkdirPublic(path.join(dir, 'f/sub'))).rejects.toMatchObject({ code: 'ENOTDIR' });
   });
 });
 

@@ -1,0 +1,76 @@
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+
+const TSX = createRequire(import.meta.url).resolve('tsx');
+const RUNNER = path.join(import.meta.dirname, '__fixtures__/run-bundle.ts');
+// A stand-in for an app bundle (tools/build-cli-assets.mjs): CommonJS, stamped with a hash.
+const BUNDLE = `/*meph-bundle:0123456789abcdef*/
+const path = require('node:path');
+function answer(args) { return args.map((a) => a.toUpperCase()).join(' '); }
+process.stdout.write(answer(process.argv.slice(2)) + ' ' + path.basename(__filename) + '\\n');
+`;
+
+let dir: string;
+let bundle: string;
+let cache: string;
+beforeEach(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'meph-launch-'));
+  bundle = path.join(dir, 'cli.cjs');
+  writeFileSync(bundle, BUNDLE);
+  cache = path.join(dir, 'cache');
+});
+afterEach(() => rm(dir, { recursive: true, force: true }));
+
+function run(args: string[], env: Record<string, string> = { MEPH_CODE_CACHE: cache }): string {
+  const r = spawnSync(process.execPath, ['--import', TSX, RUNNER, ...args], { encoding: 'utf8', env: { ...process.env, MEPH_TEST_BUNDLE: bundle, ...env } });
+  expect(r.stderr).toBe('');
+  expect(r.status).toBe(0);
+  return r.stdout;
+}
+const cacheFiles = (): string[] => readdirSync(cache).sort();
+
+describe('runBundle', () => {
+  it('writes a code cache per command on the first run and uses it, unchanged, on the next', () => {
+    expect(run(['query', 'x'])).toBe('QUERY X cli.cjs\n');
+    const [file, ...rest] = cacheFiles();
+    expect(rest).toEqual([]);
+    expect(file).toMatch(new RegExp(`^0123456789abcdef-query-${process.version.replace(/\./g, '\\.')}-${process.arch}\\.v8cache$`));
+    expect(statSync(cache).mode & 0o777).toBe(0o700);
+    const first = statSync(path.join(cache, file!));
+    expect(run(['query', 'y'])).toBe('QUERY Y cli.cjs\n');
+    expect(statSync(path.join(cache, file!)).ino).toBe(first.ino); // accepted: a rejected cache is replaced
+    expect(run(['--help'])).toBe('--HELP cli.cjs\n');
+    expect(cacheFiles()).toEqual([expect.stringMatching(/^0123456789abcdef-_-/), file]);
+  });
+
+  it('replaces a cache V8 rejects, and still runs', () => {
+    mkdirSync(cache, { mode: 0o700 });
+    run(['query']);
+    const [file] = cacheFiles();
+    writeFileSync(path.join(cache, file!), 'not bytecode');
+    expect(run(['query'])).toBe('QUERY cli.cjs\n');
+    expect(readFileSync(path.join(cache, file!)).toString()).not.toBe('not bytecode');
+  });
+
+  it('neither reads nor writes a cache directory others can write to', () => {
+    mkdirSync(cache);
+    chmodSync(cache, 0o777);
+    const planted = path.join(cache, `0123456789abcdef-query-${process.version}-${process.arch}.v8cache`);
+    writeFileSync(planted, 'planted');
+    expect(run(['query'])).toBe('QUERY cli.cjs\n');
+    expect(cacheFiles()).toEqual([path.basename(planted)]);
+    expect(readFileSync(planted, 'utf8')).toBe('planted');
+  });
+
+  it('runs without a cache when MEPH_CODE_CACHE=off, or for a bundle without a stamp', () => {
+    expect(run(['query'], { MEPH_CODE_CACHE: 'off' })).toBe('QUERY cli.cjs\n');
+    writeFileSync(bundle, BUNDLE.replace(/^\/\*meph-bundle:\w+\*\//, ''));
+    expect(run(['query'])).toBe('QUERY cli.cjs\n');
+    expect(() => readdirSync(cache)).toThrow(/ENOENT/);
+  });
+});

@@ -133,6 +133,8 @@ async function bundleApp(appDir) {
     ...common,
     stdin: { contents: "import { main } from '@meph/cli-kit'; import { spec } from './dist/main.js'; void main(spec);", resolveDir: appDir, sourcefile: 'cli-entry.mjs' },
     format: 'cjs',
+    // import() becomes require(): a script run from a code cache cannot import() (Node 20).
+    supported: { 'dynamic-import': false },
     outfile: cli,
     define: { 'import.meta.url': '__mephBundleUrl', 'import.meta.dirname': '__dirname', 'import.meta.filename': '__filename' },
     banner: { js: `${STAMP_PLACEHOLDER}const __mephBundleUrl = require('node:url').pathToFileURL(__filename).href;` },
@@ -158,6 +160,8 @@ async function bundleApp(appDir) {
   // The stamp: a hash of the bundle, the name of its code caches (same length as the placeholder).
   const text = await readFile(cli, 'utf8');
   if (!text.startsWith(STAMP_PLACEHOLDER)) throw new Error(`${cli}: expected the bundle to begin with ${STAMP_PLACEHOLDER}`);
+  const dynamicImport = /(?<![\w$.])import\(/.exec(text);
+  if (dynamicImport) throw new Error(`${cli}: an import() is left at offset ${dynamicImport.index} (${text.slice(dynamicImport.index, dynamicImport.index + 60)}…); a script run from a code cache cannot import(): require() it`);
   const hash = createHash('sha256').update(text).digest('hex').slice(0, 16);
   await writeFile(cli, text.replace(STAMP_PLACEHOLDER, `/*meph-bundle:${hash}*/`));
   return [launcher, app].flatMap((r) => Object.keys(r.metafile.outputs)).filter((o) => /\.c?js$/.test(o)).length;

@@ -22,19 +22,18 @@ const COMMAND = /^[a-z][a-z0-9-]{0,31}$/;
  * only costs the compile it would have saved. `MEPH_CODE_CACHE=off` disables it, a path moves
  * it (default `$XDG_CACHE_HOME/meph/code-cache`, else `~/.cache/meph/code-cache`). Under
  * `--enable-source-maps` the bundle is required as usual, so stack traces map to the sources.
+ * The bundle must not `import()`: code run from a cache cannot (Node 20 loses the callback).
  */
 export function runBundle(bundle: URL, argv: readonly string[] = process.argv.slice(2)): void {
   const file = fileURLToPath(bundle);
   const source = readFileSync(file, 'utf8');
-  // (vm.constants, which lets the script import() built-ins, is Node ≥ 20.12)
-  const importModuleDynamically = vm.constants?.USE_MAIN_CONTEXT_DEFAULT_LOADER;
-  const cacheFile = process.sourceMapsEnabled || importModuleDynamically === undefined ? undefined : codeCacheFile(source, argv);
+  const cacheFile = process.sourceMapsEnabled ? undefined : codeCacheFile(source, argv);
   if (cacheFile === undefined) {
     createRequire(file)(file);
     return;
   }
   const cachedData = readCodeCache(cacheFile);
-  const script = new vm.Script(Module.wrap(source), { filename: file, cachedData, importModuleDynamically });
+  const script = new vm.Script(Module.wrap(source), { filename: file, cachedData });
   if (cachedData === undefined || script.cachedDataRejected) process.once('exit', () => saveCodeCache(script, cacheFile));
   const module = { exports: {} };
   (script.runInThisContext() as (...args: unknown[]) => void)(module.exports, createRequire(file), module, file, path.dirname(file));

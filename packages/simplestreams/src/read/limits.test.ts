@@ -60,6 +60,8 @@ describe('jsonPathAt', () => {
 describe('decodeUtf8Strict', () => {
   it('decodes valid UTF-8 (BOM kept for the JSON reader to drop) and refuses invalid bytes with position and path', () => {
     expect(decodeUtf8Strict(Buffer.from('{"n": "café ☃"}'), 'f')).toBe('{"n": "café ☃"}');
+    const ascii = Buffer.from('xx{"n": "plain \\u00e9"}xx');
+    expect(decodeUtf8Strict(ascii.subarray(2, ascii.length - 2), 'f')).toBe('{"n": "plain \\u00e9"}');
     const bad = Buffer.concat([Buffer.from('{\n "a": {"name": "caf'), Buffer.from([0xc3]), Buffer.from('"}}')]);
     expect(() => decodeUtf8Strict(bad, 'f.json')).toThrow(UnrepresentableValueError);
     expect(() => decodeUtf8Strict(bad, 'f.json')).toThrow(/^f\.json: \$\.a\.name: invalid UTF-8 \(byte 0xc3 at line 2, column 20\)/);

@@ -4,6 +4,7 @@
  * values meph can write back exactly (a rewrite must never change a number or a character the
  * command did not mean to touch).
  */
+import { Buffer, isAscii } from 'node:buffer';
 import { TextDecoder } from 'node:util';
 import { DocumentLimitError, UnrepresentableValueError } from '../errors.js';
 import { lineAndColumn } from './json.js';
@@ -34,6 +35,8 @@ const fatalUtf8 = (): InstanceType<typeof TextDecoder> => new TextDecoder('utf-8
  * path), never replaced with U+FFFD, which a later rewrite would make permanent.
  */
 export function decodeUtf8Strict(bytes: Uint8Array, source: string): string {
+  // ASCII (metadata almost always is) is valid UTF-8, and V8 builds it a third faster as latin1.
+  if (isAscii(bytes)) return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
   try {
     return fatalUtf8().decode(bytes);
   } catch {

@@ -45,4 +45,10 @@ export default tseslint.config(
     ...tseslint.configs.disableTypeChecked,
     languageOptions: { globals: nodeGlobals, parserOptions: { projectService: false } },
   },
+  {
+    // The apps' bins are CommonJS (their bin/package.json), like the bundle they run.
+    files: ['apps/*/bin/*.js'],
+    languageOptions: { sourceType: 'commonjs', globals: { ...nodeGlobals, require: 'readonly', __filename: 'readonly' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
 );

@@ -15,7 +15,7 @@
 //     the bin runs with a V8 code cache (cli-kit's runBundle; Node 20 has none for ES modules):
 //     resolving and loading ~90 small modules was ~25 ms of every stream command, and compiling
 //     them again on every run ~15 ms more. Commands stay lazy: a command's code runs only when it
-//     is chosen. `launch.js`: the help cache and runBundle, all the bin imports. Third-party
+//     is chosen. `launch.cjs`: the help cache and runBundle, all the bin requires. Third-party
 //     packages stay require()s resolved from the installed app, but for ES-module-only ones.
 //     Linked source maps (`node --enable-source-maps`, which runs the bundle without the cache)
 //     map stack traces back to the TypeScript sources.
@@ -119,12 +119,13 @@ async function bundleApp(appDir) {
   const outdir = path.join(appDir, 'dist/bundle');
   await rm(outdir, { recursive: true, force: true });
   const common = { bundle: true, platform: 'node', target: 'node20', sourcemap: 'linked', minifyWhitespace: true, minifySyntax: true, sourcesContent: false, legalComments: 'inline', logLevel: 'warning', metafile: true };
-  // The bin's own module: the help cache and the bundle runner, nothing else.
+  // What the bin requires: the help cache and the bundle runner, nothing else. The bin and this
+  // are CommonJS (bin/package.json): starting Node's ES module loader costs a run 4 ms.
   const launcher = await build({
     ...common,
     stdin: { contents: "export { printCachedHelp } from './dist/fast-help.js'; export { runBundle } from './dist/launch.js';", resolveDir: cliKit, sourcefile: 'launch-entry.mjs' },
-    format: 'esm',
-    outfile: path.join(outdir, 'launch.js'),
+    format: 'cjs',
+    outfile: path.join(outdir, 'launch.cjs'),
   });
   // The app: one CommonJS script, so that the bin can run it with a V8 code cache (launch.ts);
   // its entry is src/cli.ts without the top-level await a script cannot have.

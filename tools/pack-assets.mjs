@@ -16,7 +16,7 @@ const confFiles = (pkg.files ?? []).filter((f) => f.startsWith('conf/')).map((f)
 const phase = process.argv[2];
 
 if (phase === 'prepack') {
-  const needed = [...(pkg.bin ? ['dist/help.json', 'dist/bundle/cli.cjs', 'dist/bundle/launch.js'] : []), ...(pkg.imports?.['#yargs'] ? ['dist/vendor/yargs.js'] : [])];
+  const needed = [...(pkg.bin ? ['dist/help.json', 'dist/bundle/cli.cjs', 'dist/bundle/launch.cjs'] : []), ...(pkg.imports?.['#yargs'] ? ['dist/vendor/yargs.js'] : [])];
   for (const f of needed) {
     try {
       await access(path.join(pkgDir, f));

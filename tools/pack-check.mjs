@@ -73,7 +73,7 @@ function checkContents(ws, files) {
   const stale = staleOutputs(ws, files);
   if (stale.length) fail(`${ws.pkg.name}: compiled files without a source (stale dist/; rebuild from clean)`, stale.join('\n'));
   const must = [
-    ...(ws.isApp ? ['dist/help.json', 'dist/bundle/cli.cjs', 'dist/bundle/launch.js', ...Object.values(ws.pkg.bin).map((b) => b.replace(/^\.\//, ''))] : []),
+    ...(ws.isApp ? ['dist/help.json', 'dist/bundle/cli.cjs', 'dist/bundle/launch.cjs', 'bin/package.json', ...Object.values(ws.pkg.bin).map((b) => b.replace(/^\.\//, ''))] : []),
     ...(ws.pkg.files ?? []).filter((f) => f.startsWith('conf/')),
     ...(ws.pkg.imports?.['#yargs'] ? ['dist/vendor/yargs.js'] : []),
   ];

@@ -89,38 +89,55 @@ function rebuild(node: Node, drop: ReadonlyMap<string, string> | undefined, add:
 
 /** {@link rebuild} for the common case of an item losing hoisted keys (no additions). */
 function copyWithout(node: Node, drop: ReadonlyMap<string, string>): Node {
-  // same key order as the previous node? (checked without allocating a key array)
-  let i = 0;
-  let same = true;
-  for (const k in node) {
-    if (lastKeys[i] !== k) {
-      same = false;
-      break;
-    }
-    i++;
-  }
-  const keys = same && i === lastKeys.length ? lastSorted : sortedKeys(Object.keys(node));
+  const keys = knownOrderOf(node)?.sorted ?? sortedKeys(Object.keys(node));
   const out: Node = {};
   for (const k of keys) if (!drop.has(k)) out[k] = node[k];
   return out;
 }
 
-/** Siblings nearly always share one key order: remember the last one and its sorted form. */
-let lastKeys: string[] = [];
-let lastSorted: string[] = [];
-function sortedKeys(keys: string[]): string[] {
-  if (keys.length === lastKeys.length) {
+interface KeyOrder {
+  keys: string[];
+  sorted: string[];
+}
+
+/**
+ * Nodes of a document share a few key orders (one per kind of item, one for versions, …), met
+ * in turn: the last few and their sorted forms, so that each is sorted once, not once per node.
+ */
+const RECENT_ORDERS = 8;
+const recentOrders: KeyOrder[] = [];
+
+/** The remembered order `node`'s keys are in, checked without allocating a key array. */
+function knownOrderOf(node: Node): KeyOrder | undefined {
+  for (const order of recentOrders) {
+    let i = 0;
     let same = true;
-    for (let i = 0; i < keys.length; i++)
-      if (keys[i] !== lastKeys[i]) {
+    for (const k in node) {
+      if (order.keys[i] !== k) {
         same = false;
         break;
       }
-    if (same) return lastSorted;
+      i++;
+    }
+    if (same && i === order.keys.length) return order;
   }
-  lastKeys = keys;
-  lastSorted = [...keys].sort();
-  return lastSorted;
+  return undefined;
+}
+
+function sortedKeys(keys: string[]): string[] {
+  for (const order of recentOrders) {
+    if (order.keys.length !== keys.length) continue;
+    let same = true;
+    for (let i = 0; i < keys.length; i++)
+      if (keys[i] !== order.keys[i]) {
+        same = false;
+        break;
+      }
+    if (same) return order.sorted;
+  }
+  const sorted = [...keys].sort();
+  if (recentOrders.unshift({ keys, sorted }) > RECENT_ORDERS) recentOrders.pop();
+  return sorted;
 }
 
 /**

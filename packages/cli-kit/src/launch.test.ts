@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import os from 'node:os';
@@ -65,6 +65,23 @@ describe('runBundle', () => {
     expect(run(['query'])).toBe('QUERY cli.cjs\n');
     expect(cacheFiles()).toEqual([path.basename(planted)]);
     expect(readFileSync(planted, 'utf8')).toBe('planted');
+  });
+
+  it("keeps it in the user's cache directory, but not in one that belongs to someone else (sudo)", () => {
+    const home = path.join(dir, 'home');
+    mkdirSync(home);
+    const env = { MEPH_CODE_CACHE: '', XDG_CACHE_HOME: '', HOME: home };
+    expect(run(['query'], env)).toBe('QUERY cli.cjs\n');
+    expect(readdirSync(path.join(home, '.cache/meph/code-cache'))).toHaveLength(1);
+    const xdg = path.join(dir, 'xdg');
+    mkdirSync(xdg);
+    expect(run(['query'], { ...env, XDG_CACHE_HOME: xdg })).toBe('QUERY cli.cjs\n');
+    expect(readdirSync(path.join(xdg, 'meph/code-cache'))).toHaveLength(1);
+    const theirs = path.join(dir, 'theirs');
+    mkdirSync(theirs);
+    chownSync(theirs, 65534, 65534);
+    expect(run(['query'], { ...env, HOME: theirs })).toBe('QUERY cli.cjs\n');
+    expect(readdirSync(theirs)).toEqual([]);
   });
 
   it('runs without a cache when MEPH_CODE_CACHE=off, or for a bundle without a stamp', () => {

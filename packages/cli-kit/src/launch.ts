@@ -48,12 +48,18 @@ function codeCacheFile(source: string, argv: readonly string[]): string | undefi
   return path.join(dir, `${hash}-${command}-${process.version}-${process.arch}.v8cache`);
 }
 
+/**
+ * `$MEPH_CODE_CACHE`, else under the user's cache directory: not when that belongs to someone
+ * else (root run by `sudo` with the user's HOME), whose cache root must not come to own.
+ */
 function codeCacheDir(): string | undefined {
   const setting = process.env['MEPH_CODE_CACHE'];
   if (setting === 'off' || setting === '0') return undefined;
   if (setting) return path.resolve(setting);
-  const base = process.env['XDG_CACHE_HOME'] || path.join(os.homedir(), '.cache');
-  return path.join(base, 'meph', 'code-cache');
+  const xdg = process.env['XDG_CACHE_HOME'];
+  const owner = statSync(xdg || os.homedir(), { throwIfNoEntry: false })?.uid;
+  if (owner !== process.getuid?.()) return undefined;
+  return path.join(xdg || path.join(os.homedir(), '.cache'), 'meph', 'code-cache');
 }
 
 /** Only a directory this user owns and others cannot write is trusted: bytecode is code. */

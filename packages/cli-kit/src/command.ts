@@ -41,6 +41,11 @@ export const HTTP_HELP =
   'Over http(s): http_proxy, https_proxy (CONNECT) and no_proxy are honoured; transient failures are retried with backoff. ' +
   'MEPH_HTTP_TIMEOUT=<seconds> bounds connecting, waiting for headers and body progress (defaults 30 s, 60 s, 60 s); MEPH_HTTP_RETRIES=<n> (default 4).';
 
+/** The tool's `--help` note on what the installed bins keep between runs (launch.ts). */
+export const CODE_CACHE_HELP =
+  'Every run after the first of a command reuses its compiled code, kept per user in ~/.cache/meph/code-cache ($XDG_CACHE_HOME/meph/code-cache): ' +
+  'MEPH_CODE_CACHE=off turns that off, MEPH_CODE_CACHE=DIR moves it.';
+
 /** `-v`/`--verbose` (a count) and `--log-file`, which the reporter applies (see {@link withVerbosityOptions}). */
 export interface VerbosityArgs {
   verbose: number;

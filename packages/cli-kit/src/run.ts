@@ -4,7 +4,7 @@ import type { ArgumentsCamelCase, Argv } from 'yargs';
 import { isMephError, UsageError, ExitError } from './errors.js';
 import { createReporter, type Reporter } from './reporter.js';
 import { DOCUMENT_LIMITS_HELP, SIGNATURE_POLICY_HELP } from './signing.js';
-import { HTTP_HELP, type CommandContext, type GlobalArgs, type MephCommand, type VerbosityArgs } from './command.js';
+import { CODE_CACHE_HELP, HTTP_HELP, type CommandContext, type GlobalArgs, type MephCommand, type VerbosityArgs } from './command.js';
 
 export interface CliIo {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
@@ -106,6 +106,7 @@ export async function runCli(spec: CliSpec, argv: readonly string[], io: Partial
       throw err ?? new UsageError(msg ?? 'invalid arguments', `see ${spec.name} --help`);
     });
   for (const [cmd, text] of spec.examples ?? []) parser.example(cmd, text);
+  parser.epilog(CODE_CACHE_HELP);
 
   const commands = await commandsFor(spec, argv);
   for (const command of commands) {

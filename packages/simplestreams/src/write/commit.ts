@@ -5,7 +5,7 @@ import pLimit from 'p-limit';
 import { FormatError, MissingFileError } from '../errors.js';
 import { INDEX_FORMAT, PRODUCTS_FORMAT, type IndexDocument, type Item, type ProductsDocument } from '../model.js';
 import { resolveInside } from '../paths.js';
-import { fsyncDir, mkdirPublic, pidAlive, prepareFiles, rollForwardJournals, tempWriterPid, type FileReplacement } from './atomic.js';
+import { fsyncDir, mkdirPublic, pidAlive, prepareFiles, rollForwardJournals, tempWriterPid, type FileReplacement, type PreparedFiles } from './atomic.js';
 import { copyFileVerified, verifyFile, type PlacedBy } from './checksum.js';
 import { TargetConfinement } from './confine.js';
 import { buildIndex, INDEX_PATH, listProductsFiles, STREAMS_DIR } from './index-doc.js';
@@ -168,16 +168,39 @@ export async function commitStreamUpdate(rootDir: string, update: StreamUpdate):
         }),
       ),
     );
-    await Promise.all([...dataDirs].map((dir) => fsyncDir(dir)));
-    if (failure) throw failure.error;
+    // The data directories are fsynced while the metadata is prepared (temp files nobody sees):
+    // they are durable before the first rename makes a document name their files.
+    // (settled at once: a rejection is not left unhandled while the metadata is written)
+    const dataDurable = Promise.all([...dataDirs].map((dir) => fsyncDir(dir))).then(
+      () => undefined,
+      (error: unknown) => ({ error }),
+    );
+    if (failure) {
+      await dataDurable;
+      throw failure.error;
+    }
     // 2. metadata, prepared (and signed) in full before anything becomes visible
-    const index =
-      update.index === 'regenerate' ? await regenerateFromDisk(rootDir, products, removals.map((r) => r.rel)) : update.index ? update.index : undefined;
+    let prepared: PreparedFiles | undefined;
     const docs: Array<{ rel: string; abs: string; value: unknown; kind: 'products' | 'index' }> = products.map((p) => ({ rel: p.path, abs: p.abs, value: p.doc, kind: 'products' as const }));
-    if (index) docs.push({ rel: INDEX_PATH, abs: path.join(rootDir, INDEX_PATH), value: index, kind: 'index' });
-    if (!dryRun) {
+    try {
+      const index =
+        update.index === 'regenerate' ? await regenerateFromDisk(rootDir, products, removals.map((r) => r.rel)) : update.index ? update.index : undefined;
+      if (index) {
+        docs.push({ rel: INDEX_PATH, abs: path.join(rootDir, INDEX_PATH), value: index, kind: 'index' });
+        result.index = index;
+      }
       // Each document is serialised when its turn comes and written in pieces: one text at a time in memory.
-      const prepared = await prepareFiles(docs.map((doc) => () => documentFiles(doc.rel, doc.abs, serializeJsonChunks(doc.value), update.signer)));
+      if (!dryRun) prepared = await prepareFiles(docs.map((doc) => () => documentFiles(doc.rel, doc.abs, serializeJsonChunks(doc.value), update.signer)));
+    } catch (err) {
+      await dataDurable;
+      throw err;
+    }
+    const notDurable = await dataDurable;
+    if (notDurable) {
+      await prepared?.discard();
+      throw notDurable.error;
+    }
+    if (prepared) {
       // 3. products files first, the index last
       await prepared.commit((i) => {
         const doc = docs[i]!;
@@ -192,10 +215,7 @@ export async function commitStreamUpdate(rootDir: string, update: StreamUpdate):
         emit({ type: 'products-written', path: p.path, dryRun });
       }
     }
-    if (index) {
-      result.index = index;
-      emit({ type: 'index-written', path: INDEX_PATH, dryRun });
-    }
+    if (result.index) emit({ type: 'index-written', path: INDEX_PATH, dryRun });
     // 4. removals, now that nothing lists them
     const dirs = new Set<string>();
     for (const r of removals) {

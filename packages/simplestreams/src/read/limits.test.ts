@@ -47,6 +47,25 @@ describe('checkJsonText', () => {
   it('skips strings, escaped quotes and digits inside them', () => {
     expect(() => checkJsonText('{"a\\"[[[": "1e400 \\\\", "b": "[[[["}', 'f', 1)).not.toThrow();
   });
+
+  it('checks what follows a run of plain members, however long, in objects pretty-printed or not', () => {
+    const members = (n: number, sep: string): string => Array.from({ length: n }, (_, i) => `"k${i}":${sep}${i % 2 ? `"v[${i}]}"` : i}`).join(`,${sep}`);
+    for (const sep of ['', ' ', '\n   ']) {
+      for (const n of [1, 63, 64, 65, 200]) {
+        const tail: Array<[string, RegExp | undefined]> = [
+          ['"size": 9007199254740993', /^f: \$\.x\.size: integer 9007199254740993 is larger than 2\^53/],
+          ['"size": 0.10000000000000000000000001', /^f: \$\.x\.size: number 0\.1\d+ cannot be held exactly/],
+          ['"n": -5, "e": "a\\"b", "f": 1.5', undefined],
+          ['"d": [[[1]]]', /^f: JSON nested deeper than 3 levels at \$\.x\.d\[0\]$/],
+        ];
+        for (const [last, why] of tail) {
+          const text = `{"x": {${members(n, sep)},${sep}${last}}}`;
+          if (why) expect(() => checkJsonText(text, 'f', 3), `${n} ${JSON.stringify(sep)} ${last}`).toThrow(why);
+          else expect(() => checkJsonText(text, 'f', 3), `${n} ${JSON.stringify(sep)} ${last}`).not.toThrow();
+        }
+      }
+    }
+  });
 });
 
 describe('jsonPathAt', () => {

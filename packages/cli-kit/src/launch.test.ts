@@ -20,7 +20,8 @@ let bundle: string;
 let cache: string;
 beforeEach(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'meph-launch-'));
-  bundle = path.join(dir, 'cli.cjs');
+  bundle = path.join(dir, 'demo-app/dist/bundle/cli.cjs');
+  mkdirSync(path.dirname(bundle), { recursive: true });
   writeFileSync(bundle, BUNDLE);
   cache = path.join(dir, 'cache');
 });
@@ -39,13 +40,24 @@ describe('runBundle', () => {
     expect(run(['query', 'x'])).toBe('QUERY X cli.cjs\n');
     const [file, ...rest] = cacheFiles();
     expect(rest).toEqual([]);
-    expect(file).toMatch(new RegExp(`^0123456789abcdef-query-${process.version.replace(/\./g, '\\.')}-${process.arch}\\.v8cache$`));
+    expect(file).toMatch(new RegExp(`^demo-app\\.0123456789abcdef-query-${process.version.replace(/\./g, '\\.')}-${process.arch}\\.v8cache$`));
     expect(statSync(cache).mode & 0o777).toBe(0o700);
     const first = statSync(path.join(cache, file!));
     expect(run(['query', 'y'])).toBe('QUERY Y cli.cjs\n');
     expect(statSync(path.join(cache, file!)).ino).toBe(first.ino); // accepted: a rejected cache is replaced
     expect(run(['--help'])).toBe('--HELP cli.cjs\n');
-    expect(cacheFiles()).toEqual([expect.stringMatching(/^0123456789abcdef-_-/), file]);
+    expect(cacheFiles()).toEqual([expect.stringMatching(/^demo-app\.0123456789abcdef-_-/), file]);
+  });
+
+  it("removes the caches of the app's earlier builds when it writes one, not other apps'", () => {
+    run(['query']);
+    const older = `demo-app.1111111111111111-query-${process.version}-${process.arch}.v8cache`;
+    const other = `other.1111111111111111-query-${process.version}-${process.arch}.v8cache`;
+    writeFileSync(path.join(cache, older), 'old');
+    writeFileSync(path.join(cache, other), 'other');
+    writeFileSync(bundle, BUNDLE.replace('0123456789abcdef', 'fedcba9876543210'));
+    expect(run(['query'])).toBe('QUERY cli.cjs\n');
+    expect(cacheFiles()).toEqual([expect.stringMatching(/^demo-app\.fedcba9876543210-query-/), other]);
   });
 
   it('replaces a cache V8 rejects, and still runs', () => {
@@ -60,7 +72,7 @@ describe('runBundle', () => {
   it('neither reads nor writes a cache directory others can write to', () => {
     mkdirSync(cache);
     chmodSync(cache, 0o777);
-    const planted = path.join(cache, `0123456789abcdef-query-${process.version}-${process.arch}.v8cache`);
+    const planted = path.join(cache, `demo-app.0123456789abcdef-query-${process.version}-${process.arch}.v8cache`);
     writeFileSync(planted, 'planted');
     expect(run(['query'])).toBe('QUERY cli.cjs\n');
     expect(cacheFiles()).toEqual([path.basename(planted)]);

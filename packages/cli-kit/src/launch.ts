@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,8 +11,8 @@ import vm from 'node:vm';
  */
 const STAMP = /^\/\*meph-bundle:([0-9a-f]{16})\*\//;
 
-/** A command name as the cache key's part (anything else shares one cache). */
-const COMMAND = /^[a-z][a-z0-9-]{0,31}$/;
+/** A command or package name as part of a cache's name (anything else becomes `_`). */
+const NAME = /^[a-z][a-z0-9-]{0,31}$/;
 
 /**
  * Runs an app's CommonJS bundle (`dist/bundle/cli.cjs`) with a V8 code cache: the bytecode of
@@ -27,25 +27,37 @@ const COMMAND = /^[a-z][a-z0-9-]{0,31}$/;
 export function runBundle(bundle: URL, argv: readonly string[] = process.argv.slice(2)): void {
   const file = fileURLToPath(bundle);
   const source = readFileSync(file, 'utf8');
-  const cacheFile = process.sourceMapsEnabled ? undefined : codeCacheFile(source, argv);
-  if (cacheFile === undefined) {
+  const cache = process.sourceMapsEnabled ? undefined : codeCacheFor(file, source, argv);
+  if (cache === undefined) {
     createRequire(file)(file);
     return;
   }
-  const cachedData = readCodeCache(cacheFile);
+  const cachedData = readCodeCache(cache.file);
   const script = new vm.Script(Module.wrap(source), { filename: file, cachedData });
-  if (cachedData === undefined || script.cachedDataRejected) process.once('exit', () => saveCodeCache(script, cacheFile));
+  if (cachedData === undefined || script.cachedDataRejected) process.once('exit', () => saveCodeCache(script, cache));
   const module = { exports: {} };
   (script.runInThisContext() as (...args: unknown[]) => void)(module.exports, createRequire(file), module, file, path.dirname(file));
 }
 
-/** Where this bundle's cache for this command lives, or undefined when there is to be none. */
-function codeCacheFile(source: string, argv: readonly string[]): string | undefined {
+interface CodeCache {
+  file: string;
+  /** Name prefix of this app's caches (`meph2-util.`), and of this build's (`meph2-util.HASH-`). */
+  app: string;
+  build: string;
+}
+
+/**
+ * Where this bundle's cache for this command lives, or undefined when there is to be none:
+ * `APP.HASH-COMMAND-NODE-ARCH.v8cache`, APP being the package directory the bundle is in.
+ */
+function codeCacheFor(file: string, source: string, argv: readonly string[]): CodeCache | undefined {
   const hash = STAMP.exec(source)?.[1];
   const dir = codeCacheDir();
   if (hash === undefined || dir === undefined) return undefined;
-  const command = argv[0] !== undefined && COMMAND.test(argv[0]) ? argv[0] : '_';
-  return path.join(dir, `${hash}-${command}-${process.version}-${process.arch}.v8cache`);
+  const pkg = path.basename(path.resolve(file, '../../..'));
+  const app = `${NAME.test(pkg) ? pkg : '_'}.`;
+  const command = argv[0] !== undefined && NAME.test(argv[0]) ? argv[0] : '_';
+  return { file: path.join(dir, `${app}${hash}-${command}-${process.version}-${process.arch}.v8cache`), app, build: `${app}${hash}-` };
 }
 
 /**
@@ -76,15 +88,21 @@ function readCodeCache(cacheFile: string): Buffer | undefined {
   }
 }
 
-/** Writes the cache with temp + rename, so parallel runs never read half a file. */
-function saveCodeCache(script: vm.Script, cacheFile: string): void {
-  const dir = path.dirname(cacheFile);
-  const tmp = `${cacheFile}.${process.pid}.tmp`;
+/**
+ * Writes the cache with temp + rename, so parallel runs never read half a file, and removes
+ * the caches of this app's earlier builds (an upgrade would otherwise leave them for good).
+ */
+function saveCodeCache(script: vm.Script, cache: CodeCache): void {
+  const dir = path.dirname(cache.file);
+  const tmp = `${cache.file}.${process.pid}.tmp`;
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     if (!isPrivateDir(dir)) return;
     writeFileSync(tmp, script.createCachedData(), { mode: 0o600 });
-    renameSync(tmp, cacheFile);
+    renameSync(tmp, cache.file);
+    for (const name of readdirSync(dir)) {
+      if (name.startsWith(cache.app) && !name.startsWith(cache.build) && name.endsWith('.v8cache')) rmSync(path.join(dir, name), { force: true });
+    }
   } catch {
     try {
       rmSync(tmp, { force: true });

@@ -61,8 +61,8 @@ function codeCacheFor(file: string, source: string, argv: readonly string[]): Co
 }
 
 /**
- * `$MEPH_CODE_CACHE`, else under the user's cache directory: not when that belongs to someone
- * else (root run by `sudo` with the user's HOME), whose cache root must not come to own.
+ * `$MEPH_CODE_CACHE`, else under the user's cache directory, unless that belongs to someone
+ * else: root run by `sudo` with the caller's HOME must not leave root-owned files there.
  */
 function codeCacheDir(): string | undefined {
   const setting = process.env['MEPH_CODE_CACHE'];

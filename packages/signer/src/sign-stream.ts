@@ -2,7 +2,6 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import * as openpgp from 'openpgp';
 import {
-  assertProductsPathsSafe,
   assertSafeRelativePath,
   FormatError,
   INDEX_FORMAT,
@@ -140,8 +139,7 @@ async function assertSignable(rootDir: string, files: readonly string[]): Promis
       }
       continue;
     }
-    const doc = parseProducts(value, rel);
-    assertProductsPathsSafe(doc, rel);
+    const doc = parseProducts(value, rel, { checkPaths: true });
     for (const [pid, product] of Object.entries(doc.products)) {
       for (const [vname, version] of Object.entries(product.versions ?? {})) {
         for (const [iname, item] of Object.entries(version.items ?? {})) {

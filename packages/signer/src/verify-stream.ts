@@ -4,7 +4,6 @@ import path from 'node:path';
 import pLimit from 'p-limit';
 import {
   scalarText,
-  assertProductsPathsSafe,
   assertSafeRelativePath,
   CHECKSUM_ALGORITHMS,
   extractClearsignedPayload,
@@ -241,8 +240,7 @@ export async function verifyStream(location: string, options: VerifyStreamOption
 
   const addProducts = (pair: PairRead, label: string): ProductsDocument | undefined => {
     try {
-      const doc = parseProducts(pair.value, label);
-      assertProductsPathsSafe(doc, label);
+      const doc = parseProducts(pair.value, label, { checkPaths: true });
       stream.products.push({ path: pair.path, doc, ...(pair.signature ? { signature: pair.signature } : {}) });
       return doc;
     } catch (err) {

@@ -89,7 +89,7 @@ function rebuild(node: Node, drop: ReadonlyMap<string, string> | undefined, add:
 
 /** {@link rebuild} for the common case of an item losing hoisted keys (no additions). */
 function copyWithout(node: Node, drop: ReadonlyMap<string, string>): Node {
-  const keys = knownOrderOf(node)?.sorted ?? sortedKeys(Object.keys(node));
+  const keys = sortedKeys(Object.keys(node));
   const out: Node = {};
   for (const k of keys) if (!drop.has(k)) out[k] = node[k];
   return out;
@@ -106,23 +106,6 @@ interface KeyOrder {
  */
 const RECENT_ORDERS = 8;
 const recentOrders: KeyOrder[] = [];
-
-/** The remembered order `node`'s keys are in, checked without allocating a key array. */
-function knownOrderOf(node: Node): KeyOrder | undefined {
-  for (const order of recentOrders) {
-    let i = 0;
-    let same = true;
-    for (const k in node) {
-      if (order.keys[i] !== k) {
-        same = false;
-        break;
-      }
-      i++;
-    }
-    if (same && i === order.keys.length) return order;
-  }
-  return undefined;
-}
 
 function sortedKeys(keys: string[]): string[] {
   for (const order of recentOrders) {

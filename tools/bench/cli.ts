@@ -15,7 +15,7 @@
 // Usage: npx tsx --conditions=@meph/source tools/bench/cli.ts [--runs 5] [--sizes 8,80] [--keep]
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { promises as fsp, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, promises as fsp, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { buildIndex, serializeJson, type ProductsDocument } from '@meph/simplestreams';
@@ -65,17 +65,24 @@ interface Row {
   rssGoal?: boolean;
 }
 
-let coldCaches = 0;
+interface PairedOptions {
+  /** Restores the input before each run of both sides (for commands that change it). */
+  prepare?: () => void;
+  /** Peak RSS must not exceed the floor's either. */
+  rssGoal?: boolean;
+  /** Every meph run starts without a code cache (a command's first run). */
+  firstRun?: boolean;
+}
 
 /**
- * `prepare` restores the input before each run of both sides (for commands that change it).
  * meph runs as it does from a command's second run on, with its code cache (cli-kit's
- * runBundle), written by one untimed run first; with `firstRun`, every run starts without one.
+ * runBundle), written by one untimed run first; with `firstRun`, each run gets an empty one.
  */
-function paired(name: string, goal: number, meph: readonly string[], floor: readonly string[], cwd: string, prepare?: () => void, rssGoal = false, firstRun = false): Row {
+function paired(name: string, goal: number, meph: readonly string[], floor: readonly string[], cwd: string, options: PairedOptions = {}): Row {
+  const { prepare, rssGoal = false, firstRun = false } = options;
   const row: Row = { name, meph: [], floor: [], goal, rssGoal };
   const warm = path.join(cwd, 'code-cache');
-  const codeCache = (): string => (firstRun ? path.join(cwd, `code-cache-${++coldCaches}`) : warm);
+  const codeCache = (): string => (firstRun ? mkdtempSync(path.join(cwd, 'code-cache-')) : warm);
   if (!firstRun) {
     prepare?.();
     once(meph, cwd, warm);
@@ -172,8 +179,8 @@ async function main(): Promise<void> {
 
       const filtered = [[node, bin, 'query', '--json', index, 'arch~(amd64|arm64)', '--max=3'], [node, floorScript, 'query', index, 'arch', '^(?:amd64|arm64)', '3']] as const;
       rows.push(paired(`query --json arch~(amd64|arm64) --max=3, ${label}`, 1.3, ...filtered, work));
-      if (versions === sizes[0]) rows.push(paired(`  the same, first run (no code cache)`, 1.3, ...filtered, work, undefined, false, true));
-      if (versions >= 80) rows.push(paired(`query --json (every item), ${label}`, 1.5, [node, bin, 'query', '--json', index], [node, floorScript, 'query', index], work, undefined, true));
+      if (versions === sizes[0]) rows.push(paired(`  the same, first run (no code cache)`, 1.3, ...filtered, work, { firstRun: true }));
+      if (versions >= 80) rows.push(paired(`query --json (every item), ${label}`, 1.5, [node, bin, 'query', '--json', index], [node, floorScript, 'query', index], work, { rssGoal: true }));
 
       // Commands that change the stream run on a fresh copy each time (the copy is not timed).
       const pristine = path.join(work, `p${versions}`);
@@ -183,15 +190,15 @@ async function main(): Promise<void> {
         spawnSync('cp', ['-a', pristine, dir]);
       };
       const rewrite = [node, floorScript, 'rewrite', productsFile, index];
-      rows.push(paired(`clean-md 3, ${label}`, 1.5, [node, bin, 'clean-md', '-u', '3', dir], rewrite, work, restore));
+      rows.push(paired(`clean-md 3, ${label}`, 1.5, [node, bin, 'clean-md', '-u', '3', dir], rewrite, work, { prepare: restore }));
       const buildDir = path.join(work, `b${versions}`);
-      rows.push(paired(`insert (1 version of rel00), ${label}`, 1.5, [node, bin, 'insert', '-u', buildDir, dir], [node, floorScript, 'insert', path.join(buildDir, rel), buildDir, dir, productsFile, index], work, restore));
+      rows.push(paired(`insert (1 version of rel00), ${label}`, 1.5, [node, bin, 'insert', '-u', buildDir, dir], [node, floorScript, 'insert', path.join(buildDir, rel), buildDir, dir, productsFile, index], work, { prepare: restore }));
       const target = path.join(work, `t${versions}`);
       const clearTarget = (): void => {
         restore();
         spawnSync('rm', ['-rf', target]);
       };
-      rows.push(paired(`promote (1 version of rel01), ${label}`, 1.5, [node, bin, 'promote', '-u', dir, target, newest, 'release=rel01'], [node, floorScript, 'promote', productsFile, dir, 'rel01', newest, target], work, clearTarget));
+      rows.push(paired(`promote (1 version of rel01), ${label}`, 1.5, [node, bin, 'promote', '-u', dir, target, newest, 'release=rel01'], [node, floorScript, 'promote', productsFile, dir, 'rel01', newest, target], work, { prepare: clearTarget }));
       restore();
     }
     print(rows);

@@ -127,12 +127,11 @@ async function bundleApp(appDir) {
     format: 'cjs',
     outfile: path.join(outdir, 'launch.cjs'),
   });
-  // The app: one CommonJS script, so that the bin can run it with a V8 code cache (launch.ts);
-  // its entry is src/cli.ts without the top-level await a script cannot have.
+  // The app: one CommonJS script, so that the bin can run it with a V8 code cache (launch.ts).
   const cli = path.join(outdir, 'cli.cjs');
   const app = await build({
     ...common,
-    stdin: { contents: "import { main } from '@meph/cli-kit'; import { spec } from './dist/main.js'; void main(spec);", resolveDir: appDir, sourcefile: 'cli-entry.mjs' },
+    entryPoints: [path.join(appDir, 'dist/cli.js')],
     format: 'cjs',
     // import() becomes require(): a script run from a code cache cannot import() (Node 20).
     supported: { 'dynamic-import': false },

@@ -1,4 +1,5 @@
 import { main } from '@meph/cli-kit';
 import { spec } from './main.js';
 
-await main(spec);
+// (no top-level await: the bin runs this bundled as a CommonJS script, tools/build-cli-assets.mjs)
+void main(spec);

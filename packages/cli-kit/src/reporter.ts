@@ -80,6 +80,9 @@ function defaultDescribe(event: MephEvent): string | undefined {
 
 /** Resolves on 'drain'; rejects if the stream fails first (a closed pipe) instead of waiting forever. */
 function drained(stream: NodeJS.WritableStream): Promise<void> {
+  // A stream destroyed by a failure emits nothing more: waiting would never end.
+  const { destroyed, errored } = stream as { destroyed?: boolean; errored?: Error | null };
+  if (destroyed) return Promise.reject(errored ?? new Error('the output stream is closed'));
   return new Promise((resolve, reject) => {
     const done = (err?: unknown): void => {
       stream.off('drain', done);

@@ -1,4 +1,7 @@
+import { spawn } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { PassThrough } from 'node:stream';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -19,7 +22,35 @@ const echo = defineCommand<{ word: string; twice: boolean }>({
     return args.word === 'three' ? 3 : 0;
   },
 });
-const spec = defineCli({ name: 'demo', version: '1.2.3', describe: 'demo tool', commands: [echo] });
+/** Output far bigger than a pipe's buffer, written as query writes it (waiting while the pipe is full). */
+let written = 0;
+let finished = false;
+const flood = defineCommand<{ events: boolean }>({
+  command: 'flood',
+  describe: 'write 50 MB of output, or 200,000 events with --events',
+  examples: [],
+  builder: (y) => y.option('events', { type: 'boolean', default: false }),
+  run: async (args, ctx) => {
+    written = 0;
+    finished = false;
+    const line = `${'x'.repeat(1023)}\n`;
+    for (let i = 0; i < 200_000; i++) {
+      if (args.events) ctx.reporter.emit({ type: 'flooded', i });
+      else if (i < 50_000) await ctx.reporter.write(line);
+      written++;
+      if (args.events && i % 1000 === 0) await new Promise((r) => setImmediate(r));
+    }
+    finished = true;
+    return 0;
+  },
+});
+const spec = defineCli({ name: 'demo', version: '1.2.3', describe: 'demo tool', commands: [echo, flood] });
+
+/** A real pipe whose reader (`head -c 100`) goes away after its first 100 bytes. */
+function pipeToHead(): NodeJS.WritableStream {
+  const head = spawn('head', ['-c', '100'], { stdio: ['pipe', 'ignore', 'inherit'] });
+  return head.stdin;
+}
 
 describe('runCli', () => {
   it('runs a command and returns its exit code', async () => {
@@ -50,6 +81,29 @@ describe('runCli', () => {
     const r = await runCliCaptured(spec, ['echo', 'boom']);
     expect(r.code).toBe(70);
     expect(r.stderr).toContain('internal error: Error: kaboom');
+  });
+  it('stops quietly with status 0 when the reader of its output goes away (| head)', async () => {
+    const err = new PassThrough();
+    let stderr = '';
+    err.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const code = await spec.run(['flood'], { stdout: pipeToHead(), stderr: err, cwd: process.cwd(), env: process.env });
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+    expect(finished).toBe(false); // it stopped at the first write that failed
+    expect(written).toBeLessThan(50_000);
+  });
+  it('finishes a command whose events nobody reads any more, with its own status', async () => {
+    const err = new PassThrough();
+    let stderr = '';
+    err.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const code = await spec.run(['flood', '--events', '--json'], { stdout: pipeToHead(), stderr: err, cwd: process.cwd(), env: process.env });
+    expect({ code, stderr, finished }).toEqual({ code: 0, stderr: '', finished: true });
+  });
+  it('any other failure to write the output is one line and status 1', async () => {
+    const err = new PassThrough();
+    let stderr = '';
+    err.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const code = await spec.run(['flood'], { stdout: createWriteStream('/dev/full'), stderr: err, cwd: process.cwd(), env: process.env });
+    expect({ code, stderr }).toEqual({ code: 1, stderr: 'demo: error: cannot write the output: no space left on device (ENOSPC)\n' });
   });
   it('prints help with examples to stdout and exits 0', async () => {
     const r = await runCliCaptured(spec, ['echo', '--help']);

@@ -2,6 +2,7 @@ import path from 'node:path';
 import yargs from '#yargs';
 import type { ArgumentsCamelCase, Argv } from 'yargs';
 import { isMephError, UsageError, ExitError } from './errors.js';
+import { watchOutput } from './output-watch.js';
 import { createReporter, type Reporter } from './reporter.js';
 import { DOCUMENT_LIMITS_HELP, SIGNATURE_POLICY_HELP } from './signing.js';
 import { CODE_CACHE_HELP, HTTP_HELP, type CommandContext, type GlobalArgs, type MephCommand, type VerbosityArgs } from './command.js';
@@ -49,6 +50,15 @@ async function commandsFor(spec: CliSpec, argv: readonly string[]): Promise<Arra
   return Promise.all(wanted.map(async (c) => (isLazy(c) ? c.load() : c)));
 }
 
+/** "no such file or directory" of Node's "ENOENT: no such file or directory, open 'PATH'". */
+function systemErrorText(err: NodeJS.ErrnoException): string | undefined {
+  return /^[A-Z0-9_]+: (.*?), \w+(?: '|$)/.exec(err.message)?.[1];
+}
+
+function outputFailureLine(name: string, err: NodeJS.ErrnoException): string {
+  return `${name}: error: cannot write the output: ${systemErrorText(err) ?? err.message}${err.code ? ` (${err.code})` : ''}`;
+}
+
 function errorLine(name: string, err: unknown): { line: string; code: number } {
   if (err instanceof ExitError) return { line: '', code: err.exitCode };
   if (isMephError(err)) {
@@ -60,7 +70,7 @@ function errorLine(name: string, err: unknown): { line: string; code: number } {
   if (sys.code && typeof sys.code === 'string' && sys.syscall) {
     // Operating-system errors on user-named paths (ENOENT, EACCES, ENOSPC, …) are user errors:
     // "PATH: no such file or directory" rather than Node's "ENOENT: …, open 'PATH'".
-    const what = /^[A-Z0-9_]+: (.*?), \w+(?: '|$)/.exec(e.message)?.[1];
+    const what = systemErrorText(sys);
     const where = sys.path ? `${sys.path}${(sys as { dest?: string }).dest ? ` → ${(sys as { dest?: string }).dest}` : ''}: ` : '';
     return { line: `${name}: error: ${where && what ? `${where}${what} (${sys.code})` : e.message}`, code: 1 };
   }
@@ -87,6 +97,11 @@ export async function runCli(spec: CliSpec, argv: readonly string[], io: Partial
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  // A reader of stdout that goes away (`| head`) is not an error: a command that stops because
+  // it cannot write its output ends quietly with status 0, as in ripgrep (the original left it
+  // to Python's BrokenPipeError traceback; docs/compat.md), and one that changes a stream
+  // finishes the change. Any other failure to write the output is one line on stderr, status 1.
+  const output = watchOutput(stdout);
 
   let exitCode = 0;
   let reporter: Reporter | undefined;
@@ -141,23 +156,32 @@ export async function runCli(spec: CliSpec, argv: readonly string[], io: Partial
   const hasDefault = commands.some((c) => [c.command].flat().some((s) => s.startsWith('$0')));
   if (!hasDefault) parser.demandCommand(1, 'give a subcommand (see --help)');
 
+  let failure: { err: unknown } | undefined;
   try {
     let helpOut = '';
     await parser.parseAsync([...argv], {}, (_err, _parsed, output) => {
       helpOut = output;
     });
     if (helpOut) stdout.write(`${helpOut}\n`);
-    reporter?.close();
-    return exitCode;
   } catch (err) {
-    reporter?.close();
-    const { line, code } = errorLine(spec.name, err);
-    if (line) stderr.write(`${line}\n`);
-    return code;
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    failure = { err };
   }
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
+  reporter?.close();
+  // a failed write of those last lines is reported by the stream on the next tick
+  await new Promise((resolve) => setImmediate(resolve));
+  // (process.stdout stays watched: anything written to it later fails the same way)
+  if (io.stdout) output.dispose();
+  if (output.failure) {
+    stderr.write(`${outputFailureLine(spec.name, output.failure)}\n`);
+    return 1;
+  }
+  if (!failure) return exitCode;
+  if (output.readerGone && (failure.err as NodeJS.ErrnoException | undefined)?.code === 'EPIPE') return 0;
+  const { line, code } = errorLine(spec.name, failure.err);
+  if (line) stderr.write(`${line}\n`);
+  return code;
 }
 
 /** Entry for a bin script: runs the CLI on process.argv and sets process.exitCode. */

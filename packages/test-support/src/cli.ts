@@ -28,6 +28,8 @@ export interface AppProcessOptions {
    * publish. Production code has no such hook.
    */
   crashAfter?: number;
+  /** Reads this many bytes of stdout, then closes it, as `| head -c N` does. */
+  stdoutLimit?: number;
 }
 
 /**
@@ -48,7 +50,13 @@ export function runAppProcess(app: AppName, args: readonly string[], options: Ap
     if (child.pid !== undefined) options.onSpawn?.(child.pid);
     let stdout = '';
     let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      stdout += d;
+      if (options.stdoutLimit !== undefined && stdout.length >= options.stdoutLimit) {
+        stdout = stdout.slice(0, options.stdoutLimit);
+        child.stdout.destroy();
+      }
+    });
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     child.on('error', reject);
     child.on('close', (code, signal) => resolve({ code: code ?? -1, signal, stdout, stderr }));

@@ -102,6 +102,9 @@ export async function runCli(spec: CliSpec, argv: readonly string[], io: Partial
   // to Python's BrokenPipeError traceback; docs/compat.md), and one that changes a stream
   // finishes the change. Any other failure to write the output is one line on stderr, status 1.
   const output = watchOutput(stdout);
+  // stderr's reader may go away as well (`2>&1 | head`): nothing more can be said there, and the
+  // command goes on (its status is its own)
+  const diagnostics = watchOutput(stderr);
 
   let exitCode = 0;
   let reporter: Reporter | undefined;
@@ -171,8 +174,9 @@ export async function runCli(spec: CliSpec, argv: readonly string[], io: Partial
   reporter?.close();
   // a failed write of those last lines is reported by the stream on the next tick
   await new Promise((resolve) => setImmediate(resolve));
-  // (process.stdout stays watched: anything written to it later fails the same way)
+  // (process.stdout/stderr stay watched: anything written to them later fails the same way)
   if (io.stdout) output.dispose();
+  if (io.stderr) diagnostics.dispose();
   if (output.failure) {
     stderr.write(`${outputFailureLine(spec.name, output.failure)}\n`);
     return 1;

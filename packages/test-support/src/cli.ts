@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import { REPO_ROOT } from './paths.js';
 
 export interface CliResult {
@@ -28,8 +28,10 @@ export interface AppProcessOptions {
    * publish. Production code has no such hook.
    */
   crashAfter?: number;
-  /** Reads this many bytes of stdout, then closes it, as `| head -c N` does. */
+  /** Reads this many characters of stdout, then closes it, as `| head -c N` does. */
   stdoutLimit?: number;
+  /** The same for stderr (`2>&1 | head -c N`). */
+  stderrLimit?: number;
 }
 
 /**
@@ -50,14 +52,14 @@ export function runAppProcess(app: AppName, args: readonly string[], options: Ap
     if (child.pid !== undefined) options.onSpawn?.(child.pid);
     let stdout = '';
     let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => {
-      stdout += d;
-      if (options.stdoutLimit !== undefined && stdout.length >= options.stdoutLimit) {
-        stdout = stdout.slice(0, options.stdoutLimit);
-        child.stdout.destroy();
-      }
-    });
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    // With a limit, a stream is closed once that much is read, as by a reader that stops early.
+    const read = (stream: Readable, limit: number | undefined, append: (text: string) => string): void => {
+      stream.setEncoding('utf8').on('data', (d: string) => {
+        if (append(d).length >= (limit ?? Infinity)) stream.destroy();
+      });
+    };
+    read(child.stdout, options.stdoutLimit, (d) => (stdout = (stdout + d).slice(0, options.stdoutLimit)));
+    read(child.stderr, options.stderrLimit, (d) => (stderr = (stderr + d).slice(0, options.stderrLimit)));
     child.on('error', reject);
     child.on('close', (code, signal) => resolve({ code: code ?? -1, signal, stdout, stderr }));
     child.stdin.end(options.input ?? '');

@@ -1,3 +1,4 @@
+import { isAscii } from 'node:buffer';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';
 import os from 'node:os';
@@ -26,7 +27,9 @@ const NAME = /^[a-z][a-z0-9-]{0,31}$/;
  */
 export function runBundle(bundle: URL, argv: readonly string[] = process.argv.slice(2)): void {
   const file = fileURLToPath(bundle);
-  const source = readFileSync(file, 'utf8');
+  const bytes = readFileSync(file);
+  // A bundle is ASCII (esbuild escapes the rest), which becomes a string in half the time as latin1.
+  const source = bytes.toString(isAscii(bytes) ? 'latin1' : 'utf8');
   const cache = process.sourceMapsEnabled ? undefined : codeCacheFor(file, source, argv);
   if (cache === undefined) {
     createRequire(file)(file);

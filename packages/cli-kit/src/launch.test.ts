@@ -1,10 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import os from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { useTempDir } from '@meph/test-support';
 
 const TSX = createRequire(import.meta.url).resolve('tsx');
 const RUNNER = path.join(import.meta.dirname, '__fixtures__/run-bundle.ts');
@@ -15,17 +14,15 @@ function answer(args) { return args.map((a) => a.toUpperCase()).join(' '); }
 process.stdout.write(answer(process.argv.slice(2)) + ' ' + path.basename(__filename) + '\\n');
 `;
 
-let dir: string;
+const dir = useTempDir('meph-launch-');
 let bundle: string;
 let cache: string;
-beforeEach(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'meph-launch-'));
-  bundle = path.join(dir, 'demo-app/dist/bundle/cli.cjs');
+beforeEach(() => {
+  bundle = path.join(dir.path, 'demo-app/dist/bundle/cli.cjs');
   mkdirSync(path.dirname(bundle), { recursive: true });
   writeFileSync(bundle, BUNDLE);
-  cache = path.join(dir, 'cache');
+  cache = path.join(dir.path, 'cache');
 });
-afterEach(() => rm(dir, { recursive: true, force: true }));
 
 function run(args: string[], env: Record<string, string> = { MEPH_CODE_CACHE: cache }): string {
   const r = spawnSync(process.execPath, ['--import', TSX, RUNNER, ...args], { encoding: 'utf8', env: { ...process.env, MEPH_TEST_BUNDLE: bundle, ...env } });
@@ -80,16 +77,16 @@ describe('runBundle', () => {
   });
 
   it("keeps it in the user's cache directory, but not in one that belongs to someone else (sudo)", () => {
-    const home = path.join(dir, 'home');
+    const home = path.join(dir.path, 'home');
     mkdirSync(home);
     const env = { MEPH_CODE_CACHE: '', XDG_CACHE_HOME: '', HOME: home };
     expect(run(['query'], env)).toBe('QUERY cli.cjs\n');
     expect(readdirSync(path.join(home, '.cache/meph/code-cache'))).toHaveLength(1);
-    const xdg = path.join(dir, 'xdg');
+    const xdg = path.join(dir.path, 'xdg');
     mkdirSync(xdg);
     expect(run(['query'], { ...env, XDG_CACHE_HOME: xdg })).toBe('QUERY cli.cjs\n');
     expect(readdirSync(path.join(xdg, 'meph/code-cache'))).toHaveLength(1);
-    const theirs = path.join(dir, 'theirs');
+    const theirs = path.join(dir.path, 'theirs');
     mkdirSync(theirs);
     chownSync(theirs, 65534, 65534);
     expect(run(['query'], { ...env, HOME: theirs })).toBe('QUERY cli.cjs\n');

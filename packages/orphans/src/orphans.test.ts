@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useTempDir } from '@meph/test-support';
 import { formatUpdated, regenerateIndex, writeJsonAtomic, type ProductsDocument } from '@meph/simplestreams';
 import { parseDuration } from './duration.js';
 import { DataDirMismatchError, DurationError, NoReferencesError, NoStreamsError, OrphansFileError } from './errors.js';
@@ -11,26 +11,20 @@ import { readOrphansFile, sidecarPath, SIDECAR_FORMAT } from './orphans-file.js'
 import { reapOrphans } from './reap.js';
 import { parseRfc2822 } from './timestamp.js';
 
-let work: string;
-beforeEach(async () => {
-  work = await fsp.mkdtemp(path.join(os.tmpdir(), 'meph-orphans-'));
-});
-afterEach(async () => {
-  await fsp.rm(work, { recursive: true, force: true });
-});
+const work = useTempDir('meph-orphans-');
 
 const DAY = 86_400_000;
 const T0 = new Date(Date.UTC(2026, 0, 10, 12, 0, 0));
 
 async function put(rel: string, body = rel): Promise<void> {
-  const f = path.join(work, rel);
+  const f = path.join(work.path, rel);
   await fsp.mkdir(path.dirname(f), { recursive: true });
   await fsp.writeFile(f, body);
 }
 
 /** A stream at `work/<name>` whose items reference `paths` (relative to that stream root). */
 async function writeStream(name: string, paths: string[]): Promise<string> {
-  const root = path.join(work, name);
+  const root = path.join(work.path, name);
   const items: Record<string, { ftype: string; path: string; size: number; sha256: string }> = {};
   paths.forEach((p, i) => (items[`i${i}`] = { ftype: 'squashfs', path: p, size: 1, sha256: createHash('sha256').update(p).digest('hex') }));
   const doc: ProductsDocument = { format: 'products:1.0', content_id: `com.example:${name}`, products: paths.length ? { p: { versions: { v1: { items } } } } : {} };
@@ -46,13 +40,13 @@ async function pool(): Promise<{ dataDir: string; streams: string[] }> {
   const released = await writeStream('released', ['data/trusty/b']);
   await fsp.symlink('../data', path.join(daily, 'data'));
   await fsp.symlink('../data', path.join(released, 'data'));
-  return { dataDir: path.join(work, 'data'), streams: [path.join(daily, 'streams/v1/index.json'), path.join(released, 'streams/v1/index.json')] };
+  return { dataDir: path.join(work.path, 'data'), streams: [path.join(daily, 'streams/v1/index.json'), path.join(released, 'streams/v1/index.json')] };
 }
 
 describe('findOrphans', () => {
   it('finds unreferenced files of a pool shared by several streams and records the streams', async () => {
     const { dataDir, streams } = await pool();
-    const orphansFile = path.join(work, 'orphans.json');
+    const orphansFile = path.join(work.path, 'orphans.json');
     const events: OrphanEvent[] = [];
     const res = await findOrphans({ orphansFile, dataDir, streams, now: T0, onEvent: (e) => events.push(e) });
     expect([...res.file.entries.keys()].sort()).toEqual(['stale/x', 'utopic/deep/d', 'utopic/deep/e']);
@@ -66,7 +60,7 @@ describe('findOrphans', () => {
 
   it('keeps first-seen timestamps across runs and drops entries referenced again or gone', async () => {
     const { dataDir, streams } = await pool();
-    const orphansFile = path.join(work, 'orphans.json');
+    const orphansFile = path.join(work.path, 'orphans.json');
     await findOrphans({ orphansFile, dataDir, streams, now: T0 });
     await put('data/new/y');
     await writeStream('released', ['data/trusty/b', 'data/utopic/deep/d']); // d referenced again
@@ -89,28 +83,28 @@ describe('findOrphans', () => {
     expect([...res.file.entries.keys()]).toEqual(['b/orphan']);
     expect(JSON.parse(res.text)).toEqual({ 'b/orphan': formatUpdated(T0) });
     expect(res.streams).toEqual([await fsp.realpath(root)]);
-    await expect(fsp.access(path.join(work, '-'))).rejects.toThrow();
-    await expect(findOrphans({ orphansFile: '-', dataDir: path.join(work, 'mirror/a') })).rejects.toBeInstanceOf(NoStreamsError);
+    await expect(fsp.access(path.join(work.path, '-'))).rejects.toThrow();
+    await expect(findOrphans({ orphansFile: '-', dataDir: path.join(work.path, 'mirror/a') })).rejects.toBeInstanceOf(NoStreamsError);
   });
 
   it('refuses streams that reference nothing, a wrong stream path and a corrupt orphans file', async () => {
     await put('data/a');
     const empty = await writeStream('empty', []);
-    await expect(findOrphans({ orphansFile: '-', dataDir: path.join(work, 'data'), streams: [empty] })).rejects.toBeInstanceOf(NoReferencesError);
-    await expect(findOrphans({ orphansFile: '-', dataDir: path.join(work, 'data'), streams: [path.join(work, 'typo')] })).rejects.toMatchObject({ name: 'MissingFileError' });
+    await expect(findOrphans({ orphansFile: '-', dataDir: path.join(work.path, 'data'), streams: [empty] })).rejects.toBeInstanceOf(NoReferencesError);
+    await expect(findOrphans({ orphansFile: '-', dataDir: path.join(work.path, 'data'), streams: [path.join(work.path, 'typo')] })).rejects.toMatchObject({ name: 'MissingFileError' });
     const stream = await writeStream('s', ['x']);
-    await expect(findOrphans({ orphansFile: '-', dataDir: path.join(work, 'no-such-dir'), streams: [stream] })).rejects.toMatchObject({ name: 'OrphansIoError', message: expect.stringContaining('no-such-dir') });
-    await fsp.writeFile(path.join(work, 'bad.json'), '{"a": 3');
-    await expect(readOrphansFile(path.join(work, 'bad.json'))).rejects.toBeInstanceOf(OrphansFileError);
-    await fsp.writeFile(path.join(work, 'bad2.json'), '{"a": "yesterday"}');
-    await expect(readOrphansFile(path.join(work, 'bad2.json'))).rejects.toThrow(/RFC 2822/);
+    await expect(findOrphans({ orphansFile: '-', dataDir: path.join(work.path, 'no-such-dir'), streams: [stream] })).rejects.toMatchObject({ name: 'OrphansIoError', message: expect.stringContaining('no-such-dir') });
+    await fsp.writeFile(path.join(work.path, 'bad.json'), '{"a": 3');
+    await expect(readOrphansFile(path.join(work.path, 'bad.json'))).rejects.toBeInstanceOf(OrphansFileError);
+    await fsp.writeFile(path.join(work.path, 'bad2.json'), '{"a": "yesterday"}');
+    await expect(readOrphansFile(path.join(work.path, 'bad2.json'))).rejects.toThrow(/RFC 2822/);
   });
 });
 
 describe('reapOrphans', () => {
   async function found(now = T0) {
     const p = await pool();
-    const orphansFile = path.join(work, 'orphans.json');
+    const orphansFile = path.join(work.path, 'orphans.json');
     await findOrphans({ orphansFile, dataDir: p.dataDir, streams: p.streams, now });
     return { ...p, orphansFile };
   }
@@ -145,7 +139,7 @@ describe('reapOrphans', () => {
     const s = await writeStream('st', ['kept']);
     await put('st/kept');
     await put('st/one/two/orphan');
-    const orphansFile = path.join(work, 'o.json');
+    const orphansFile = path.join(work.path, 'o.json');
     await findOrphans({ orphansFile, dataDir: s, now: new Date() });
     const res = await reapOrphans({ orphansFile, dataDir: s, all: true });
     expect(res.reaped.map((r) => r.path)).toEqual(['one/two/orphan']);
@@ -173,8 +167,8 @@ describe('reapOrphans', () => {
     const { dataDir, orphansFile } = await found();
     await put('outside/secret', 'keep me');
     await put('outside/dir/file', 'keep me too');
-    await fsp.symlink(path.join(work, 'outside/secret'), path.join(dataDir, 'link-to-secret'));
-    await fsp.symlink(path.join(work, 'outside/dir'), path.join(dataDir, 'evil-dir'));
+    await fsp.symlink(path.join(work.path, 'outside/secret'), path.join(dataDir, 'link-to-secret'));
+    await fsp.symlink(path.join(work.path, 'outside/dir'), path.join(dataDir, 'evil-dir'));
     await findOrphans({ orphansFile, dataDir, now: T0 });
     const file = JSON.parse(await fsp.readFile(orphansFile, 'utf8'));
     expect(file['link-to-secret']).toBeDefined();
@@ -186,8 +180,8 @@ describe('reapOrphans', () => {
     const res = await reapOrphans({ orphansFile, dataDir, all: true });
     expect(res.reaped.map((r) => r.path)).toContain('link-to-secret');
     expect(res.refused.sort()).toEqual(['../outside/secret', 'evil-dir/file']);
-    expect(await fsp.readFile(path.join(work, 'outside/secret'), 'utf8')).toBe('keep me');
-    expect(await fsp.readFile(path.join(work, 'outside/dir/file'), 'utf8')).toBe('keep me too');
+    expect(await fsp.readFile(path.join(work.path, 'outside/secret'), 'utf8')).toBe('keep me');
+    expect(await fsp.readFile(path.join(work.path, 'outside/dir/file'), 'utf8')).toBe('keep me too');
     await expect(fsp.lstat(path.join(dataDir, 'link-to-secret'))).rejects.toThrow();
   });
 
@@ -195,15 +189,15 @@ describe('reapOrphans', () => {
     await put('m/a');
     await put('m/b');
     const root = await writeStream('m', ['a']);
-    const orphansFile = path.join(work, 'orig.json');
+    const orphansFile = path.join(work.path, 'orig.json');
     await fsp.writeFile(orphansFile, JSON.stringify({ b: 'Mon, 01 Jan 2024 00:00:00 +0000' }, null, 1) + '\n');
     const res = await reapOrphans({ orphansFile, dataDir: root });
     expect(res.reaped.map((r) => r.path)).toEqual(['b']);
     await fsp.writeFile(orphansFile, JSON.stringify({ b: 'Mon, 01 Jan 2024 00:00:00 +0000' }));
     // the reap recorded its data directory in the sidecar: another one is refused
-    await expect(reapOrphans({ orphansFile, dataDir: path.join(work, 'm/streams') })).rejects.toBeInstanceOf(DataDirMismatchError);
+    await expect(reapOrphans({ orphansFile, dataDir: path.join(work.path, 'm/streams') })).rejects.toBeInstanceOf(DataDirMismatchError);
     await fsp.rm(sidecarPath(orphansFile));
-    await expect(reapOrphans({ orphansFile, dataDir: path.join(work, 'm/streams') })).rejects.toBeInstanceOf(NoStreamsError);
+    await expect(reapOrphans({ orphansFile, dataDir: path.join(work.path, 'm/streams') })).rejects.toBeInstanceOf(NoStreamsError);
   });
 });
 

@@ -1,28 +1,21 @@
 import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runAppProcess, runCliCaptured } from '@meph/test-support';
+import { describe, expect, it } from 'vitest';
+import { runAppProcess, runCliCaptured, useTempDir } from '@meph/test-support';
 import { regenerateIndex, writeJsonAtomic, type ProductsDocument } from '@meph/simplestreams';
 import { spec } from '../main.js';
 
-let work: string;
-beforeEach(async () => {
-  work = await fsp.mkdtemp(path.join(os.tmpdir(), 'meph-orphans-cli-'));
-});
-afterEach(async () => {
-  await fsp.rm(work, { recursive: true, force: true });
-});
+const work = useTempDir('meph-orphans-cli-');
 
 async function put(rel: string, body: string): Promise<void> {
-  await fsp.mkdir(path.dirname(path.join(work, rel)), { recursive: true });
-  await fsp.writeFile(path.join(work, rel), body);
+  await fsp.mkdir(path.dirname(path.join(work.path, rel)), { recursive: true });
+  await fsp.writeFile(path.join(work.path, rel), body);
 }
 
 /** A mirror at work/<name> whose one version references `paths`; the files exist. */
 async function mirror(name: string, referenced: string[], unreferenced: string[]): Promise<string> {
-  const root = path.join(work, name);
+  const root = path.join(work.path, name);
   const items: ProductsDocument['products'][string]['versions'][string]['items'] = {};
   for (const [i, p] of referenced.entries()) {
     await put(`${name}/${p}`, p);
@@ -34,7 +27,7 @@ async function mirror(name: string, referenced: string[], unreferenced: string[]
   return root;
 }
 
-const run = (args: string[]) => runCliCaptured(spec, args, { cwd: work, env: { ...process.env, MEPH_KEYRING: '' } });
+const run = (args: string[]) => runCliCaptured(spec, args, { cwd: work.path, env: { ...process.env, MEPH_KEYRING: '' } });
 const events = (stdout: string) => stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
 
 describe('meph2-util find-orphans / reap-orphans (upstream §13 seed 10)', () => {
@@ -45,10 +38,10 @@ describe('meph2-util find-orphans / reap-orphans (upstream §13 seed 10)', () =>
     const found = events(find.stdout).filter((e) => e['type'] === 'orphan-found');
     expect(found.map((e) => e['path']).sort()).toEqual(['noble/20231201/boot-kernel', 'noble/20231201/squashfs']);
     // the original's format, nothing else; meph's state goes to the sidecar
-    const file = JSON.parse(await fsp.readFile(path.join(work, 'orphans.json'), 'utf8'));
+    const file = JSON.parse(await fsp.readFile(path.join(work.path, 'orphans.json'), 'utf8'));
     expect(Object.keys(file).sort()).toEqual(['noble/20231201/boot-kernel', 'noble/20231201/squashfs']);
-    const sidecar = JSON.parse(await fsp.readFile(path.join(work, 'orphans.json.meph.json'), 'utf8'));
-    expect(sidecar).toMatchObject({ dataDir: await fsp.realpath(path.join(work, 'daily')), streams: [path.join(work, 'daily/streams/v1/index.json')] });
+    const sidecar = JSON.parse(await fsp.readFile(path.join(work.path, 'orphans.json.meph.json'), 'utf8'));
+    expect(sidecar).toMatchObject({ dataDir: await fsp.realpath(path.join(work.path, 'daily')), streams: [path.join(work.path, 'daily/streams/v1/index.json')] });
     const human = await run(['find-orphans', 'orphans.json', 'daily', 'daily/streams/v1/index.json']);
     expect(human.stderr).toContain('2 orphans among 4 files (0 new, 0 dropped); 2 paths referenced by 1 stream(s): 2 present, 0 missing');
 
@@ -62,7 +55,7 @@ describe('meph2-util find-orphans / reap-orphans (upstream §13 seed 10)', () =>
     const dry = await run(['reap-orphans', '-n', '--now', 'orphans.json', 'daily']);
     expect(dry.code, dry.stderr).toBe(0);
     expect(dry.stderr).toContain('would reap noble/20231201/squashfs');
-    await fsp.access(path.join(work, 'daily/noble/20231201/squashfs'));
+    await fsp.access(path.join(work.path, 'daily/noble/20231201/squashfs'));
 
     const young = await run(['reap-orphans', 'orphans.json', 'daily']); // default --older 3d: nothing is that old
     expect(young.code).toBe(0);
@@ -74,21 +67,21 @@ describe('meph2-util find-orphans / reap-orphans (upstream §13 seed 10)', () =>
     expect(reaped.map((e) => e['path']).sort()).toEqual(['noble/20231201/boot-kernel', 'noble/20231201/squashfs']);
     const bytes = 'noble/20231201/boot-kernel-orphan-bytes'.length + 'noble/20231201/squashfs-orphan-bytes'.length;
     expect(events(reap.stdout).find((e) => e['type'] === 'orphans-reaped-summary')).toMatchObject({ files: 2, bytes });
-    await expect(fsp.access(path.join(work, 'daily/noble/20231201'))).rejects.toThrow();
-    await fsp.access(path.join(work, 'daily/noble/20240101/squashfs'));
-    expect(await fsp.readFile(path.join(work, 'orphans.json'), 'utf8')).toBe('{}\n');
+    await expect(fsp.access(path.join(work.path, 'daily/noble/20231201'))).rejects.toThrow();
+    await fsp.access(path.join(work.path, 'daily/noble/20240101/squashfs'));
+    expect(await fsp.readFile(path.join(work.path, 'orphans.json'), 'utf8')).toBe('{}\n');
   });
 
   it('--older with the grace period: only older entries go', async () => {
     await mirror('m', ['a'], ['old', 'new']);
     await fsp.writeFile(
-      path.join(work, 'o.json'),
+      path.join(work.path, 'o.json'),
       JSON.stringify({ old: 'Mon, 01 Jan 2024 00:00:00 +0000', new: new Date().toUTCString().replace('GMT', '+0000') }),
     );
     const res = await run(['reap-orphans', '--older', '1d12h', 'o.json', 'm']);
     expect(res.code, res.stderr).toBe(0);
-    await expect(fsp.access(path.join(work, 'm/old'))).rejects.toThrow();
-    await fsp.access(path.join(work, 'm/new'));
+    await expect(fsp.access(path.join(work.path, 'm/old'))).rejects.toThrow();
+    await fsp.access(path.join(work.path, 'm/new'));
   });
 
   it('clear one-line errors: bad --older, corrupt orphans file, stream referencing nothing, missing stream', async () => {
@@ -98,13 +91,13 @@ describe('meph2-util find-orphans / reap-orphans (upstream §13 seed 10)', () =>
     expect(bad.stderr.trim().split('\n')).toHaveLength(1);
     expect(bad.stderr).toMatch(/invalid duration "3w"/);
 
-    await fsp.writeFile(path.join(work, 'o.json'), '[1');
+    await fsp.writeFile(path.join(work.path, 'o.json'), '[1');
     const corrupt = await run(['reap-orphans', 'o.json', 'm']);
     expect(corrupt.code).not.toBe(0);
     expect(corrupt.stderr).toMatch(/o\.json: not valid JSON/);
 
-    await writeJsonAtomic(path.join(work, 'empty/streams/v1/x.json'), { format: 'products:1.0', content_id: 'e', products: {} });
-    await regenerateIndex(path.join(work, 'empty'));
+    await writeJsonAtomic(path.join(work.path, 'empty/streams/v1/x.json'), { format: 'products:1.0', content_id: 'e', products: {} });
+    await regenerateIndex(path.join(work.path, 'empty'));
     const none = await run(['find-orphans', 'n.json', 'm', 'empty']);
     expect(none.code).not.toBe(0);
     expect(none.stderr).toMatch(/reference no data file at all/);
@@ -120,8 +113,8 @@ describe('meph2-util find-orphans / reap-orphans (upstream §13 seed 10)', () =>
     expect(res.code).toBe(1);
     expect(res.stderr.trim().split('\n')).toHaveLength(1);
     expect(res.stderr).toMatch(/orphan file does not exist: typo\.json/);
-    await fsp.access(path.join(work, 'm/b'));
-    await expect(fsp.access(path.join(work, 'typo.json'))).rejects.toThrow();
+    await fsp.access(path.join(work.path, 'm/b'));
+    await expect(fsp.access(path.join(work.path, 'typo.json'))).rejects.toThrow();
   });
 
   it('reap with another data directory than find-orphans used: exit 1, one line, nothing deleted (issue 9 §3)', async () => {
@@ -132,7 +125,7 @@ describe('meph2-util find-orphans / reap-orphans (upstream §13 seed 10)', () =>
     expect(res.code).toBe(1);
     expect(res.stderr.trim().split('\n')).toHaveLength(1);
     expect(res.stderr).toMatch(/my-orphans\.json was computed for data directory .*daily, not .*stable; refusing to use it/);
-    for (const v of ['1', '2', '3']) await fsp.access(path.join(work, `stable/noble/${v}/squashfs`));
+    for (const v of ['1', '2', '3']) await fsp.access(path.join(work.path, `stable/noble/${v}/squashfs`));
     // the right one still works
     const ok = await run(['reap-orphans', '--now', 'my-orphans.json', 'daily']);
     expect(ok.code, ok.stderr).toBe(0);
@@ -151,8 +144,8 @@ describe('meph2-util find-orphans / reap-orphans (upstream §13 seed 10)', () =>
 
   it('real process: reap exits 0 and prints the bytes reclaimed', async () => {
     await mirror('m', ['a'], ['b']);
-    await fsp.writeFile(path.join(work, 'o.json'), JSON.stringify({ b: 'Mon, 01 Jan 2024 00:00:00 +0000' }));
-    const res = await runAppProcess('meph2-util', ['reap-orphans', 'o.json', 'm'], { cwd: work, env: { MEPH_KEYRING: '' } });
+    await fsp.writeFile(path.join(work.path, 'o.json'), JSON.stringify({ b: 'Mon, 01 Jan 2024 00:00:00 +0000' }));
+    const res = await runAppProcess('meph2-util', ['reap-orphans', 'o.json', 'm'], { cwd: work.path, env: { MEPH_KEYRING: '' } });
     expect(res.code, res.stderr).toBe(0);
     expect(res.stderr).toContain(`reaped 1 file(s), ${'b-orphan-bytes'.length} B reclaimed`);
   });

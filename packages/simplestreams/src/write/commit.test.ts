@@ -1,29 +1,22 @@
 import { promises as fsp } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SHARED_DIR } from '@meph/test-support';
+import { describe, expect, it } from 'vitest';
+import { SHARED_DIR, useTempDir } from '@meph/test-support';
 import { buildIndex, regenerateIndex } from './index-doc.js';
 import { spawnSync } from 'node:child_process';
 import { commitStreamUpdate, type DocumentSigner } from './commit.js';
 import { listFiles, makeVersions, productsDoc, readAndCheckStream } from './__fixtures__/stream-builder.js';
 
-let dir: string;
-beforeEach(async () => {
-  dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'meph-commit-'));
-});
-afterEach(async () => {
-  await fsp.rm(dir, { recursive: true, force: true });
-});
+const dir = useTempDir('meph-commit-');
 
 describe('buildIndex / regenerateIndex', () => {
   it('regenerates the foocloud index with the same entries as the original producer (upstream §13 seed 7)', async () => {
     const src = path.join(SHARED_DIR, 'reference/streams/simplestreams-examples/foocloud');
-    await fsp.cp(path.join(src, 'streams'), path.join(dir, 'streams'), { recursive: true });
+    await fsp.cp(path.join(src, 'streams'), path.join(dir.path, 'streams'), { recursive: true });
     const original = JSON.parse(await fsp.readFile(path.join(src, 'streams/v1/index.json'), 'utf8'));
-    const regenerated = await regenerateIndex(dir, { updated: 'Wed, 20 Mar 2013 17:56:57 +0000' });
+    const regenerated = await regenerateIndex(dir.path, { updated: 'Wed, 20 Mar 2013 17:56:57 +0000' });
     expect(regenerated).toEqual(original);
-    expect(JSON.parse(await fsp.readFile(path.join(dir, 'streams/v1/index.json'), 'utf8'))).toEqual(original);
+    expect(JSON.parse(await fsp.readFile(path.join(dir.path, 'streams/v1/index.json'), 'utf8'))).toEqual(original);
   });
 
   it('copies datatype/updated/format only when truthy, sorts products, skips indexes and files without content_id', () => {
@@ -40,17 +33,17 @@ describe('buildIndex / regenerateIndex', () => {
   });
 
   it('fails on an unparsable products file instead of dropping it from the index', async () => {
-    await fsp.mkdir(path.join(dir, 'streams/v1'), { recursive: true });
-    await fsp.writeFile(path.join(dir, 'streams/v1/broken.json'), '{"format": ');
-    await expect(regenerateIndex(dir)).rejects.toMatchObject({ name: 'ParseError' });
+    await fsp.mkdir(path.join(dir.path, 'streams/v1'), { recursive: true });
+    await fsp.writeFile(path.join(dir.path, 'streams/v1/broken.json'), '{"format": ');
+    await expect(regenerateIndex(dir.path)).rejects.toMatchObject({ name: 'ParseError' });
   });
 });
 
 describe('commitStreamUpdate', () => {
-  const root = (): string => path.join(dir, 'stream');
+  const root = (): string => path.join(dir.path, 'stream');
 
   async function initial() {
-    const v1 = await makeVersions(path.join(dir, 'src'), ['com.example:p1', 'com.example:p2'], ['20240101'], 1024);
+    const v1 = await makeVersions(path.join(dir.path, 'src'), ['com.example:p1', 'com.example:p2'], ['20240101'], 1024);
     await commitStreamUpdate(root(), {
       data: v1.data,
       products: [
@@ -95,7 +88,7 @@ describe('commitStreamUpdate', () => {
     await initial();
     const before = await listFiles(root());
     const beforeIndex = await fsp.readFile(path.join(root(), 'streams/v1/index.json'), 'utf8');
-    const v2 = await makeVersions(path.join(dir, 'src2'), ['com.example:p3'], ['20240202'], 512);
+    const v2 = await makeVersions(path.join(dir.path, 'src2'), ['com.example:p3'], ['20240202'], 512);
     const res = await commitStreamUpdate(root(), {
       data: v2.data,
       products: [{ path: 'streams/v1/c.json', doc: productsDoc('com.example:c', v2.items) }],
@@ -113,14 +106,14 @@ describe('commitStreamUpdate', () => {
   it('refuses unsafe paths, wrong formats and a corrupt data file before metadata is touched', async () => {
     await initial();
     const before = await fsp.readFile(path.join(root(), 'streams/v1/a.json'), 'utf8');
-    const v2 = await makeVersions(path.join(dir, 'src2'), ['com.example:p1'], ['20240303'], 256);
+    const v2 = await makeVersions(path.join(dir.path, 'src2'), ['com.example:p1'], ['20240303'], 256);
     const doc = productsDoc('com.example:a', v2.items);
     await expect(commitStreamUpdate(root(), { data: [{ ...v2.data[0]!, to: '../escape' }], products: [], index: false })).rejects.toMatchObject({ name: 'UnsafePathError' });
     await expect(commitStreamUpdate(root(), { products: [{ path: 'streams/v1/a.json', doc: { ...doc, format: 'index:1.0' as never } }], index: false })).rejects.toMatchObject({ name: 'FormatError' });
     await fsp.writeFile(v2.data[1]!.from as string, 'corrupted');
     // with several copies in flight, the failure is reported only once all of them have settled
     await expect(commitStreamUpdate(root(), { data: v2.data, products: [], index: false, concurrency: 2 })).rejects.toMatchObject({ name: 'SizeMismatchError' });
-    expect(await fsp.readdir(dir)).toContain('stream');
+    expect(await fsp.readdir(dir.path)).toContain('stream');
     expect((await listFiles(root())).filter((f) => f.includes('meph-tmp') || f.endsWith('.lock'))).toEqual([]);
     await expect(commitStreamUpdate(root(), { data: v2.data, products: [{ path: 'streams/v1/a.json', doc }], index: 'regenerate' })).rejects.toMatchObject({ name: 'SizeMismatchError' });
     expect(await fsp.readFile(path.join(root(), 'streams/v1/a.json'), 'utf8')).toBe(before);
@@ -145,7 +138,7 @@ describe('commitStreamUpdate', () => {
 
   it('with a signer, each document lands with its .sjson and .json.gpg; a signing failure changes no file', async () => {
     const v1 = await initial();
-    const v2 = await makeVersions(path.join(dir, 'src2'), ['com.example:p1'], ['20240303'], 256);
+    const v2 = await makeVersions(path.join(dir.path, 'src2'), ['com.example:p1'], ['20240303'], 256);
     const before = await fsp.readFile(path.join(root(), 'streams/v1/a.json'), 'utf8');
     const beforeIndex = await fsp.readFile(path.join(root(), 'streams/v1/index.json'), 'utf8');
     const doc = productsDoc('com.example:a', { ...v1.items, ...v2.items });
@@ -189,7 +182,7 @@ describe('commitStreamUpdate', () => {
   });
 
   it('hard-links data files from a source on the same filesystem, verified like a copy', async () => {
-    const v1 = await makeVersions(path.join(dir, 'src'), ['com.example:p1'], ['20240101'], 1024);
+    const v1 = await makeVersions(path.join(dir.path, 'src'), ['com.example:p1'], ['20240101'], 1024);
     const how: string[] = [];
     await commitStreamUpdate(root(), {
       data: v1.data,
@@ -200,7 +193,7 @@ describe('commitStreamUpdate', () => {
     expect(how).toEqual(v1.data.map(() => 'link'));
     for (const d of v1.data) expect((await fsp.stat(path.join(root(), d.to))).ino).toBe((await fsp.stat(d.from as string)).ino);
     // a corrupt source is refused even when linking (the linked file is hashed)
-    const v2 = await makeVersions(path.join(dir, 'src2'), ['com.example:p1'], ['20240202'], 1024);
+    const v2 = await makeVersions(path.join(dir.path, 'src2'), ['com.example:p1'], ['20240202'], 1024);
     await fsp.rm(v2.data[0]!.from as string);
     await fsp.writeFile(v2.data[0]!.from as string, 'x'.repeat(1024));
     await expect(commitStreamUpdate(root(), { data: v2.data, products: [], index: false })).rejects.toMatchObject({ name: /SizeMismatchError|ChecksumMismatchError/ });

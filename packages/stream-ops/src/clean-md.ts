@@ -4,6 +4,7 @@ import { flattenItems, matchesFilters, newestFirst, parseFilters } from '@meph/s
 import { formatUpdated } from '@meph/simplestreams';
 import { emptyPlan, type StreamPlan } from './plan.js';
 import type { ProductsFile } from './streams.js';
+import { copyProducts } from './tree.js';
 import { runOnTarget, type OpIoOptions, type OpResult } from './run.js';
 
 export interface CleanMdPlanOptions {
@@ -39,7 +40,7 @@ export function planCleanMd(target: readonly ProductsFile[], max: number, option
       const dropped = new Set(drop);
       const versions: Product['versions'] = {};
       for (const v in product.versions) if (!dropped.has(v)) versions[v] = product.versions[v]!;
-      products ??= { ...file.doc.products };
+      products ??= copyProducts(file.doc.products);
       products[pid] = { ...product, versions };
     }
     if (products) plan.changes.push({ path: file.path, contentId: file.doc.content_id, doc: { ...file.doc, products, updated } });

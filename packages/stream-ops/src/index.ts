@@ -5,6 +5,7 @@
  * first, products next, index last, each file atomically.
  */
 export type { OpsEvent, PlanEvent, OpsEventSink, FileCopy, ProductsChange, StreamPlan } from './plan.js';
+export { copyProducts, editableCopy } from './tree.js';
 export { executePlan, type ExecuteOptions, type ExecuteResult } from './execute.js';
 export { runOnTarget, type OpIoOptions, type OpResult } from './run.js';
 export { loadTargetStream, loadSourceStream, type ProductsFile, type ReadOptions } from './streams.js';

@@ -4,7 +4,7 @@ import { assertSafeRelativePath } from '@meph/simplestreams';
 import { filterProducts, parseFilters, resolveWork } from '@meph/simplestreams';
 import { formatUpdated } from '@meph/simplestreams';
 import { emptyPlan, type StreamPlan } from './plan.js';
-import { buildProduct, docHead, flattenProduct } from './tree.js';
+import { buildProduct, docHead, editableCopy, flattenProduct } from './tree.js';
 import { jsonPathOf, loadSourceStream, type ProductsFile, type ReadOptions } from './streams.js';
 import { runOnTarget, type OpIoOptions, type OpResult } from './run.js';
 
@@ -43,7 +43,7 @@ export function planInsert(source: readonly ProductsFile[], target: readonly Pro
     if (out) return out;
     const existing = target.find((f) => f.doc.content_id === cid);
     if (existing) {
-      out = { path: existing.path, doc: { ...existing.doc, products: { ...existing.doc.products } }, touched: false };
+      out = { path: existing.path, doc: editableCopy(existing.doc), touched: false };
     } else {
       const { updated: _u, ...head } = docHead(src.doc);
       const path = options.transform ? `streams/v1/${cid}.json` : jsonPathOf(src.path);

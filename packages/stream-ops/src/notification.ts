@@ -9,6 +9,7 @@ import { assertSafeRelativePath } from '@meph/simplestreams';
 import { formatUpdated } from '@meph/simplestreams';
 import { emptyPlan, type StreamPlan } from './plan.js';
 import type { ProductsFile } from './streams.js';
+import { editableCopy } from './tree.js';
 import { runOnTarget, type OpIoOptions, type OpResult } from './run.js';
 import { openSource } from '@meph/simplestreams';
 
@@ -66,7 +67,7 @@ export function planReleaseNotification(cfg: ReleaseNotificationConfig, target: 
   const plan = emptyPlan('import');
   const existing = target.find((f) => f.doc.content_id === cfg.content_id);
   const doc: ProductsDocument = existing
-    ? { ...existing.doc, products: { ...existing.doc.products } }
+    ? editableCopy(existing.doc)
     : ({ format: 'products:1.0', content_id: cfg.content_id, datatype: 'release-notifications', products: {} });
   const product: Product = doc.products[cfg.product_id]
     ? { ...doc.products[cfg.product_id]!, versions: { ...doc.products[cfg.product_id]!.versions } }

@@ -7,7 +7,7 @@ import { labelStream } from './diff.js';
 import { relabelProductId, unlabelProductId } from './labels.js';
 import { emptyPlan, type StreamPlan } from './plan.js';
 import type { PatchDocument, ProductPatch } from './patch-format.js';
-import { cloneJson, flattenProduct, setProductField } from './tree.js';
+import { cloneJson, copyProducts, flattenProduct, setProductField } from './tree.js';
 import { loadSourceStream, type ProductsFile, type ReadOptions } from './streams.js';
 import { runOnTarget, type OpIoOptions, type OpResult } from './run.js';
 
@@ -134,7 +134,7 @@ export function planPatch(patch: PatchDocument, target: readonly ProductsFile[],
       throw new PatchFormatError(patchSource, `${streamKey}: the target has no such products file (its files: ${[...tgt.files.keys()].join(', ')})`, `patch keys name products files without the stream label; the target's label is ${tgt.label}`);
     }
     const ctx: PatchContext = { plan, patchSource, streamKey, contentId: tfile.doc.content_id, targetLabel: tgt.label, sourceLabel: src?.label, sourceFile: src?.files.get(streamKey) };
-    const products: Record<string, Product> = { ...tfile.doc.products };
+    const products = copyProducts(tfile.doc.products);
     let changed = false;
     for (const [regexText, spec] of Object.entries(streamPatch.products)) {
       const re = compileRegex(regexText, patchSource, streamKey);

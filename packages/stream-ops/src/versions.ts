@@ -4,7 +4,7 @@ import { assertSafeRelativePath } from '@meph/simplestreams';
 import { StreamOpError, VersionConflictError } from './errors.js';
 import { matchesFilters, parseFilters } from '@meph/simplestreams';
 import { emptyPlan, type StreamPlan } from './plan.js';
-import { cloneJson } from './tree.js';
+import { cloneJson, copyProducts } from './tree.js';
 import type { ProductsFile } from './streams.js';
 import { runOnTarget, type OpIoOptions, type OpResult } from './run.js';
 
@@ -26,7 +26,7 @@ export function planRemoveVersion(target: readonly ProductsFile[], version: stri
     let products: Record<string, Product> | undefined;
     for (const [pid, product] of Object.entries(file.doc.products)) {
       if (!product.versions?.[version] || !matchesFilters(productRecord(file.doc.content_id, pid, product), filters)) continue;
-      products ??= { ...file.doc.products };
+      products ??= copyProducts(file.doc.products);
       const { [version]: _gone, ...versions } = product.versions;
       plan.events.push({ type: 'version-removed', content_id: file.doc.content_id, product: pid, version });
       if (Object.keys(versions).length) products[pid] = { ...product, versions };
@@ -89,7 +89,7 @@ export function planCopyVersion(target: readonly ProductsFile[], from: string, t
         if (isDeepStrictEqual(present, copy)) continue;
         throw new VersionConflictError(pid, to, `already exists in ${file.path} with different content`, 'pick a version name that is not published yet');
       }
-      products ??= { ...file.doc.products };
+      products ??= copyProducts(file.doc.products);
       products[pid] = { ...product, versions: { ...product.versions, [to]: copy } };
       plan.events.push({ type: 'version-copied', content_id: file.doc.content_id, product: pid, from, to });
     }

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { createHttpClient, digestFile, type HttpClient } from '@meph/http';
 import { createVerifier } from '@meph/signer';
 import { formatUpdated, openSource, type Item, type Product, type ProductsDocument } from '@meph/simplestreams';
-import { nextDailyVersion, runOnTarget, type OpIoOptions, type OpResult, type StreamPlan } from '@meph/stream-ops';
+import { editableCopy, nextDailyVersion, runOnTarget, type OpIoOptions, type OpResult, type StreamPlan } from '@meph/stream-ops';
 import { hostDebianMirror } from '../config/host-mirror.js';
 import { BootloaderImportError } from '../errors.js';
 import { bootloaderProductId, type BootloaderEntry, type BootloadersConfig } from './config.js';
@@ -89,7 +89,7 @@ export async function importBootloaders(cfg: BootloadersConfig, targetRoot: stri
       const now = o.now ?? new Date();
       const existing = target.find((f) => f.doc.content_id === cfg.contentId);
       const doc: ProductsDocument = existing
-        ? { ...existing.doc, products: { ...existing.doc.products } }
+        ? editableCopy(existing.doc)
         : ({ format: 'products:1.0', content_id: cfg.contentId, datatype: 'image-downloads', products: {} });
       for (const { entry, sources, mirror } of resolved) {
         const productId = bootloaderProductId(cfg, entry);

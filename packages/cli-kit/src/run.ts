@@ -179,7 +179,7 @@ export async function runCli(spec: CliSpec, argv: readonly string[], io: Partial
   if (io.stderr) diagnostics.dispose();
   if (output.failure) {
     stderr.write(`${outputFailureLine(spec.name, output.failure)}\n`);
-    return 1;
+    if (!failure || failure.err === output.failure) return 1;
   }
   if (!failure) return exitCode;
   if (output.readerGone && (failure.err as NodeJS.ErrnoException | undefined)?.code === 'EPIPE') return 0;

@@ -1,7 +1,6 @@
 import { spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { PassThrough } from 'node:stream';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -83,26 +82,17 @@ describe('runCli', () => {
     expect(r.stderr).toContain('internal error: Error: kaboom');
   });
   it('stops quietly with status 0 when the reader of its output goes away (| head)', async () => {
-    const err = new PassThrough();
-    let stderr = '';
-    err.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const code = await spec.run(['flood'], { stdout: pipeToHead(), stderr: err, cwd: process.cwd(), env: process.env });
+    const { code, stderr } = await runCliCaptured(spec, ['flood'], { stdout: pipeToHead() });
     expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
     expect(finished).toBe(false); // it stopped at the first write that failed
     expect(written).toBeLessThan(50_000);
   });
   it('finishes a command whose events nobody reads any more, with its own status', async () => {
-    const err = new PassThrough();
-    let stderr = '';
-    err.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const code = await spec.run(['flood', '--events', '--json'], { stdout: pipeToHead(), stderr: err, cwd: process.cwd(), env: process.env });
+    const { code, stderr } = await runCliCaptured(spec, ['flood', '--events', '--json'], { stdout: pipeToHead() });
     expect({ code, stderr, finished }).toEqual({ code: 0, stderr: '', finished: true });
   });
   it('any other failure to write the output is one line and status 1', async () => {
-    const err = new PassThrough();
-    let stderr = '';
-    err.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const code = await spec.run(['flood'], { stdout: createWriteStream('/dev/full'), stderr: err, cwd: process.cwd(), env: process.env });
+    const { code, stderr } = await runCliCaptured(spec, ['flood'], { stdout: createWriteStream('/dev/full') });
     expect({ code, stderr }).toEqual({ code: 1, stderr: 'demo: error: cannot write the output: no space left on device (ENOSPC)\n' });
   });
   it('prints help with examples to stdout and exits 0', async () => {

@@ -76,15 +76,23 @@ export interface RunnableCli {
   run(argv: readonly string[], io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream; cwd: string; env: NodeJS.ProcessEnv }): Promise<number>;
 }
 
-/** Runs a CLI spec in-process with captured stdout/stderr: fast, for argument and output tests. */
-export async function runCliCaptured(spec: RunnableCli, args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
+/**
+ * Runs a CLI spec in-process with captured stdout/stderr: fast, for argument and output tests.
+ * With `stdout`, the output goes there instead (a pipe, a full device) and `stdout` of the
+ * result stays empty.
+ */
+export async function runCliCaptured(
+  spec: RunnableCli,
+  args: readonly string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; stdout?: NodeJS.WritableStream } = {},
+): Promise<CliResult> {
   const out = new PassThrough();
   const err = new PassThrough();
   let stdout = '';
   let stderr = '';
   out.setEncoding('utf8').on('data', (d: string) => (stdout += d));
   err.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  const code = await spec.run(args, { stdout: out, stderr: err, cwd: options.cwd ?? process.cwd(), env: options.env ?? process.env });
+  const code = await spec.run(args, { stdout: options.stdout ?? out, stderr: err, cwd: options.cwd ?? process.cwd(), env: options.env ?? process.env });
   out.end();
   err.end();
   return { code, stdout, stderr };

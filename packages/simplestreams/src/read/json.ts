@@ -1,15 +1,17 @@
 import { DocumentLimitError, ParseError, UnrepresentableValueError } from '../errors.js';
+import { isPlainDump } from './dump-format.js';
 import { checkJsonText } from './limits.js';
 
 /**
  * Parses JSON text. On failure throws a ParseError naming `source` and the line/column of
  * the first offending character (V8's own message does not always carry a position).
  * A leading UTF-8 byte order mark is ignored. Nesting deeper than MAX_JSON_DEPTH and numbers
- * that a JavaScript number cannot hold exactly are refused first (see checkJsonText).
+ * that a JavaScript number cannot hold exactly are refused first (see checkJsonText), except
+ * in text laid out as meph writes it with only plain values, which holds neither.
  */
 export function parseJson(text: string, source: string): unknown {
   const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
-  checkJsonText(body, source);
+  if (!isPlainDump(body)) checkJsonText(body, source);
   try {
     return JSON.parse(body);
   } catch (err) {

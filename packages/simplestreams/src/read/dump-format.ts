@@ -1,0 +1,49 @@
+import { MAX_JSON_DEPTH } from './limits.js';
+
+/*
+ * The layout serializeJson writes (the original's `json.dumps(indent=1, …)` plus a newline):
+ * one member or element per line, indented one space per level, `": "` after a key, `{}` and
+ * `[]` when empty. Each line is checked against the next: after an opening bracket it is one
+ * space deeper, after a comma just as deep, otherwise (the last member) one space shallower.
+ */
+const STRING = String.raw`"[^"\\\x00-\x1f]*"`;
+/** Values that need no check: strings without escapes and integers of up to 15 digits (not -0). */
+const VALUE = String.raw`(?:${STRING}|0|-?[1-9][0-9]{0,14}|true|false|null|\{\}|\[\])`;
+const SAME = String.raw`\n(?=\1 (?! ))`;
+const DEEPER = String.raw`\n(?=\1  (?! ))`;
+const SHALLOWER = String.raw`\n(?=\1(?! ))`;
+
+/**
+ * Up to 512 lines below the first. Each is indented 1 to MAX_JSON_DEPTH - 1 spaces (\1 holds
+ * one less), so no bracket opened on one nests deeper than MAX_JSON_DEPTH. Bounded, so a huge
+ * document cannot exhaust the backtracking stack. (Built on first use: limits.js and this
+ * module are part of an import cycle.)
+ */
+let lines: RegExp | undefined;
+function linesPattern(): RegExp {
+  const line = String.raw`( {0,${MAX_JSON_DEPTH - 2}}) (?! )(?:(?:${STRING}: )?(?:[{\[]${DEEPER}|${VALUE}(?:,${SAME}|${SHALLOWER}))|[}\]](?:,${SAME}|${SHALLOWER}))`;
+  return (lines ??= new RegExp(String.raw`(?:${line}){1,512}`, 'y'));
+}
+
+/**
+ * True when `text` is an object laid out exactly as serializeJson writes it whose values are
+ * all plain: no escapes in strings, no numbers but integers of up to 15 digits. Such text, if
+ * it parses, nests no deeper than MAX_JSON_DEPTH and holds only numbers a JavaScript number
+ * keeps exactly, so it needs no checkJsonText pass; every file meph (or the original) writes
+ * is such text unless it holds an escape or a fraction. Native matching, about twice as fast as
+ * that pass. Says nothing about whether the text is valid JSON (JSON.parse does) or whether
+ * its keys are in order.
+ */
+export function isPlainDump(text: string): boolean {
+  if (text === '{}\n') return true;
+  const end = text.length - 2; // the closing "}\n"
+  if (!text.startsWith('{\n ') || text.charCodeAt(3) === 0x20 || !text.endsWith('\n}\n')) return false;
+  const pattern = linesPattern();
+  let i = 2;
+  while (i < end) {
+    pattern.lastIndex = i;
+    if (!pattern.test(text)) return false;
+    i = pattern.lastIndex;
+  }
+  return i === end;
+}

@@ -18,6 +18,9 @@ export function projectDefaults(dir: string): UserWorkspaceConfig {
       include: ['src/**/*.test.ts'],
       exclude: isFastTier ? ['**/node_modules/**', 'src/**/*.slow.test.ts', 'src/**/*.e2e.test.ts'] : ['**/node_modules/**'],
       environment: 'node',
+      // Every test that rewrites a stream checks that the product texts it reuses are still
+      // right (an op that changed a product in place would be written as it was read).
+      env: { MEPH_CHECK_REUSED_TEXT: '1' },
       testTimeout: 60_000,
       hookTimeout: 120_000,
     },

@@ -28,7 +28,9 @@ export async function loadTargetStream(root: string): Promise<ProductsFile[]> {
   } catch {
     return [];
   }
-  const loaded = await loadStream(indexPath, { policy: 'off' });
+  // The products read are never changed in place (ops change copies), so unchanged ones are
+  // written back from their text.
+  const loaded = await loadStream(indexPath, { policy: 'off', rememberProductTexts: true });
   return loaded.products.map((p) => ({ path: p.path, doc: p.doc }));
 }
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DocumentLimitError, UnrepresentableValueError } from '../errors.js';
-import { serializeJson } from '../write/serialize.js';
-import { isPlainDump } from './dump-format.js';
+import { CHECK_REUSE_ENV, serializeJson } from '../write/serialize.js';
+import { isPlainDump, rememberedText, rememberProductTexts } from './dump-format.js';
 import { parseJson } from './json.js';
 import { MAX_JSON_DEPTH } from './limits.js';
 
@@ -116,5 +116,105 @@ describe('isPlainDump', () => {
       expect(parseJson(text, 'r.json')).toEqual(doc);
     }
     expect(plain).toBeGreaterThan(250);
+  });
+});
+
+describe('rememberProductTexts', () => {
+  type Doc = { products: Record<string, Record<string, unknown>> } & Record<string, unknown>;
+  const stream = (): Doc => ({
+    content_id: 'c',
+    format: 'products:1.0',
+    products: {
+      'p:a': { arch: 'amd64', versions: { '20240101.1': { items: { k: { path: 'a/k', size: 100 } } } } },
+      'p:b': {},
+      'p:c': { arch: 'arm64', versions: { '20240101.1': { items: { k: { path: 'c/k', size: 200 } } } } },
+    },
+  });
+  const read = (text: string): Doc => {
+    const doc = parseJson(text, 'p.json') as Doc;
+    rememberProductTexts(doc.products, text);
+    return doc;
+  };
+  /** serializeJson without the test suites' check of reused texts. */
+  const unchecked = (value: unknown): string => {
+    const saved = process.env[CHECK_REUSE_ENV];
+    process.env[CHECK_REUSE_ENV] = '0';
+    try {
+      return serializeJson(value);
+    } finally {
+      if (saved === undefined) delete process.env[CHECK_REUSE_ENV];
+      else process.env[CHECK_REUSE_ENV] = saved;
+    }
+  };
+
+  it("writes an unchanged product from its text: a product changed in place is written as read, which the check catches", () => {
+    const text = serializeJson(stream());
+    const doc = read(text);
+    expect(rememberedText(doc.products['p:b']!)).toBe('{}');
+    const a = rememberedText(doc.products['p:a']!)!;
+    expect(a.startsWith('{\n   "arch": "amd64",\n   "versions": {') && a.endsWith('"size": 100\n      }\n     }\n    }\n   }\n  }')).toBe(true);
+    const items = (doc.products['p:c'] as { versions: Record<string, { items: Record<string, { size: number }> }> }).versions['20240101.1']!.items;
+    items['k']!.size = 300; // in place, same length: only the remembered text can explain the old value
+    expect(unchecked(doc)).toBe(text);
+    expect(() => serializeJson(doc)).toThrow(/changed in place; change a copy instead/);
+  });
+
+  it('writes changed products afresh and unchanged ones as read, giving the full serialisation', () => {
+    const doc = read(serializeJson(stream()));
+    const { 'p:b': _dropped, ...kept } = doc.products;
+    const edited: Doc = { ...doc, products: { ...kept, 'p:c': { ...doc.products['p:c'], arch: 's390x' }, 'p:0': { versions: {} } } };
+    const fresh = parseJson(serializeJson(edited), 'fresh.json');
+    expect(unchecked(edited)).toBe(serializeJson(fresh));
+    expect(unchecked(edited)).toContain('"arch": "s390x"');
+  });
+
+  it('remembers nothing when the text does not line up with the products map', () => {
+    const text = serializeJson(stream());
+    const twice = text.replace('\n  "p:b": {},', '\n  "p:b": {},\n  "p:b": {},');
+    expect(isPlainDump(twice)).toBe(true);
+    const doc = read(twice);
+    for (const name of Object.keys(doc.products)) expect(rememberedText(doc.products[name]!), name).toBeUndefined();
+    const notPlain = read(`${JSON.stringify(stream(), null, 2)}\n`);
+    expect(rememberedText(notPlain.products['p:a']!)).toBeUndefined();
+  });
+
+  it('does not reuse a text that is not the serialisation of what was parsed from it', () => {
+    const text = serializeJson(stream());
+    const endOfVersions = '"size": 100\n      }\n     }\n    }\n   }';
+    const cases: Record<string, string> = {
+      'a key written twice (the last wins)': text.replace('"arch": "amd64",', '"arch": "i386",\n   "arch": "amd64",'),
+      'keys out of order': text.replace('"arch": "amd64",\n   "versions"', '"versions"').replace(endOfVersions, `${endOfVersions},\n   "arch": "amd64"`),
+      'an integer-like key (listed first by the object, whatever the text says)': text.replace('"arch": "amd64",\n   "versions"', '"versions"').replace(endOfVersions, `${endOfVersions},\n   "7": "amd64"`),
+    };
+    for (const [name, variant] of Object.entries(cases)) {
+      expect(variant, name).not.toBe(text);
+      expect(isPlainDump(variant), name).toBe(true);
+      const doc = read(variant);
+      expect(rememberedText(doc.products['p:a']!), name).toBeDefined();
+      const expected = serializeJson(JSON.parse(JSON.stringify(doc)));
+      expect(unchecked(doc), name).toBe(expected);
+      expect(unchecked(doc), name).not.toBe(variant);
+    }
+  });
+
+  it('reads the order of versions named by integers (listed first by the object) from the text', () => {
+    const versions = { '10': { items: { k: { size: 10 } } }, '9': { items: { k: { size: 9 } } }, '9.1': { items: { k: { size: 91 } } } };
+    const text = serializeJson({ format: 'products:1.0', products: { 'p:a': { arch: 'amd64', versions } } });
+    const doc = read(text);
+    const sizes = (d: Doc): Record<string, { items: { k: { size: number } } }> => d.products['p:a']!['versions'] as never;
+    sizes(doc)['9']!.items.k.size = 8; // in place: written as read, so the text was reused
+    expect(unchecked(doc)).toBe(text);
+    const swapped = text.replace('"10": ', '"X": ').replace('"9": ', '"10": ').replace('"X": ', '"9": ');
+    expect(swapped.length).toBe(text.length);
+    const misordered = read(swapped);
+    expect(Object.keys(sizes(misordered))).toEqual(['9', '10', '9.1']);
+    expect(unchecked(misordered)).toBe(serializeJson(JSON.parse(JSON.stringify(misordered))));
+    expect(unchecked(misordered)).not.toBe(swapped);
+  });
+
+  it('reuses a text only at the depth it was read at', () => {
+    const doc = read(serializeJson(stream()));
+    expect(unchecked(doc.products)).toBe(serializeJson(JSON.parse(JSON.stringify(doc.products))));
+    expect(unchecked({ wrapped: doc })).toBe(serializeJson({ wrapped: JSON.parse(JSON.stringify(doc)) }));
   });
 });

@@ -47,3 +47,54 @@ export function isPlainDump(text: string): boolean {
   }
   return i === end;
 }
+
+/** The text each product had in the plain dump it was read from (see rememberProductTexts). */
+const productTexts = new WeakMap<object, string>();
+
+/** Where the products map of a plain dump opens: its first product's key line follows. */
+const PRODUCTS_OPEN = '\n "products": {';
+
+/**
+ * Remembers the text each product of `products` has in `text`, the plain dump (isPlainDump)
+ * the document was parsed from, so that serializeJson can write a product the caller did not
+ * change by reusing its text instead of serialising it again (it first checks that the text can
+ * still be the product's: see serialize.ts). Products are found by their key lines, two spaces
+ * deep, in document order; when the text does not line up with the map (a key written twice,
+ * integer-like keys, which objects list first) nothing is remembered.
+ *
+ * The texts keep `text` in memory as long as the products live. A caller that asks for this
+ * must treat the products as read-only: a product changed in place would be written as it was
+ * read. Change a copy (stream-ops' editableCopy and friends do).
+ */
+export function rememberProductTexts(products: Record<string, unknown>, text: string): void {
+  const open = text.indexOf(PRODUCTS_OPEN);
+  if (open < 0 || text.charCodeAt(open + PRODUCTS_OPEN.length) !== 0x0a) return;
+  const found: Array<[object, string]> = [];
+  let at = open + PRODUCTS_OPEN.length; // the line break before the next key line
+  let last = false;
+  for (const name in products) {
+    const product = products[name];
+    if (last || typeof product !== 'object' || product === null) return;
+    const head = `\n  ${JSON.stringify(name)}: `;
+    if (!text.startsWith(head, at)) return;
+    const start = at + head.length;
+    let end: number;
+    if (text.startsWith('{}', start)) end = start + 2;
+    else if (text.startsWith('{\n', start)) {
+      const close = text.indexOf('\n  }', start);
+      if (close < 0) return;
+      end = close + 4;
+    } else return;
+    found.push([product, text.slice(start, end)]);
+    last = text.charCodeAt(end) !== 0x2c;
+    at = last ? end : end + 1;
+  }
+  // Every key line consumed: the products map closes right after the last one.
+  if (!text.startsWith('\n }', at)) return;
+  for (const [product, productText] of found) productTexts.set(product, productText);
+}
+
+/** The text `object` had in the plain dump it was read from, if remembered. */
+export function rememberedText(object: object): string | undefined {
+  return productTexts.get(object);
+}

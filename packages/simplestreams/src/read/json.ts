@@ -10,10 +10,20 @@ import { checkJsonText } from './limits.js';
  * in text laid out as meph writes it with only plain values, which holds neither.
  */
 export function parseJson(text: string, source: string): unknown {
+  return parseJsonDocument(text, source).value;
+}
+
+/**
+ * {@link parseJson}, also giving back the text parsed (minus a byte order mark) when it is a
+ * plain dump, for rememberProductTexts.
+ */
+export function parseJsonDocument(text: string, source: string): { value: unknown; plainDump?: string } {
   const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
-  if (!isPlainDump(body)) checkJsonText(body, source);
+  const plain = isPlainDump(body);
+  if (!plain) checkJsonText(body, source);
   try {
-    return JSON.parse(body);
+    const value: unknown = JSON.parse(body);
+    return plain ? { value, plainDump: body } : { value };
   } catch (err) {
     const at = locateJsonError(body);
     const { line, column } = lineAndColumn(body, at.offset);

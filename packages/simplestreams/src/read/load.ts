@@ -2,6 +2,7 @@ import { FormatError, MissingFileError } from '../errors.js';
 import { INDEX_FORMAT, PRODUCTS_FORMAT, type IndexDocument, type ProductsDocument, type SignaturePolicy, type VerifiedPayload } from '../model.js';
 import { assertSafeRelativePath } from '../paths.js';
 import { parseDocument } from './documents.js';
+import { rememberProductTexts } from './dump-format.js';
 import { DEFAULT_INDEX_PATH, DEFAULT_SIGNED_INDEX_PATH, resolveStreamLocation } from './location.js';
 import { openSource, type SourceOptions, type StreamSource } from './source.js';
 
@@ -27,6 +28,12 @@ export interface LoadStreamOptions extends SourceOptions {
   path?: string;
   /** Called when an index entry is skipped because its format is not readable. */
   onEvent?: (event: { type: 'index-entry-skipped'; contentId: string; reason: string }) => void;
+  /**
+   * Remember each product's text (rememberProductTexts) so that writing the stream back
+   * reuses the text of the products left unchanged: for a caller that will rewrite these
+   * products files and treats the documents as read-only.
+   */
+  rememberProductTexts?: boolean;
 }
 
 /** Every `path` in a products tree must be safe before anything uses it (reference: check_tree_paths). */
@@ -78,12 +85,13 @@ export async function loadStream(pathOrUrl: string, options: LoadStreamOptions =
   const visited = new Set<string>();
 
   const visit = async (relPath: string, referencedBy: string | undefined): Promise<void> => {
-    const read = await source.readDocument(relPath, referencedBy ? { referencedBy } : {});
+    const read = await source.readDocument(relPath, { ...(referencedBy ? { referencedBy } : {}), keepPlainDump: Boolean(options.rememberProductTexts) });
     const label = source.url(read.path);
     if (visited.has(read.path)) throw new FormatError(label, 'is referenced in a loop of nested indexes');
     visited.add(read.path);
     const doc = parseDocument(read.value, label, { checkPaths: true });
     if (doc.format === PRODUCTS_FORMAT) {
+      if (read.plainDump !== undefined) rememberProductTexts(doc.products, read.plainDump);
       result.products.push({ path: read.path, doc, ...(read.signature ? { signature: read.signature } : {}) });
       return;
     }

@@ -8,7 +8,7 @@ import type { IndexDocument, ProductsDocument, SignaturePolicy, SignatureVerifie
 import { assertSafeRelativePath } from '../paths.js';
 import { extractClearsignedPayload, isClearsigned } from './clearsign.js';
 import { parseIndex, parseProducts } from './documents.js';
-import { parseJson } from './json.js';
+import { parseJsonDocument } from './json.js';
 import { decodeUtf8Strict, MAX_DOCUMENT_BYTES_ENV, maxDocumentBytes } from './limits.js';
 import { DEFAULT_INDEX_PATH, isHttpUrl, signedSibling } from './location.js';
 
@@ -33,6 +33,8 @@ export interface SourceOptions {
 export interface ReadOptions {
   /** Names the document that pointed here, for "missing file" errors. */
   referencedBy?: string;
+  /** readDocument: give back the JSON text when it is a plain dump (`plainDump`). */
+  keepPlainDump?: boolean;
 }
 
 export interface ReadDocumentResult {
@@ -40,6 +42,8 @@ export interface ReadDocumentResult {
   /** The path actually read (`.sjson` or `.json`). */
   path: string;
   signature?: VerifiedPayload;
+  /** The JSON text parsed, with `keepPlainDump`, when it is a plain dump (see isPlainDump). */
+  plainDump?: string;
 }
 
 /** A mirror root on disk or over HTTP(S). Every relPath must be relative to the root. */
@@ -247,7 +251,8 @@ export function openSource(location: string, options: SourceOptions = {}): Strea
         }
         const label = url(candidate);
         const { payload, signature } = await payloadOf(text, label);
-        return { value: parseJson(payload, label), path: candidate, ...(signature ? { signature } : {}) };
+        const { value, plainDump } = parseJsonDocument(payload, label);
+        return { value, path: candidate, ...(signature ? { signature } : {}), ...(plainDump !== undefined && o?.keepPlainDump ? { plainDump } : {}) };
       }
       // Name the path that was asked for, not the sibling tried as a fallback.
       throw requestedError ?? fallbackError;

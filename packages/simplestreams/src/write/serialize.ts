@@ -1,3 +1,5 @@
+import { rememberedText } from '../read/dump-format.js';
+
 /**
  * The original's JSON dump format (`json.dumps(indent=1, sort_keys=True, separators=(',',
  * ': '))` plus a trailing newline): stable and diff-friendly.
@@ -30,11 +32,13 @@ export function* serializeJsonChunks(value: unknown): Generator<string, void, un
     // Common case: a document read from a sorted file with a few objects changed. Copies of
     // just those objects, in key order, make the whole tree serialisable by the native
     // serialiser, called once per subtree below the top two levels (each product of a
-    // products document, each entry of an index).
-    const view = sortedView(value, { copies: 0 });
+    // products document, each entry of an index), or not at all for a product whose text
+    // was remembered when it was read (see reusableText).
+    const budget: ViewBudget = { copies: 0, reused: new Map(), check: process.env[CHECK_REUSE_ENV] === '1' };
+    const view = sortedView(value, budget, 0);
     if (view !== CANNOT) {
       let cur = '';
-      for (const piece of nativePieces(view, 0)) {
+      for (const piece of nativePieces(view, 0, budget)) {
         cur += piece;
         if (cur.length >= CHUNK_CHARS) {
           yield cur;
@@ -56,10 +60,34 @@ const CHUNK_CHARS = 1 << 20;
 /** Objects above this depth are written key by key, deeper subtrees by one native call each. */
 const NATIVE_BELOW_DEPTH = 2;
 
+/**
+ * Set to 1 (the test suites do), serializeJson checks every reused text against a fresh
+ * serialisation and throws on a difference: a product changed in place after it was read.
+ */
+export const CHECK_REUSE_ENV = 'MEPH_CHECK_REUSED_TEXT';
+
+interface ViewBudget {
+  copies: number;
+  /** Objects written from their remembered text, and that text. */
+  reused: Map<object, string>;
+  check: boolean;
+}
+
 /** JSON.stringify(v, null, 1) of a sorted view, re-indented for `depth`, in pieces. */
-function* nativePieces(v: unknown, depth: number): Generator<string, void, undefined> {
+function* nativePieces(v: unknown, depth: number, budget: ViewBudget): Generator<string, void, undefined> {
   if (depth >= NATIVE_BELOW_DEPTH || typeof v !== 'object' || v === null || Array.isArray(v)) {
-    yield depth === 0 ? JSON.stringify(v, null, 1) : nativeAt(v as object, depth);
+    if (depth === 0) {
+      yield JSON.stringify(v, null, 1);
+      return;
+    }
+    const text = budget.reused.get(v as object);
+    if (text === undefined) yield nativeAt(v as object, depth);
+    else {
+      if (budget.check && text !== nativeAt(v as object, depth)) {
+        throw new Error('serializeJson: a product read with its text remembered was changed in place; change a copy instead (see rememberProductTexts)');
+      }
+      yield text;
+    }
     return;
   }
   const o = v as Record<string, unknown>;
@@ -72,7 +100,7 @@ function* nativePieces(v: unknown, depth: number): Generator<string, void, undef
     if (child === undefined || typeof child === 'function' || typeof child === 'symbol') continue; // as JSON.stringify
     yield `${first ? inner : `,${inner}`}${JSON.stringify(k)}: `;
     first = false;
-    yield* nativePieces(child, depth + 1);
+    yield* nativePieces(child, depth + 1, budget);
   }
   yield first ? '}' : `${indent(depth)}}`;
 }
@@ -141,7 +169,14 @@ const ARRAY_INDEX = /^(?:0|[1-9]\d*)$/;
  * keys, which objects always list first), for toJSON and BigInt values (left to the streaming
  * writer's rules), or past MAX_VIEW_COPIES copies.
  */
-function sortedView(v: object, budget: { copies: number }): unknown {
+function sortedView(v: object, budget: ViewBudget, depth: number): unknown {
+  if (depth === NATIVE_BELOW_DEPTH) {
+    const text = rememberedText(v);
+    if (text !== undefined && isTextOf(v, text, depth)) {
+      budget.reused.set(v, text);
+      return v;
+    }
+  }
   if (hasToJson(v)) return CANNOT;
   if (Array.isArray(v)) {
     let out: unknown[] | undefined;
@@ -149,7 +184,7 @@ function sortedView(v: object, budget: { copies: number }): unknown {
       const child: unknown = v[i];
       if (typeof child === 'bigint') return CANNOT;
       if (typeof child !== 'object' || child === null) continue;
-      const view = sortedView(child, budget);
+      const view = sortedView(child, budget, depth + 1);
       if (view === CANNOT) return CANNOT;
       if (view !== child) {
         if (!out) {
@@ -172,7 +207,7 @@ function sortedView(v: object, budget: { copies: number }): unknown {
     const child = o[k];
     if (typeof child === 'bigint') return CANNOT;
     if (typeof child !== 'object' || child === null) continue;
-    const view = sortedView(child, budget);
+    const view = sortedView(child, budget, depth + 1);
     if (view === CANNOT) return CANNOT;
     if (view !== child) (changed ??= new Map()).set(k, view);
   }
@@ -186,6 +221,105 @@ function sortedView(v: object, budget: { copies: number }): unknown {
   const out: Record<string, unknown> = {};
   for (const k of keys) out[k] = changed?.has(k) ? changed.get(k) : o[k];
   return out;
+}
+
+/**
+ * Whether `text`, remembered for the object `v` when it was read (rememberProductTexts), is
+ * what serializeJson writes for `v` at `depth`. The dump's layout and values are
+ * serializeJson's own (isPlainDump), so it is when the text lists every object's keys in
+ * sorted order, each once: dumpLength checks the order on `v` itself, and a key written twice
+ * (JSON.parse keeps the last) makes the text longer than that length, as every member counts.
+ * Objects list integer-like keys (version names such as `20260720`) first whatever the text
+ * said, so for such an object right below `v` (a versions map) the order is read from the text.
+ */
+function isTextOf(v: object, text: string, depth: number): boolean {
+  const integerKeyed: Array<[member: string, object: object]> = [];
+  if (dumpLength(v, depth, integerKeyed) !== text.length) return false;
+  for (const [member, object] of integerKeyed) if (!keysInOrderInText(text, depth, member, Object.keys(object).sort())) return false;
+  return true;
+}
+
+/**
+ * The length of `v`'s text as serializeJson writes it at `depth` when every object below lists
+ * its keys in strictly increasing order, none integer-like; -1 otherwise, or for a value
+ * JSON.stringify would drop or change. Strings count as written without escapes, as they were
+ * in the plain dump `v` was read from. With `integerKeyed`, a member of `v` that is an object
+ * with integer-like keys is counted and listed there (member name, object) for the caller to
+ * check its order; `orderFromText` skips the order checks of `v`'s own keys (the caller's).
+ */
+function dumpLength(v: unknown, depth: number, integerKeyed?: Array<[string, object]>, orderFromText = false): number {
+  switch (typeof v) {
+    case 'string':
+      return v.length + 2;
+    case 'number':
+      return Number.isFinite(v) ? String(v).length : -1;
+    case 'boolean':
+      return v ? 4 : 5;
+    case 'object':
+      break;
+    default:
+      return -1;
+  }
+  if (v === null) return 4;
+  if (hasToJson(v)) return -1;
+  // A non-empty container: "{" or "[", each member on its own line indented depth + 1 (with
+  // its key, quoted, and ": " in an object), commas between, the closing bracket on a line
+  // indented depth.
+  let members: number;
+  let total = 0;
+  if (Array.isArray(v)) {
+    members = v.length;
+    for (let i = 0; i < members; i++) {
+      const n = dumpLength(v[i], depth + 1);
+      if (n < 0) return -1;
+      total += n;
+    }
+  } else {
+    const keys = Object.keys(v);
+    members = keys.length;
+    const o = v as Record<string, unknown>;
+    for (let i = 0; i < members; i++) {
+      const k = keys[i]!;
+      if (!orderFromText && ((i > 0 && !(keys[i - 1]! < k)) || isIndexLike(k))) return -1;
+      const child = o[k];
+      let n: number;
+      if (integerKeyed && typeof child === 'object' && child !== null && !Array.isArray(child) && Object.keys(child).some(isIndexLike)) {
+        integerKeyed.push([k, child]);
+        n = dumpLength(child, depth + 1, undefined, true);
+      } else n = dumpLength(child, depth + 1);
+      if (n < 0) return -1;
+      total += k.length + 4 + n;
+    }
+  }
+  if (members === 0) return 2;
+  return total + members * (depth + 2) + (members - 1) + depth + 3;
+}
+/** An integer-like key: objects list those first, in numeric order. */
+function isIndexLike(k: string): boolean {
+  const first = k.charCodeAt(0);
+  return first >= 0x30 && first <= 0x39 && ARRAY_INDEX.test(k);
+}
+
+/**
+ * Whether the object `member` of the object whose text is `text` (written at `depth`, so its
+ * members' lines are indented depth + 1) lists `sortedKeys` in that order: each key's line is
+ * found after the previous one and before the object's closing line. (Every key of the object
+ * is looked for and none is written twice, so the lines found are all its lines.)
+ */
+function keysInOrderInText(text: string, depth: number, member: string, sortedKeys: readonly string[]): boolean {
+  const indent = ' '.repeat(depth + 1);
+  const head = `\n${indent}${JSON.stringify(member)}: {`;
+  const open = text.indexOf(head);
+  if (open < 0) return false;
+  const close = text.indexOf(`\n${indent}}`, open);
+  let at = open + head.length;
+  for (const key of sortedKeys) {
+    const line = `\n${indent} ${JSON.stringify(key)}: `;
+    const found = text.indexOf(line, at);
+    if (found < 0 || (close >= 0 && found > close)) return false;
+    at = found + line.length;
+  }
+  return true;
 }
 
 /** The native serialisation of an already-sorted subtree, indented for `depth`. */

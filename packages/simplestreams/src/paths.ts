@@ -17,11 +17,16 @@ export function assertSafeRelativePath(p: unknown, source?: string): string {
   return p;
 }
 
+/** A relative path path.resolve would leave as it is: no empty segment, no trailing slash (and no "." segment, DOT_SEGMENT). */
+const NORMAL_RELATIVE = /^(?:[^/]+\/)*[^/]+$/;
+const DOT_SEGMENT = /(?:^|\/)\.(?:\/|$)/;
+
 /** Joins a checked relative path under root; the result is guaranteed to stay inside root. */
 export function resolveInside(root: string, rel: string, source?: string): string {
   assertSafeRelativePath(rel, source);
-  const abs = path.resolve(root, rel);
   const base = path.resolve(root);
-  if (abs !== base && !abs.startsWith(base + path.sep)) throw new UnsafePathError(rel, `escapes ${base}`, source);
+  // A normal relative path is appended as it is, not normalised again with the root.
+  const abs = NORMAL_RELATIVE.test(rel) && !DOT_SEGMENT.test(rel) ? `${base === '/' ? '' : base}/${rel}` : path.resolve(base, rel);
+  if (abs !== base && !abs.startsWith(base === path.sep ? base : base + path.sep)) throw new UnsafePathError(rel, `escapes ${base}`, source);
   return abs;
 }

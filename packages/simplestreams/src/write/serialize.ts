@@ -33,7 +33,7 @@ export function* serializeJsonChunks(value: unknown): Generator<string, void, un
     // just those objects, in key order, make the whole tree serialisable by the native
     // serialiser, called once per subtree below the top two levels (each product of a
     // products document, each entry of an index), or not at all for a product whose text
-    // was remembered when it was read (see reusableText).
+    // was remembered when it was read (see isTextOf).
     const budget: ViewBudget = { copies: 0, reused: new Map(), check: process.env[CHECK_REUSE_ENV] === '1' };
     const view = sortedView(value, budget, 0);
     if (view !== CANNOT) {

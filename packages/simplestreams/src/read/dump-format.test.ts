@@ -147,7 +147,7 @@ describe('rememberProductTexts', () => {
     }
   };
 
-  it("writes an unchanged product from its text: a product changed in place is written as read, which the check catches", () => {
+  it('writes an unchanged product from its text: a product changed in place is written as read, which the check catches', () => {
     const text = serializeJson(stream());
     const doc = read(text);
     expect(rememberedText(doc.products['p:b']!)).toBe('{}');

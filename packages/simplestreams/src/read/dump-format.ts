@@ -16,14 +16,10 @@ const SHALLOWER = String.raw`\n(?=\1(?! ))`;
 /**
  * Up to 512 lines below the first. Each is indented 1 to MAX_JSON_DEPTH - 1 spaces (\1 holds
  * one less), so no bracket opened on one nests deeper than MAX_JSON_DEPTH. Bounded, so a huge
- * document cannot exhaust the backtracking stack. (Built on first use: limits.js and this
- * module are part of an import cycle.)
+ * document cannot exhaust the backtracking stack.
  */
-let lines: RegExp | undefined;
-function linesPattern(): RegExp {
-  const line = String.raw`( {0,${MAX_JSON_DEPTH - 2}}) (?! )(?:(?:${STRING}: )?(?:[{\[]${DEEPER}|${VALUE}(?:,${SAME}|${SHALLOWER}))|[}\]](?:,${SAME}|${SHALLOWER}))`;
-  return (lines ??= new RegExp(String.raw`(?:${line}){1,512}`, 'y'));
-}
+const LINE = String.raw`( {0,${MAX_JSON_DEPTH - 2}}) (?! )(?:(?:${STRING}: )?(?:[{\[]${DEEPER}|${VALUE}(?:,${SAME}|${SHALLOWER}))|[}\]](?:,${SAME}|${SHALLOWER}))`;
+const LINES = new RegExp(String.raw`(?:${LINE}){1,512}`, 'y');
 
 /**
  * True when `text` is an object laid out exactly as serializeJson writes it whose values are
@@ -38,12 +34,11 @@ export function isPlainDump(text: string): boolean {
   if (text === '{}\n') return true;
   const end = text.length - 2; // the closing "}\n"
   if (!text.startsWith('{\n ') || text.charCodeAt(3) === 0x20 || !text.endsWith('\n}\n')) return false;
-  const pattern = linesPattern();
   let i = 2;
   while (i < end) {
-    pattern.lastIndex = i;
-    if (!pattern.test(text)) return false;
-    i = pattern.lastIndex;
+    LINES.lastIndex = i;
+    if (!LINES.test(text)) return false;
+    i = LINES.lastIndex;
   }
   return i === end;
 }

@@ -1,6 +1,9 @@
 import { DocumentLimitError, ParseError, UnrepresentableValueError } from '../errors.js';
 import { isPlainDump } from './dump-format.js';
 import { checkJsonText } from './limits.js';
+import { lineAndColumn } from './text-position.js';
+
+export { lineAndColumn };
 
 /**
  * Parses JSON text. On failure throws a ParseError naming `source` and the line/column of
@@ -52,17 +55,6 @@ export function parseJsonObject(text: string, file: string, fail: (detail: strin
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw fail('is not a JSON object', undefined);
   return value as Record<string, unknown>;
-}
-
-/** 1-based line and column of a UTF-16 offset. */
-export function lineAndColumn(text: string, offset: number): { line: number; column: number } {
-  let line = 1;
-  let lineStart = 0;
-  for (let i = text.indexOf('\n'); i !== -1 && i < offset; i = text.indexOf('\n', i + 1)) {
-    line++;
-    lineStart = i + 1;
-  }
-  return { line, column: offset - lineStart + 1 };
 }
 
 class Stop extends Error {

@@ -7,7 +7,7 @@
 import { Buffer, isAscii } from 'node:buffer';
 import { TextDecoder } from 'node:util';
 import { DocumentLimitError, UnrepresentableValueError } from '../errors.js';
-import { lineAndColumn } from './json.js';
+import { lineAndColumn } from './text-position.js';
 
 /** Environment variable that overrides {@link DEFAULT_MAX_DOCUMENT_BYTES}. */
 export const MAX_DOCUMENT_BYTES_ENV = 'MEPH_MAX_DOCUMENT_BYTES';

@@ -216,7 +216,7 @@ function sortedView(v: object, budget: ViewBudget, depth: number): unknown {
   const keys = Object.keys(o);
   if (!inOrder) {
     keys.sort();
-    if (keys.some((k) => ARRAY_INDEX.test(k))) return CANNOT;
+    if (keys.some(isIndexLike)) return CANNOT;
   }
   const out: Record<string, unknown> = {};
   for (const k of keys) out[k] = changed?.has(k) ? changed.get(k) : o[k];

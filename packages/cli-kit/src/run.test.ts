@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCliCaptured } from '@meph/test-support';
-import { defineCli, defineCommand, UsageError, withVerbosityOptions } from './index.js';
+import { defineCli, defineCommand, UsageError, withVerbosityOptions, type LazyCommand } from './index.js';
 
 const echo = defineCommand<{ word: string; twice: boolean }>({
   command: 'echo <word>',
@@ -99,6 +99,17 @@ describe('runCli', () => {
     const r = await runCliCaptured(spec, ['echo', '--help']);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('demo echo hi');
+  });
+  it('loads a lazy command only when it runs or every command is listed, and none for --version', async () => {
+    const loaded: string[] = [];
+    const lazy = (command: typeof echo): LazyCommand => ({ name: String(command.command).split(' ')[0]!, load: async () => (loaded.push(String(command.command)), command) });
+    const lazySpec = defineCli({ name: 'demo', version: '1.2.3', describe: 'demo tool', commands: [lazy(echo), lazy(flood as unknown as typeof echo)] });
+    expect(await runCliCaptured(lazySpec, ['--version'])).toMatchObject({ code: 0, stdout: '1.2.3\n' });
+    expect(loaded).toEqual([]);
+    expect(await runCliCaptured(lazySpec, ['echo', 'hi'])).toMatchObject({ code: 0, stdout: 'hi\n' });
+    expect(loaded).toEqual(['echo <word>']);
+    expect((await runCliCaptured(lazySpec, ['--help'])).stdout).toContain('write 50 MB of output');
+    expect(loaded).toEqual(['echo <word>', 'echo <word>', 'flood']);
   });
 });
 

@@ -45,6 +45,8 @@ function isLazy(c: MephCommand | LazyCommand): c is LazyCommand {
  */
 async function commandsFor(spec: CliSpec, argv: readonly string[]): Promise<Array<MephCommand>> {
   const word = argv.find((a) => !a.startsWith('-'));
+  // `--version` alone needs no command: loading them all cost more than the rest of the run
+  if (argv.length === 1 && argv[0] === '--version') return [];
   const chosen = spec.commands.filter((c) => isLazy(c) && c.name === word);
   const wanted = chosen.length ? chosen : spec.commands;
   return Promise.all(wanted.map(async (c) => (isLazy(c) ? c.load() : c)));

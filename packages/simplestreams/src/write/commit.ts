@@ -5,7 +5,7 @@ import pLimit from 'p-limit';
 import { FormatError, MissingFileError } from '../errors.js';
 import { INDEX_FORMAT, PRODUCTS_FORMAT, type IndexDocument, type Item, type ProductsDocument } from '../model.js';
 import { resolveInside } from '../paths.js';
-import { fsyncDir, mkdirPublic, pidAlive, prepareFiles, rollForwardJournals, tempWriterPid, type FileReplacement, type PreparedFiles } from './atomic.js';
+import { fsyncDir, JOURNAL_SUFFIX, mkdirPublic, pidAlive, prepareFiles, rollForwardJournals, tempWriterPid, type FileReplacement, type PreparedFiles } from './atomic.js';
 import { copyFileVerified, verifyFile, type PlacedBy } from './checksum.js';
 import { TargetConfinement } from './confine.js';
 import { buildIndex, INDEX_PATH, listProductsFiles, STREAMS_DIR } from './index-doc.js';
@@ -251,29 +251,31 @@ async function documentFiles(rel: string, abs: string, chunks: Iterable<string>,
 
 /**
  * Before a writer changes anything: finishes metadata commits a dead writer left half-renamed
- * (their journals), then removes its leftover temp files.
+ * (their journals, which may name temps in subdirectories: all of them first), then removes its
+ * leftover temp files. Each directory is listed once; a journal, which is rare, is rolled
+ * forward from a fresh listing.
  */
 export async function recoverInterruptedWrites(dirs: readonly string[]): Promise<void> {
-  for (const dir of dirs) await rollForwardJournals(dir);
-  await removeStaleTemps(dirs);
+  const listings: Array<[dir: string, names: string[]]> = [];
+  for (const dir of dirs) {
+    try {
+      listings.push([dir, readdirSync(dir)]);
+    } catch {
+      // a directory that is not there yet holds nothing to recover
+    }
+  }
+  for (const [dir, names] of listings) if (names.some((name) => name.endsWith(JOURNAL_SUFFIX))) await rollForwardJournals(dir);
+  for (const [dir, names] of listings) await removeStaleTemps(dir, names);
 }
 
 /**
- * Removes temp files left in `dirs` by writers that died (SIGKILL, power loss). Only files
+ * Removes temp files left in `dir` by writers that died (SIGKILL, power loss). Only files
  * named by tempPathFor whose writer pid is gone are touched.
  */
-async function removeStaleTemps(dirs: readonly string[]): Promise<void> {
-  for (const dir of dirs) {
-    let names: string[];
-    try {
-      names = readdirSync(dir);
-    } catch {
-      continue;
-    }
-    for (const name of names) {
-      const pid = tempWriterPid(name);
-      if (pid !== undefined && pid !== process.pid && !pidAlive(pid)) await fsp.rm(path.join(dir, name), { force: true });
-    }
+async function removeStaleTemps(dir: string, names: readonly string[]): Promise<void> {
+  for (const name of names) {
+    const pid = tempWriterPid(name);
+    if (pid !== undefined && pid !== process.pid && !pidAlive(pid)) await fsp.rm(path.join(dir, name), { force: true });
   }
 }
 

@@ -1,4 +1,5 @@
-export { parseJson, parseJsonObject, lineAndColumn, locateJsonError } from './json.js';
+export { parseJson, parseJsonObject, locateJsonError } from './json.js';
+export { lineAndColumn } from './text-position.js';
 export { parseProducts, parseIndex, parseDocument, type ParseOptions } from './documents.js';
 export { isClearsigned, extractClearsignedPayload, splitClearsigned, type ClearsignedParts } from './clearsign.js';
 export {

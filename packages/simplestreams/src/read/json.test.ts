@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ParseError } from '../errors.js';
-import { lineAndColumn, parseJson, parseJsonObject } from './json.js';
+import { parseJson, parseJsonObject } from './json.js';
+import { lineAndColumn } from './text-position.js';
 
 function parseError(text: string): ParseError {
   try {

@@ -3,8 +3,6 @@ import { isPlainDump } from './dump-format.js';
 import { checkJsonText } from './limits.js';
 import { lineAndColumn } from './text-position.js';
 
-export { lineAndColumn };
-
 /**
  * Parses JSON text. On failure throws a ParseError naming `source` and the line/column of
  * the first offending character (V8's own message does not always carry a position).

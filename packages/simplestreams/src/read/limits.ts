@@ -70,13 +70,13 @@ export function decodeUtf8Strict(bytes: Uint8Array, source: string): string {
  * An object key without escapes and its colon, then up to 64 object members (`"key": value`,
  * comma-separated) whose values need no check: strings without escapes and integers of at
  * most 15 digits. Metadata is mostly such runs; matching them natively saves a fifth of the
- * scan (and matching the key of an object or array member saves skipping it by hand). Bounded, so a huge flat object cannot exhaust the
- * regular expression's backtracking stack; anything else (escapes, other numbers, brackets)
- * ends the match and the scan below handles it.
+ * scan (and matching the key of an object or array member saves skipping it by hand).
+ * Bounded, so a huge flat object cannot exhaust the regular expression's backtracking stack;
+ * anything else (escapes, other numbers, brackets) ends the match and the scan below handles it.
  */
+const KEY_COLON = String.raw`"[^"\\]*"\s*:\s*`;
 const SCALAR_VALUE = String.raw`(?:"[^"\\]*"|\d{1,15}(?![\d.eE+\-]))`;
-const SCALAR_PAIR = String.raw`"[^"\\]*"\s*:\s*${SCALAR_VALUE}`;
-const SCALAR_PAIRS = new RegExp(String.raw`"[^"\\]*"\s*:\s*(?:${SCALAR_VALUE}(?:\s*,\s*${SCALAR_PAIR}){0,63})?`, 'y');
+const SCALAR_PAIRS = new RegExp(String.raw`${KEY_COLON}(?:${SCALAR_VALUE}(?:\s*,\s*${KEY_COLON}${SCALAR_VALUE}){0,63})?`, 'y');
 
 /**
  * One pass over JSON text (before JSON.parse): refuses nesting deeper than `maxDepth` and
